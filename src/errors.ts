@@ -1,0 +1,59 @@
+/**
+ * Typed errors. Every error a user can cause is a SpinalnetError: its message names the problem and
+ * `fix` says what to do. The CLI prints both and exits non-zero; anything else is a bug.
+ */
+export class SpinalnetError extends Error {
+  /** What the user can do about it, one sentence. */
+  readonly fix: string;
+  constructor(message: string, fix: string) {
+    super(message);
+    this.name = new.target.name;
+    this.fix = fix;
+  }
+}
+
+/** A file that is missing, unreadable, or not what its name says. */
+export class InputFileError extends SpinalnetError {
+  constructor(readonly file: string, problem: string, fix: string) {
+    super(`${file}: ${problem}`, fix);
+  }
+}
+
+/** A MAT file whose structure cannot be read, or a variable in it that is not what is needed. */
+export class MatFormatError extends SpinalnetError {
+  constructor(
+    readonly file: string,
+    readonly variable: string | undefined,
+    problem: string,
+    fix: string,
+  ) {
+    super(`${file}${variable === undefined ? '' : ` (variable '${variable}')`}: ${problem}`, fix);
+  }
+}
+
+/** An option value that is out of range or inconsistent with the others. */
+export class ConfigError extends SpinalnetError {
+  constructor(
+    readonly parameter: string,
+    expected: string,
+    got: unknown,
+    fix?: string,
+  ) {
+    super(`${parameter}: expected ${expected}, got ${formatGot(got)}`, fix ?? `pass ${parameter} as ${expected}`);
+  }
+}
+
+/** Data that is readable but cannot be used as asked (sizes disagree, no labels, too few pixels…). */
+export class DataError extends SpinalnetError {}
+
+/** A compute backend that cannot be loaded or cannot run the requested operation. */
+export class BackendError extends SpinalnetError {}
+
+/** A download that failed or whose checksum does not match. */
+export class DownloadError extends SpinalnetError {}
+
+function formatGot(got: unknown): string {
+  if (typeof got === 'string') return `'${got}'`;
+  if (Array.isArray(got)) return `[${got.join(', ')}]`;
+  return String(got);
+}
