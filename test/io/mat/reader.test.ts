@@ -1,0 +1,249 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { read as matForJs } from 'mat-for-js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputFileError, MatFormatError } from '../../../src/errors.ts';
+import { listMatVariables, openMatFile, readMatChar, readMatNumeric, readMatStored } from '../../../src/io/mat/reader.ts';
+import { writeMatV5 } from '../../../src/io/mat/writer.ts';
+import { cellMatrix, charMatrix, compressed, doubleMatrix, element, matrix, v4File, v5Header } from './rawMat.ts';
+
+const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'spinalnet-mat-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const file = (bytes: Buffer) => {
+  const p = join(dir, `f${n++}.mat`);
+  writeFileSync(p, bytes);
+  return p;
+};
+
+/** Runs fn and returns what it threw, so a test can check class, message and fix together. */
+function thrown(fn: () => unknown): Error & { fix?: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error & { fix?: string };
+  }
+  throw new Error('expected an error');
+}
+
+describe.skipIf(!existsSync(DATA))('reading the real scenes in ../shared/data', () => {
+  if (!existsSync(DATA)) console.log(`skipping real-data MAT tests: ${DATA} is absent`);
+
+  it('SalinasA: a double cube stored as int16, values at known pixels (from scipy)', () => {
+    const path = join(DATA, 'salinasA/SalinasA_corrected.mat');
+    expect(listMatVariables(path)).toEqual([{ name: 'salinasA_corrected', class: 'double', dims: [83, 86, 204], complex: false }]);
+    const s = readMatStored(path, 'salinasA_corrected');
+    expect(s.storedType).toBe('int16');
+    expect(s.data).toBeInstanceOf(Int16Array);
+    const at = (r: number, c: number, b: number) => s.data[r + c * 83 + b * 83 * 86];
+    expect([at(10, 20, 0), at(10, 20, 203), at(82, 85, 100), at(0, 0, 0), at(0, 85, 5)]).toEqual([367, -1, 1419, 376, 1601]);
+    // readMatNumeric gives the class's type: double.
+    const d = readMatNumeric(path, 'salinasA_corrected');
+    expect(d.class).toBe('double');
+    expect(d.data).toBeInstanceOf(Float64Array);
+    expect(d.data[10 + 20 * 83 + 203 * 83 * 86]).toBe(-1);
+  });
+
+  it('SalinasA labels at known pixels', () => {
+    const g = readMatNumeric(join(DATA, 'salinasA/SalinasA_gt.mat'), 'salinasA_gt');
+    expect(g.dims).toEqual([83, 86]);
+    const at = (r: number, c: number) => g.data[r + c * 83];
+    expect([at(0, 0), at(42, 84), at(0, 44), at(0, 70), at(17, 85), at(29, 84), at(10, 20)]).toEqual([1, 10, 11, 12, 13, 14, 0]);
+    expect(Array.from(g.data as Float64Array).filter((v) => v !== 0).length).toBe(5348);
+  });
+
+  it('Samson: a single (float32) cube', () => {
+    const s = readMatNumeric(join(DATA, 'samson/Samson_cube.mat'), 'samson');
+    expect(s.class).toBe('single');
+    expect(s.data).toBeInstanceOf(Float32Array);
+    const at = (r: number, c: number, b: number) => s.data[r + c * 95 + b * 95 * 95];
+    expect(at(0, 0, 0)).toBe(Math.fround(0.025677603));
+    expect(at(50, 60, 100)).toBe(Math.fround(0.16690442));
+    expect(at(94, 94, 155)).toBe(Math.fround(0.5363766));
+  });
+
+  it('KSC_gt: a double label map stored as uint8, with the documented class counts', () => {
+    const s = readMatStored(join(DATA, 'ksc/KSC_gt.mat'), 'KSC_gt');
+    expect([s.class, s.storedType, s.dims]).toEqual(['double', 'uint8', [512, 614]]);
+    const counts = new Array<number>(14).fill(0);
+    for (const v of s.data as Uint8Array) counts[v]++;
+    expect(counts.slice(1)).toEqual([761, 243, 256, 252, 161, 229, 105, 431, 520, 404, 419, 503, 927]);
+    expect(s.data[124 + 195 * 512]).toBe(13);
+  });
+
+  it('agrees with mat-for-js (an independent reader) on small real files', () => {
+    for (const [f, v] of [['samson/Samson_gt.mat', 'samson_gt'], ['ksc/KSC_gt.mat', 'KSC_gt']] as const) {
+      const bytes = readFileSync(join(DATA, f));
+      const theirs = matForJs(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)).data[v] as number[][];
+      const ours = readMatNumeric(join(DATA, f), v);
+      const [h, w] = ours.dims;
+      let same = 0;
+      for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) if (theirs[r][c] === Number(ours.data[r + c * h])) same++;
+      expect(same).toBe(h * w);
+    }
+  });
+
+  it('several variables in one file (KSC_spec)', () => {
+    const vars = listMatVariables(join(DATA, 'ksc/KSC_spec.mat'));
+    expect(vars.map((v) => `${v.name}:${v.dims.join('x')}`)).toEqual([
+      'dataset_specBandID:176x1', 'dataset_specBandWL:176x1', 'specBand_removed:1x44',
+    ]);
+    const wl = readMatNumeric(join(DATA, 'ksc/KSC_spec.mat'), 'dataset_specBandWL').data;
+    expect([wl[0], wl[1]]).toEqual([439.25, 449.07]);
+  });
+
+  it('refuses the real MAT v7.3 (HDF5) file with the re-save fix', () => {
+    const e = thrown(() => listMatVariables(join(DATA, 'hdf5/KSC_gt_v73.mat')));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toMatch(/v7\.3.*HDF5/);
+    expect(e.fix).toContain("'-v7'");
+    expect(e.fix).toContain('scipy.io.savemat');
+  });
+});
+
+describe('MAT v5 structure', () => {
+  it('reads tags in both the normal and the small (≤ 4 bytes) form, compressed or not', () => {
+    const body = Buffer.concat([
+      doubleMatrix('abcd', [2, 2], [1, 2, 3, 4]), // name fits a small element in MATLAB; here a normal one
+      compressed(doubleMatrix('longername', [1, 3], [5, 6, 7])),
+    ]);
+    const p = file(Buffer.concat([v5Header(), body]));
+    expect(listMatVariables(p).map((v) => [v.name, v.class, v.dims])).toEqual([['abcd', 'double', [2, 2]], ['longername', 'double', [1, 3]]]);
+    expect(Array.from(readMatNumeric(p, 'longername').data as Float64Array)).toEqual([5, 6, 7]);
+    // The writer uses the small form for names of ≤ 4 bytes.
+    const q = join(dir, 'small.mat');
+    writeMatV5(q, [{ name: 'x', data: new Uint8Array([9, 8]), dims: [1, 2] }], { compress: false });
+    const raw = readFileSync(q);
+    expect(raw.readUInt32LE(128 + 8 + 16 + 16)).toBe((1 << 16) | 1); // name tag: 1 byte of miINT8, small form
+    expect(Array.from(readMatNumeric(q, 'x').data as Uint8Array)).toEqual([9, 8]);
+  });
+
+  it('lists cell and char variables with their class and reads char text', () => {
+    const p = file(Buffer.concat([v5Header(), charMatrix('txt', 'hello'), cellMatrix('c', 3), doubleMatrix('d', [1, 1], [2])]));
+    expect(listMatVariables(p).map((v) => `${v.name}:${v.class}`)).toEqual(['txt:char', 'c:cell', 'd:double']);
+    expect(readMatChar(p, 'txt')).toEqual(['hello']);
+    const e = thrown(() => readMatNumeric(p, 'c'));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toContain("'c'");
+    expect(e.message).toContain('is a cell array, not a numeric one');
+    expect(thrown(() => readMatNumeric(p, 'txt')).message).toContain('is a char array');
+  });
+
+  it('a header-only file has no variables', () => {
+    expect(listMatVariables(file(v5Header()))).toEqual([]);
+  });
+
+  it('lists a compressed variable from its first bytes: damage further on shows only when reading', () => {
+    const values = Array.from({ length: 20000 }, (_, i) => Math.sin(i) * 1000);
+    const el = compressed(doubleMatrix('big', [100, 200], values));
+    expect(el.length).toBeGreaterThan(4096);
+    el.fill(0x55, 3000, 3100); // inside the deflate stream, well past the header
+    const p = file(Buffer.concat([v5Header(), el]));
+    expect(listMatVariables(p)).toEqual([{ name: 'big', class: 'double', dims: [100, 200], complex: false }]);
+    const e = thrown(() => readMatNumeric(p, 'big'));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toMatch(/does not inflate|truncated or corrupt/);
+  });
+
+  it('reuses one index for several reads', () => {
+    const p = file(Buffer.concat([v5Header(), doubleMatrix('a', [1, 2], [1, 2]), doubleMatrix('b', [2, 1], [3, 4])]));
+    const index = openMatFile(p);
+    expect(index.header.littleEndian).toBe(true);
+    expect(Array.from(readMatNumeric(index, 'b').data as Float64Array)).toEqual([3, 4]);
+    expect(Array.from(readMatNumeric(index, 'a').data as Float64Array)).toEqual([1, 2]);
+  });
+});
+
+describe('MAT errors: every one typed, naming the problem and the fix', () => {
+  it('missing file and directory', () => {
+    const e = thrown(() => listMatVariables(join(dir, 'nope.mat')));
+    expect(e).toBeInstanceOf(InputFileError);
+    expect(e.message).toContain('does not exist');
+    const sub = join(dir, 'a-folder.mat');
+    mkdirSync(sub);
+    expect(thrown(() => listMatVariables(sub)).message).toContain('is a directory');
+  });
+
+  it('garbage and too-short files are not MAT files', () => {
+    let seed = 12345;
+    const garbage = Buffer.alloc(4000);
+    for (let i = 0; i < garbage.length; i++) garbage[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24 || 1;
+    const e = thrown(() => listMatVariables(file(garbage)));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toContain('is not a MAT v5 file');
+    expect(thrown(() => listMatVariables(file(Buffer.from('MATLAB 5.0 MAT-file, cut')))).message).toContain('shorter than the 128-byte header');
+    expect(thrown(() => listMatVariables(file(Buffer.alloc(0)))).message).toContain('is 0 bytes long');
+  });
+
+  it('MAT v7.3 recognised from the header text or version even without the HDF5 part', () => {
+    const byText = file(Buffer.concat([v5Header('MATLAB 7.3 MAT-file, Platform: GLNXA64'), Buffer.alloc(400)]));
+    expect(thrown(() => listMatVariables(byText)).message).toMatch(/MAT v7\.3.*HDF5/);
+    const byVersion = file(v5Header('MATLAB something', 0x0200));
+    expect(thrown(() => listMatVariables(byVersion)).message).toContain('0x0200');
+  });
+
+  it('MAT v4 is refused as unsupported, with the re-save fix', () => {
+    const e = thrown(() => listMatVariables(file(v4File('x', 2, 2, [1, 2, 3, 4]))));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toContain('MAT v4');
+    expect(e.message).toContain('not supported');
+    expect(e.fix).toContain('-v7');
+  });
+
+  it('truncated files: a tag whose length runs past the end, plain or compressed', () => {
+    for (const compress of [false, true]) {
+      const p = join(dir, `cut-${compress}.mat`);
+      writeMatV5(p, [{ name: 'cube', data: new Float32Array(3000).map((_, i) => i), dims: [10, 10, 30] }], { compress });
+      const whole = readFileSync(p);
+      for (const keep of [130, 200, whole.length - 7]) {
+        const e = thrown(() => listMatVariables(file(whole.subarray(0, keep))));
+        expect(e).toBeInstanceOf(MatFormatError);
+        expect(e.message).toContain('truncated');
+        expect(e.fix).toMatch(/download it again|copy or download/);
+      }
+    }
+  });
+
+  it('zlib data that does not inflate', () => {
+    const el = compressed(doubleMatrix('z', [1, 3], [1, 2, 3]));
+    el[8] = 0xff; // the zlib header byte
+    el[9] = 0xff;
+    const e = thrown(() => listMatVariables(file(Buffer.concat([v5Header(), el]))));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toContain('does not inflate');
+  });
+
+  it('absurd dimensions are refused before anything is allocated from them', () => {
+    // 100000×100000×1000 doubles would be 80 TB; the data element holds 8 bytes.
+    const absurd = matrix({ classCode: 6, dims: [100000, 100000, 1000], name: 'huge', body: [element(9, Buffer.alloc(8))] });
+    for (const el of [absurd, compressed(absurd)]) {
+      const p = file(Buffer.concat([v5Header(), el]));
+      expect(listMatVariables(p)[0].dims).toEqual([100000, 100000, 1000]);
+      const e = thrown(() => readMatNumeric(p, 'huge'));
+      expect(e).toBeInstanceOf(MatFormatError);
+      expect(e.message).toContain('100000×100000×1000 make 10000000000000 values');
+      expect(e.message).toContain('holds 8 bytes');
+    }
+    // A compressed element whose inner tag claims far more than its few bytes can inflate to.
+    const inner = Buffer.concat([doubleMatrix('liar', [1, 1], [1])]);
+    inner.writeUInt32LE(0x7ffffff0, 4);
+    const p = file(Buffer.concat([v5Header(), compressed(inner)]));
+    expect(thrown(() => listMatVariables(p)).message).toContain('impossible from');
+  });
+
+  it('a negative dimension is corrupt', () => {
+    const el = matrix({ classCode: 6, dims: [2, -1], name: 'neg', body: [element(9, Buffer.alloc(0))] });
+    expect(thrown(() => listMatVariables(file(Buffer.concat([v5Header(), el])))).message).toContain('negative dimension');
+  });
+
+  it('a variable that is not there: the message lists the names present', () => {
+    const p = file(Buffer.concat([v5Header(), doubleMatrix('alpha', [1, 1], [1]), charMatrix('beta', 'x')]));
+    const e = thrown(() => readMatNumeric(p, 'gamma'));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toContain("variable 'gamma'");
+    expect(e.message).toContain("'alpha' (double 1×1), 'beta' (char 1×1)");
+  });
+});
