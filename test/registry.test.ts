@@ -6,6 +6,7 @@ describe('dataset registry', () => {
     expect(findDataset('KSC')?.id).toBe('ksc');
     expect(findDataset('PaviaU')?.id).toBe('pavia-u');
     expect(findDataset('salinasA')?.id).toBe('salinas-a');
+    expect(findDataset('Samson_cube')?.id).toBe('samson');
     expect(findDataset('nope')).toBeUndefined();
   });
   it("keeps SalinasA's non-contiguous label values", () => {

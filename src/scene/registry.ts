@@ -156,10 +156,12 @@ export const DATASETS: readonly DatasetEntry[] = [
   },
 ];
 
-/** Looks a dataset up by id, case-insensitively, accepting the file-stem spellings too (KSC, PaviaU…). */
+/**
+ * Looks a dataset up by id, case-insensitively, accepting the variable and file-stem spellings too
+ * (KSC, PaviaU, SalinasA_corrected, Samson_cube…).
+ */
 export function findDataset(id: string): DatasetEntry | undefined {
-  const key = id.toLowerCase().replace(/[^a-z0-9]/g, '');
-  return DATASETS.find(
-    (d) => d.id.replace(/-/g, '') === key || d.cubeVar.toLowerCase().replace(/[^a-z0-9]/g, '') === key,
-  );
+  const norm = (s: string) => s.toLowerCase().replace(/\.mat$/, '').replace(/[^a-z0-9]/g, '');
+  const key = norm(id);
+  return DATASETS.find((d) => [d.id, d.cubeVar, d.cubeFile].some((s) => norm(s) === key));
 }

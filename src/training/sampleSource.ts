@@ -36,3 +36,19 @@ export function patchSource(cube: CubeBIP, patch: number, pixels?: Int32Array): 
 
 /** Number of values in one sample. */
 export const sampleSize = (s: SampleSource): number => s.sampleShape[0] * s.sampleShape[1] * s.sampleShape[2];
+
+/** Samples already in memory, NHWC, one after another (training patches, image datasets). */
+export function arraySource(data: Float32Array, sampleShape: readonly [number, number, number]): SampleSource {
+  const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
+  if (data.length % per !== 0) throw new RangeError(`arraySource: ${data.length} values are not whole samples of ${per}`);
+  return {
+    count: data.length / per,
+    sampleShape,
+    fill(indices, out) {
+      for (let i = 0; i < indices.length; i++) {
+        const s = indices[i]! * per;
+        out.set(data.subarray(s, s + per), i * per);
+      }
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/** The text of `spinalnet --help` and of each command's --help. */
+import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
+import { MODELS } from '../models/registry.ts';
+import { DATASETS } from '../scene/registry.ts';
+import { DEFAULTS } from '../pipeline/config.ts';
+
+export const MAIN_HELP = `spinalnet: hyperspectral land-cover classification with SpinalNet
+
+usage: spinalnet <command> [flags]
+
+commands:
+  run        train on a labelled scene and map it (the whole pipeline)
+  predict    map a scene with a saved model (and score it when labels are given)
+  inspect    list the variables of a MAT file
+  download   fetch a known scene into data/ and verify its checksum
+
+\`spinalnet <command> --help\` shows the flags of a command.
+With no flags, \`spinalnet run\` maps KSC from data/ when data/KSC.mat and data/KSC_gt.mat exist,
+else a built-in synthetic demo scene.
+`;
+
+export const RUN_HELP = `usage: spinalnet run [scene] [flags]
+
+scene (one of):
+  --dataset NAME        a known scene in --data-dir: ${DATASETS.map((d) => d.id).join(', ')}
+  --data-dir DIR        folder of the known scenes (default: data)
+  --cube FILE --gt FILE MAT files of the cube (H×W×B) and its label map (H×W)
+  --cube-var NAME       cube variable (default: the one 3-D numeric array in the file)
+  --gt-var NAME         label variable (default: the one 2-D array of the cube's size)
+  --demo                the built-in synthetic scene
+  (none)                KSC from data/ when present, else the demo
+
+protocol (defaults: the SpinalNet paper's KSC script):
+  --pca N               principal components kept (default ${DEFAULTS.pca})
+  --no-whiten           keep component variances (default: whitened)
+  --pca-fit scene|train fit PCA on every scene pixel (default) or on the training pixels only
+  --patch N             odd patch side in pixels (default ${DEFAULTS.patch})
+  --train-fraction F    stratified share of each class for training (default ${DEFAULTS.trainFraction})
+  --train-per-class N   instead: N training pixels per class
+  --seed N              seeds split, weights, dropout, batch order (default ${DEFAULTS.seed})
+
+model and training:
+  --model NAME          ${MODELS.map((m) => `${m.id} (${m.description})`).join('\n                        ')}
+  --epochs N            (default ${DEFAULTS.epochs})
+  --batch-size N        (default ${DEFAULTS.batchSize})
+  --lr X                Adam learning rate (default ${DEFAULTS.learningRate})
+  --lr-drop-epoch N     divide the rate once after N epochs, 0 = never (default ${DEFAULTS.lrDropEpoch})
+  --lr-drop-factor X    by this factor (default ${DEFAULTS.lrDropFactor})
+  --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: native TensorFlow if installed, else wasm, else cpu)
+
+outputs:
+  --out DIR             output folder (default outputs/<scene>-<time>); must be new or empty
+  --force               replace an existing --out folder
+  --no-mask-background  colour unlabelled pixels in classification-map.png too
+  --predict-batch N     pixels per forward pass when mapping (default ${DEFAULTS.predictBatch})
+`;
+
+export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [--gt FILE] --out DIR [flags]
+
+  --model DIR           the model/ folder of a finished run
+  --cube FILE           MAT file of the scene to map (same bands as the training scene)
+  --gt FILE             optional label map: metrics are written too
+  --cube-var / --gt-var variable names (default: found automatically)
+  --out DIR             output folder (must be new or empty); --force replaces it
+  --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto)
+  --no-mask-background  colour unlabelled pixels too
+  --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})
+`;
+
+export const INSPECT_HELP = `usage: spinalnet inspect FILE.mat [--json]
+
+Lists each variable: name, MATLAB class, dimensions. --json prints them as a JSON array.
+`;
+
+export const DOWNLOAD_HELP = `usage: spinalnet download NAME [--data-dir DIR]
+
+Fetches a known scene's cube and ground truth into --data-dir (default: data) and checks their SHA-256.
+Names: ${DATASETS.filter((d) => d.remote).map((d) => d.id).join(', ')}
+`;

@@ -1,0 +1,85 @@
+/**
+ * The typed configuration of a `spinalnet run`, its defaults (the SpinalNet paper's KSC protocol) and
+ * its validation. The CLI only parses flags into this; the library can be driven with it directly.
+ */
+import type { BackendChoice } from '../backend/selectBackend.ts';
+import { ConfigError } from '../errors.ts';
+import { MODELS } from '../models/registry.ts';
+
+export interface RunConfig {
+  /** Where the scene comes from: a registry dataset in `dataDir`, explicit files, or the built-in demo. */
+  input:
+    | { kind: 'dataset'; id: string; dataDir: string }
+    | { kind: 'files'; cube: string; gt: string; cubeVar?: string; gtVar?: string }
+    | { kind: 'demo' };
+  /** Principal components kept (the paper: 30). */
+  pca: number;
+  /** Divide each component by its standard deviation (the paper: yes). */
+  whiten: boolean;
+  /** Fit PCA on every pixel of the scene (the paper) or on the training pixels only. */
+  pcaFit: 'scene' | 'train';
+  /** Patch side, odd (the paper: 15). Spectral models use 1. */
+  patch: number;
+  /** Stratified share of each class for training (the paper: 0.8); ignored when trainPerClass is set. */
+  trainFraction: number;
+  trainPerClass?: number;
+  /** Seeds the split, the initial weights, dropout and the batch order (the paper's split: 345). */
+  seed: number;
+  model: string;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** The learning rate is divided by `lrDropFactor` after this many epochs (the paper: 2 and 3); 0 = never. */
+  lrDropEpoch: number;
+  lrDropFactor: number;
+  backend: BackendChoice;
+  /** Output folder; default outputs/<dataset>-<timestamp>. */
+  out?: string;
+  /** Replace an existing output folder. */
+  force: boolean;
+  /** Black where the scene has no label, in the classification map. */
+  maskBackground: boolean;
+  /** Samples per forward pass when mapping the scene. */
+  predictBatch: number;
+}
+
+export const DEFAULTS: Omit<RunConfig, 'input'> = {
+  pca: 30,
+  whiten: true,
+  pcaFit: 'scene',
+  patch: 15,
+  trainFraction: 0.8,
+  seed: 345,
+  model: 'spinal-cnn',
+  epochs: 16,
+  batchSize: 16,
+  learningRate: 1e-3,
+  lrDropEpoch: 2,
+  lrDropFactor: 3,
+  backend: 'auto',
+  force: false,
+  maskBackground: true,
+  predictBatch: 512,
+};
+
+/** Throws a ConfigError naming the first option out of range. */
+export function validateConfig(c: RunConfig): void {
+  const int = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(name, `an integer ≥ ${min}`, v);
+  };
+  int('--pca', c.pca, 1);
+  int('--epochs', c.epochs, 1);
+  int('--batch-size', c.batchSize, 1);
+  int('--predict-batch', c.predictBatch, 1);
+  int('--lr-drop-epoch', c.lrDropEpoch, 0);
+  if (!Number.isSafeInteger(c.seed)) throw new ConfigError('--seed', 'an integer', c.seed);
+  if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw new ConfigError('--lr', 'a positive number', c.learningRate);
+  if (!(c.lrDropFactor >= 1)) throw new ConfigError('--lr-drop-factor', 'a number ≥ 1', c.lrDropFactor);
+  if (c.trainPerClass === undefined && !(c.trainFraction > 0 && c.trainFraction < 1)) {
+    throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', c.trainFraction);
+  }
+  if (c.trainPerClass !== undefined) int('--train-per-class', c.trainPerClass, 1);
+  if (!MODELS.some((m) => m.id === c.model)) throw new ConfigError('--model', `one of ${MODELS.map((m) => m.id).join(', ')}`, c.model);
+  if (!Number.isInteger(c.patch) || c.patch < 1 || c.patch % 2 === 0) throw new ConfigError('--patch', 'an odd positive integer (e.g. 15)', c.patch);
+  if (c.pcaFit !== 'scene' && c.pcaFit !== 'train') throw new ConfigError('--pca-fit', "'scene' or 'train'", c.pcaFit);
+}

@@ -1,0 +1,129 @@
+/**
+ * `spinalnet predict`: a saved model maps a scene. The scene goes through the same PCA that was fitted
+ * at training time; with a label map, every labelled pixel is scored and metrics are written too.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/selectBackend.ts';
+import { DataError, InputFileError } from '../errors.ts';
+import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
+import { loadModel } from '../models/modelFiles.ts';
+import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
+import { checkPatchSize } from '../sampling/patches.ts';
+import { loadScene } from '../scene/loadScene.ts';
+import type { LabelMap } from '../scene/types.ts';
+import { predictClasses } from '../training/predict.ts';
+import { patchSource } from '../training/sampleSource.ts';
+import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { renderReport } from './report.ts';
+import { runEnvironment } from './runEnvironment.ts';
+import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
+import { StagedOutput } from './stagedOutput.ts';
+
+export interface PredictConfig {
+  modelDir: string;
+  cube: string;
+  gt?: string;
+  cubeVar?: string;
+  gtVar?: string;
+  out: string;
+  force: boolean;
+  backend: BackendChoice;
+  maskBackground: boolean;
+  predictBatch: number;
+}
+
+export interface PredictResult {
+  outDir: string;
+  metrics?: MetricsFile;
+  backend: BackendInfo;
+}
+
+export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}): Promise<PredictResult> {
+  const start = performance.now();
+  for (const f of [config.cube, config.gt]) {
+    if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
+  }
+  const staged = StagedOutput.open(config.out, config.force);
+  try {
+    const backend = await selectBackend(config.backend);
+    log(`backend: ${backend.detail}`);
+    const { model, meta } = await loadModel(config.modelDir);
+    const pca = pcaFromJSON(meta.preprocessing);
+    const scene = loadScene({ cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar, classes: meta.classes, rgbBands: meta.rgbBands });
+    const { cube } = scene;
+    if (cube.bands !== meta.inputBands) {
+      throw new DataError(
+        `${config.cube} has ${cube.bands} bands but the model was trained on a scene with ${meta.inputBands}`,
+        'map a scene from the same sensor and band set as the training scene',
+      );
+    }
+    checkPatchSize(meta.patch, cube);
+    const reduced = transformCube(cube, pca);
+    log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
+    const predicted = predictClasses(model, patchSource(reduced, meta.patch), { batchSize: config.predictBatch });
+    const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };
+    let metrics: MetricsFile | undefined;
+    let testMask: Uint8Array | undefined;
+    const labels = scene.labels;
+    if (labels) {
+      // Every labelled pixel of a known class is scored; labels the model never saw are reported.
+      const index = new Map(meta.classes.map((c, k) => [c.value, k]));
+      const truth: number[] = [];
+      const guess: number[] = [];
+      testMask = new Uint8Array(labels.data.length);
+      const unknown = new Set<number>();
+      labels.data.forEach((v, p) => {
+        if (v === 0) return;
+        const k = index.get(v);
+        if (k === undefined) {
+          unknown.add(v);
+          return;
+        }
+        truth.push(k);
+        guess.push(predicted[p]!);
+        testMask![p] = 1;
+      });
+      if (unknown.size > 0) log(`warning: labels ${[...unknown].join(', ')} are not classes of the model and were not scored`);
+      metrics = {
+        ...metricsFromConfusion(confusionMatrix(truth, guess, meta.classes.length), meta.classes.map((c) => ({ label: c.value, name: c.name }))),
+        trainPixels: 0,
+        testPixels: truth.length,
+      };
+    }
+    writeSceneOutputs({
+      path: (f) => staged.path(f),
+      sceneName: scene.name,
+      modelId: meta.modelId,
+      classes: meta.classes,
+      prediction,
+      labels,
+      testMask,
+      metrics,
+      falseColor: sceneFalseColor(cube, meta.rgbBands),
+      maskBackground: config.maskBackground && labels !== undefined,
+      subtitle: `saved model from ${config.modelDir}`,
+    });
+    model.dispose();
+    const env = runEnvironment(backend);
+    const total = (performance.now() - start) / 1000;
+    writeFileAtomic(staged.path('run.json'), `${JSON.stringify({ status: 'done', command: 'predict', config, ...env, timings: { total } }, null, 2)}\n`);
+    writeFileAtomic(
+      staged.path('report.md'),
+      renderReport({
+        title: `${meta.modelId} on ${scene.name} (saved model)`,
+        metrics,
+        facts: [['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail]],
+        timings: { total },
+        warnings: [],
+        config,
+      }),
+    );
+    return { outDir: staged.commit(), metrics, backend };
+  } catch (err) {
+    staged.abandon();
+    throw err;
+  } finally {
+    tf.disposeVariables();
+  }
+}

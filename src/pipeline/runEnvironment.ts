@@ -1,0 +1,21 @@
+/** Versions, backend and memory of this process, for run.json: what a later reader needs to compare runs. */
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import type { BackendInfo } from '../backend/selectBackend.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export interface RunEnvironment {
+  versions: { spinalnet: string; tfjs: string; node: string };
+  backend: { name: string; detail: string };
+  /** Peak resident memory of the process so far, in MB. */
+  peakRssMB: number;
+}
+
+export function runEnvironment(backend: BackendInfo): RunEnvironment {
+  return {
+    versions: { spinalnet: pkg.version, tfjs: tf.version.tfjs, node: process.versions.node },
+    backend: { name: backend.name, detail: backend.detail },
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
+}

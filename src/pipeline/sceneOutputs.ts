@@ -1,0 +1,112 @@
+/**
+ * The files a mapping run leaves: metrics.json, the maps (classification, ground truth, errors),
+ * the overview figure, the confusion matrix, training curves and prediction.mat. `run` and `predict`
+ * both write through here, so the two commands' outputs read the same.
+ */
+import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { writeMatV5 } from '../io/mat/writer.ts';
+import type { Metrics } from '../evaluation/metrics.ts';
+import {
+  falseColor,
+  palette,
+  renderConfusionMatrix,
+  renderErrorMap,
+  renderLabelMap,
+  renderOverview,
+  renderTrainingCurves,
+  writePng,
+  type RgbaImage,
+} from '../render/index.ts';
+import type { ClassInfo, CubeBIP, LabelMap } from '../scene/types.ts';
+import type { EpochStats } from '../training/trainModel.ts';
+
+/** metrics.json: the issue's field names, accuracies as fractions 0..1. */
+export interface MetricsFile extends Metrics {
+  trainPixels: number;
+  testPixels: number;
+}
+
+export interface SceneOutputsInput {
+  /** Path of a file inside the output folder. */
+  path: (name: string) => string;
+  sceneName: string;
+  modelId: string;
+  classes: readonly ClassInfo[];
+  /** The whole scene predicted, in the scene's own label values. */
+  prediction: LabelMap;
+  labels?: LabelMap;
+  /** Nonzero at test pixels (for the error map). */
+  testMask?: Uint8Array;
+  metrics?: MetricsFile;
+  /** The false-colour view, rendered while the raw cube was at hand. */
+  falseColor: RgbaImage;
+  maskBackground: boolean;
+  epochs?: readonly EpochStats[];
+  subtitle?: string;
+}
+
+/** Renders the false-colour view from the named bands when they exist in the cube, else from its first three. */
+export function sceneFalseColor(cube: CubeBIP, rgbBands?: readonly [number, number, number]): RgbaImage {
+  const bands: [number, number, number] =
+    rgbBands && rgbBands.every((b) => b < cube.bands)
+      ? [rgbBands[0], rgbBands[1], rgbBands[2]]
+      : [0, Math.min(1, cube.bands - 1), Math.min(2, cube.bands - 1)];
+  return falseColor(cube, bands);
+}
+
+export function writeSceneOutputs(o: SceneOutputsInput): void {
+  const values = o.classes.map((c) => c.value);
+  const colors = palette(values.length);
+  const labelled = o.labels && o.maskBackground ? o.labels.data : undefined;
+  const predictionImg = renderLabelMap(o.prediction, values, colors, { mask: labelled });
+  writePng(o.path('classification-map.png'), predictionImg);
+  let groundTruth: RgbaImage | undefined;
+  let errors: RgbaImage | undefined;
+  if (o.labels) {
+    groundTruth = renderLabelMap(o.labels, values, colors);
+    writePng(o.path('ground-truth.png'), groundTruth);
+    if (o.testMask) {
+      errors = renderErrorMap(o.labels, o.prediction, o.testMask);
+      writePng(o.path('errors.png'), errors);
+    }
+  }
+  const m = o.metrics;
+  const title = m
+    ? `${o.modelId} on ${o.sceneName} - OA ${pct(m.overallAccuracy)}  AA ${pct(m.averageAccuracy)}  kappa ${m.kappa.toFixed(4)}`
+    : `${o.modelId} on ${o.sceneName}`;
+  writePng(
+    o.path('overview.png'),
+    renderOverview({
+      falseColor: o.falseColor,
+      groundTruth,
+      prediction: predictionImg,
+      errors,
+      classes: o.classes.map((c, k) => ({ name: `${c.value} ${c.name}`, color: colors[k]! })),
+      title,
+      subtitle: o.subtitle,
+    }),
+  );
+  if (m) {
+    writePng(
+      o.path('confusion-matrix.png'),
+      renderConfusionMatrix(m.confusionMatrix, o.classes.map((c) => c.name), { title: `${o.sceneName} - test pixels (rows: true class)` }),
+    );
+    writeFileAtomic(o.path('metrics.json'), `${JSON.stringify(m, null, 2)}\n`);
+  }
+  if (o.epochs && o.epochs.length > 0) {
+    writePng(o.path('training-curves.png'), renderTrainingCurves({ epochs: o.epochs, title: `${o.modelId} on ${o.sceneName} - training` }));
+  }
+  writePredictionMat(o.path('prediction.mat'), o.prediction);
+}
+
+/** prediction.mat: variable `prediction`, H×W, the scene's label values, column-major as MATLAB stores it. */
+export function writePredictionMat(path: string, prediction: LabelMap): void {
+  const { height, width, data } = prediction;
+  let max = 0;
+  for (const v of data) if (v > max) max = v;
+  const out = max <= 255 ? new Uint8Array(height * width) : max <= 65535 ? new Uint16Array(height * width) : new Int32Array(height * width);
+  for (let r = 0; r < height; r++) for (let c = 0; c < width; c++) out[c * height + r] = data[r * width + c]!;
+  writeMatV5(path, [{ name: 'prediction', data: out, dims: [height, width] }]);
+}
+
+export const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
