@@ -1,0 +1,158 @@
+/**
+ * Bad input through the real CLI entry point: one clear message with a fix, exit code 2, and no output
+ * folder (nor a staging folder) left behind.
+ */
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { writeMatV5 } from '../../src/io/mat/writer.ts';
+
+const shared = join(__dirname, '..', '..', '..', 'shared', 'data');
+let dir: string;
+
+/** A small scene: cube H×W×B (column-major, values vary), labels with `classes` classes of 12+ pixels. */
+function writeScene(name: string, h: number, w: number, b: number, gt?: Int32Array | Float64Array, gh = h, gw = w): [string, string] {
+  const cube = new Float32Array(h * w * b).map((_, i) => Math.sin(i) * 100 + (i % 7));
+  const labels = gt ?? Int32Array.from({ length: gh * gw }, (_, i) => 1 + (i % 3));
+  const cubePath = join(dir, `${name}_cube.mat`);
+  const gtPath = join(dir, `${name}_gt.mat`);
+  writeMatV5(cubePath, [{ name: 'cube', data: cube, dims: [h, w, b] }]);
+  writeMatV5(gtPath, [{ name: 'gt', data: labels, dims: [gh, gw] }]);
+  return [cubePath, gtPath];
+}
+
+async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
+  const lines: string[] = [];
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    const code = await main(args);
+    return { code, stderr: lines.join('') };
+  } finally {
+    spy.mockRestore();
+    stdout.mockRestore();
+  }
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'spinalnet-bad-'));
+});
+
+afterEach(() => {
+  // Nothing half-written: neither the output folder nor a hidden staging folder.
+  expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
+});
+
+const fast = ['--epochs', '1', '--backend', 'cpu', '--model', 'spinal-mlp', '--pca', '3'];
+
+describe('spinalnet run on bad input', () => {
+  it('a missing file', async () => {
+    const r = await runCli(['run', '--cube', join(dir, 'nope.mat'), '--gt', join(dir, 'nope_gt.mat'), '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nope\.mat: file not found/);
+    expect(r.stderr).toMatch(/fix: /);
+  });
+
+  it('a file that is not a MAT file', async () => {
+    const [, gt] = writeScene('ok', 12, 12, 4);
+    const junk = join(dir, 'junk.mat');
+    writeFileSync(junk, 'this is not a MAT file at all, just text that is long enough to have a header '.repeat(3));
+    const r = await runCli(['run', '--cube', junk, '--gt', gt, '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/junk\.mat/);
+  });
+
+  it.skipIf(!existsSync(join(shared, 'hdf5')))('a MAT v7.3 (HDF5) file', async () => {
+    const [cube] = writeScene('v73', 12, 12, 4);
+    const r = await runCli(['run', '--cube', cube, '--gt', join(shared, 'hdf5', 'KSC_gt_v73.mat'), '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/7\.3/);
+    expect(r.stderr).toMatch(/-v7/);
+  });
+
+  it('a cube and label map of different sizes', async () => {
+    const [cube, gt] = writeScene('mismatch', 12, 12, 4, undefined, 10, 12);
+    const r = await runCli(['run', '--cube', cube, '--gt', gt, '--gt-var', 'gt', '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/10×12|12×12/);
+  });
+
+  it('a label map with no labels', async () => {
+    const [cube, gt] = writeScene('empty', 12, 12, 4, new Int32Array(144));
+    const r = await runCli(['run', '--cube', cube, '--gt', gt, '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no .*label/i);
+  });
+
+  it('a class with too few pixels for the split', async () => {
+    const labels = Int32Array.from({ length: 144 }, (_, i) => (i === 0 ? 3 : 1 + (i % 2)));
+    const [cube, gt] = writeScene('tiny', 12, 12, 4, labels);
+    const r = await runCli(['run', '--cube', cube, '--gt', gt, '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/class 3 .*1 labelled pixel/);
+  });
+
+  it('a patch larger than the scene', async () => {
+    const [cube, gt] = writeScene('small', 12, 12, 4);
+    const r = await runCli(['run', '--cube', cube, '--gt', gt, '--out', join(dir, 'out'), '--epochs', '1', '--backend', 'cpu', '--pca', '3', '--patch', '15']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--patch: expected at most 12/);
+  });
+
+  it('more PCA components than bands', async () => {
+    const [cube, gt] = writeScene('pca', 12, 12, 4);
+    const r = await runCli(['run', '--cube', cube, '--gt', gt, '--out', join(dir, 'out'), '--epochs', '1', '--backend', 'cpu', '--model', 'spinal-mlp', '--pca', '30']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--pca/);
+    expect(r.stderr).toMatch(/4/);
+  });
+
+  it('an ambiguous variable', async () => {
+    const cubePath = join(dir, 'two_cubes.mat');
+    const data = new Float32Array(12 * 12 * 4);
+    writeMatV5(cubePath, [
+      { name: 'a', data, dims: [12, 12, 4] },
+      { name: 'b', data, dims: [12, 12, 4] },
+    ]);
+    const [, gt] = writeScene('amb', 12, 12, 4);
+    const r = await runCli(['run', '--cube', cubePath, '--gt', gt, '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--cube-var/);
+  });
+
+  it('a missing variable', async () => {
+    const [cube, gt] = writeScene('missing', 12, 12, 4);
+    const r = await runCli(['run', '--cube', cube, '--gt', gt, '--cube-var', 'KSC', '--out', join(dir, 'out'), ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/KSC/);
+  });
+
+  it('bad flag values and unknown flags', async () => {
+    for (const [args, pattern] of [
+      [['--train-fraction', '1.5'], /--train-fraction/],
+      [['--patch', '4'], /--patch: expected an odd/],
+      [['--model', 'resnet'], /--model: expected one of spinal-cnn/],
+      [['--epochs', 'many'], /--epochs: expected a number/],
+      [['--frobnicate'], /Unknown option '--frobnicate'/],
+    ] as const) {
+      const r = await runCli(['run', '--demo', '--out', join(dir, 'out'), ...args]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+    }
+  });
+
+  it('an --out folder that exists and is not empty', async () => {
+    const [cube, gt] = writeScene('exists', 12, 12, 4);
+    const existing = mkdtempSync(join(tmpdir(), 'spinalnet-existing-'));
+    writeFileSync(join(existing, 'keep.txt'), 'mine');
+    const r = await runCli(['run', '--cube', cube, '--gt', gt, '--out', existing, ...fast]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--force/);
+    expect(readdirSync(existing)).toEqual(['keep.txt']);
+  });
+});
