@@ -45,7 +45,8 @@ export interface MatNumericArray {
   /**
    * Typed array of the variable's class: double → Float64Array, single → Float32Array, int16 →
    * Int16Array…, logical → Uint8Array (0/1), int64/uint64 → BigInt64Array/BigUint64Array. Element
-   * (i, j, k) of an I×J×K array is data[i + j*I + k*I*J].
+   * (i, j, k) of an I×J×K array is data[i + j*I + k*I*J]. It may be a view into the larger inflated
+   * buffer (byteOffset > 0): use data.length/byteOffset, not data.buffer alone.
    */
   readonly data: MatTypedArray;
 }
