@@ -7,7 +7,7 @@ import { basename, extname } from 'node:path';
 import { ConfigError, DataError, MatFormatError } from '../errors.ts';
 import { columnMajorToBIP, columnMajorToLabels } from '../io/mat/layout.ts';
 import { describeVariables, openMatFile, readMatStored, type MatFileIndex } from '../io/mat/reader.ts';
-import type { MatVariableInfo } from '../io/mat/types.ts';
+import { NUMERIC_CLASSES, type MatVariableInfo } from '../io/mat/types.ts';
 import { findDataset, type DatasetEntry } from './registry.ts';
 import type { ClassInfo, CubeBIP, LabelMap, Scene } from './types.ts';
 
@@ -170,8 +170,9 @@ function discoverLabels(index: MatFileIndex, cube: { height: number; width: numb
   throw new MatFormatError(index.path, undefined, problem, 'name the label-map variable with --gt-var NAME');
 }
 
+/** Real numbers only: complex arrays and logical masks are never a cube or a label map by default. */
 function isNumeric(v: MatVariableInfo): boolean {
-  return !v.complex && ['double', 'single', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'].includes(v.class);
+  return !v.complex && v.class !== 'logical' && NUMERIC_CLASSES.has(v.class);
 }
 
 /** The label values present, ascending, with their names. */
