@@ -35,7 +35,9 @@ describe('selectBackend', () => {
     expect(log).not.toHaveBeenCalled();
   });
 
-  it('selects wasm with SIMD/thread detail and conv training kernels', async () => {
+  it('selects wasm with SIMD/thread detail and conv training kernels, silently', async () => {
+    const warn = vi.spyOn(console, 'warn');
+    const log = vi.spyOn(console, 'log');
     const info = await selectBackend('wasm');
     expect(info.name).toBe('wasm');
     expect(info.detail).toMatch(/^wasm \((SIMD|no SIMD), \d+ threads?\)$/);
@@ -43,6 +45,8 @@ describe('selectBackend', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     // The .wasm binary was found from the repo: a real op runs.
     expect(Array.from(tf.tidy(() => tf.square(tf.tensor([1, 2, 3])).dataSync()))).toEqual([1, 4, 9]);
+    expect(warn).not.toHaveBeenCalled();
+    expect(log).not.toHaveBeenCalled();
   });
 
   it('is idempotent and can switch back and forth', async () => {
