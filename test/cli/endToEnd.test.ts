@@ -53,7 +53,7 @@ describe.skipIf(!present)('spinalnet run → predict on SalinasA', () => {
     const first = readMatNumeric(join(out, 'prediction.mat'), 'prediction');
     const second = readMatNumeric(join(again, 'prediction.mat'), 'prediction');
     expect(first.dims).toEqual([83, 86]);
-    expect(Array.from(second.data)).toEqual(Array.from(first.data));
-    expect(new Set(first.data)).toEqual(new Set([1, 10, 11, 12, 13, 14]));
+    expect(Array.from(second.data, Number)).toEqual(Array.from(first.data, Number));
+    expect(new Set(Array.from(first.data, Number))).toEqual(new Set([1, 10, 11, 12, 13, 14]));
   });
 });
