@@ -1,11 +1,17 @@
 /**
  * The training loop shared by every model: seeded shuffling, batches cut on demand from a SampleSource,
- * Adam with optional step drops of the learning rate, softmax cross-entropy, per-epoch statistics.
+ * Adam with optional step drops of the learning rate, (class-weighted) softmax cross-entropy, per-epoch
+ * statistics, optional validation with best-epoch selection and early stopping, and checkpoints.
+ *
+ * Reproducibility and resuming: the batch order of epoch e and the dropout masks of batch b come from
+ * streams derived from (seed, e, b), not from a generator that has run since the start, so a run
+ * resumed at any batch boundary draws exactly what the uninterrupted run would have drawn.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRng } from '../util/random.ts';
 import { type SampleSource, sampleSize } from './sampleSource.ts';
 import { withSeededMathRandom } from './seededRandom.ts';
+import type { TrainState } from './trainState.ts';
 
 export interface TrainOptions {
   epochs: number;
@@ -16,9 +22,19 @@ export interface TrainOptions {
   lrDrops?: readonly { afterEpoch: number; factor: number }[];
   /** Seeds the batch order and tfjs's dropout masks. */
   seed: number;
-  /** Called after every batch (for progress display). */
+  /** Loss weight of each class (e.g. inverse frequency); default all 1. */
+  classWeights?: Float32Array;
+  /** Scored after every epoch (inference mode); the weights of the best epoch are kept. */
+  validation?: { source: SampleSource; labels: Int32Array };
+  /** Stop when validation accuracy has not improved for this many epochs. Needs `validation`. */
+  earlyStopPatience?: number;
+  /** Continue from a checkpoint instead of starting afresh. */
+  resumeFrom?: TrainState;
+  /** Called at the end of every epoch with the state to save (for resuming after a crash). */
+  onCheckpoint?: (state: TrainState) => Promise<void> | void;
+  /** Checked after every batch; when it returns true, training stops and the state is returned. */
+  shouldStop?: () => boolean;
   onBatch?: (p: BatchProgress) => void;
-  /** Called after every epoch. */
   onEpoch?: (e: EpochStats) => void;
 }
 
@@ -39,19 +55,37 @@ export interface EpochStats {
   epoch: number;
   loss: number;
   accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
   learningRate: number;
   seconds: number;
 }
 
 export interface TrainResult {
   epochs: EpochStats[];
+  /** The epoch whose weights the model holds at the end (the best on validation, else the last). */
+  keptEpoch: number;
   seconds: number;
   samplesPerSecond: number;
+  /** Set when `shouldStop` ended training early: the state to resume from. */
+  interrupted?: TrainState;
+  /** Set when early stopping ended training. */
+  stoppedEarly: boolean;
 }
 
 /** tfjs keeps Adam's learning rate in a protected field that it reads at every step. */
 interface MutableLearningRate {
   learningRate: number;
+}
+
+/**
+ * Adam's running powers beta^t, private in tfjs. setWeights() recomputes them with pow(), which differs
+ * from the running product in the last float32 bit; saving and restoring them keeps a resumed run
+ * bit-identical to an uninterrupted one.
+ */
+interface AdamPowers {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
 }
 
 export async function trainModel(
@@ -62,70 +96,164 @@ export async function trainModel(
   opts: TrainOptions,
 ): Promise<TrainResult> {
   if (labels.length !== source.count) throw new RangeError(`trainModel: ${source.count} samples but ${labels.length} labels`);
-  const rng = createRng(opts.seed, 'training');
-  const orderRng = rng.fork('batch-order');
   // PyTorch's Adam epsilon (tfjs defaults to 1e-7).
   const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999, 1e-8);
+  const lr = optimizer as unknown as MutableLearningRate;
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = source.count;
   const per = sampleSize(source);
   const [h, w, c] = source.sampleShape;
   const buffer = new Float32Array(opts.batchSize * per);
   const batchLabels = new Int32Array(opts.batchSize);
   const batches = Math.ceil(n / opts.batchSize);
-  const stats: EpochStats[] = [];
+  const weights = tf.tensor1d(opts.classWeights ?? new Float32Array(numClasses).fill(1));
+  const state: TrainState = opts.resumeFrom ? structuredClone(opts.resumeFrom) : freshState(opts.learningRate);
+  if (opts.resumeFrom) await restore(model, optimizer, opts.resumeFrom);
+  lr.learningRate = state.learningRate;
   const start = performance.now();
-  let seen = 0;
+  let seenNow = 0;
+  let stoppedEarly = false;
   try {
-    await withSeededMathRandom(rng.fork('tfjs'), async () => {
-      for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-        const t0 = performance.now();
-        const order = orderRng.permutation(n);
-        let lossSum = 0;
-        let correct = 0;
-        for (let b = 0; b < batches; b++) {
-          const idx = order.subarray(b * opts.batchSize, Math.min(n, (b + 1) * opts.batchSize));
-          const size = idx.length;
-          source.fill(idx, buffer);
-          for (let i = 0; i < size; i++) batchLabels[i] = labels[idx[i]!]!;
-          const [loss, hits] = step(model, optimizer, buffer.subarray(0, size * per), [size, h, w, c], batchLabels.subarray(0, size), numClasses);
-          lossSum += loss * size;
-          correct += hits;
-          seen += size;
-          if (opts.onBatch) {
-            const elapsed = (performance.now() - start) / 1000;
-            const speed = seen / elapsed;
-            opts.onBatch({
-              epoch, epochs: opts.epochs, batch: b + 1, batches,
-              loss: lossSum / Math.min(n, (b + 1) * opts.batchSize),
-              samplesPerSecond: speed,
-              etaSeconds: (opts.epochs * n - seen) / speed,
-            });
-          }
+    for (; state.epoch <= opts.epochs; state.epoch++) {
+      const t0 = performance.now();
+      const order = createRng(opts.seed, `batch-order/${state.epoch}`).permutation(n);
+      for (; state.batch < batches; state.batch++) {
+        if (opts.shouldStop?.()) {
+          return await finish(true);
         }
-        const lr = (optimizer as unknown as MutableLearningRate).learningRate;
-        const e: EpochStats = { epoch, loss: lossSum / n, accuracy: correct / n, learningRate: lr, seconds: (performance.now() - t0) / 1000 };
-        stats.push(e);
-        opts.onEpoch?.(e);
-        for (const drop of opts.lrDrops ?? []) {
-          if (drop.afterEpoch === epoch) (optimizer as unknown as MutableLearningRate).learningRate = lr * drop.factor;
+        const b = state.batch;
+        const idx = order.subarray(b * opts.batchSize, Math.min(n, (b + 1) * opts.batchSize));
+        const size = idx.length;
+        source.fill(idx, buffer);
+        for (let i = 0; i < size; i++) batchLabels[i] = labels[idx[i]!]!;
+        const [loss, hits] = await withSeededMathRandom(createRng(opts.seed, `dropout/${state.epoch}/${b}`), () =>
+          step(model, optimizer, variables, buffer.subarray(0, size * per), [size, h, w, c], batchLabels.subarray(0, size), numClasses, weights),
+        );
+        state.lossSum += loss * size;
+        state.correct += hits;
+        seenNow += size;
+        if (opts.onBatch) {
+          const speed = seenNow / ((performance.now() - start) / 1000);
+          const done = (state.epoch - 1) * n + Math.min(n, (b + 1) * opts.batchSize);
+          opts.onBatch({
+            epoch: state.epoch, epochs: opts.epochs, batch: b + 1, batches,
+            loss: state.lossSum / Math.min(n, (b + 1) * opts.batchSize),
+            samplesPerSecond: speed,
+            etaSeconds: (opts.epochs * n - done) / speed,
+          });
         }
       }
-    });
+      const e: EpochStats = {
+        epoch: state.epoch,
+        loss: state.lossSum / n,
+        accuracy: state.correct / n,
+        learningRate: lr.learningRate,
+        seconds: state.partialSeconds + (performance.now() - t0) / 1000,
+      };
+      if (opts.validation) Object.assign(e, evaluate(model, opts.validation.source, opts.validation.labels, numClasses, weights, opts.batchSize));
+      state.history.push(e);
+      opts.onEpoch?.(e);
+      for (const drop of opts.lrDrops ?? []) {
+        if (drop.afterEpoch === state.epoch) lr.learningRate *= drop.factor;
+      }
+      if (e.valAccuracy !== undefined) {
+        // Best = highest validation accuracy, ties to the lower validation loss.
+        const best = state.best;
+        if (!best || e.valAccuracy > best.valAccuracy || (e.valAccuracy === best.valAccuracy && e.valLoss! < best.valLoss)) {
+          state.best = { epoch: state.epoch, valAccuracy: e.valAccuracy, valLoss: e.valLoss!, weights: model.getWeights().map((t) => t.dataSync().slice() as Float32Array) };
+          state.epochsSinceBest = 0;
+        } else state.epochsSinceBest++;
+      }
+      state.learningRate = lr.learningRate;
+      state.batch = 0;
+      state.lossSum = 0;
+      state.correct = 0;
+      state.partialSeconds = 0;
+      const stop = opts.earlyStopPatience !== undefined && state.epochsSinceBest >= opts.earlyStopPatience;
+      if (opts.onCheckpoint) {
+        state.epoch++;
+        await opts.onCheckpoint(await snapshot(model, optimizer, state));
+        state.epoch--;
+      }
+      if (stop) {
+        stoppedEarly = true;
+        state.epoch++;
+        break;
+      }
+    }
+    return await finish(false);
   } finally {
     optimizer.dispose();
+    weights.dispose();
   }
-  const seconds = (performance.now() - start) / 1000;
-  return { epochs: stats, seconds, samplesPerSecond: seen / seconds };
+
+  async function finish(interrupted: boolean): Promise<TrainResult> {
+    const seconds = (performance.now() - start) / 1000;
+    const result: TrainResult = {
+      epochs: state.history,
+      keptEpoch: state.history.length > 0 ? state.history[state.history.length - 1]!.epoch : 0,
+      seconds,
+      samplesPerSecond: seenNow / seconds,
+      stoppedEarly,
+    };
+    if (interrupted) {
+      state.partialSeconds += seconds;
+      result.interrupted = await snapshot(model, optimizer, state);
+    } else if (state.best) {
+      model.setWeights(state.best.weights.map((v, i) => tf.tensor(v, model.getWeights()[i]!.shape)));
+      result.keptEpoch = state.best.epoch;
+    }
+    return result;
+  }
+}
+
+function freshState(learningRate: number): TrainState {
+  return { epoch: 1, batch: 0, lossSum: 0, correct: 0, partialSeconds: 0, learningRate, history: [], epochsSinceBest: 0, modelWeights: [], optimizerWeights: [] };
+}
+
+/** Copies the model's and optimizer's weights into the state (plain arrays, so it can be written out). */
+async function snapshot(model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainState): Promise<TrainState> {
+  const named = await optimizer.getWeights();
+  return {
+    ...structuredClone({ ...state, modelWeights: [], optimizerWeights: [] }),
+    modelWeights: model.getWeights().map((t) => ({ shape: t.shape, values: t.dataSync().slice() as Float32Array })),
+    optimizerWeights: named.map((nt) => ({ name: nt.name, shape: nt.tensor.shape, values: nt.tensor.dataSync().slice() as Float32Array })),
+    adamPowers: [(optimizer as unknown as AdamPowers).accBeta1.dataSync()[0]!, (optimizer as unknown as AdamPowers).accBeta2.dataSync()[0]!],
+  };
+}
+
+async function restore(model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainState): Promise<void> {
+  if (state.modelWeights.length !== model.weights.length) {
+    throw new RangeError(`checkpoint has ${state.modelWeights.length} weight arrays, the model ${model.weights.length}`);
+  }
+  model.setWeights(state.modelWeights.map((w) => tf.tensor(w.values, w.shape)));
+  if (state.optimizerWeights.length > 0) {
+    await optimizer.setWeights(state.optimizerWeights.map((w) => ({ name: w.name ?? '', tensor: tf.tensor(w.values, w.shape) })));
+  }
+  if (state.adamPowers) {
+    const powers = optimizer as unknown as AdamPowers;
+    powers.accBeta1.assign(tf.scalar(state.adamPowers[0]));
+    powers.accBeta2.assign(tf.scalar(state.adamPowers[1]));
+  }
+}
+
+/** Per-sample cross-entropy weighted by class, normalised by the batch's weight sum (as PyTorch does). */
+function weightedLoss(logits: tf.Tensor2D, oneHot: tf.Tensor, ys: tf.Tensor1D, classWeights: tf.Tensor1D): tf.Scalar {
+  const perSample = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE);
+  const w = tf.gather(classWeights, ys);
+  return tf.div(tf.sum(tf.mul(perSample, w)), tf.sum(w)) as tf.Scalar;
 }
 
 /** One optimisation step; returns the batch's mean loss and the number of correct predictions. */
 function step(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
+  variables: tf.Variable[],
   x: Float32Array,
   shape: [number, number, number, number],
   y: Int32Array,
   numClasses: number,
+  classWeights: tf.Tensor1D,
 ): [number, number] {
   return tf.tidy(() => {
     const xs = tf.tensor4d(x, shape);
@@ -136,10 +264,50 @@ function step(
       const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
       // keep(): minimize() runs this function in its own tidy scope.
       hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'int32')) as tf.Scalar);
-      return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
-    }, true)!;
+      return weightedLoss(logits, oneHot, ys, classWeights);
+    }, true, variables)!;
     const result: [number, number] = [loss.dataSync()[0]!, hits!.dataSync()[0]!];
     hits!.dispose();
     return result;
   });
+}
+
+/** Loss and accuracy of the model on a source, in inference mode. */
+function evaluate(
+  model: tf.LayersModel,
+  source: SampleSource,
+  labels: Int32Array,
+  numClasses: number,
+  classWeights: tf.Tensor1D,
+  batchSize: number,
+): { valLoss: number; valAccuracy: number } {
+  const per = sampleSize(source);
+  const [h, w, c] = source.sampleShape;
+  const size = Math.max(batchSize, 256);
+  const buffer = new Float32Array(size * per);
+  const idx = new Int32Array(size);
+  let lossSum = 0;
+  let weightSum = 0;
+  let correct = 0;
+  for (let s = 0; s < source.count; s += size) {
+    const m = Math.min(size, source.count - s);
+    for (let i = 0; i < m; i++) idx[i] = s + i;
+    source.fill(idx.subarray(0, m), buffer);
+    const [l, ws, hit] = tf.tidy(() => {
+      const xs = tf.tensor4d(buffer.subarray(0, m * per), [m, h, w, c]);
+      const ys = tf.tensor1d(labels.subarray(s, s + m), 'int32');
+      const logits = model.predict(xs) as tf.Tensor2D;
+      const perSample = tf.losses.softmaxCrossEntropy(tf.oneHot(ys, numClasses), logits, undefined, undefined, tf.Reduction.NONE);
+      const wt = tf.gather(classWeights, ys);
+      return [
+        tf.sum(tf.mul(perSample, wt)).dataSync()[0]!,
+        tf.sum(wt).dataSync()[0]!,
+        tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'int32')).dataSync()[0]!,
+      ];
+    });
+    lossSum += l;
+    weightSum += ws;
+    correct += hit;
+  }
+  return { valLoss: lossSum / weightSum, valAccuracy: correct / source.count };
 }
