@@ -33,10 +33,22 @@ scene (one of):
 protocol (defaults: the SpinalNet paper's KSC script):
   --pca N               principal components kept (default ${DEFAULTS.pca})
   --no-whiten           keep component variances (default: whitened)
-  --pca-fit scene|train fit PCA on every scene pixel (default) or on the training pixels only
+  --pca-fit scene|train fit PCA on every scene pixel or on the training pixels only
+                        (default: scene under --split random, as the paper; train otherwise)
   --patch N             odd patch side in pixels (default ${DEFAULTS.patch})
-  --train-fraction F    stratified share of each class for training (default ${DEFAULTS.trainFraction})
-  --train-per-class N   instead: N training pixels per class
+  --split NAME          random (default: stratified pixels, as the paper), per-class (N per class),
+                        blocks (spatially disjoint blocks; test pixels whose patch would see a training
+                        pixel are dropped), maps (given --train-map / --test-map label maps)
+  --train-fraction F    random: share of each class for training; blocks: target share (default ${DEFAULTS.trainFraction})
+  --train-per-class N   per-class: N training pixels per class
+  --block-size N        blocks: block side in pixels (default 32)
+  --train-map FILE      maps: MAT label map of the training pixels (--train-map-var NAME)
+  --test-map FILE       maps: MAT label map of the test pixels (--test-map-var NAME; default: the
+                        scene's other labelled pixels)
+  --val-fraction F      hold out this share of the training side for validation; the best epoch
+                        on it is kept (default 0: none, as the paper)
+  --early-stop N        stop after N epochs without validation improvement
+  --class-weights balanced   weight the loss by inverse class frequency (default none)
   --seed N              seeds split, weights, dropout, batch order (default ${DEFAULTS.seed})
 
 model and training:
@@ -47,6 +59,9 @@ model and training:
   --lr-drop-epoch N     divide the rate once after N epochs, 0 = never (default ${DEFAULTS.lrDropEpoch})
   --lr-drop-factor X    by this factor (default ${DEFAULTS.lrDropFactor})
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: native TensorFlow if installed, else wasm, else cpu)
+
+resuming:
+  --resume DIR          continue an interrupted run (Ctrl-C or SIGTERM saves a checkpoint) from its folder
 
 outputs:
   --out DIR             output folder (default outputs/<scene>-<time>); must be new or empty

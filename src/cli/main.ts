@@ -9,7 +9,8 @@ import { ConfigError, SpinalnetError } from '../errors.ts';
 import { listMatVariables } from '../io/mat/reader.ts';
 import { DEFAULTS, type RunConfig } from '../pipeline/config.ts';
 import { predictPipeline } from '../pipeline/predictPipeline.ts';
-import { runPipeline } from '../pipeline/runPipeline.ts';
+import { resumePipeline, runPipeline, type RunResult } from '../pipeline/runPipeline.ts';
+import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
 import { pct } from '../pipeline/sceneOutputs.ts';
 import { downloadDataset } from '../scene/download.ts';
 import { bool, num, oneOf, parse, str, type Options } from './args.ts';
@@ -27,11 +28,20 @@ const RUN_OPTIONS: Options = {
   model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   'lr-drop-epoch': { type: 'string' }, 'lr-drop-factor': { type: 'string' }, backend: { type: 'string' },
   out: { type: 'string' }, force: { type: 'boolean' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
+  split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
+  'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
+  'early-stop': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
 };
 
-export function runConfigFromArgs(argv: string[]): RunConfig | 'help' {
+export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
   const { values: v, positionals } = parse(argv, RUN_OPTIONS, 'run');
   if (v.help) return 'help';
+  const resume = str(v, 'resume');
+  if (resume !== undefined) {
+    const others = Object.keys(v).filter((k) => k !== 'resume' && k !== 'backend');
+    if (others.length > 0) throw new ConfigError('--resume', 'no other flags (the run keeps its own configuration)', others.map((k) => `--${k}`).join(' '));
+    return { resume };
+  }
   if (positionals.length > 0) throw new ConfigError('spinalnet run', 'flags only', positionals.join(' '), 'name the scene with --dataset or --cube/--gt');
   const dataDir = str(v, 'data-dir') ?? 'data';
   const cube = str(v, 'cube');
@@ -55,7 +65,16 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' {
     input,
     pca: num(v, 'pca', DEFAULTS.pca),
     whiten: bool(v, 'whiten', DEFAULTS.whiten),
-    pcaFit: oneOf(v, 'pca-fit', ['scene', 'train'] as const, DEFAULTS.pcaFit),
+    pcaFit: str(v, 'pca-fit') === undefined ? undefined : oneOf(v, 'pca-fit', ['scene', 'train'] as const, 'scene'),
+    split: oneOf(v, 'split', SPLIT_STRATEGIES, DEFAULTS.split),
+    valFraction: num(v, 'val-fraction', DEFAULTS.valFraction),
+    blockSize: num(v, 'block-size'),
+    trainMap: str(v, 'train-map'),
+    testMap: str(v, 'test-map'),
+    trainMapVar: str(v, 'train-map-var'),
+    testMapVar: str(v, 'test-map-var'),
+    earlyStop: num(v, 'early-stop'),
+    classWeights: oneOf(v, 'class-weights', ['none', 'balanced'] as const, DEFAULTS.classWeights),
     patch: num(v, 'patch', DEFAULTS.patch),
     trainFraction: num(v, 'train-fraction', DEFAULTS.trainFraction),
     trainPerClass: num(v, 'train-per-class'),
@@ -80,9 +99,19 @@ async function runCommand(argv: string[]): Promise<number> {
     out(RUN_HELP);
     return 0;
   }
-  if (config.input.kind === 'demo') err('no data/KSC.mat: running the built-in synthetic demo scene (see data/README.md for real scenes)');
-  const result = await runPipeline(config, { log: err, progress: true });
-  const m = result.metrics;
+  const hooks = { log: err, progress: true, handleSignals: true };
+  let result: RunResult;
+  if ('resume' in config) {
+    result = await resumePipeline(config.resume, hooks);
+  } else {
+    if (config.input.kind === 'demo') err('no data/KSC.mat: running the built-in synthetic demo scene (see data/README.md for real scenes)');
+    result = await runPipeline(config, hooks);
+  }
+  if (result.status === 'interrupted') {
+    err(`interrupted: checkpoint saved in ${result.outDir}; continue with: spinalnet run --resume ${result.outDir}`);
+    return 130;
+  }
+  const m = result.metrics!;
   out(`OA ${pct(m.overallAccuracy)}  AA ${pct(m.averageAccuracy)}  kappa ${m.kappa.toFixed(4)}  (${m.testPixels} test pixels)`);
   out(`outputs: ${result.outDir}`);
   return 0;

@@ -5,6 +5,7 @@
 import type { BackendChoice } from '../backend/selectBackend.ts';
 import { ConfigError } from '../errors.ts';
 import { MODELS } from '../models/registry.ts';
+import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
 
 export interface RunConfig {
   /** Where the scene comes from: a registry dataset in `dataDir`, explicit files, or the built-in demo. */
@@ -16,13 +17,33 @@ export interface RunConfig {
   pca: number;
   /** Divide each component by its standard deviation (the paper: yes). */
   whiten: boolean;
-  /** Fit PCA on every pixel of the scene (the paper) or on the training pixels only. */
-  pcaFit: 'scene' | 'train';
+  /**
+   * Fit PCA on every pixel of the scene (the paper) or on the training pixels only. Default: 'scene'
+   * under the random split (the paper's protocol), 'train' under every other split (no test pixel
+   * shapes the features).
+   */
+  pcaFit?: 'scene' | 'train';
   /** Patch side, odd (the paper: 15). Spectral models use 1. */
   patch: number;
-  /** Stratified share of each class for training (the paper: 0.8); ignored when trainPerClass is set. */
+  /** How labelled pixels are divided (the paper: random). */
+  split: SplitStrategy;
+  /** `random`: stratified share of each class for training (the paper: 0.8); `blocks`: target share. */
   trainFraction: number;
+  /** `per-class`: training pixels per class. */
   trainPerClass?: number;
+  /** Share of the training side held out for validation (best epoch kept); 0 = none (the paper). */
+  valFraction: number;
+  /** `blocks`: block side in pixels. */
+  blockSize?: number;
+  /** `maps`: label maps (MAT files) of the training and test pixels, and their variables. */
+  trainMap?: string;
+  testMap?: string;
+  trainMapVar?: string;
+  testMapVar?: string;
+  /** Stop when validation accuracy has not improved for this many epochs (needs valFraction > 0). */
+  earlyStop?: number;
+  /** 'balanced' weights each class's loss by inverse frequency. */
+  classWeights: 'none' | 'balanced';
   /** Seeds the split, the initial weights, dropout and the batch order (the paper's split: 345). */
   seed: number;
   model: string;
@@ -46,9 +67,11 @@ export interface RunConfig {
 export const DEFAULTS: Omit<RunConfig, 'input'> = {
   pca: 30,
   whiten: true,
-  pcaFit: 'scene',
   patch: 15,
+  split: 'random',
   trainFraction: 0.8,
+  valFraction: 0,
+  classWeights: 'none',
   seed: 345,
   model: 'spinal-cnn',
   epochs: 16,
@@ -61,6 +84,9 @@ export const DEFAULTS: Omit<RunConfig, 'input'> = {
   maskBackground: true,
   predictBatch: 512,
 };
+
+/** Where PCA is fitted for this configuration (see RunConfig.pcaFit). */
+export const pcaFitOf = (c: Pick<RunConfig, 'pcaFit' | 'split'>): 'scene' | 'train' => c.pcaFit ?? (c.split === 'random' ? 'scene' : 'train');
 
 /** Throws a ConfigError naming the first option out of range. */
 export function validateConfig(c: RunConfig): void {
@@ -75,11 +101,19 @@ export function validateConfig(c: RunConfig): void {
   if (!Number.isSafeInteger(c.seed)) throw new ConfigError('--seed', 'an integer', c.seed);
   if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw new ConfigError('--lr', 'a positive number', c.learningRate);
   if (!(c.lrDropFactor >= 1)) throw new ConfigError('--lr-drop-factor', 'a number ≥ 1', c.lrDropFactor);
-  if (c.trainPerClass === undefined && !(c.trainFraction > 0 && c.trainFraction < 1)) {
-    throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', c.trainFraction);
-  }
+  if (!SPLIT_STRATEGIES.includes(c.split)) throw new ConfigError('--split', `one of ${SPLIT_STRATEGIES.join(', ')}`, c.split);
+  if (!(c.trainFraction > 0 && c.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', c.trainFraction);
   if (c.trainPerClass !== undefined) int('--train-per-class', c.trainPerClass, 1);
+  if (c.split === 'per-class' && c.trainPerClass === undefined) throw new ConfigError('--train-per-class', 'a count with --split per-class', undefined);
+  if (c.split === 'maps' && c.trainMap === undefined) throw new ConfigError('--train-map', 'a MAT file of training labels with --split maps', undefined);
+  if (!(c.valFraction >= 0 && c.valFraction < 1)) throw new ConfigError('--val-fraction', 'a number in [0, 1)', c.valFraction);
+  if (c.blockSize !== undefined) int('--block-size', c.blockSize, 1);
+  if (c.earlyStop !== undefined) {
+    int('--early-stop', c.earlyStop, 1);
+    if (c.valFraction === 0) throw new ConfigError('--early-stop', 'a validation set: pass --val-fraction too', c.earlyStop);
+  }
+  if (c.classWeights !== 'none' && c.classWeights !== 'balanced') throw new ConfigError('--class-weights', "'none' or 'balanced'", c.classWeights);
   if (!MODELS.some((m) => m.id === c.model)) throw new ConfigError('--model', `one of ${MODELS.map((m) => m.id).join(', ')}`, c.model);
   if (!Number.isInteger(c.patch) || c.patch < 1 || c.patch % 2 === 0) throw new ConfigError('--patch', 'an odd positive integer (e.g. 15)', c.patch);
-  if (c.pcaFit !== 'scene' && c.pcaFit !== 'train') throw new ConfigError('--pca-fit', "'scene' or 'train'", c.pcaFit);
+  if (c.pcaFit !== undefined && c.pcaFit !== 'scene' && c.pcaFit !== 'train') throw new ConfigError('--pca-fit', "'scene' or 'train'", c.pcaFit);
 }

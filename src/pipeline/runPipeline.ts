@@ -1,51 +1,84 @@
 /**
  * `spinalnet run`: scene → split → PCA → patches → training → full-scene map → metrics and outputs.
- * Each stage is a library call; this file only sequences them, times them and writes the folder.
+ * Each stage is a library call; this file sequences them, times them, and keeps the run folder's
+ * status honest (running → done, or interrupted with a checkpoint to resume from, or failed).
  */
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { selectBackend, type BackendInfo } from '../backend/selectBackend.ts';
-import { DataError } from '../errors.ts';
+import { ConfigError, SpinalnetError } from '../errors.ts';
 import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
+import { writeMatV5 } from '../io/mat/writer.ts';
 import { saveModel } from '../models/modelFiles.ts';
-import { getModelSpec } from '../models/registry.ts';
-import { fitPca, pcaToJSON, transformCube } from '../preprocess/pca.ts';
-import { checkPatchSize, extractPatches } from '../sampling/patches.ts';
-import { splitPixels } from '../sampling/split.ts';
+import { pcaToJSON } from '../preprocess/pca.ts';
+import { renderLabelMap, writePng } from '../render/index.ts';
+import { splitToMap } from '../sampling/makeSplit.ts';
+import { extractPatches } from '../sampling/patches.ts';
 import type { LabelMap } from '../scene/types.ts';
 import { predictClasses } from '../training/predict.ts';
 import { progressReporter } from '../training/progress.ts';
 import { arraySource, patchSource } from '../training/sampleSource.ts';
 import { withSeededMathRandom } from '../training/seededRandom.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
+import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { createRng } from '../util/random.ts';
 import { validateConfig, type RunConfig } from './config.ts';
+import { prepareRun, type PreparedRun } from './prepareRun.ts';
 import { renderReport } from './report.ts';
+import { runEnvironment } from './runEnvironment.ts';
+import { checkOutDir, RunFolder } from './runFolder.ts';
 import { inputName, loadInputScene } from './sceneInput.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
-import { StagedOutput } from './stagedOutput.ts';
-import { runEnvironment } from './runEnvironment.ts';
+import { listenForStop } from './stopSignals.ts';
 
 export interface RunHooks {
   /** One line of news for the user (the CLI prints it on stderr). Default: silent. */
   log?: (line: string) => void;
   /** Show a training progress bar / log lines on stderr. Default false. */
   progress?: boolean;
+  /** Stop training at the next batch on SIGINT/SIGTERM and save a checkpoint. Default false (library use). */
+  handleSignals?: boolean;
 }
 
 export interface RunResult {
   outDir: string;
-  metrics: MetricsFile;
+  /** 'interrupted': training was stopped by a signal; the folder holds a checkpoint to resume. */
+  status: 'done' | 'interrupted';
+  metrics?: MetricsFile;
   backend: BackendInfo;
-  timings: Timings;
-  training: TrainResult;
+  timings: Partial<Timings>;
+  training?: TrainResult;
 }
 
 export type Timings = Record<'load' | 'pca' | 'patches' | 'train' | 'predict' | 'render' | 'total', number>;
 
+/** Runs a configuration from scratch. */
 export async function runPipeline(config: RunConfig, hooks: RunHooks = {}): Promise<RunResult> {
   validateConfig(config);
+  const outDir = config.out ?? join('outputs', `${inputName(config.input)}-${timestamp()}`);
+  // Checked before anything is loaded: a refused --out costs nothing.
+  checkOutDir(outDir, config.force);
+  return execute({ ...config, out: outDir }, hooks);
+}
+
+/** Continues an interrupted (or killed) run from its folder's checkpoint, with its own configuration. */
+export async function resumePipeline(dir: string, hooks: RunHooks = {}): Promise<RunResult> {
+  const folder = RunFolder.open(dir);
+  const config = folder.data.config as RunConfig | undefined;
+  if (!config) throw new ConfigError('--resume', 'a run folder with its configuration in run.json', dir);
+  validateConfig(config);
+  let state: TrainState | undefined;
+  try {
+    state = loadTrainState(folder.checkpointDir);
+  } catch (err) {
+    if (!(err instanceof SpinalnetError)) throw err;
+    hooks.log?.(`no usable checkpoint in ${dir}: training starts again from epoch 1 with the same seed`);
+  }
+  return execute(config, hooks, { folder, state });
+}
+
+async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: RunFolder; state?: TrainState }): Promise<RunResult> {
   const log = hooks.log ?? (() => {});
   const start = performance.now();
   const timings: Partial<Timings> = {};
@@ -56,148 +89,173 @@ export async function runPipeline(config: RunConfig, hooks: RunHooks = {}): Prom
     mark = now;
   };
   const name = inputName(config.input);
-  const outDir = config.out ?? join('outputs', `${name}-${timestamp()}`);
-  const spec = getModelSpec(config.model);
-  // Checked before anything is loaded or written: a refused --out costs nothing.
-  const staged = StagedOutput.open(outDir, config.force);
   try {
     const backend = await selectBackend(config.backend);
     log(`backend: ${backend.detail}`);
     mark = performance.now();
-
     const scene = loadInputScene(config.input);
-    const labels = requireLabels(scene.labels, name);
-    const { cube } = scene;
-    const patch = spec.spectral ? 1 : config.patch;
-    checkPatchSize(patch, cube);
-    const falseColorImg = sceneFalseColor(cube, scene.rgbBands);
-    log(`scene ${name}: ${cube.height}×${cube.width}×${cube.bands}, ${scene.classes.length} classes`);
+    log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
+    const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands);
     lap('load');
-
-    const split = splitPixels(labels, scene.classes, {
-      trainFraction: config.trainPerClass === undefined ? config.trainFraction : undefined,
-      trainPerClass: config.trainPerClass,
-      seed: config.seed,
-    });
-    split.warnings.forEach((w) => log(`warning: ${w}`));
-    const pca = fitPca(cube, {
-      components: config.pca,
-      whiten: config.whiten,
-      pixels: config.pcaFit === 'train' ? split.train : undefined,
-    });
-    const reduced = transformCube(cube, pca);
+    const prepared = prepareRun(config, scene);
+    prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
     lap('pca');
 
-    const trainPatches = extractPatches(reduced, split.train, patch);
-    lap('patches');
-
-    log(`training ${spec.id} on ${split.train.length} pixels, testing on ${split.test.length}`);
-    const numClasses = scene.classes.length;
-    const rng = createRng(config.seed, 'model');
-    const model = await withSeededMathRandom(rng.fork('init'), () =>
-      spec.build({ patch, channels: reduced.bands, numClasses }),
-    );
-    const reporter = hooks.progress ? progressReporter() : undefined;
-    const training = await trainModel(model, arraySource(trainPatches, [patch, patch, reduced.bands]), split.trainClasses, numClasses, {
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      learningRate: config.learningRate,
-      lrDrops: config.lrDropEpoch > 0 ? [{ afterEpoch: config.lrDropEpoch, factor: 1 / config.lrDropFactor }] : [],
-      seed: config.seed,
-      onBatch: reporter?.onBatch,
-      onEpoch: reporter?.onEpoch,
-    });
-    reporter?.done();
-    lap('train');
-
-    log(`mapping ${cube.height * cube.width} pixels`);
-    const predictedClasses = predictClasses(model, patchSource(reduced, patch), { batchSize: config.predictBatch });
-    lap('predict');
-
-    const prediction: LabelMap = {
-      height: cube.height,
-      width: cube.width,
-      data: Int32Array.from(predictedClasses, (k) => scene.classes[k]!.value),
-    };
-    const testPredicted = Int32Array.from(split.test, (p) => predictedClasses[p]!);
-    const matrix = confusionMatrix(split.testClasses, testPredicted, numClasses);
-    const metrics: MetricsFile = {
-      ...metricsFromConfusion(matrix, scene.classes.map((c) => ({ label: c.value, name: c.name }))),
-      trainPixels: split.train.length,
-      testPixels: split.test.length,
-    };
-    const testMask = new Uint8Array(cube.height * cube.width);
-    for (const p of split.test) testMask[p] = 1;
-    const protocol = config.trainPerClass !== undefined ? `${config.trainPerClass} per class` : `${(100 * config.trainFraction).toFixed(1)}% of each class`;
-    writeSceneOutputs({
-      path: (f) => staged.path(f),
-      sceneName: name,
-      modelId: spec.id,
-      classes: scene.classes,
-      prediction,
-      labels,
-      testMask,
-      metrics,
-      falseColor: falseColorImg,
-      maskBackground: config.maskBackground,
-      epochs: training.epochs,
-      subtitle: `random stratified split, ${protocol} for training, seed ${config.seed}; ${config.epochs} epochs; ${backend.name}`,
-    });
-    await saveModel(staged.path('model'), model, {
-      kind: 'spinalnet-model',
-      version: 1,
-      modelId: spec.id,
-      patch,
-      classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
-      inputBands: cube.bands,
-      preprocessing: pcaToJSON(pca),
-      dataset: name,
-      rgbBands: scene.rgbBands ? [scene.rgbBands[0], scene.rgbBands[1], scene.rgbBands[2]] : undefined,
-    });
-    model.dispose();
-    lap('render');
-    timings.total = (performance.now() - start) / 1000;
-    const done = timings as Timings;
-
-    const env = runEnvironment(backend);
-    writeFileAtomic(
-      staged.path('run.json'),
-      `${JSON.stringify({ status: 'done', command: 'run', config, scene: { name, height: cube.height, width: cube.width, bands: cube.bands, classes: scene.classes }, pca: { components: pca.components, explainedVarianceRatio: pca.explainedVarianceRatio }, split: { train: split.train.length, test: split.test.length, warnings: split.warnings }, training: { samplesPerSecond: training.samplesPerSecond, epochs: training.epochs }, ...env, timings: done }, null, 2)}\n`,
-    );
-    writeFileAtomic(
-      staged.path('report.md'),
-      renderReport({
-        title: `${spec.id} on ${name}`,
-        metrics,
-        facts: [
-          ['scene', `${name}: ${cube.height}×${cube.width} pixels, ${cube.bands} bands, ${scene.classes.length} classes`],
-          ['split', `random stratified, ${protocol} for training (seed ${config.seed}); ${split.train.length} train, ${split.test.length} test pixels`],
-          ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${config.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
-          ['model', `${spec.id} (${model.countParams?.() ?? '?'} weights), ${patch}×${patch} patches`],
-          ['training', `${config.epochs} epochs, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}; ${Math.round(training.samplesPerSecond)} samples/s`],
-          ['backend', backend.detail],
-          ['peak memory', `${env.peakRssMB} MB`],
-        ],
-        timings: done,
-        warnings: split.warnings,
-        config,
-      }),
-    );
-    const finalDir = staged.commit();
-    return { outDir: finalDir, metrics, backend, timings: done, training };
-  } catch (err) {
-    staged.abandon();
-    throw err;
+    // Only now, with the input known to be usable, does the output folder appear.
+    const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
+    if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
+    try {
+      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, timings, lap, start, state: resume?.state, name });
+    } catch (err) {
+      folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
+      throw err;
+    }
   } finally {
     tf.disposeVariables();
   }
 }
 
-function requireLabels(labels: LabelMap | undefined, name: string): LabelMap {
-  if (!labels) {
-    throw new DataError(`scene ${name} has no ground truth, so there is nothing to train on`, 'pass the label map with --gt (or use `spinalnet predict` with a trained model)');
+interface Context {
+  backend: BackendInfo;
+  falseColorImg: ReturnType<typeof sceneFalseColor>;
+  log: (line: string) => void;
+  hooks: RunHooks;
+  timings: Partial<Timings>;
+  lap: (stage: keyof Timings) => void;
+  start: number;
+  state?: TrainState;
+  name: string;
+}
+
+async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<RunResult> {
+  const { scene, split, reduced, patch, spec } = p;
+  const { log, hooks, timings, lap } = ctx;
+  const trainPatches = extractPatches(reduced, split.train, patch);
+  lap('patches');
+
+  log(`training ${spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
+  const numClasses = scene.classes.length;
+  const model = await withSeededMathRandom(createRng(config.seed, 'model').fork('init'), () => spec.build({ patch, channels: reduced.bands, numClasses }));
+  const reporter = hooks.progress ? progressReporter() : undefined;
+  const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
+  let training: TrainResult;
+  try {
+    training = await trainModel(model, arraySource(trainPatches, [patch, patch, reduced.bands]), split.trainClasses, numClasses, {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      lrDrops: config.lrDropEpoch > 0 ? [{ afterEpoch: config.lrDropEpoch, factor: 1 / config.lrDropFactor }] : [],
+      seed: config.seed,
+      classWeights: p.classWeights,
+      validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
+      earlyStopPatience: config.earlyStop,
+      resumeFrom: ctx.state,
+      onCheckpoint: (state) => saveTrainState(folder.checkpointDir, state),
+      shouldStop: signals?.requested,
+      onBatch: reporter?.onBatch,
+      onEpoch: reporter?.onEpoch,
+    });
+  } finally {
+    reporter?.done();
+    signals?.dispose();
   }
-  return labels;
+  if (training.interrupted) {
+    saveTrainState(folder.checkpointDir, training.interrupted);
+    const where = `epoch ${training.interrupted.epoch}, batch ${training.interrupted.batch}`;
+    folder.stop('interrupted', `stopped by ${signals?.signal() ?? 'request'} at ${where}; continue with: spinalnet run --resume ${folder.dir}`);
+    model.dispose();
+    return { outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, training };
+  }
+  lap('train');
+
+  log(`mapping ${scene.cube.height * scene.cube.width} pixels`);
+  const predictedClasses = predictClasses(model, patchSource(reduced, patch), { batchSize: config.predictBatch });
+  lap('predict');
+
+  const { height, width } = scene.cube;
+  const prediction: LabelMap = { height, width, data: Int32Array.from(predictedClasses, (k) => scene.classes[k]!.value) };
+  const testPredicted = Int32Array.from(split.test, (px) => predictedClasses[px]!);
+  const metrics: MetricsFile = {
+    ...metricsFromConfusion(confusionMatrix(split.testClasses, testPredicted, numClasses), scene.classes.map((c) => ({ label: c.value, name: c.name }))),
+    trainPixels: split.train.length,
+    testPixels: split.test.length,
+  };
+  const testMask = new Uint8Array(height * width);
+  for (const px of split.test) testMask[px] = 1;
+  writeSceneOutputs({
+    path: (f) => folder.partial(f),
+    sceneName: ctx.name,
+    modelId: spec.id,
+    classes: scene.classes,
+    prediction,
+    labels: p.labels,
+    testMask,
+    metrics,
+    falseColor: ctx.falseColorImg,
+    maskBackground: config.maskBackground,
+    epochs: training.epochs,
+    keptEpoch: split.validation.length > 0 ? training.keptEpoch : undefined,
+    subtitle: `${split.description}; seed ${config.seed}; ${training.epochs.length} epochs; ${ctx.backend.name}`,
+  });
+  writeSplitFiles(folder, split, height, width);
+  const weights = model.countParams();
+  await saveModel(folder.partial('model'), model, {
+    kind: 'spinalnet-model',
+    version: 1,
+    modelId: spec.id,
+    patch,
+    classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
+    inputBands: scene.cube.bands,
+    preprocessing: pcaToJSON(p.pca),
+    dataset: ctx.name,
+    rgbBands: scene.rgbBands ? [scene.rgbBands[0], scene.rgbBands[1], scene.rgbBands[2]] : undefined,
+  });
+  model.dispose();
+  lap('render');
+  timings.total = (performance.now() - ctx.start) / 1000;
+
+  const env = runEnvironment(ctx.backend);
+  const summary = {
+    scene: { name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes },
+    pca: { components: p.pca.components, fittedOn: p.pcaFit, explainedVarianceRatio: p.pca.explainedVarianceRatio },
+    split: { strategy: split.strategy, description: split.description, train: split.train.length, validation: split.validation.length, test: split.test.length, dropped: split.dropped, exposed: split.exposed, warnings: split.warnings },
+    training: { keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
+    modelWeights: weights,
+    ...env,
+    timings,
+  };
+  writeFileAtomic(
+    folder.partial('report.md'),
+    renderReport({
+      title: `${spec.id} on ${ctx.name}`,
+      metrics,
+      facts: [
+        ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.cube.bands} bands, ${scene.classes.length} classes`],
+        ['split', `${split.description} (seed ${config.seed})`],
+        ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${p.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
+        ['model', `${spec.id} (${weights} weights), ${patch}×${patch} patches`],
+        ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${p.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s`],
+        ['backend', ctx.backend.detail],
+        ['peak memory', `${env.peakRssMB} MB`],
+      ],
+      timings,
+      warnings: split.warnings,
+      config,
+    }),
+  );
+  folder.publish({ ...summary, finishedAt: new Date().toISOString() });
+  return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
+}
+
+/** split.mat (variable `split`, H×W uint8: 0 unused, 1 train, 2 validation, 3 test) and split.png. */
+function writeSplitFiles(folder: RunFolder, split: PreparedRun['split'], height: number, width: number): void {
+  const roles = splitToMap(split, height, width);
+  const columnMajor = new Uint8Array(height * width);
+  for (let r = 0; r < height; r++) for (let c = 0; c < width; c++) columnMajor[c * height + r] = roles[r * width + c]!;
+  writeMatV5(folder.partial('split.mat'), [{ name: 'split', data: columnMajor, dims: [height, width] }]);
+  // Train blue, validation amber, test green (black: unused).
+  const grid = { height, width, data: Int32Array.from(roles) };
+  writePng(folder.partial('split.png'), renderLabelMap(grid, [1, 2, 3], [[40, 90, 220], [240, 170, 20], [40, 185, 70]]));
 }
 
 const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');

@@ -42,6 +42,8 @@ export interface SceneOutputsInput {
   falseColor: RgbaImage;
   maskBackground: boolean;
   epochs?: readonly EpochStats[];
+  /** 1-based epoch whose weights were kept (best on validation), marked on the curves. */
+  keptEpoch?: number;
   subtitle?: string;
 }
 
@@ -94,7 +96,7 @@ export function writeSceneOutputs(o: SceneOutputsInput): void {
     writeFileAtomic(o.path('metrics.json'), `${JSON.stringify(m, null, 2)}\n`);
   }
   if (o.epochs && o.epochs.length > 0) {
-    writePng(o.path('training-curves.png'), renderTrainingCurves({ epochs: o.epochs, title: `${o.modelId} on ${o.sceneName} - training` }));
+    writePng(o.path('training-curves.png'), renderTrainingCurves({ epochs: o.epochs, keptEpoch: o.keptEpoch, title: `${o.modelId} on ${o.sceneName} - training` }));
   }
   writePredictionMat(o.path('prediction.mat'), o.prediction);
 }

@@ -118,8 +118,10 @@ export async function trainModel(
       const t0 = performance.now();
       const order = createRng(opts.seed, `batch-order/${state.epoch}`).permutation(n);
       for (; state.batch < batches; state.batch++) {
-        if (opts.shouldStop?.()) {
-          return await finish(true);
+        if (opts.shouldStop) {
+          // Let signal handlers run: they wait for the event loop, which a chain of awaits never reaches.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (opts.shouldStop()) return await finish(true);
         }
         const b = state.batch;
         const idx = order.subarray(b * opts.batchSize, Math.min(n, (b + 1) * opts.batchSize));

@@ -29,7 +29,7 @@ describe.skipIf(!present)('spinalnet run → predict on SalinasA', () => {
   it('writes every output of a run', () => {
     const stdout = cli(['run', '--cube', cube, '--gt', gt, '--model', 'spinal-mlp', '--train-fraction', '0.05', '--epochs', '8', '--lr', '0.003', '--seed', '1', '--backend', 'wasm', '--out', out]);
     expect(stdout).toMatch(/OA \d+\.\d\d%/);
-    for (const f of ['metrics.json', 'classification-map.png', 'ground-truth.png', 'errors.png', 'overview.png', 'confusion-matrix.png', 'training-curves.png', 'report.md', 'prediction.mat', 'run.json', 'model/model.json', 'model/weights.bin', 'model/spinalnet.json']) {
+    for (const f of ['metrics.json', 'classification-map.png', 'ground-truth.png', 'errors.png', 'overview.png', 'confusion-matrix.png', 'training-curves.png', 'report.md', 'prediction.mat', 'run.json', 'model/model.json', 'model/weights.bin', 'model/spinalnet.json', 'split.mat', 'split.png']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
@@ -43,6 +43,14 @@ describe.skipIf(!present)('spinalnet run → predict on SalinasA', () => {
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8'));
     expect(Object.keys(run.timings)).toEqual(['load', 'pca', 'patches', 'train', 'predict', 'render', 'total']);
     expect(run.backend.name).toBe('wasm');
+    expect(run.status).toBe('done');
+    expect(existsSync(join(out, 'checkpoint'))).toBe(false);
+    expect(existsSync(join(out, '.partial'))).toBe(false);
+    // split.mat: 1 train, 3 test, exactly on the labelled pixels.
+    const split = readMatNumeric(join(out, 'split.mat'), 'split');
+    const roles = Array.from(split.data, Number);
+    expect(roles.filter((r) => r === 1)).toHaveLength(metrics.trainPixels);
+    expect(roles.filter((r) => r === 3)).toHaveLength(metrics.testPixels);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/Lettuce_romaine_7wk/);
   });
 

@@ -1,0 +1,73 @@
+/**
+ * Everything a run does before training, with no file written: the scene's split, PCA and patch size.
+ * Bad input fails here, so a refused run leaves nothing behind. `experiment` calls it once per
+ * configuration on a scene it loaded once.
+ */
+import { DataError, InputFileError } from '../errors.ts';
+import { getModelSpec, type ModelSpec } from '../models/registry.ts';
+import { fitPca, transformCube, type PcaModel } from '../preprocess/pca.ts';
+import { makeSplit, type SceneSplit } from '../sampling/makeSplit.ts';
+import { checkPatchSize } from '../sampling/patches.ts';
+import { loadLabels } from '../scene/loadScene.ts';
+import type { CubeBIP, LabelMap, Scene } from '../scene/types.ts';
+import { existsSync } from 'node:fs';
+import { pcaFitOf, type RunConfig } from './config.ts';
+
+export interface PreparedRun {
+  readonly scene: Scene;
+  readonly labels: LabelMap;
+  readonly spec: ModelSpec;
+  /** Patch side actually used (1 for spectral models). */
+  readonly patch: number;
+  readonly split: SceneSplit;
+  readonly pca: PcaModel;
+  readonly pcaFit: 'scene' | 'train';
+  /** The cube after PCA, what the model sees. */
+  readonly reduced: CubeBIP;
+  /** Loss weight per class, when asked for. */
+  readonly classWeights?: Float32Array;
+}
+
+export function requireLabels(scene: Scene): LabelMap {
+  if (!scene.labels) {
+    throw new DataError(`scene ${scene.name} has no ground truth, so there is nothing to train on`, 'pass the label map with --gt (or use `spinalnet predict` with a trained model)');
+  }
+  return scene.labels;
+}
+
+export function prepareRun(config: RunConfig, scene: Scene): PreparedRun {
+  const labels = requireLabels(scene);
+  const spec = getModelSpec(config.model);
+  const patch = spec.spectral ? 1 : config.patch;
+  checkPatchSize(patch, scene.cube);
+  const mapFile = (path: string | undefined, variable: string | undefined) => {
+    if (path === undefined) return undefined;
+    if (!existsSync(path)) throw new InputFileError(path, 'file not found', 'check the path given to --train-map / --test-map');
+    return loadLabels(path, scene.cube, variable).labels;
+  };
+  const split = makeSplit(labels, scene.classes, {
+    strategy: config.split,
+    seed: config.seed,
+    patch,
+    trainFraction: config.trainFraction,
+    trainPerClass: config.trainPerClass,
+    valFraction: config.valFraction,
+    blockSize: config.blockSize,
+    trainMap: mapFile(config.trainMap, config.trainMapVar),
+    testMap: mapFile(config.testMap, config.testMapVar),
+  });
+  if (split.train.length === 0 || split.test.length === 0) {
+    throw new DataError(`the ${config.split} split left ${split.train.length} training and ${split.test.length} test pixels`, 'use a larger training share, a smaller --block-size, or another --split');
+  }
+  const pcaFit = pcaFitOf(config);
+  const pca = fitPca(scene.cube, { components: config.pca, whiten: config.whiten, pixels: pcaFit === 'train' ? split.train : undefined });
+  const reduced = transformCube(scene.cube, pca);
+  return { scene, labels, spec, patch, split, pca, pcaFit, reduced, classWeights: config.classWeights === 'balanced' ? balancedWeights(split.trainClasses, scene.classes.length) : undefined };
+}
+
+/** Inverse-frequency class weights, n / (K · n_k), as scikit-learn's 'balanced'; absent classes get 0. */
+export function balancedWeights(classes: Int32Array, k: number): Float32Array {
+  const counts = new Float64Array(k);
+  for (const c of classes) counts[c]!++;
+  return Float32Array.from(counts, (n) => (n > 0 ? classes.length / (k * n) : 0));
+}
