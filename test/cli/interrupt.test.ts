@@ -1,0 +1,72 @@
+/**
+ * Stopping a run with a signal: the folder says 'interrupted' and holds no finished-looking output;
+ * --resume completes it with exactly the metrics of an uninterrupted run of the same seed.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..');
+const bin = join(root, 'bin', 'spinalnet.js');
+const salinas = join(root, '..', 'shared', 'data', 'salinasA');
+const present = existsSync(join(salinas, 'SalinasA_corrected.mat'));
+if (!present) console.warn('skipping the interrupt test: ../shared/data/salinasA is absent');
+
+const args = (out: string) => [
+  'run', '--cube', join(salinas, 'SalinasA_corrected.mat'), '--gt', join(salinas, 'SalinasA_gt.mat'),
+  '--model', 'spinal-mlp', '--train-fraction', '0.05', '--epochs', '6', '--batch-size', '8', '--seed', '3',
+  '--backend', 'wasm', '--out', out,
+];
+
+/** Starts a run and sends SIGTERM once the first epoch has finished; resolves with the exit code. */
+function runAndInterrupt(out: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args(out)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!sent && /epoch 1:/.test(stderr)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+
+describe.skipIf(!present)('interrupting and resuming a run', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spinalnet-int-'));
+
+  it('marks the folder interrupted, leaves no results, and resumes to the uninterrupted metrics', async () => {
+    const stopped = join(dir, 'stopped');
+    const r = await runAndInterrupt(stopped);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/--resume/);
+    const record = readJson(join(stopped, 'run.json'));
+    expect(record.status).toBe('interrupted');
+    expect(record.message).toMatch(/SIGTERM/);
+    for (const f of ['metrics.json', 'classification-map.png', 'prediction.mat', 'overview.png', 'model']) {
+      expect(existsSync(join(stopped, f)), f).toBe(false);
+    }
+    expect(existsSync(join(stopped, 'checkpoint', 'state.json'))).toBe(true);
+
+    execFileSync(process.execPath, [bin, 'run', '--resume', stopped], { cwd: root, stdio: 'pipe' });
+    expect(readJson(join(stopped, 'run.json')).status).toBe('done');
+    expect(existsSync(join(stopped, 'checkpoint'))).toBe(false);
+
+    const straight = join(dir, 'straight');
+    execFileSync(process.execPath, [bin, ...args(straight)], { cwd: root, stdio: 'pipe' });
+    const a = readJson(join(straight, 'metrics.json'));
+    const b = readJson(join(stopped, 'metrics.json'));
+    expect(b).toEqual(a);
+    const lossesA = readJson(join(straight, 'run.json')).training.epochs.map((e: { loss: number }) => e.loss);
+    const lossesB = readJson(join(stopped, 'run.json')).training.epochs.map((e: { loss: number }) => e.loss);
+    expect(lossesB).toEqual(lossesA);
+  });
+});
