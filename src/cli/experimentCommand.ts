@@ -1,0 +1,74 @@
+/** `spinalnet experiment`: the run flags for the shared protocol plus --models, --splits, --seeds. */
+import { join } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { writeExperimentFiles } from '../experiment/experimentReport.ts';
+import { runExperiment } from '../experiment/runExperiment.ts';
+import { inputName } from '../pipeline/sceneInput.ts';
+import { StagedOutput } from '../pipeline/stagedOutput.ts';
+import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
+import { runConfigFromArgs } from './runArgs.ts';
+
+export const EXPERIMENT_HELP = `usage: spinalnet experiment [scene] --models A,B --splits S,T --seeds N [run flags]
+
+Trains every model on every split with every seed, scores each on its test pixels, and writes
+experiment.json, experiment.md (mean ± std of OA, AA, kappa; per-class accuracy; weights; training
+time; a paired comparison of the models seed by seed) and experiment.png.
+
+  --models LIST   comma-separated models (default spinal-cnn,fc-cnn)
+  --splits LIST   comma-separated splits: ${SPLIT_STRATEGIES.join(', ')} (default random)
+  --seeds N|LIST  N seeds (1..N) or a comma-separated list (default 3)
+  --out DIR       output folder (default outputs/experiment-<scene>-<time>); --force replaces it
+  every other flag of \`spinalnet run\` sets the shared protocol (scene, --pca, --patch, --epochs, …)
+`;
+
+/** Takes `--name VALUE` (or `--name=VALUE`) out of argv. */
+function take(argv: string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) {
+      if (i + 1 >= argv.length) throw new ConfigError(`--${name}`, 'a value', undefined);
+      value = argv[i + 1];
+      argv.splice(i, 2);
+      i--;
+    } else if (argv[i]!.startsWith(`--${name}=`)) {
+      value = argv[i]!.slice(name.length + 3);
+      argv.splice(i, 1);
+      i--;
+    }
+  }
+  return value;
+}
+
+export async function experimentCommand(argv: string[]): Promise<number> {
+  const rest = [...argv];
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(EXPERIMENT_HELP);
+    return 0;
+  }
+  const list = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+  const models = list(take(rest, 'models') ?? 'spinal-cnn,fc-cnn');
+  const splits = list(take(rest, 'splits') ?? 'random');
+  for (const s of splits) {
+    if (!SPLIT_STRATEGIES.includes(s as SplitStrategy)) throw new ConfigError('--splits', `a list of ${SPLIT_STRATEGIES.join(', ')}`, s);
+  }
+  const seedsArg = take(rest, 'seeds') ?? '3';
+  const seeds = /^\d+$/.test(seedsArg) ? Array.from({ length: Number(seedsArg) }, (_, i) => i + 1) : list(seedsArg).map(Number);
+  if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s))) throw new ConfigError('--seeds', 'a count or a comma-separated list of integers', seedsArg);
+  const base = runConfigFromArgs(rest);
+  if (base === 'help' || 'resume' in base) throw new ConfigError('spinalnet experiment', 'run flags without --resume', '--resume');
+  const out = base.out ?? join('outputs', `experiment-${inputName(base.input)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const staged = StagedOutput.open(out, base.force);
+  try {
+    const result = await runExperiment({ base, models, splits: splits as SplitStrategy[], seeds }, (line) => process.stderr.write(`${line}\n`));
+    writeExperimentFiles((f) => staged.path(f), result);
+    const dir = staged.commit();
+    for (const s of result.summaries) {
+      process.stdout.write(`${s.split}\t${s.model}\tOA ${(100 * s.overallAccuracy.mean).toFixed(2)} ± ${(100 * s.overallAccuracy.std).toFixed(2)}\n`);
+    }
+    process.stdout.write(`outputs: ${dir}\n`);
+    return 0;
+  } catch (err) {
+    staged.abandon();
+    throw err;
+  }
+}

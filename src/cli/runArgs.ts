@@ -1,0 +1,83 @@
+/** Parses `spinalnet run` flags into a RunConfig (also the shared protocol of `experiment`). */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
+import { ConfigError } from '../errors.ts';
+import { DEFAULTS, type RunConfig } from '../pipeline/config.ts';
+import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
+import { bool, num, oneOf, parse, str, type Options } from './args.ts';
+
+const RUN_OPTIONS: Options = {
+  help: { type: 'boolean', short: 'h' },
+  dataset: { type: 'string' }, 'data-dir': { type: 'string' }, demo: { type: 'boolean' },
+  cube: { type: 'string' }, gt: { type: 'string' }, 'cube-var': { type: 'string' }, 'gt-var': { type: 'string' },
+  pca: { type: 'string' }, whiten: { type: 'boolean' }, 'pca-fit': { type: 'string' }, patch: { type: 'string' },
+  'train-fraction': { type: 'string' }, 'train-per-class': { type: 'string' }, seed: { type: 'string' },
+  model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+  'lr-drop-epoch': { type: 'string' }, 'lr-drop-factor': { type: 'string' }, backend: { type: 'string' },
+  out: { type: 'string' }, force: { type: 'boolean' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
+  split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
+  'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
+  'early-stop': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
+};
+
+export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
+  const { values: v, positionals } = parse(argv, RUN_OPTIONS, 'run');
+  if (v.help) return 'help';
+  const resume = str(v, 'resume');
+  if (resume !== undefined) {
+    const others = Object.keys(v).filter((k) => k !== 'resume' && k !== 'backend');
+    if (others.length > 0) throw new ConfigError('--resume', 'no other flags (the run keeps its own configuration)', others.map((k) => `--${k}`).join(' '));
+    return { resume };
+  }
+  if (positionals.length > 0) throw new ConfigError('spinalnet run', 'flags only', positionals.join(' '), 'name the scene with --dataset or --cube/--gt');
+  const dataDir = str(v, 'data-dir') ?? 'data';
+  const cube = str(v, 'cube');
+  const gt = str(v, 'gt');
+  const dataset = str(v, 'dataset');
+  let input: RunConfig['input'];
+  if (cube !== undefined || gt !== undefined) {
+    if (cube === undefined || gt === undefined) throw new ConfigError(cube === undefined ? '--cube' : '--gt', 'a MAT file (pass --cube and --gt together)', undefined);
+    if (dataset !== undefined || v.demo) throw new ConfigError('--dataset', 'not with --cube/--gt', dataset ?? '--demo', 'name the scene one way: --dataset, --cube/--gt or --demo');
+    input = { kind: 'files', cube, gt, cubeVar: str(v, 'cube-var'), gtVar: str(v, 'gt-var') };
+  } else if (dataset !== undefined) {
+    if (v.demo) throw new ConfigError('--demo', 'not with --dataset', true, 'name the scene one way');
+    input = { kind: 'dataset', id: dataset, dataDir };
+  } else if (v.demo) {
+    input = { kind: 'demo' };
+  } else {
+    // The embedded default: KSC when the user has put it in data/, else the synthetic demo.
+    input = existsSync(join(dataDir, 'KSC.mat')) && existsSync(join(dataDir, 'KSC_gt.mat')) ? { kind: 'dataset', id: 'ksc', dataDir } : { kind: 'demo' };
+  }
+  return {
+    input,
+    pca: num(v, 'pca', DEFAULTS.pca),
+    whiten: bool(v, 'whiten', DEFAULTS.whiten),
+    pcaFit: str(v, 'pca-fit') === undefined ? undefined : oneOf(v, 'pca-fit', ['scene', 'train'] as const, 'scene'),
+    split: oneOf(v, 'split', SPLIT_STRATEGIES, DEFAULTS.split),
+    valFraction: num(v, 'val-fraction', DEFAULTS.valFraction),
+    blockSize: num(v, 'block-size'),
+    trainMap: str(v, 'train-map'),
+    testMap: str(v, 'test-map'),
+    trainMapVar: str(v, 'train-map-var'),
+    testMapVar: str(v, 'test-map-var'),
+    earlyStop: num(v, 'early-stop'),
+    classWeights: oneOf(v, 'class-weights', ['none', 'balanced'] as const, DEFAULTS.classWeights),
+    patch: num(v, 'patch', DEFAULTS.patch),
+    trainFraction: num(v, 'train-fraction', DEFAULTS.trainFraction),
+    trainPerClass: num(v, 'train-per-class'),
+    seed: num(v, 'seed', DEFAULTS.seed),
+    model: str(v, 'model') ?? DEFAULTS.model,
+    epochs: num(v, 'epochs', DEFAULTS.epochs),
+    batchSize: num(v, 'batch-size', DEFAULTS.batchSize),
+    learningRate: num(v, 'lr', DEFAULTS.learningRate),
+    lrDropEpoch: num(v, 'lr-drop-epoch', DEFAULTS.lrDropEpoch),
+    lrDropFactor: num(v, 'lr-drop-factor', DEFAULTS.lrDropFactor),
+    backend: oneOf(v, 'backend', BACKEND_CHOICES, DEFAULTS.backend),
+    out: str(v, 'out'),
+    force: bool(v, 'force', DEFAULTS.force),
+    maskBackground: bool(v, 'mask-background', DEFAULTS.maskBackground),
+    predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
+  };
+}
+

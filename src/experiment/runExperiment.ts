@@ -1,0 +1,210 @@
+/**
+ * `spinalnet experiment`: a grid of models × splits × seeds on one scene, each configuration trained
+ * and scored on its test pixels, then summarised (mean ± std) and compared model against model on the
+ * same seeds. The scene is loaded once; the split and PCA are made once per (split, seed, patch) and
+ * shared by the models, so the comparison is paired: same pixels, same features, same seed.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendInfo } from '../backend/selectBackend.ts';
+import { ConfigError } from '../errors.ts';
+import { confusionMatrix, metricsFromConfusion, type Metrics } from '../evaluation/metrics.ts';
+import { getModelSpec } from '../models/registry.ts';
+import { validateConfig, type RunConfig } from '../pipeline/config.ts';
+import { prepareRun, type PreparedRun } from '../pipeline/prepareRun.ts';
+import { inputName, loadInputScene } from '../pipeline/sceneInput.ts';
+import type { SplitStrategy } from '../sampling/makeSplit.ts';
+import { extractPatches } from '../sampling/patches.ts';
+import { predictClasses } from '../training/predict.ts';
+import { arraySource, patchSource } from '../training/sampleSource.ts';
+import { withSeededMathRandom } from '../training/seededRandom.ts';
+import { trainModel } from '../training/trainModel.ts';
+import { createRng } from '../util/random.ts';
+import { meanStd, paired, type MeanStd, type Paired } from './statistics.ts';
+
+export interface ExperimentConfig {
+  /** Everything but model, split and seed, which the grid sets. */
+  base: RunConfig;
+  models: readonly string[];
+  splits: readonly SplitStrategy[];
+  seeds: readonly number[];
+}
+
+export interface ExperimentRun {
+  model: string;
+  split: SplitStrategy;
+  seed: number;
+  overallAccuracy: number;
+  averageAccuracy: number;
+  kappa: number;
+  /** Recall of each class, in the scene's class order. */
+  perClassRecall: number[];
+  weights: number;
+  trainSeconds: number;
+  trainPixels: number;
+  validationPixels: number;
+  testPixels: number;
+  /** Test pixels dropped by a leak-free split because their patch saw a training pixel. */
+  droppedTest: number;
+  /** Kept test pixels whose patch contains a training pixel (the random split's leak). */
+  exposedTest: number;
+}
+
+export interface ExperimentSummary {
+  model: string;
+  split: SplitStrategy;
+  runs: number;
+  overallAccuracy: MeanStd;
+  averageAccuracy: MeanStd;
+  kappa: MeanStd;
+  perClassRecall: number[];
+  weights: number;
+  trainSeconds: MeanStd;
+  testPixels: MeanStd;
+}
+
+export interface ModelComparison {
+  split: SplitStrategy;
+  a: string;
+  b: string;
+  overallAccuracy: Paired;
+  averageAccuracy: Paired;
+  kappa: Paired;
+}
+
+export interface ExperimentResult {
+  scene: { name: string; height: number; width: number; bands: number; classes: { value: number; name: string }[] };
+  backend: BackendInfo;
+  config: ExperimentConfig;
+  runs: ExperimentRun[];
+  summaries: ExperimentSummary[];
+  comparisons: ModelComparison[];
+  seconds: number;
+}
+
+export async function runExperiment(config: ExperimentConfig, log: (line: string) => void = () => {}): Promise<ExperimentResult> {
+  if (config.models.length === 0) throw new ConfigError('--models', 'at least one model', '');
+  if (config.splits.length === 0) throw new ConfigError('--splits', 'at least one split', '');
+  if (config.seeds.length === 0) throw new ConfigError('--seeds', 'at least one seed', '');
+  const configs = config.splits.flatMap((split) => config.seeds.flatMap((seed) => config.models.map((model) => ({ ...config.base, model, split, seed }))));
+  configs.forEach(validateConfig);
+  config.models.forEach(getModelSpec);
+  const start = performance.now();
+  const backend = await selectBackend(config.base.backend);
+  log(`backend: ${backend.detail}`);
+  const scene = loadInputScene(config.base.input);
+  const name = inputName(config.base.input);
+  const runs: ExperimentRun[] = [];
+  const cache = new Map<string, PreparedRun>();
+  try {
+    for (const [i, c] of configs.entries()) {
+      const spec = getModelSpec(c.model);
+      const key = `${c.split}/${c.seed}/${spec.spectral ? 1 : c.patch}`;
+      let prepared = cache.get(key);
+      if (!prepared) {
+        // Only one (split, seed) is alive at a time: the grid runs models innermost.
+        cache.clear();
+        prepared = prepareRun(c, scene);
+        cache.set(key, prepared);
+      }
+      log(`[${i + 1}/${configs.length}] ${c.model}, ${c.split} split, seed ${c.seed}: ${prepared.split.train.length} train / ${prepared.split.test.length} test pixels`);
+      const run = await trainAndScore(c, { ...prepared, spec });
+      log(`  OA ${(100 * run.overallAccuracy).toFixed(2)}%  AA ${(100 * run.averageAccuracy).toFixed(2)}%  kappa ${run.kappa.toFixed(4)}  (${run.trainSeconds.toFixed(0)} s)`);
+      runs.push(run);
+    }
+  } finally {
+    tf.disposeVariables();
+  }
+  const summaries = summarise(runs, config);
+  const comparisons = compare(runs, config);
+  return {
+    scene: { name, height: scene.cube.height, width: scene.cube.width, bands: scene.cube.bands, classes: scene.classes.map((c) => ({ value: c.value, name: c.name })) },
+    backend,
+    config,
+    runs,
+    summaries,
+    comparisons,
+    seconds: (performance.now() - start) / 1000,
+  };
+}
+
+async function trainAndScore(c: RunConfig, p: PreparedRun): Promise<ExperimentRun> {
+  const { split, reduced, patch, spec, scene } = p;
+  const k = scene.classes.length;
+  const model = await withSeededMathRandom(createRng(c.seed, 'model').fork('init'), () => spec.build({ patch, channels: reduced.bands, numClasses: k }));
+  const training = await trainModel(model, arraySource(extractPatches(reduced, split.train, patch), [patch, patch, reduced.bands]), split.trainClasses, k, {
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    learningRate: c.learningRate,
+    lrDrops: c.lrDropEpoch > 0 ? [{ afterEpoch: c.lrDropEpoch, factor: 1 / c.lrDropFactor }] : [],
+    seed: c.seed,
+    classWeights: p.classWeights,
+    validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
+    earlyStopPatience: c.earlyStop,
+  });
+  // Only the test pixels are predicted: an experiment needs scores, not maps.
+  const predicted = predictClasses(model, patchSource(reduced, patch, split.test), { batchSize: c.predictBatch });
+  const metrics: Metrics = metricsFromConfusion(confusionMatrix(split.testClasses, predicted, k), scene.classes.map((x) => ({ label: x.value, name: x.name })));
+  const weights = model.countParams();
+  model.dispose();
+  return {
+    model: c.model,
+    split: c.split,
+    seed: c.seed,
+    overallAccuracy: metrics.overallAccuracy,
+    averageAccuracy: metrics.averageAccuracy,
+    kappa: metrics.kappa,
+    perClassRecall: metrics.perClass.map((x) => x.recall),
+    weights,
+    trainSeconds: training.seconds,
+    trainPixels: split.train.length,
+    validationPixels: split.validation.length,
+    testPixels: split.test.length,
+    droppedTest: split.dropped.test,
+    exposedTest: split.exposed.test,
+  };
+}
+
+function summarise(runs: ExperimentRun[], config: ExperimentConfig): ExperimentSummary[] {
+  return config.splits.flatMap((split) =>
+    config.models.map((model) => {
+      const rs = runs.filter((r) => r.model === model && r.split === split);
+      const k = rs[0]?.perClassRecall.length ?? 0;
+      return {
+        model,
+        split,
+        runs: rs.length,
+        overallAccuracy: meanStd(rs.map((r) => r.overallAccuracy)),
+        averageAccuracy: meanStd(rs.map((r) => r.averageAccuracy)),
+        kappa: meanStd(rs.map((r) => r.kappa)),
+        perClassRecall: Array.from({ length: k }, (_, j) => meanStd(rs.map((r) => r.perClassRecall[j]!)).mean),
+        weights: rs[0]?.weights ?? 0,
+        trainSeconds: meanStd(rs.map((r) => r.trainSeconds)),
+        testPixels: meanStd(rs.map((r) => r.testPixels)),
+      };
+    }),
+  );
+}
+
+/** Every pair of models on every split, seed by seed (the first model of the list against the others, and so on). */
+function compare(runs: ExperimentRun[], config: ExperimentConfig): ModelComparison[] {
+  const out: ModelComparison[] = [];
+  for (const split of config.splits) {
+    for (let i = 0; i < config.models.length; i++) {
+      for (let j = i + 1; j < config.models.length; j++) {
+        const a = config.models[i]!;
+        const b = config.models[j]!;
+        const pick = (model: string, metric: 'overallAccuracy' | 'averageAccuracy' | 'kappa') =>
+          config.seeds.map((seed) => runs.find((r) => r.model === model && r.split === split && r.seed === seed)![metric]);
+        out.push({
+          split,
+          a,
+          b,
+          overallAccuracy: paired(pick(a, 'overallAccuracy'), pick(b, 'overallAccuracy')),
+          averageAccuracy: paired(pick(a, 'averageAccuracy'), pick(b, 'averageAccuracy')),
+          kappa: paired(pick(a, 'kappa'), pick(b, 'kappa')),
+        });
+      }
+    }
+  }
+  return out;
+}
