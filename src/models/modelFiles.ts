@@ -11,22 +11,28 @@ import { writeFileAtomic } from '../util/atomicWrite.ts';
 // Custom layers must be registered before a model that uses them is deserialised.
 import './spinalLayer.ts';
 import './spatialDropout2d.ts';
+import './mnistNet.ts'; // InputConv2D, the first layer of the image models
 
 /** What `spinalnet predict` needs besides the network; `preprocessing` is the stage's own JSON. */
 export interface ModelMetadata {
   kind: 'spinalnet-model';
   version: 1;
   modelId: string;
-  /** Patch side the model was trained on (1 for spectral models). */
+  /** Patch side the model was trained on (1 for spectral models; image models: the image height). */
   patch: number;
-  /** Class k of the output = classes[k] (the scene's own label values). */
+  /** Class k of the output = classes[k] (the scene's or image dataset's own label values). */
   classes: { value: number; name: string }[];
-  /** Bands of the input cube before preprocessing. */
+  /** Bands of the input cube before preprocessing (image models: channels per pixel). */
   inputBands: number;
-  /** Preprocessing fitted on the training scene (the PCA model), applied unchanged to new scenes. */
+  /**
+   * Preprocessing fitted on the training data, applied unchanged to new inputs: the PCA model for
+   * scenes; for image models `{ kind: 'image-normalization', mean, std }` per channel.
+   */
   preprocessing: unknown;
   dataset?: string;
   rgbBands?: [number, number, number];
+  /** Image models only (absent for scene models): the size of an input image. */
+  image?: { height: number; width: number; channels: number };
 }
 
 export async function saveModel(dir: string, model: tf.LayersModel, meta: ModelMetadata): Promise<void> {
