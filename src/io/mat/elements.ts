@@ -10,6 +10,15 @@ import { FLAG_COMPLEX, FLAG_LOGICAL, MI, MI_NUMERIC, MX_CLASS, NUMERIC_CLASSES, 
 export interface ElementContext {
   readonly file: string;
   readonly variable?: string;
+  /** File offset of the buffer's first byte, so messages give positions in the file. Default 0. */
+  readonly base?: number;
+  /** True when the buffer holds a compressed variable's inflated bytes (positions are then in those). */
+  readonly inflated?: boolean;
+}
+
+/** "byte 1234" (in the file) or "byte 56 of the inflated variable", for messages. */
+export function bytePosition(ctx: ElementContext, offset: number): string {
+  return ctx.inflated === true ? `byte ${offset} of the inflated variable` : `byte ${(ctx.base ?? 0) + offset}`;
 }
 
 export interface Tag {
@@ -26,7 +35,8 @@ export interface Tag {
 /** Thrown by `readTag` when the tag lies beyond the bytes available so far (partial inflation). */
 export class NeedMoreBytes extends Error {}
 
-const pad8 = (n: number) => (n + 7) & ~7;
+/** Rounds up to a multiple of 8; arithmetic, not `& ~7`, which breaks above 2^31. */
+const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 
 /**
  * Reads the tag at `offset`. `available` is how many bytes of `buf` are valid; `end` is where the
@@ -45,7 +55,7 @@ export function readTag(
     const nbytes = first >>> 16;
     if (nbytes > 4) {
       throw new MatFormatError(
-        ctx.file, ctx.variable, `corrupt small data element at byte ${offset}: it claims ${nbytes} bytes, at most 4 fit`,
+        ctx.file, ctx.variable, `corrupt small data element at ${bytePosition(ctx, offset)}: it claims ${nbytes} bytes, at most 4 fit`,
         'the file is damaged; re-save or re-download it',
       );
     }
@@ -61,7 +71,7 @@ export function readTag(
 function truncated(ctx: ElementContext, offset: number, nbytes: number, end: number): MatFormatError {
   return new MatFormatError(
     ctx.file, ctx.variable,
-    `truncated or corrupt: a data element at byte ${offset} needs ${nbytes} bytes but only ${Math.max(0, end - offset)} remain`,
+    `truncated or corrupt: a data element at ${bytePosition(ctx, offset)} needs ${nbytes} bytes but only ${Math.max(0, end - offset)} remain`,
     'the file is incomplete or damaged; copy or download it again (compare its size with the original)',
   );
 }
@@ -71,7 +81,7 @@ export interface MatrixHeader {
   readonly class: MatClass;
   readonly complex: boolean;
   readonly dims: number[];
-  /** Number of elements (product of dims). */
+  /** Number of elements (product of dims; 0 for MATLAB objects, whose size the header does not give). */
   readonly count: number;
   readonly name: string;
   /** The real-part tag, for numeric and char classes. */
@@ -97,6 +107,13 @@ export function parseMatrixHeader(
   if (cls === 'uint8' && (flags & FLAG_LOGICAL) !== 0) cls = 'logical';
   const complex = (flags & FLAG_COMPLEX) !== 0;
 
+  if (cls === 'opaque') {
+    // MATLAB objects (string, table, datetime…) have no dimensions sub-element: the name comes right
+    // after the flags, then the object's type and class names and a reference into the subsystem data.
+    const name = readName(buf, flagsTag.next, available, end, le, ctx).name;
+    return { class: cls, complex: false, dims: [], count: 0, name };
+  }
+
   const dimsTag = readTag(buf, flagsTag.next, available, end, le, ctx);
   if (dimsTag.type !== MI.INT32 || dimsTag.nbytes % 4 !== 0 || dimsTag.nbytes === 0) {
     throw corrupt(ctx, `its dimensions sub-element is type ${dimsTag.type} with ${dimsTag.nbytes} bytes, expected miINT32`);
@@ -112,13 +129,8 @@ export function parseMatrixHeader(
   }
   if (dims.length === 1) dims.push(1);
 
-  const nameTag = readTag(buf, dimsTag.next, available, end, le, ctx);
-  if (nameTag.type !== MI.INT8 && nameTag.type !== MI.UINT8 && nameTag.type !== MI.UTF8) {
-    throw corrupt(ctx, `its name sub-element is type ${nameTag.type}, expected miINT8`);
-  }
-  if (nameTag.dataOffset + nameTag.nbytes > available) throw new NeedMoreBytes();
-  const name = buf.toString('latin1', nameTag.dataOffset, nameTag.dataOffset + nameTag.nbytes);
-  const named: ElementContext = { file: ctx.file, variable: ctx.variable ?? name };
+  const { name, tag: nameTag } = readName(buf, dimsTag.next, available, end, le, ctx);
+  const named: ElementContext = { ...ctx, variable: ctx.variable ?? name };
 
   if (!wantReal || !(NUMERIC_CLASSES.has(cls) || cls === 'char')) return { class: cls, complex, dims, count, name };
 
@@ -139,6 +151,18 @@ export function parseMatrixHeader(
     }
   }
   return { class: cls, complex, dims, count, name, real };
+}
+
+/** The variable-name sub-element (miINT8 text; some writers use miUINT8 or miUTF8). */
+function readName(
+  buf: Buffer, offset: number, available: number, end: number, le: boolean, ctx: ElementContext,
+): { name: string; tag: Tag } {
+  const tag = readTag(buf, offset, available, end, le, ctx);
+  if (tag.type !== MI.INT8 && tag.type !== MI.UINT8 && tag.type !== MI.UTF8) {
+    throw corrupt(ctx, `its name sub-element is type ${tag.type}, expected miINT8`);
+  }
+  if (tag.dataOffset + tag.nbytes > available) throw new NeedMoreBytes();
+  return { name: buf.toString('latin1', tag.dataOffset, tag.dataOffset + tag.nbytes), tag };
 }
 
 function corrupt(ctx: ElementContext, problem: string): MatFormatError {

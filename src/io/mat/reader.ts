@@ -10,11 +10,11 @@
  * bytes (zlib with Z_SYNC_FLUSH accepts a cut-off stream), so listing a 60 MB file costs milliseconds.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { constants as bufferConstants } from 'node:buffer';
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { InputFileError, MatFormatError } from '../../errors.ts';
 import { type ElementContext, NeedMoreBytes, parseMatrixHeader, readTag, type Tag } from './elements.ts';
 import { HEADER_BYTES, type MatHeader, parseMatHeader } from './header.ts';
+import { MAX_BUFFER_BYTES, checkMemory, defaultMemoryLimit } from './limits.ts';
 import {
   MI, MI_NUMERIC, NUMERIC_CLASSES, allocTyped, viewTyped,
   type MatNumericArray, type MatNumericClass, type MatStoredArray, type MatTypedArray, type MatVariableInfo, type MiType,
@@ -36,17 +36,37 @@ export interface MatFileIndex {
   readonly path: string;
   readonly header: MatHeader;
   readonly variables: readonly MatVariableInfo[];
+  /** The memory bound reads from this index respect (MatReadOptions.maxBytes). */
+  readonly maxBytes: number;
+}
+
+export interface MatReadOptions {
+  /**
+   * Most bytes one read may allocate: the variable's (inflated) data plus any copy made to convert or
+   * byte-swap it. A larger variable is refused with a MatFormatError before anything is allocated.
+   * Default `defaultMemoryLimit()`: 75% of the machine's memory (or of the container's limit).
+   */
+  readonly maxBytes?: number;
 }
 
 const entries = new WeakMap<MatFileIndex, readonly IndexedVariable[]>();
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Deflate never expands more than 1032:1; a larger claimed size is a corrupt tag. */
 const MAX_DEFLATE_RATIO = 1032;
-/** Compressed bytes inflated first when listing; grown ×4 while the header is not complete. */
+/**
+ * Compressed bytes inflated to list a compressed variable: first FIRST_PEEK, then LAST_PEEK. A
+ * MATLAB array header (flags, a few dimensions, a name of at most 63 characters) inflates from well
+ * under 512 bytes; stopping at LAST_PEEK bounds what a hostile stream can make us inflate while
+ * listing to LAST_PEEK × 1032 bytes (4 MiB).
+ */
 const FIRST_PEEK = 512;
+const LAST_PEEK = 4096;
+/** An array header (before its data) longer than this is corrupt; real ones take a few hundred bytes. */
+const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Opens a MAT v5 file, checks its header and lists its top-level variables. */
-export function openMatFile(path: string): MatFileIndex {
+export function openMatFile(path: string, opts: MatReadOptions = {}): MatFileIndex {
+  const maxBytes = opts.maxBytes ?? defaultMemoryLimit();
   return withFile(path, (fd, size) => {
     const head = readAt(fd, 0, Math.min(size, 520));
     const header = parseMatHeader(path, head, size);
@@ -56,7 +76,7 @@ export function openMatFile(path: string): MatFileIndex {
       const tagBytes = readAt(fd, offset, Math.min(8, size - offset));
       // A few trailing zero bytes are padding some writers leave; anything else short is a cut-off file.
       if (tagBytes.length < 8 && tagBytes.every((b) => b === 0)) break;
-      const tag = readTag(tagBytes, 0, tagBytes.length, size - offset, header.littleEndian, { file: path });
+      const tag = readTag(tagBytes, 0, tagBytes.length, size - offset, header.littleEndian, { file: path, base: offset });
       const element = { offset, nbytes: tag.nbytes };
       offset += tag.next;
       if (element.offset === header.subsystemOffset) continue; // MATLAB-object support data, not a variable
@@ -66,7 +86,7 @@ export function openMatFile(path: string): MatFileIndex {
         if (v !== undefined) vars.push(v);
       }
     }
-    const index: MatFileIndex = { path, header, variables: vars.map(publicInfo) };
+    const index: MatFileIndex = { path, header, variables: vars.map(publicInfo), maxBytes };
     entries.set(index, vars);
     return index;
   });
@@ -78,13 +98,28 @@ export function listMatVariables(path: string): MatVariableInfo[] {
 }
 
 /**
+ * Bytes a variable occupies once read: its inflated size for a compressed element, else its size in
+ * the file (header and padding included). Known from the listing, before anything is read.
+ */
+export function storedBytes(index: MatFileIndex, name: string): number {
+  const v = findVariable(index, name);
+  return v.compressed ? v.inflatedBytes : v.nbytes;
+}
+
+/**
  * Reads the real part of a numeric or logical variable as a typed array of its class, column-major.
  * A double variable stored in a smaller type (MATLAB does this) is converted to Float64Array.
  */
 export function readMatNumeric(file: string | MatFileIndex, name: string): MatNumericArray {
-  const stored = readMatStored(file, name);
+  const index = typeof file === 'string' ? openMatFile(file) : file;
+  const stored = readMatStored(index, name);
   const target: MatNumericClass = stored.class;
   if (sameType(target, stored.storedType)) return stripStored(stored, stored.data);
+  checkMemory({
+    file: index.path, variable: name, limit: index.maxBytes,
+    bytes: storedBytes(index, name) + stored.data.length * BYTES_PER_CLASS[target],
+    what: `to read its ${stored.dims.join('×')} data and convert it from ${stored.storedType} to ${target}`,
+  });
   const out = allocTyped(target, stored.data.length);
   convertInto(out, stored.data);
   return stripStored(stored, out);
@@ -99,7 +134,7 @@ export function readMatStored(file: string | MatFileIndex, name: string): MatSto
   const v = findVariable(index, name);
   if (!NUMERIC_CLASSES.has(v.class)) {
     throw new MatFormatError(
-      index.path, name, `is a ${v.class} array, not a numeric one`,
+      index.path, name, `is ${article(v.class)} ${v.class} array, not a numeric one`,
       `pass the name of a numeric variable; this file holds ${describeVariables(index.variables)}`,
     );
   }
@@ -107,7 +142,12 @@ export function readMatStored(file: string | MatFileIndex, name: string): MatSto
   const h = parseMatrixHeader(buf, start, end, end, le, ctx, true);
   const real = h.real as Tag; // present for numeric classes (parseMatrixHeader checks it)
   const stored = MI_NUMERIC.get(real.type) as { type: MiType; size: number };
-  const data = typedFromBytes(buf, real, stored.type, stored.size, h.count, le);
+  const data = typedFromBytes(buf, real, stored.type, stored.size, h.count, le, () =>
+    checkMemory({
+      file: index.path, variable: name, limit: index.maxBytes, bytes: buf.length + real.nbytes,
+      what: `to read its ${h.dims.join('×')} data (a copy, as the data are byte-swapped or unaligned)`,
+    }),
+  );
   return { name: v.name, class: v.class as MatNumericClass, dims: h.dims, complex: h.complex, data, storedType: stored.type };
 }
 
@@ -116,7 +156,7 @@ export function readMatChar(file: string | MatFileIndex, name: string): string[]
   const index = typeof file === 'string' ? openMatFile(file) : file;
   const v = findVariable(index, name);
   if (v.class !== 'char') {
-    throw new MatFormatError(index.path, name, `is a ${v.class} array, not char`, 'pass the name of a char variable');
+    throw new MatFormatError(index.path, name, `is ${article(v.class)} ${v.class} array, not char`, 'pass the name of a char variable');
   }
   const { buf, start, end, le, ctx } = loadElement(index, v);
   const h = parseMatrixHeader(buf, start, end, end, le, ctx, true);
@@ -126,6 +166,11 @@ export function readMatChar(file: string | MatFileIndex, name: string): string[]
   if (real.type === MI.UTF8) units = bytes.toString('utf8');
   else if (real.type === MI.UINT8 || real.type === MI.INT8) units = bytes.toString('latin1');
   else if (real.type === MI.UINT16 || real.type === MI.UTF16) {
+    if (bytes.length % 2 !== 0) {
+      throw new MatFormatError(
+        index.path, name, `corrupt MAT data: its UTF-16 text has an odd byte count (${bytes.length})`, 'the file is damaged; re-save it',
+      );
+    }
     const copy = Buffer.from(bytes);
     if (!le) copy.swap16();
     units = copy.toString('utf16le');
@@ -145,7 +190,7 @@ export function readMatChar(file: string | MatFileIndex, name: string): string[]
 /** "a (double 3×4), b (uint8 2×2)" for messages. */
 export function describeVariables(vars: readonly MatVariableInfo[]): string {
   if (vars.length === 0) return 'no variables';
-  return vars.map((v) => `'${v.name}' (${v.complex ? 'complex ' : ''}${v.class} ${v.dims.join('×')})`).join(', ');
+  return vars.map((v) => `'${v.name}' (${v.complex ? 'complex ' : ''}${v.class}${v.dims.length > 0 ? ` ${v.dims.join('×')}` : ''})`).join(', ');
 }
 
 function findVariable(index: MatFileIndex, name: string): IndexedVariable {
@@ -165,28 +210,40 @@ function publicInfo(v: IndexedVariable): MatVariableInfo {
 
 function indexPlain(fd: number, file: string, le: boolean, el: { offset: number; nbytes: number }): IndexedVariable {
   // The header of an miMATRIX is small; read more only if the name or dimensions are unusually long.
-  for (let want = Math.min(el.nbytes, 1024); ; want = Math.min(el.nbytes, want * 4)) {
+  for (let want = Math.min(el.nbytes, 1024); ; want = Math.min(el.nbytes, MAX_HEADER_BYTES, want * 4)) {
     const buf = readAt(fd, el.offset + 8, want);
     try {
-      const h = parseMatrixHeader(buf, 0, buf.length, el.nbytes, le, { file }, false);
+      const h = parseMatrixHeader(buf, 0, buf.length, el.nbytes, le, { file, base: el.offset + 8 }, false);
       return { name: h.name, class: h.class, dims: h.dims, complex: h.complex, ...el, compressed: false, inflatedBytes: 0 };
     } catch (e) {
-      if (!(e instanceof NeedMoreBytes) || want === el.nbytes) throw e;
+      if (!(e instanceof NeedMoreBytes)) throw e;
+      // Reading all of el.nbytes never asks for more; stopping short of it at the cap does.
+      if (want === el.nbytes || want >= MAX_HEADER_BYTES) throw headerTooLong(file, el.offset, MAX_HEADER_BYTES, 'bytes');
     }
   }
+}
+
+function headerTooLong(file: string, offset: number, limit: number, what: string): MatFormatError {
+  return new MatFormatError(
+    file, undefined,
+    `corrupt MAT data: the array header of the element at byte ${offset} does not end within its first ${limit} ${what} ` +
+      '(a real one — flags, dimensions, a name of at most 63 characters — takes a few hundred bytes)',
+    'the file is damaged or not written by a MAT v5 writer; re-save it',
+  );
 }
 
 function indexCompressed(
   fd: number, file: string, le: boolean, el: { offset: number; nbytes: number },
 ): IndexedVariable | undefined {
-  for (let want = Math.min(el.nbytes, FIRST_PEEK); ; want = Math.min(el.nbytes, want * 4)) {
+  for (let want = Math.min(el.nbytes, FIRST_PEEK); ; want = Math.min(el.nbytes, LAST_PEEK)) {
     const out = inflate(readAt(fd, el.offset + 8, want), file, undefined, undefined);
     try {
-      const inner = readTag(out, 0, out.length, Number.MAX_SAFE_INTEGER, le, { file });
+      const inflated: ElementContext = { file, inflated: true };
+      const inner = readTag(out, 0, out.length, Number.MAX_SAFE_INTEGER, le, inflated);
       if (inner.type !== MI.MATRIX) return undefined; // not an array: nothing to list
       const inflatedBytes = 8 + inner.nbytes;
-      const h = parseMatrixHeader(out, 8, out.length, inflatedBytes, le, { file }, false);
-      if (inflatedBytes > el.nbytes * MAX_DEFLATE_RATIO + 1024 || inflatedBytes > bufferConstants.MAX_LENGTH) {
+      const h = parseMatrixHeader(out, 8, out.length, inflatedBytes, le, inflated, false);
+      if (inflatedBytes > el.nbytes * MAX_DEFLATE_RATIO + 1024) {
         throw new MatFormatError(
           file, h.name, `corrupt MAT data: it claims ${inflatedBytes} bytes once inflated, impossible from ${el.nbytes} compressed bytes`,
           'the file is damaged; re-save or re-download it',
@@ -201,6 +258,7 @@ function indexCompressed(
           'the file is damaged; re-save or re-download it',
         );
       }
+      if (want >= LAST_PEEK) throw headerTooLong(file, el.offset, LAST_PEEK, 'compressed bytes');
     }
   }
 }
@@ -208,7 +266,15 @@ function indexCompressed(
 /** Reads (and inflates) a variable's miMATRIX payload into one buffer. */
 function loadElement(index: MatFileIndex, v: IndexedVariable) {
   const le = index.header.littleEndian;
-  const ctx: ElementContext = { file: index.path, variable: v.name };
+  const ctx: ElementContext = v.compressed
+    ? { file: index.path, variable: v.name, inflated: true }
+    : { file: index.path, variable: v.name, base: v.offset + 8 };
+  // The size is known from the listing: refuse before reading or inflating anything.
+  checkMemory({
+    file: index.path, variable: v.name, limit: index.maxBytes, oneBuffer: true,
+    bytes: v.compressed ? v.nbytes + v.inflatedBytes : v.nbytes,
+    what: `to read its ${v.dims.join('×')} ${v.class} data${v.compressed ? ` (${v.nbytes} compressed bytes inflating to ${v.inflatedBytes})` : ''}`,
+  });
   return withFile(index.path, (fd, size) => {
     if (v.offset + 8 + v.nbytes > size) {
       throw new MatFormatError(index.path, v.name, 'the file changed or shrank since it was listed', 'read it again');
@@ -230,10 +296,19 @@ function loadElement(index: MatFileIndex, v: IndexedVariable) {
 
 /** Full inflation when `expected` is given, else as much as the (possibly cut) input allows. */
 function inflate(data: Buffer, file: string, variable: string | undefined, expected: number | undefined): Buffer {
+  // A little slack past the announced size: a stream that inflates to more than that is corrupt, and
+  // maxOutputLength makes zlib stop there instead of inflating a bomb to the end.
+  const cap = expected === undefined ? 0 : Math.min(expected + 4096, MAX_BUFFER_BYTES);
   try {
     if (expected === undefined) return inflateSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    return inflateSync(data, { chunkSize: expected + 4104, maxOutputLength: expected + 4096 });
+    return inflateSync(data, { chunkSize: Math.min(cap + 8, MAX_BUFFER_BYTES), maxOutputLength: cap });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new MatFormatError(
+        file, variable, `corrupt MAT data: its compressed data inflates to more than the ${expected} bytes its element declares`,
+        'the file is damaged; re-save or re-download it',
+      );
+    }
     throw new MatFormatError(
       file, variable, `compressed (zlib) data does not inflate: ${(e as Error).message}`,
       'the file is damaged or truncated; copy or download it again',
@@ -241,21 +316,35 @@ function inflate(data: Buffer, file: string, variable: string | undefined, expec
   }
 }
 
-/** A native-endian typed array over the data, copied only when misaligned or byte-swapped. */
-function typedFromBytes(buf: Buffer, real: Tag, type: MiType, size: number, count: number, le: boolean): MatTypedArray {
+/**
+ * A native-endian typed array over the data, copied only when misaligned or byte-swapped
+ * (`beforeCopy` runs first, to check the copy fits in memory).
+ */
+function typedFromBytes(
+  buf: Buffer, real: Tag, type: MiType, size: number, count: number, le: boolean, beforeCopy: () => void,
+): MatTypedArray {
   const at = buf.byteOffset + real.dataOffset;
   if (le === HOST_LE && at % size === 0) return viewTyped(type, buf.buffer, at, count);
-  const copy = Buffer.allocUnsafe(real.nbytes);
-  buf.copy(copy, 0, real.dataOffset, real.dataOffset + real.nbytes);
-  if (le !== HOST_LE) {
-    if (size === 2) copy.swap16();
-    else if (size === 4) copy.swap32();
-    else if (size === 8) copy.swap64();
-  }
-  // allocUnsafe may hand out a pooled slice; a fresh ArrayBuffer guarantees alignment.
+  beforeCopy();
+  // A fresh typed array is aligned; copy the bytes into it and swap them in place.
   const out = allocTyped(type, count);
-  new Uint8Array(out.buffer).set(copy);
+  const bytes = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  buf.copy(bytes, 0, real.dataOffset, real.dataOffset + real.nbytes);
+  if (le !== HOST_LE) {
+    if (size === 2) bytes.swap16();
+    else if (size === 4) bytes.swap32();
+    else if (size === 8) bytes.swap64();
+  }
   return out;
+}
+
+const BYTES_PER_CLASS: Readonly<Record<MatNumericClass, number>> = {
+  double: 8, single: 4, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, logical: 1,
+};
+
+/** "an int8", "a uint8", "an opaque". */
+function article(word: string): string {
+  return /^[aeio]/.test(word) ? 'an' : 'a';
 }
 
 function sameType(cls: MatNumericClass, stored: MiType): boolean {

@@ -30,7 +30,10 @@ export type MatTypedArray =
 export interface MatVariableInfo {
   readonly name: string;
   readonly class: MatClass;
-  /** MATLAB dimensions, at least two (a column vector is [n, 1]). */
+  /**
+   * MATLAB dimensions, at least two (a column vector is [n, 1]); empty for MATLAB objects (class
+   * 'opaque': string, table, datetime…), whose size the file keeps inside the object's own data.
+   */
   readonly dims: readonly number[];
   readonly complex: boolean;
 }

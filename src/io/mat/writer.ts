@@ -32,7 +32,8 @@ export interface MatWriteResult {
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
-const pad8 = (n: number) => (n + 7) & ~7;
+/** Rounds up to a multiple of 8; arithmetic, not `& ~7`, which breaks above 2^31. */
+const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 
 /** Writes `variables` to a MAT v5 file at `path` (temporary name, then rename). */
 export function writeMatV5(path: string, variables: readonly MatWriteVariable[], opts: MatWriteOptions = {}): MatWriteResult {

@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { read as matForJs } from 'mat-for-js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createRng } from '../../../src/util/random.ts';
 import { InputFileError, MatFormatError } from '../../../src/errors.ts';
 import { listMatVariables, openMatFile, readMatChar, readMatNumeric, readMatStored } from '../../../src/io/mat/reader.ts';
 import { writeMatV5 } from '../../../src/io/mat/writer.ts';
-import { cellMatrix, charMatrix, compressed, doubleMatrix, element, matrix, v4File, v5Header } from './rawMat.ts';
+import {
+  cellMatrix, charMatrix, complexMatrix, compressed, doubleMatrix, element, logicalMatrix, matrix, opaqueMatrix, sparseMatrix,
+  structMatrix, v4File, v5Header,
+} from './rawMat.ts';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-mat-'));
@@ -245,5 +249,111 @@ describe('MAT errors: every one typed, naming the problem and the fix', () => {
     expect(e).toBeInstanceOf(MatFormatError);
     expect(e.message).toContain("variable 'gamma'");
     expect(e.message).toContain("'alpha' (double 1×1), 'beta' (char 1×1)");
+  });
+});
+
+describe('MAT structures beyond numeric arrays', () => {
+  const parts = () => [
+    structMatrix('s', { a: doubleMatrix('', [1, 2], [1, 2]), inner: structMatrix('', { z: cellMatrix('', 4) }) }),
+    matrix({ classCode: 1, dims: [2, 1], name: 'cells', body: [cellMatrix('', 1), matrix({ classCode: 1, dims: [1, 1], name: '', body: [charMatrix('', 'in')] })] }),
+    sparseMatrix('sp', 3, 4, [[0, 0, 1.5], [2, 1, -2], [1, 3, 7]]),
+    complexMatrix('z', [1, 2], [1, 2], [3, -4]),
+    logicalMatrix('lg', [2, 2], [1, 0, 0, 1]),
+    opaqueMatrix('str'),
+    doubleMatrix('after', [2, 2], [1, 2, 3, 4]),
+  ];
+
+  it('lists structs, nested cells, sparse, complex, logical and MATLAB objects, plain or compressed, and reads what follows', () => {
+    for (const pack of [(b: Buffer) => b, compressed]) {
+      const p = file(Buffer.concat([v5Header(), ...parts().map(pack)]));
+      expect(listMatVariables(p).map((v) => [v.name, v.class, v.dims.join('x'), v.complex])).toEqual([
+        ['s', 'struct', '1x1', false], ['cells', 'cell', '2x1', false], ['sp', 'sparse', '3x4', false],
+        ['z', 'double', '1x2', true], ['lg', 'logical', '2x2', false], ['str', 'opaque', '', false], ['after', 'double', '2x2', false],
+      ]);
+      expect(Array.from(readMatNumeric(p, 'after').data as Float64Array)).toEqual([1, 2, 3, 4]);
+      // Complex: the real part, flagged.
+      const z = readMatNumeric(p, 'z');
+      expect([z.complex, Array.from(z.data as Float64Array)]).toEqual([true, [1, 2]]);
+      expect(Array.from(readMatNumeric(p, 'lg').data as Uint8Array)).toEqual([1, 0, 0, 1]);
+      for (const [name, what] of [['s', 'a struct'], ['cells', 'a cell'], ['sp', 'a sparse'], ['str', 'an opaque']]) {
+        const e = thrown(() => readMatNumeric(p, name));
+        expect(e).toBeInstanceOf(MatFormatError);
+        expect(e.message).toContain(`(variable '${name}'): is ${what} array, not a numeric one`);
+        expect(e.fix).toContain("'str' (opaque)"); // the listing in the fix shows objects without dimensions
+      }
+    }
+  });
+
+  it('big-endian char text, and an odd UTF-16 byte count is a typed error', () => {
+    const q = join(dir, 'be-char.mat');
+    writeMatV5(q, [{ name: 'x', data: new Float64Array([1, 2]), dims: [1, 2] }], { byteOrder: 'big', compress: false });
+    const be = readFileSync(q);
+    // Swap a UTF-16 char element in by hand: flags, dims, name, then 3 bytes of miUINT16 text.
+    const tag = (type: number, n: number) => {
+      const t = Buffer.alloc(8);
+      t.writeUInt32BE(type, 0);
+      t.writeUInt32BE(n, 4);
+      return t;
+    };
+    const flags = Buffer.concat([tag(6, 8), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0])]);
+    const dims = Buffer.concat([tag(5, 8), Buffer.from([0, 0, 0, 1, 0, 0, 0, 2])]);
+    const name = Buffer.concat([tag(1, 1), Buffer.from('t'), Buffer.alloc(7)]);
+    const good = Buffer.concat([tag(4, 4), Buffer.from([0, 0x68, 0, 0x69]), Buffer.alloc(4)]);
+    const odd = Buffer.concat([tag(4, 3), Buffer.from([0, 0x68, 0]), Buffer.alloc(5)]);
+    for (const [text, expected] of [[good, 'hi'], [odd, undefined]] as const) {
+      const body = Buffer.concat([flags, dims, name, text]);
+      const p = file(Buffer.concat([be.subarray(0, 128), tag(14, body.length), body]));
+      if (expected !== undefined) expect(readMatChar(p, 't')).toEqual([expected]);
+      else {
+        const e = thrown(() => readMatChar(p, 't'));
+        expect(e).toBeInstanceOf(MatFormatError);
+        expect(e.message).toContain('odd byte count (3)');
+      }
+    }
+  });
+});
+
+describe('MAT reading within bounds', () => {
+  it('refuses a variable larger than maxBytes before reading or inflating it', () => {
+    const values = Array.from({ length: 4000 }, (_, i) => i);
+    const el = compressed(doubleMatrix('big', [40, 100], values));
+    el.fill(0x55, 400); // the stream is damaged past its header: inflating it would fail differently
+    const p = file(Buffer.concat([v5Header(), el]));
+    const e = thrown(() => readMatNumeric(openMatFile(p, { maxBytes: 16_000 }), 'big'));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toMatch(/\(variable 'big'\): needs 36\.\d KiB of memory to read its 40×100 double data \(\d+ compressed bytes inflating to 32064\), more than the 15\.6 KiB allowed/);
+    expect(e.fix).toContain('crop or subsample');
+    // Within the bound, the damage is what is reported.
+    expect(thrown(() => readMatNumeric(p, 'big')).message).toContain('does not inflate');
+    // Plain (uncompressed) variables are bounded the same way.
+    const plain = file(Buffer.concat([v5Header(), doubleMatrix('big', [40, 100], values)]));
+    expect(thrown(() => readMatNumeric(openMatFile(plain, { maxBytes: 16_000 }), 'big')).message).toContain('needs 31.3 KiB of memory to read its 40×100 double data, more than the 15.6 KiB allowed');
+    expect(openMatFile(plain).maxBytes).toBeGreaterThan(1 << 30); // the default: 75% of this machine's memory
+  });
+
+  it('an array header that does not end within its bound is corrupt (plain: 64 KiB; compressed: 4096 bytes)', () => {
+    const longName = matrix({ classCode: 6, dims: [1, 1], name: 'n'.repeat(70_000), body: [element(9, Buffer.alloc(8))] });
+    const e = thrown(() => listMatVariables(file(Buffer.concat([v5Header(), longName]))));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toContain('the array header of the element at byte 128 does not end within its first 65536 bytes');
+    // Random (incompressible) name bytes: the header needs more than 4096 compressed bytes.
+    const rng = createRng(3);
+    const noise = Buffer.from(Array.from({ length: 10_000 }, () => 97 + rng.int(26)));
+    const el = matrix({ classCode: 6, dims: [1, 1], name: noise.toString('latin1'), body: [element(9, Buffer.alloc(8))] });
+    const c = thrown(() => listMatVariables(file(Buffer.concat([v5Header(), compressed(el)]))));
+    expect(c.message).toContain('does not end within its first 4096 compressed bytes');
+    // A long but compressible name is fine.
+    const fine = matrix({ classCode: 6, dims: [1, 1], name: 'n'.repeat(20_000), body: [element(9, Buffer.from(new Float64Array([5]).buffer))] });
+    const p = file(Buffer.concat([v5Header(), compressed(fine)]));
+    expect(Array.from(readMatNumeric(p, 'n'.repeat(20_000)).data as Float64Array)).toEqual([5]);
+  });
+
+  it('positions in messages are file offsets, or offsets in the inflated variable', () => {
+    const bad = Buffer.concat([v5Header(), doubleMatrix('a', [1, 1], [1]), Buffer.from([1, 0, 9, 0, 0, 0, 0, 0])]);
+    expect(thrown(() => listMatVariables(file(bad))).message).toContain('corrupt small data element at byte 200: it claims 9 bytes');
+    const inner = doubleMatrix('b', [1, 1], [1]);
+    inner.writeUInt32LE(0x00090001, 8); // the flags tag becomes a small element claiming 9 bytes
+    expect(thrown(() => listMatVariables(file(Buffer.concat([v5Header(), compressed(inner)])))).message)
+      .toContain('corrupt small data element at byte 8 of the inflated variable');
   });
 });
