@@ -1,9 +1,14 @@
 /**
- * MAT v5/v7 files: list and read variables as typed arrays, write numeric arrays, and convert
- * MATLAB's column-major layout to the pipeline's row-major ones.
+ * MAT v5/v7 files: list and read variables as typed arrays (within a memory bound), summarise them
+ * for `inspect`, write numeric arrays, and convert MATLAB's column-major layout to the pipeline's
+ * row-major ones.
  */
-export { describeVariables, listMatVariables, openMatFile, readMatChar, readMatNumeric, readMatStored } from './reader.ts';
-export type { MatFileIndex } from './reader.ts';
+export { describeVariables, listMatVariables, openMatFile, readMatChar, readMatNumeric, readMatStored, storedBytes } from './reader.ts';
+export type { MatFileIndex, MatReadOptions } from './reader.ts';
+export { formatInspection, inspectMatFile, valueRange } from './inspect.ts';
+export type { InspectOptions, MatVariableSummary } from './inspect.ts';
+export { DEFAULT_MEMORY_FRACTION, MAX_BUFFER_BYTES, checkMemory, defaultMemoryLimit, formatBytes, machineMemory } from './limits.ts';
+export type { MachineMemory, MemoryRequest } from './limits.ts';
 export { writeMatV5 } from './writer.ts';
 export type { MatWriteOptions, MatWriteResult, MatWriteVariable } from './writer.ts';
 export { columnMajorToBIP, columnMajorToLabels } from './layout.ts';
