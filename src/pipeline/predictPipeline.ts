@@ -100,7 +100,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       labels,
       testMask,
       metrics,
-      falseColor: sceneFalseColor(cube, meta.rgbBands),
+      falseColor: sceneFalseColor(cube, meta.rgbBands, reduced),
       maskBackground: config.maskBackground && labels !== undefined,
       subtitle: `saved model from ${config.modelDir}`,
     });

@@ -95,9 +95,9 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     mark = performance.now();
     const scene = loadInputScene(config.input);
     log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
-    const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands);
     lap('load');
     const prepared = prepareRun(config, scene);
+    const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands, prepared.reduced);
     prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
     lap('pca');
 

@@ -47,13 +47,14 @@ export interface SceneOutputsInput {
   subtitle?: string;
 }
 
-/** Renders the false-colour view from the named bands when they exist in the cube, else from its first three. */
-export function sceneFalseColor(cube: CubeBIP, rgbBands?: readonly [number, number, number]): RgbaImage {
-  const bands: [number, number, number] =
-    rgbBands && rgbBands.every((b) => b < cube.bands)
-      ? [rgbBands[0], rgbBands[1], rgbBands[2]]
-      : [0, Math.min(1, cube.bands - 1), Math.min(2, cube.bands - 1)];
-  return falseColor(cube, bands);
+/**
+ * The false-colour view: the scene's usual bands (from the registry) of the raw cube when known, else
+ * the first three principal components of the reduced cube.
+ */
+export function sceneFalseColor(cube: CubeBIP, rgbBands: readonly [number, number, number] | undefined, reduced: CubeBIP): RgbaImage {
+  if (rgbBands && rgbBands.every((b) => b < cube.bands)) return falseColor(cube, [rgbBands[0], rgbBands[1], rgbBands[2]]);
+  const last = reduced.bands - 1;
+  return falseColor(reduced, [0, Math.min(1, last), Math.min(2, last)]);
 }
 
 export function writeSceneOutputs(o: SceneOutputsInput): void {
