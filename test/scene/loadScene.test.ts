@@ -1,11 +1,13 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, DataError, MatFormatError } from '../../src/errors.ts';
 import { writeMatV5, type MatWriteVariable } from '../../src/io/mat/writer.ts';
+import { fitPca, transformCube } from '../../src/preprocess/pca.ts';
 import { loadCube, loadLabels, loadScene } from '../../src/scene/loadScene.ts';
+import { createRng } from '../../src/util/random.ts';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-scene-'));
@@ -24,7 +26,7 @@ function cube(name: string, H: number, W: number, B: number): MatWriteVariable {
 }
 
 /** A column-major H×W label map from row-major rows. */
-function labels(name: string, rows: number[][], type: 'uint8' | 'double' | 'int16' = 'uint8'): MatWriteVariable {
+function labels(name: string, rows: readonly (readonly number[])[], type: 'uint8' | 'double' | 'int16' = 'uint8'): MatWriteVariable {
   const H = rows.length, W = rows[0].length;
   const data = type === 'uint8' ? new Uint8Array(H * W) : type === 'int16' ? new Int16Array(H * W) : new Float64Array(H * W);
   for (let r = 0; r < H; r++) for (let c = 0; c < W; c++) data[r + c * H] = rows[r][c];
@@ -157,6 +159,159 @@ describe('loadScene errors', () => {
   });
 });
 
+/** A column-major H×W×B float cube holding r*100 + c*10 + b, with some values replaced. */
+function floatCube(
+  name: string, H: number, W: number, B: number, set: [number, number, number, number][] = [], type: 'single' | 'double' = 'single',
+): MatWriteVariable {
+  const data = type === 'single' ? new Float32Array(H * W * B) : new Float64Array(H * W * B);
+  for (let b = 0; b < B; b++) for (let c = 0; c < W; c++) for (let r = 0; r < H; r++) data[r + c * H + b * H * W] = r * 100 + c * 10 + b;
+  for (const [r, c, b, v] of set) data[r + c * H + b * H * W] = v;
+  return { name, data, dims: [H, W, B] };
+}
+
+/** Band values of the loaded (BIP) cube at pixel (r, c). */
+const pixel = (s: { cube: { width: number; bands: number; data: Float32Array } }, r: number, c: number) =>
+  Array.from(s.cube.data.subarray((r * s.cube.width + c) * s.cube.bands, (r * s.cube.width + c + 1) * s.cube.bands));
+
+describe('value policies', () => {
+  it('bands holding NaN or ±Inf are dropped with a warning naming them; the other bands keep their values', () => {
+    const cubePath = mat(floatCube('X', 2, 3, 5, [[0, 1, 1, Number.NaN], [1, 2, 3, Infinity], [1, 0, 3, -Infinity]]));
+    const s = loadScene({ cubePath, gtPath: mat(labels('g', GT)) });
+    expect(s.droppedBands).toEqual([1, 3]);
+    expect([s.cube.bands, s.source.cubeBands, s.cube.data.length]).toEqual([3, 5, 18]);
+    expect(pixel(s, 1, 2)).toEqual([120, 122, 124]);
+    expect(pixel(s, 0, 1)).toEqual([10, 12, 14]);
+    expect(s.warnings).toEqual([
+      `${cubePath}: cube 'X': dropped bands 2, 4 (3 NaN or infinite values in 2 of its 5 bands; the first is NaN at row 1, column 2, band 2); 3 bands are left.`,
+    ]);
+    expect(s.classes.map((c) => c.value)).toEqual([1, 2, 5]);
+  });
+
+  it('a double beyond float32 range becomes Inf in the float32 cube, so its band is dropped too', () => {
+    const s = loadScene({ cubePath: mat(floatCube('X', 2, 3, 3, [[1, 1, 0, 1e39]], 'double')) });
+    expect(s.droppedBands).toEqual([0]);
+    expect(s.warnings[0]).toContain('the first is Infinity at row 2, column 2, band 1');
+  });
+
+  it('NaN in every band, or nonFinite: error, is a DataError naming the bands and how to clean them', () => {
+    const all = floatCube('X', 2, 2, 3, [[0, 0, 0, Number.NaN], [1, 1, 1, Number.NaN], [0, 1, 2, -Infinity]]);
+    const e = thrown(() => loadScene({ cubePath: mat(all) }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toContain("cube 'X' holds 3 NaN or infinite values in 3 of its 3 bands");
+    expect(e.message).toContain('every band has some, so none is left to use');
+    expect(e.fix).toContain('X(~isfinite(X)) = 0');
+    const one = mat(floatCube('X', 2, 2, 3, [[1, 0, 2, Number.NaN]]));
+    const strict = thrown(() => loadScene({ cubePath: one, nonFinite: 'error' }));
+    expect(strict).toBeInstanceOf(DataError);
+    expect(strict.message).toContain('holds 1 NaN or infinite value in 1 of its 3 bands; the first is NaN at row 2, column 1, band 3 (counting from 1)');
+  });
+
+  it('dropBands fixes the band set (as a saved model needs): NaN elsewhere is an error, bad indices a ConfigError', () => {
+    const cubePath = mat(floatCube('X', 2, 3, 5, [[0, 1, 1, Number.NaN]]));
+    const s = loadScene({ cubePath, dropBands: [4, 1] });
+    expect([s.droppedBands, s.cube.bands, s.warnings]).toEqual([[1, 4], 3, []]);
+    expect(pixel(s, 0, 2)).toEqual([20, 22, 23]);
+    const e = thrown(() => loadScene({ cubePath, dropBands: [0] }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toContain('holds NaN or infinite values in band 2, which the band selection given keeps');
+    expect(thrown(() => loadScene({ cubePath, dropBands: [5] }))).toBeInstanceOf(ConfigError);
+    expect(thrown(() => loadScene({ cubePath: mat(floatCube('X', 2, 3, 2)), dropBands: [0, 1] }))).toBeInstanceOf(ConfigError);
+  });
+
+  it('rgbBands follow the kept bands; a dropped one is replaced by its nearest kept band', () => {
+    const s = loadScene({ cubePath: mat(floatCube('X', 2, 2, 6, [[0, 0, 2, Number.NaN]])), rgbBands: [5, 2, 0] });
+    expect(s.droppedBands).toEqual([2]);
+    expect(s.rgbBands).toEqual([4, 1, 0]); // band 5 → 4th kept; band 2 → nearest kept (1) → index 1; band 0 → 0
+    expect(s.warnings[1]).toBe('false-colour band 3 was dropped; band 2 is shown instead (counting from 1).');
+  });
+
+  it('constant bands are kept, with a warning saying how many whitened components PCA can keep', () => {
+    const H = 2, W = 3;
+    const c = floatCube('X', H, W, 4);
+    for (let i = 0; i < H * W; i++) {
+      c.data[i + 1 * H * W] = 7; // band 2 constant
+      c.data[i + 3 * H * W] = 0; // band 4 constant (zero)
+    }
+    const s = loadScene({ cubePath: mat(c) });
+    expect(s.cube.bands).toBe(4);
+    expect(s.warnings).toEqual([
+      expect.stringMatching(/cube 'X' has 2 constant bands \(the same value at every pixel\): bands 2, 4\. They are kept but carry no information: PCA gives them zero variance, so whitened PCA can keep at most 2 components\.$/),
+    ]);
+  });
+
+  it('constant bands through PCA: fine unwhitened; whitening more components than varying bands is a clear DataError', () => {
+    const H = 6, W = 7, B = 5;
+    const rng = createRng(11);
+    const c = floatCube('X', H, W, B);
+    for (let i = 0; i < H * W * B; i++) c.data[i] = rng.uniform(0, 100);
+    for (let i = 0; i < H * W; i++) {
+      c.data[i + 1 * H * W] = 7;
+      c.data[i + 3 * H * W] = 0;
+    }
+    const s = loadScene({ cubePath: mat(c) });
+    expect(s.warnings[0]).toContain('bands 2, 4. They are kept but carry no information: PCA gives them zero variance, so whitened PCA can keep at most 3 components.');
+    const all = fitPca(s.cube, { components: 5, whiten: false });
+    expect(transformCube(s.cube, all).data.every(Number.isFinite)).toBe(true);
+    expect(fitPca(s.cube, { components: 3, whiten: true }).components).toBe(3);
+    const e = thrown(() => fitPca(s.cube, { components: 4, whiten: true }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toContain('PCA component 4 of 4 has zero variance');
+    expect(e.fix).toContain('ask for at most 3 components');
+  });
+
+  it('pixels that are 0 in every band are kept, with a warning counting them and the labelled ones', () => {
+    const c = floatCube('X', 2, 3, 3);
+    for (const [r, col] of [[0, 0], [1, 1]]) for (let b = 0; b < 3; b++) c.data[r + col * 2 + b * 6] = 0;
+    const s = loadScene({ cubePath: mat(c), gtPath: mat(labels('g', [[1, 1, 1], [2, 0, 5]])) });
+    expect(pixel(s, 1, 1)).toEqual([0, 0, 0]);
+    expect(s.warnings).toEqual([
+      expect.stringMatching(/cube 'X' has 2 pixels \(33\.3%\) that are 0 in every band \(no-data fill\?\); they are kept and classified like any other pixel; 1 of them is labelled\.$/),
+    ]);
+    expect(loadScene({ cubePath: mat(floatCube('X', 2, 3, 3)) }).warnings).toEqual([]);
+  });
+
+  it('labels outside a registry scene\'s classes are a DataError naming them; elsewhere every value is a class', () => {
+    const samsonShaped = { name: 'X', data: new Uint8Array(95 * 95 * 156).map((_, i) => i % 251), dims: [95, 95, 156] };
+    const cubePath = mat(samsonShaped);
+    const rows = Array.from({ length: 95 }, (_, r) => Array.from({ length: 95 }, (_, c) => (r === 3 && c === 4 ? 7 : r === 5 ? 9 : (r + c) % 4)));
+    const e = thrown(() => loadScene({ cubePath, gtPath: mat(labels('g', rows)), name: 'samson' }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toContain("label values 7, 9 are not classes of dataset 'samson' (its values are 1, 2, 3)");
+    const s = loadScene({ cubePath, gtPath: mat(labels('g', rows)), name: 'mine' });
+    expect(s.classes.map((c) => c.value)).toEqual([1, 2, 3, 7, 9]);
+  });
+
+  it('labels stored as double: whole numbers are fine, 2.5 and NaN are DataErrors', () => {
+    const cubePath = mat(floatCube('X', 2, 3, 2));
+    const ok = loadScene({ cubePath, gtPath: mat(labels('g', [[0, 3, 3], [1, 0, 2]], 'double')) });
+    expect(Array.from(ok.labels?.data ?? [])).toEqual([0, 3, 3, 1, 0, 2]);
+    for (const [bad, shown] of [[2.5, '2.5'], [Number.NaN, 'NaN']] as const) {
+      const e = thrown(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 3, 3], [1, bad, 2]], 'double')) }));
+      expect(e).toBeInstanceOf(DataError);
+      expect(e.message).toContain(`holds ${shown} at row 2, column 2 (counting from 1, as MATLAB does), which is not an integer`);
+    }
+  });
+
+  it('explicit classes that miss a label value: ConfigError naming the value', () => {
+    const e = thrown(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath: mat(labels('g', GT)), classes: [{ value: 1, name: 'a' }, { value: 2, name: 'b' }] }));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toContain("got 'names for 1, 2 only (none for 5)'");
+    expect(e.fix).toContain('class names for 5 too');
+  });
+
+  it('a cube larger than memoryLimitBytes is refused from its header, before any of it is read', () => {
+    const path = mat(cube('X', 20, 30, 40)); // uint16: 48,000 bytes stored, 96,000 as float32
+    const bytes = readFileSync(path);
+    expect(bytes.length).toBeGreaterThan(3000);
+    bytes.fill(0x42, 2000); // damage the zlib stream past the header: reading it would fail differently
+    writeFileSync(path, bytes);
+    const e = thrown(() => loadScene({ cubePath: path, memoryLimitBytes: 100_000 }));
+    expect(e).toBeInstanceOf(MatFormatError);
+    expect(e.message).toMatch(/\(variable 'X'\): needs 140\.\d KiB of memory to load the 20×30×40 uint16 cube \(46\.\d KiB as stored, 93\.8 KiB as float32\), more than the 97\.7 KiB allowed$/);
+    expect(thrown(() => loadScene({ cubePath: path })).message).toContain('does not inflate');
+  });
+});
+
 describe.skipIf(!existsSync(DATA))('loadScene on the real scenes', () => {
   if (!existsSync(DATA)) console.log(`skipping real-scene tests: ${DATA} is absent`);
 
@@ -176,6 +331,7 @@ describe.skipIf(!existsSync(DATA))('loadScene on the real scenes', () => {
     expect(s.classes.map((c) => c.value)).toEqual([1, 10, 11, 12, 13, 14]);
     expect(s.classes[1].name).toBe('Corn_senesced_green_weeds');
     expect(s.rgbBands).toEqual([43, 21, 11]);
+    expect([s.warnings, s.droppedBands]).toEqual([[], []]);
   });
 
   it('Samson: float32 cube and uint8 labels', () => {
