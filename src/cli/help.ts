@@ -28,7 +28,8 @@ scene (one of):
   --cube FILE --gt FILE MAT files of the cube (H×W×B) and its label map (H×W)
   --cube-var NAME       cube variable (default: the one 3-D numeric array in the file)
   --gt-var NAME         label variable (default: the one 2-D array of the cube's size)
-  --demo                the built-in synthetic scene
+  --demo                the built-in synthetic scene (trains on 20% of its pixels unless
+                        --train-fraction says otherwise)
   (none)                KSC from data/ when present, else the demo
 
 protocol (defaults: the SpinalNet paper's KSC script):

@@ -85,6 +85,9 @@ export const DEFAULTS: Omit<RunConfig, 'input'> = {
   predictBatch: 512,
 };
 
+/** Training share of the built-in demo scene unless --train-fraction is given (keeps `npm start` short). */
+export const DEMO_TRAIN_FRACTION = 0.2;
+
 /** Where PCA is fitted for this configuration (see RunConfig.pcaFit). */
 export const pcaFitOf = (c: Pick<RunConfig, 'pcaFit' | 'split'>): 'scene' | 'train' => c.pcaFit ?? (c.split === 'random' ? 'scene' : 'train');
 
