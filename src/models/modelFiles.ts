@@ -24,6 +24,8 @@ export interface ModelMetadata {
   classes: { value: number; name: string }[];
   /** Bands of the input cube before preprocessing (image models: channels per pixel). */
   inputBands: number;
+  /** Zero-based bands of the file dropped before PCA (NaN/Inf in the training scene); dropped again when predicting. */
+  droppedBands?: number[];
   /**
    * Preprocessing fitted on the training data, applied unchanged to new inputs: the PCA model for
    * scenes; for image models `{ kind: 'image-normalization', mean, std }` per channel.

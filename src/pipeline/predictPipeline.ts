@@ -50,11 +50,15 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     log(`backend: ${backend.detail}`);
     const { model, meta } = await loadModel(config.modelDir);
     const pca = pcaFromJSON(meta.preprocessing);
-    const scene = loadScene({ cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar, classes: meta.classes, rgbBands: meta.rgbBands });
+    const scene = loadScene({
+      cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar,
+      classes: meta.classes, rgbBands: meta.rgbBands, dropBands: meta.droppedBands ?? [],
+    });
+    scene.warnings.forEach((w) => log(`warning: ${w}`));
     const { cube } = scene;
-    if (cube.bands !== meta.inputBands) {
+    if (scene.source.cubeBands !== meta.inputBands) {
       throw new DataError(
-        `${config.cube} has ${cube.bands} bands but the model was trained on a scene with ${meta.inputBands}`,
+        `${config.cube} has ${scene.source.cubeBands} bands but the model was trained on a scene with ${meta.inputBands}`,
         'map a scene from the same sensor and band set as the training scene',
       );
     }

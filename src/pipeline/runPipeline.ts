@@ -28,7 +28,7 @@ import { prepareRun, type PreparedRun } from './prepareRun.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { checkOutDir, RunFolder } from './runFolder.ts';
-import { inputName, loadInputScene } from './sceneInput.ts';
+import { inputName, loadInputScene, type InputScene } from './sceneInput.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { listenForStop } from './stopSignals.ts';
 
@@ -95,6 +95,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     mark = performance.now();
     const scene = loadInputScene(config.input);
     log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
+    scene.warnings.forEach((w) => log(`warning: ${w}`));
     lap('load');
     const prepared = prepareRun(config, scene);
     const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands, prepared.reduced);
@@ -105,7 +106,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
     if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
     try {
-      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, timings, lap, start, state: resume?.state, name });
+      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, timings, lap, start, state: resume?.state, name, scene });
     } catch (err) {
       folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
       throw err;
@@ -125,6 +126,7 @@ interface Context {
   start: number;
   state?: TrainState;
   name: string;
+  scene: InputScene;
 }
 
 async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<RunResult> {
@@ -205,7 +207,8 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     modelId: spec.id,
     patch,
     classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
-    inputBands: scene.cube.bands,
+    inputBands: ctx.scene.fileBands,
+    droppedBands: [...ctx.scene.droppedBands],
     preprocessing: pcaToJSON(p.pca),
     dataset: ctx.name,
     rgbBands: scene.rgbBands ? [scene.rgbBands[0], scene.rgbBands[1], scene.rgbBands[2]] : undefined,
@@ -218,6 +221,8 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   const summary = {
     scene: { name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes },
     pca: { components: p.pca.components, fittedOn: p.pcaFit, explainedVarianceRatio: p.pca.explainedVarianceRatio },
+    dataWarnings: ctx.scene.warnings,
+    droppedBands: ctx.scene.droppedBands,
     split: { strategy: split.strategy, description: split.description, train: split.train.length, validation: split.validation.length, test: split.test.length, dropped: split.dropped, exposed: split.exposed, warnings: split.warnings },
     training: { keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
     modelWeights: weights,
@@ -239,7 +244,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
         ['peak memory', `${env.peakRssMB} MB`],
       ],
       timings,
-      warnings: split.warnings,
+      warnings: [...ctx.scene.warnings, ...split.warnings],
       config,
     }),
   );

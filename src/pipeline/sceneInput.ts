@@ -3,20 +3,30 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputFileError } from '../errors.ts';
 import { makeDemoScene } from '../scene/demoScene.ts';
-import { loadScene } from '../scene/loadScene.ts';
+import { loadScene, type LoadedScene } from '../scene/loadScene.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';
 import type { Scene } from '../scene/types.ts';
 import type { RunConfig } from './config.ts';
 
-export function loadInputScene(input: RunConfig['input']): Scene {
+/** A scene plus what loading did to it: bands dropped (NaN/Inf) and warnings for the report. */
+export type InputScene = Scene & {
+  readonly warnings: readonly string[];
+  readonly droppedBands: readonly number[];
+  /** Bands of the cube as stored, before any were dropped. */
+  readonly fileBands: number;
+};
+
+export function loadInputScene(input: RunConfig['input']): InputScene {
   switch (input.kind) {
-    case 'demo':
-      return makeDemoScene();
+    case 'demo': {
+      const scene = makeDemoScene();
+      return { ...scene, warnings: [], droppedBands: [], fileBands: scene.cube.bands };
+    }
     case 'files':
       for (const f of [input.cube, input.gt]) {
         if (!existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
       }
-      return loadScene({ cubePath: input.cube, gtPath: input.gt, cubeVar: input.cubeVar, gtVar: input.gtVar });
+      return withFileBands(loadScene({ cubePath: input.cube, gtPath: input.gt, cubeVar: input.cubeVar, gtVar: input.gtVar }));
     case 'dataset': {
       const d = findDataset(input.id);
       if (!d) throw new ConfigError('--dataset', `one of ${DATASETS.map((x) => x.id).join(', ')}`, input.id);
@@ -28,10 +38,12 @@ export function loadInputScene(input: RunConfig['input']): Scene {
           throw new InputFileError(f, 'file not found', `${how} put ${d.cubeFile} and ${d.gtFile} in ${input.dataDir} (see data/README.md), or pass --data-dir`);
         }
       }
-      return loadScene({ cubePath: cube, gtPath: gt, cubeVar: d.cubeVar, gtVar: d.gtVar, name: d.id, classes: d.classes, rgbBands: d.rgbBands });
+      return withFileBands(loadScene({ cubePath: cube, gtPath: gt, cubeVar: d.cubeVar, gtVar: d.gtVar, name: d.id, classes: d.classes, rgbBands: d.rgbBands }));
     }
   }
 }
+
+const withFileBands = (s: LoadedScene): InputScene => ({ ...s, fileBands: s.source.cubeBands });
 
 /** A short name for output folders and titles. */
 export function inputName(input: RunConfig['input']): string {
