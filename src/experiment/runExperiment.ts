@@ -10,15 +10,12 @@ import { ConfigError } from '../errors.ts';
 import { confusionMatrix, metricsFromConfusion, type Metrics } from '../evaluation/metrics.ts';
 import { getModelSpec } from '../models/registry.ts';
 import { validateConfig, type RunConfig } from '../pipeline/config.ts';
-import { prepareRun, type PreparedRun } from '../pipeline/prepareRun.ts';
+import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from '../pipeline/prepareRun.ts';
 import { inputName, loadInputScene } from '../pipeline/sceneInput.ts';
 import type { SplitStrategy } from '../sampling/makeSplit.ts';
-import { extractPatches } from '../sampling/patches.ts';
 import { predictClasses } from '../training/predict.ts';
-import { arraySource, patchSource } from '../training/sampleSource.ts';
-import { withSeededMathRandom } from '../training/seededRandom.ts';
+import { patchSource } from '../training/sampleSource.ts';
 import { trainModel } from '../training/trainModel.ts';
-import { createRng } from '../util/random.ts';
 import { meanStd, paired, type MeanStd, type Paired } from './statistics.ts';
 
 export interface ExperimentConfig {
@@ -128,19 +125,11 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
 }
 
 async function trainAndScore(c: RunConfig, p: PreparedRun): Promise<ExperimentRun> {
-  const { split, reduced, patch, spec, scene } = p;
+  const { split, reduced, patch, scene } = p;
   const k = scene.classes.length;
-  const model = await withSeededMathRandom(createRng(c.seed, 'model').fork('init'), () => spec.build({ patch, channels: reduced.bands, numClasses: k }));
-  const training = await trainModel(model, arraySource(extractPatches(reduced, split.train, patch), [patch, patch, reduced.bands]), split.trainClasses, k, {
-    epochs: c.epochs,
-    batchSize: c.batchSize,
-    learningRate: c.learningRate,
-    lrDrops: c.lrDropEpoch > 0 ? [{ afterEpoch: c.lrDropEpoch, factor: 1 / c.lrDropFactor }] : [],
-    seed: c.seed,
-    classWeights: p.classWeights,
-    validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
-    earlyStopPatience: c.earlyStop,
-  });
+  const model = await buildRunModel(c, p);
+  const setup = trainingSetup(c, p);
+  const training = await trainModel(model, setup.source, setup.labels, k, setup.options);
   // Only the test pixels are predicted: an experiment needs scores, not maps.
   const predicted = predictClasses(model, patchSource(reduced, patch, split.test), { batchSize: c.predictBatch });
   const metrics: Metrics = metricsFromConfusion(confusionMatrix(split.testClasses, predicted, k), scene.classes.map((x) => ({ label: x.value, name: x.name })));

@@ -10,7 +10,13 @@ import { makeSplit, type SceneSplit } from '../sampling/makeSplit.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadLabels } from '../scene/loadScene.ts';
 import type { CubeBIP, LabelMap, Scene } from '../scene/types.ts';
+import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
+import { extractPatches } from '../sampling/patches.ts';
+import { arraySource, patchSource, type SampleSource } from '../training/sampleSource.ts';
+import { withSeededMathRandom } from '../training/seededRandom.ts';
+import type { TrainOptions } from '../training/trainModel.ts';
+import { createRng } from '../util/random.ts';
 import { pcaFitOf, type RunConfig } from './config.ts';
 
 export interface PreparedRun {
@@ -63,6 +69,32 @@ export function prepareRun(config: RunConfig, scene: Scene): PreparedRun {
   const pca = fitPca(scene.cube, { components: config.pca, whiten: config.whiten, pixels: pcaFit === 'train' ? split.train : undefined });
   const reduced = transformCube(scene.cube, pca);
   return { scene, labels, spec, patch, split, pca, pcaFit, reduced, classWeights: config.classWeights === 'balanced' ? balancedWeights(split.trainClasses, scene.classes.length) : undefined };
+}
+
+/** The model of a prepared run, initialised from the run's seed. */
+export function buildRunModel(config: RunConfig, p: PreparedRun): Promise<tf.LayersModel> {
+  return withSeededMathRandom(createRng(config.seed, 'model').fork('init'), () =>
+    p.spec.build({ patch: p.patch, channels: p.reduced.bands, numClasses: p.scene.classes.length }),
+  );
+}
+
+/** The training inputs and options of a prepared run; callers add checkpoints, signals and progress. */
+export function trainingSetup(config: RunConfig, p: PreparedRun): { source: SampleSource; labels: Int32Array; options: TrainOptions } {
+  const { split, reduced, patch } = p;
+  return {
+    source: arraySource(extractPatches(reduced, split.train, patch), [patch, patch, reduced.bands]),
+    labels: split.trainClasses,
+    options: {
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      lrDrops: config.lrDropEpoch > 0 ? [{ afterEpoch: config.lrDropEpoch, factor: 1 / config.lrDropFactor }] : [],
+      seed: config.seed,
+      classWeights: p.classWeights,
+      validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
+      earlyStopPatience: config.earlyStop,
+    },
+  };
 }
 
 /** Inverse-frequency class weights, n / (K · n_k), as scikit-learn's 'balanced'; absent classes get 0. */

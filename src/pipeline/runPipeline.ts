@@ -13,18 +13,15 @@ import { saveModel } from '../models/modelFiles.ts';
 import { pcaToJSON } from '../preprocess/pca.ts';
 import { renderLabelMap, writePng } from '../render/index.ts';
 import { splitToMap } from '../sampling/makeSplit.ts';
-import { extractPatches } from '../sampling/patches.ts';
 import type { LabelMap } from '../scene/types.ts';
 import { predictClasses } from '../training/predict.ts';
 import { progressReporter } from '../training/progress.ts';
-import { arraySource, patchSource } from '../training/sampleSource.ts';
-import { withSeededMathRandom } from '../training/seededRandom.ts';
+import { patchSource } from '../training/sampleSource.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
-import { createRng } from '../util/random.ts';
 import { validateConfig, type RunConfig } from './config.ts';
-import { prepareRun, type PreparedRun } from './prepareRun.ts';
+import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from './prepareRun.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { checkOutDir, RunFolder } from './runFolder.ts';
@@ -132,25 +129,18 @@ interface Context {
 async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<RunResult> {
   const { scene, split, reduced, patch, spec } = p;
   const { log, hooks, timings, lap } = ctx;
-  const trainPatches = extractPatches(reduced, split.train, patch);
+  const setup = trainingSetup(config, p);
   lap('patches');
 
   log(`training ${spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
   const numClasses = scene.classes.length;
-  const model = await withSeededMathRandom(createRng(config.seed, 'model').fork('init'), () => spec.build({ patch, channels: reduced.bands, numClasses }));
+  const model = await buildRunModel(config, p);
   const reporter = hooks.progress ? progressReporter() : undefined;
   const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
   let training: TrainResult;
   try {
-    training = await trainModel(model, arraySource(trainPatches, [patch, patch, reduced.bands]), split.trainClasses, numClasses, {
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      learningRate: config.learningRate,
-      lrDrops: config.lrDropEpoch > 0 ? [{ afterEpoch: config.lrDropEpoch, factor: 1 / config.lrDropFactor }] : [],
-      seed: config.seed,
-      classWeights: p.classWeights,
-      validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
-      earlyStopPatience: config.earlyStop,
+    training = await trainModel(model, setup.source, setup.labels, numClasses, {
+      ...setup.options,
       resumeFrom: ctx.state,
       onCheckpoint: (state) => saveTrainState(folder.checkpointDir, state),
       shouldStop: signals?.requested,
