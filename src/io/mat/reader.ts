@@ -297,7 +297,9 @@ function loadElement(index: MatFileIndex, v: IndexedVariable) {
 /** Full inflation when `expected` is given, else as much as the (possibly cut) input allows. */
 function inflate(data: Buffer, file: string, variable: string | undefined, expected: number | undefined): Buffer {
   // A little slack past the announced size: a stream that inflates to more than that is corrupt, and
-  // maxOutputLength makes zlib stop there instead of inflating a bomb to the end.
+  // maxOutputLength makes zlib stop there instead of inflating a bomb to the end. (Node's sync zlib
+  // frees a failed inflater only on the next event-loop tick: code that reads many damaged files in
+  // one synchronous loop should yield now and then, as test/fuzz/matFuzzCases.ts does.)
   const cap = expected === undefined ? 0 : Math.min(expected + 4096, MAX_BUFFER_BYTES);
   try {
     if (expected === undefined) return inflateSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
