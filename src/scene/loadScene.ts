@@ -128,7 +128,9 @@ export function loadScene(opts: LoadSceneOptions): LoadedScene {
     );
   }
   const named = opts.classes ?? dataset?.classes;
-  const classes = labels === undefined ? [...(named ?? [])] : classesPresent(labels.labels, named, opts.classes !== undefined, dataset);
+  const classes = labels === undefined
+    ? [...(named ?? [])]
+    : classesPresent(labels.labels, named, opts.classes !== undefined, dataset, `${gtPath}: label map '${labels.variable}'`);
   const rgb = opts.rgbBands ?? dataset?.rgbBands;
   if (rgb !== undefined) checkRgb(rgb, loaded.cube.bands);
   const rgbBands = rgb === undefined ? undefined : remapRgb(rgb, drop.bands, loaded.cube.bands, warnings);
@@ -265,7 +267,7 @@ function isNumeric(v: MatVariableInfo): boolean {
 
 /** The label values present, ascending, with their names. */
 function classesPresent(
-  labels: LabelMap, named: readonly ClassInfo[] | undefined, explicit: boolean, dataset: DatasetEntry | undefined,
+  labels: LabelMap, named: readonly ClassInfo[] | undefined, explicit: boolean, dataset: DatasetEntry | undefined, where: string,
 ): ClassInfo[] {
   const seen = new Uint8Array(65536);
   const big = new Set<number>();
@@ -288,7 +290,7 @@ function classesPresent(
       );
     }
     throw new DataError(
-      `label values ${unknown.join(', ')} are not classes of dataset '${dataset?.id}' (its values are ${known})`,
+      `${where} holds label value${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of dataset '${dataset?.id}' (its values are ${known})`,
       "pass this dataset's own ground-truth file, or another scene name",
     );
   }
