@@ -115,6 +115,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   inspect: inspectCommand,
   download: downloadCommand,
   experiment: experimentCommand,
+  image: async (argv) => (await import('./imageCommand.ts')).imageCommand(argv),
 };
 
 /** Runs the CLI; returns the exit code. */

@@ -9,8 +9,9 @@
  * batch norm → ReLU; then dropout 0.5 → dense 512 → classes.
  * Dense twin: dropout 0.5 → dense 512 → batch norm → ReLU → dropout 0.5 → dense → classes.
  *
- * About 2.4 million weights and ~150 MFLOP per 28×28 image forward: heavy on the wasm backend (tens of
- * images per second for training on one core); meant for the native tensorflow backend or a GPU.
+ * 3.6 million weights; 161 million multiply-adds per 28×28 image forward (219 million for 32×32 RGB),
+ * 340 times the small MNIST net's: heavy on the wasm backend (see docs/images.md for the measured
+ * speed); meant for the native tensorflow backend or a GPU.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../errors.ts';
