@@ -26,20 +26,15 @@
  * operator that wasm Conv2D caches per filter id is only released when that filter's data is disposed.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DataId, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { BackendError } from '../errors.ts';
+import {
+  addWasmKernel, f32, type KernelArgs, replaceWasmKernel, runKernel as run, wasmKernel, type WasmBackendLike,
+} from './wasmHeap.ts';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type RoundingMode = 'floor' | 'round' | 'ceil' | undefined;
 type Shape4 = [number, number, number, number];
-
-/** The part of BackendWasm our kernels use (typed here: the package's class type is not needed). */
-interface WasmBackendLike {
-  disposeData(dataId: DataId, force?: boolean): boolean;
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  /** A Float32Array view on the wasm heap; invalid after the next allocation (the heap may grow). */
-  typedArrayFromHeap(info: TensorInfo): Float32Array;
-}
 
 /** Kernels of the wasm backend we compose; looked up once at registration. */
 interface WasmKernels {
@@ -47,12 +42,8 @@ interface WasmKernels {
   transpose: KernelFunc;
   slice: KernelFunc;
   /** The package's own Conv2DBackpropInput, used for stride > 1. */
-  builtinBackpropInput: KernelConfig;
+  builtinBackpropInput: KernelFunc;
 }
-
-/** Tag on our kernel functions so a second registration (or a second copy of this module) finds the builtin. */
-const BUILTIN = Symbol.for('spinalnet.wasmConvGradients.builtin');
-type TaggedKernelFunc = KernelFunc & { [BUILTIN]?: KernelConfig };
 
 /** Result of {@link registerWasmConvGradients}. */
 export interface WasmConvGradientsInfo {
@@ -69,63 +60,15 @@ export interface WasmConvGradientsInfo {
  */
 export function registerWasmConvGradients(): WasmConvGradientsInfo {
   const names = ['Conv2DBackpropFilter', 'Conv2DBackpropInput'];
-  const current = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc as TaggedKernelFunc | undefined;
-  if (current?.[BUILTIN] !== undefined && tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined) {
-    return { kernels: names, newlyRegistered: false };
-  }
-  const kernels = lookUpKernels(current);
-  const builtin = kernels.builtinBackpropInput;
-
-  const backpropInput: TaggedKernelFunc = (args) => conv2dBackpropInput(args, kernels);
-  backpropInput[BUILTIN] = builtin;
-  const backpropFilter: TaggedKernelFunc = (args) => conv2dBackpropFilter(args, kernels);
-
-  // registerKernel warns and overwrites when a kernel exists; unregister first to replace quietly.
-  for (const name of names) {
-    if (tf.getKernel(name, 'wasm') !== undefined) tf.unregisterKernel(name, 'wasm');
-  }
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    kernelFunc: backpropInput,
-    // The engine runs each registered kernel's setupFunc when the backend is activated; the builtin's binds
-    // its wasm function, which our stride > 1 route calls, so it must survive the replacement.
-    ...(builtin.setupFunc === undefined ? {} : { setupFunc: builtin.setupFunc }),
-    ...(builtin.disposeFunc === undefined ? {} : { disposeFunc: builtin.disposeFunc }),
+  const shared = { conv2d: wasmKernel('Conv2D').kernelFunc, transpose: wasmKernel('Transpose').kernelFunc, slice: wasmKernel('Slice').kernelFunc };
+  // The builtin Conv2DBackpropInput is kept for stride > 1 (replaceWasmKernel also keeps its setupFunc,
+  // which binds the wasm function that route calls).
+  const input = replaceWasmKernel('Conv2DBackpropInput', (builtin) => {
+    const k: WasmKernels = { ...shared, builtinBackpropInput: builtin.kernelFunc };
+    return (args) => conv2dBackpropInput(args, k);
   });
-  tf.registerKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: backpropFilter });
-  return { kernels: names, newlyRegistered: true };
-}
-
-function lookUpKernels(currentBackpropInput: TaggedKernelFunc | undefined): WasmKernels {
-  const get = (name: string): KernelConfig => {
-    const config = tf.getKernel(name, 'wasm');
-    if (config === undefined) {
-      throw new BackendError(
-        `the wasm backend has no '${name}' kernel, so conv gradients cannot be registered`,
-        "import '@tensorflow/tfjs-backend-wasm' (selectBackend does) before registering wasm conv gradients",
-      );
-    }
-    return config;
-  };
-  return {
-    conv2d: get('Conv2D').kernelFunc,
-    transpose: get('Transpose').kernelFunc,
-    slice: get('Slice').kernelFunc,
-    builtinBackpropInput: currentBackpropInput?.[BUILTIN] ?? get('Conv2DBackpropInput'),
-  };
-}
-
-interface KernelArgs {
-  inputs: NamedTensorInfoMap;
-  backend: {};
-  attrs?: NamedAttrMap;
-}
-
-/** Calls a kernel that returns one tensor. */
-function run(kernel: KernelFunc, backend: {}, inputs: NamedTensorInfoMap, attrs: NamedAttrMap): TensorInfo {
-  const out = kernel({ inputs, backend, attrs });
-  return Array.isArray(out) ? out[0]! : out;
+  const filter = addWasmKernel('Conv2DBackpropFilter', (args) => conv2dBackpropFilter(args, shared));
+  return { kernels: names, newlyRegistered: input || filter };
 }
 
 function checkChannelsLast(dataFormat: string, kernel: string): void {
@@ -141,7 +84,7 @@ function checkChannelsLast(dataFormat: string, kernel: string): void {
  * dW[i, j, ci, co] = Σ_{n, oh, ow} xPadded[n, oh·sh + i, ow·sw + j, ci] · dy[n, oh, ow, co], computed as
  * conv2d(x^T [Cin, H, W, N], dy^T [outH, outW, N, Cout], dilation = stride).
  */
-function conv2dBackpropFilter(args: KernelArgs, k: WasmKernels): TensorInfo {
+function conv2dBackpropFilter(args: KernelArgs, k: Omit<WasmKernels, 'builtinBackpropInput'>): TensorInfo {
   const backend = args.backend as WasmBackendLike;
   const x = args.inputs['x']!;
   const dy = args.inputs['dy']!;
@@ -196,7 +139,7 @@ function conv2dBackpropInput(args: KernelArgs, k: WasmKernels): TensorInfo {
   const info = tf.backend_util.computeConv2DInfo(
     attrs.inputShape, filter.shape as Shape4, attrs.strides, 1, attrs.pad as Pad, attrs.dimRoundingMode as RoundingMode,
   );
-  if (info.strideHeight !== 1 || info.strideWidth !== 1) return run(k.builtinBackpropInput.kernelFunc, backend, args.inputs, args.attrs ?? {});
+  if (info.strideHeight !== 1 || info.strideWidth !== 1) return run(k.builtinBackpropInput, backend, args.inputs, args.attrs ?? {});
 
   const { inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth } = info;
   const top = filterHeight - 1 - info.padInfo.top;
@@ -240,8 +183,8 @@ function rotateAndSwapFilter(filter: TensorInfo, backend: WasmBackendLike): Tens
   const [kh, kw, cin, cout] = filter.shape as Shape4;
   const out = backend.makeOutput([kh, kw, cout, cin], 'float32');
   // Views only after makeOutput: an allocation may grow (and so detach) the heap.
-  const src = backend.typedArrayFromHeap(filter);
-  const dst = backend.typedArrayFromHeap(out);
+  const src = f32(backend, filter);
+  const dst = f32(backend, out);
   const plane = cin * cout;
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
