@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, ConfigError } from '../errors.ts';
-import { registerWasmConvGradients } from './wasmConvGradients.ts';
+import { registerWasmKernels } from './wasmKernels.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -123,7 +123,7 @@ async function activateWasm(): Promise<Activated | string> {
   } catch (err) {
     return `@tensorflow/tfjs-backend-wasm ${describeImportFailure('@tensorflow/tfjs-backend-wasm', err)}`;
   }
-  registerWasmConvGradients();
+  registerWasmKernels();
   if (!(await tf.setBackend('wasm'))) return 'its WebAssembly module failed to initialise (tfjs printed the cause)';
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const threads = wasmModule.getThreadsCount();

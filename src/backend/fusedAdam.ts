@@ -1,0 +1,153 @@
+/**
+ * Adam with one kernel call per variable on the wasm backend.
+ *
+ * tfjs's AdamOptimizer updates each variable with 14 small ops (plus a scalar tensor for every constant),
+ * about 400 kernel calls per step for the paper network's 28 variables. At batch 16 their fixed cost per
+ * call is a large part of a training step. `SpinalnetAdamStep` does the same arithmetic in one pass over
+ * the wasm heap, rounding to float32 after every operation exactly where tfjs's ops do, so the result is
+ * bit-for-bit tfjs's Adam (checked in test/backend/fusedAdam.test.ts). On other backends the optimizer is
+ * tfjs's own AdamOptimizer.
+ *
+ * Hook: create the optimizer with `createAdam(lr, beta1, beta2, epsilon)` instead of `tf.train.adam(...)`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { addWasmKernel, f32, type WasmBackendLike } from './wasmHeap.ts';
+
+export const ADAM_KERNEL = 'SpinalnetAdamStep';
+
+/** Attributes of one Adam step; every number is used exactly as tfjs's AdamOptimizer uses it. */
+interface AdamStepAttrs {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  learningRate: number;
+  /** 1 − β1^t and 1 − β2^t as tfjs computes them (float32 `sub(1, accBeta)`). */
+  oneMinusAccBeta1: number;
+  oneMinusAccBeta2: number;
+}
+
+const fr = Math.fround;
+
+/** Inputs value, m, v, gradient (float32, same shape); outputs new value, new m, new v. */
+const adamStep: KernelFunc = (args) => {
+  const backend = args.backend as WasmBackendLike;
+  const { value, m, v, gradient } = args.inputs as Record<'value' | 'm' | 'v' | 'gradient', TensorInfo>;
+  const a = args.attrs as unknown as AdamStepAttrs;
+  const outValue = backend.makeOutput(value.shape, 'float32');
+  const outM = backend.makeOutput(value.shape, 'float32');
+  const outV = backend.makeOutput(value.shape, 'float32');
+  const x = f32(backend, value);
+  const m0 = f32(backend, m);
+  const v0 = f32(backend, v);
+  const g = f32(backend, gradient);
+  const x1 = f32(backend, outValue);
+  const m1 = f32(backend, outM);
+  const v1 = f32(backend, outV);
+  // Scalars become float32 tensors in tfjs: beta1, 1 − beta1 (computed in double, then rounded), …
+  const b1 = fr(a.beta1);
+  const c1 = fr(1 - a.beta1);
+  const b2 = fr(a.beta2);
+  const c2 = fr(1 - a.beta2);
+  const eps = fr(a.epsilon);
+  const negLr = fr(-a.learningRate);
+  const d1 = fr(a.oneMinusAccBeta1);
+  const d2 = fr(a.oneMinusAccBeta2);
+  for (let i = 0; i < x.length; i++) {
+    const gi = g[i]!;
+    // add(mul(m, β1), mul(g, 1 − β1)); add(mul(v, β2), mul(square(g), 1 − β2))
+    const mi = fr(fr(m0[i]! * b1) + fr(gi * c1));
+    const vi = fr(fr(v0[i]! * b2) + fr(fr(gi * gi) * c2));
+    m1[i] = mi;
+    v1[i] = vi;
+    // add(mul(div(m̂, add(sqrt(v̂), ε)), −lr), value); sqrt of a float32 in double, rounded, is float32's sqrt.
+    const mHat = fr(mi / d1);
+    const vHat = fr(vi / d2);
+    x1[i] = fr(fr(fr(mHat / fr(fr(Math.sqrt(vHat)) + eps)) * negLr) + x[i]!);
+  }
+  return [outValue, outM, outV];
+};
+
+/** Registers the fused Adam step for 'wasm'. Idempotent. */
+export function registerWasmAdam(): boolean {
+  return addWasmKernel(ADAM_KERNEL, adamStep);
+}
+
+interface MomentSlot {
+  originalName: string;
+  variable: tf.Variable;
+}
+
+/** tfjs AdamOptimizer's fields this class reads and writes (protected or untyped in its declaration). */
+interface AdamInternals {
+  accumulatedFirstMoment: MomentSlot[];
+  accumulatedSecondMoment: MomentSlot[];
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  incrementIterations(): void;
+}
+
+type GradientsArg = Parameters<tf.AdamOptimizer['applyGradients']>[0];
+
+/**
+ * tfjs's AdamOptimizer whose update runs as one fused kernel per variable when the active backend is wasm
+ * and the kernel is registered; same state, weights, config and serialisation as tf.train.adam.
+ */
+export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  override applyGradients(variableGradients: GradientsArg): void {
+    if (tf.getBackend() !== 'wasm' || tf.getKernel(ADAM_KERNEL, 'wasm') === undefined) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const self = this as unknown as AdamInternals;
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    // sub(1, accBeta) in float32, as tfjs; the accumulators are float32 scalars updated by float32 mul.
+    const acc1 = self.accBeta1.dataSync()[0]!;
+    const acc2 = self.accBeta2.dataSync()[0]!;
+    const attrs: AdamStepAttrs = {
+      beta1: self.beta1,
+      beta2: self.beta2,
+      epsilon: self.epsilon,
+      learningRate: self.learningRate,
+      oneMinusAccBeta1: fr(1 - acc1),
+      oneMinusAccBeta2: fr(1 - acc2),
+    };
+    tf.tidy(() => {
+      names.forEach((name, i) => {
+        const value = tf.engine().registeredVariables[name]!;
+        if (self.accumulatedFirstMoment[i] == null) {
+          self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        }
+        if (self.accumulatedSecondMoment[i] == null) {
+          self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        }
+        const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+        if (gradient == null) return;
+        const m = self.accumulatedFirstMoment[i]!.variable;
+        const v = self.accumulatedSecondMoment[i]!.variable;
+        const [newValue, newM, newV] = tf.engine().runKernel(
+          ADAM_KERNEL, { value, m, v, gradient }, attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+        m.assign(newM!);
+        v.assign(newV!);
+        value.assign(newValue!);
+      });
+      self.accBeta1.assign(tf.scalar(fr(acc1 * fr(self.beta1))));
+      self.accBeta2.assign(tf.scalar(fr(acc2 * fr(self.beta2))));
+    });
+    self.incrementIterations();
+  }
+}
+
+/**
+ * Drop-in for `tf.train.adam(learningRate, beta1, beta2, epsilon)`: the fused update on wasm, tfjs's Adam
+ * elsewhere. Registers the wasm kernel when the wasm package is loaded.
+ */
+export function createAdam(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number): tf.AdamOptimizer {
+  if (tf.findBackendFactory('wasm') !== null) registerWasmAdam();
+  return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
+}
