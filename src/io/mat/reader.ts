@@ -8,6 +8,12 @@
  *
  * Listing reads only element tags, and for compressed elements inflates just the first few hundred
  * bytes (zlib with Z_SYNC_FLUSH accepts a cut-off stream), so listing a 60 MB file costs milliseconds.
+ *
+ * Hostile files: every length is checked against the bytes that exist before use, listing inflates at
+ * most LAST_PEEK compressed bytes per variable, and a read that would exceed the memory bound
+ * (MatReadOptions.maxBytes) is refused before anything is read or inflated. Whatever the bytes, the
+ * result is the data or an InputFileError/MatFormatError naming the file (docs/bad-input.md; the
+ * seeded fuzz test in test/fuzz checks it).
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
