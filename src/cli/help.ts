@@ -86,7 +86,9 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
 
 export const INSPECT_HELP = `usage: spinalnet inspect FILE.mat [--json]
 
-Lists each variable: name, MATLAB class, dimensions. --json prints them as a JSON array.
+Lists each variable: name, MATLAB class (double, single, int8…uint64, logical, char, cell, struct,
+sparse…), dimensions, and min and max of numeric arrays. --json prints them as a JSON array of
+{name, class, dims, min?, max?}. Unreadable files get the same typed errors as everywhere else.
 `;
 
 export const DOWNLOAD_HELP = `usage: spinalnet download NAME [--data-dir DIR]
