@@ -12,6 +12,7 @@ commands:
   run        train on a labelled scene and map it (the whole pipeline)
   predict    map a scene with a saved model (and score it when labels are given)
   experiment models × splits × seeds on one scene, with mean ± std and paired comparisons
+  image      the same spinal head on image datasets (MNIST family, CIFAR-10, PNG folders)
   inspect    list the variables of a MAT file
   download   fetch a known scene into data/ and verify its checksum
 

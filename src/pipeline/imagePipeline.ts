@@ -169,9 +169,9 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
     const warnings = [...ds.warnings, ...split.warnings];
     writeFileAtomic(
       staged.path('report.md'),
-      resultsSection(runName, metrics) +
-        renderReport({
-          title: 'Details',
+      renderReport({
+          title: runName,
+          results: { metrics, train: metrics.trainImages, test: metrics.testImages, unit: 'images', note: 'Wrong test images: misclassified.png.' },
           facts: [
             ['dataset', `${ds.title}: ${train.height}×${train.width}×${train.channels} images, ${numClasses} classes`],
             ['split', `${split.protocol}; ${train.count} training, ${test.count} test images`],
@@ -185,7 +185,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
           timings: done,
           warnings,
           config,
-        }).replace(/^# Details\n\n/, ''),
+        }),
     );
     const finalDir = staged.commit();
     return { outDir: finalDir, metrics, backend, timings: done, cpuSeconds, training, normalization };
@@ -195,23 +195,6 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
   } finally {
     tf.disposeVariables();
   }
-}
-
-/** The head of report.md: accuracy and the per-class table, counted in images. */
-function resultsSection(title: string, m: ImageMetricsFile): string {
-  return [
-    `# ${title}`,
-    '',
-    `**Test accuracy (OA)** ${pct(m.overallAccuracy)} · **average accuracy (AA)** ${pct(m.averageAccuracy)} · **kappa** ${m.kappa.toFixed(4)}`,
-    '',
-    `On ${m.testImages} test images; the model was trained on ${m.trainImages}. Wrong test images: misclassified.png.`,
-    '',
-    '| label | class | test images | precision | recall (accuracy) | F1 |',
-    '|---:|---|---:|---:|---:|---:|',
-    ...m.perClass.map((c) => `| ${c.label} | ${c.name} | ${c.support} | ${pct(c.precision)} | ${pct(c.recall)} | ${c.f1.toFixed(4)} |`),
-    '',
-    '',
-  ].join('\n');
 }
 
 const fmt = (v: readonly number[]): string => `[${v.map((x) => x.toFixed(4)).join(', ')}]`;

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/selectBackend.ts';
-import { DataError, InputFileError } from '../errors.ts';
+import { ConfigError, DataError, InputFileError } from '../errors.ts';
 import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
 import { loadModel } from '../models/modelFiles.ts';
 import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
@@ -49,6 +49,9 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     const backend = await selectBackend(config.backend);
     log(`backend: ${backend.detail}`);
     const { model, meta } = await loadModel(config.modelDir);
+    if (meta.image) {
+      throw new ConfigError('--model', 'a model trained by `spinalnet run` on a scene', `${config.modelDir} (an image model)`, 'spinalnet predict maps hyperspectral scenes; image models are evaluated by `spinalnet image`');
+    }
     const pca = pcaFromJSON(meta.preprocessing);
     const scene = loadScene({
       cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar,
@@ -116,10 +119,10 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       staged.path('report.md'),
       renderReport({
         title: `${meta.modelId} on ${scene.name} (saved model)`,
-        metrics,
+        results: metrics && { metrics, train: 0, test: metrics.testPixels, unit: 'pixels', note: 'Every labelled pixel of a known class is scored.' },
         facts: [['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail]],
         timings: { total },
-        warnings: [],
+        warnings: scene.warnings,
         config,
       }),
     );

@@ -1,10 +1,20 @@
 /** report.md: what a person reads after a run — results per class, the protocol, sizes, timings. */
-import type { MetricsFile } from './sceneOutputs.ts';
+import type { Metrics } from '../evaluation/metrics.ts';
 import { pct } from './sceneOutputs.ts';
+
+/** The scores and what they were counted on: scene pixels or images. */
+export interface ReportResults {
+  metrics: Metrics;
+  train: number;
+  test: number;
+  unit: 'pixels' | 'images';
+  /** An extra sentence after the sizes (e.g. where the wrong images are shown). */
+  note?: string;
+}
 
 export interface ReportInput {
   title: string;
-  metrics?: MetricsFile;
+  results?: ReportResults;
   /** Facts about the run, shown as a two-column table (split, model, backend…). */
   facts: readonly [string, string][];
   timings: Readonly<Record<string, number>>;
@@ -15,19 +25,19 @@ export interface ReportInput {
 
 export function renderReport(r: ReportInput): string {
   const lines: string[] = [`# ${r.title}`, ''];
-  const m = r.metrics;
-  if (m) {
+  if (r.results) {
+    const { metrics: m, unit } = r.results;
     lines.push(
       `**Overall accuracy (OA)** ${pct(m.overallAccuracy)} · **average accuracy (AA)** ${pct(m.averageAccuracy)} · **kappa** ${m.kappa.toFixed(4)}`,
       '',
-      `On ${m.testPixels} test pixels; the model was trained on ${m.trainPixels}.`,
+      `On ${r.results.test} test ${unit}; the model was trained on ${r.results.train}.${r.results.note ? ` ${r.results.note}` : ''}`,
       '',
-      '| label | class | test pixels | precision | recall (accuracy) | F1 |',
+      `| label | class | test ${unit} | precision | recall (accuracy) | F1 |`,
       '|---:|---|---:|---:|---:|---:|',
       ...m.perClass.map((c) => `| ${c.label} | ${c.name} | ${c.support} | ${pct(c.precision)} | ${pct(c.recall)} | ${c.f1.toFixed(4)} |`),
       '',
-      'Recall is the share of a class\'s test pixels labelled correctly (producer\'s accuracy); precision is the',
-      'share of pixels predicted as the class that are right (user\'s accuracy). AA is the mean recall.',
+      `Recall is the share of a class's test ${unit} labelled correctly (producer's accuracy); precision is the`,
+      `share of ${unit} predicted as the class that are right (user's accuracy). AA is the mean recall.`,
       '',
     );
   }

@@ -223,7 +223,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     folder.partial('report.md'),
     renderReport({
       title: `${spec.id} on ${ctx.name}`,
-      metrics,
+      results: metrics && { metrics, train: metrics.trainPixels, test: metrics.testPixels, unit: 'pixels' },
       facts: [
         ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.cube.bands} bands, ${scene.classes.length} classes`],
         ['split', `${split.description} (seed ${config.seed})`],
