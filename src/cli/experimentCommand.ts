@@ -2,7 +2,10 @@
 import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { writeExperimentFiles } from '../experiment/experimentReport.ts';
+import { runImageExperiment } from '../experiment/imageExperiment.ts';
 import { runExperiment } from '../experiment/runExperiment.ts';
+import { findImageDataset } from '../images/registry.ts';
+import { imageConfigFromArgs } from './imageCommand.ts';
 import { inputName } from '../pipeline/sceneInput.ts';
 import { StagedOutput } from '../pipeline/stagedOutput.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
@@ -14,7 +17,8 @@ Trains every model on every split with every seed, scores each on its test pixel
 experiment.json, experiment.md (mean ± std of OA, AA, kappa; per-class accuracy; weights; training
 time; a paired comparison of the models seed by seed) and experiment.png.
 
-  --models LIST   comma-separated models (default spinal-cnn,fc-cnn)
+  --models LIST   comma-separated models (default spinal-cnn,fc-cnn; for an image
+                  --dataset such as mnist: spinal-mnist,fc-mnist, with \`spinalnet image\` flags)
   --splits LIST   comma-separated splits: ${SPLIT_STRATEGIES.join(', ')} (default random)
   --seeds N|LIST  N seeds (1..N) or a comma-separated list (default 3)
   --out DIR       output folder (default outputs/experiment-<scene>-<time>); --force replaces it
@@ -46,7 +50,9 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const list = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
-  const models = list(take(rest, 'models') ?? 'spinal-cnn,fc-cnn');
+  const datasetIndex = rest.indexOf('--dataset');
+  const imageDataset = datasetIndex >= 0 && findImageDataset(rest[datasetIndex + 1] ?? '') !== undefined;
+  const models = list(take(rest, 'models') ?? (imageDataset ? 'spinal-mnist,fc-mnist' : 'spinal-cnn,fc-cnn'));
   const splits = list(take(rest, 'splits') ?? 'random');
   for (const s of splits) {
     if (!SPLIT_STRATEGIES.includes(s as SplitStrategy)) throw new ConfigError('--splits', `a list of ${SPLIT_STRATEGIES.join(', ')}`, s);
@@ -54,6 +60,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const seedsArg = take(rest, 'seeds') ?? '3';
   const seeds = /^\d+$/.test(seedsArg) ? Array.from({ length: Number(seedsArg) }, (_, i) => i + 1) : list(seedsArg).map(Number);
   if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s))) throw new ConfigError('--seeds', 'a count or a comma-separated list of integers', seedsArg);
+  if (imageDataset) return imageExperiment(rest, models, splits, seeds);
   const base = runConfigFromArgs(rest);
   if (base === 'help' || 'resume' in base) throw new ConfigError('spinalnet experiment', 'run flags without --resume', '--resume');
   const out = base.out ?? join('outputs', `experiment-${inputName(base.input)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -64,6 +71,30 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     const dir = staged.commit();
     for (const s of result.summaries) {
       process.stdout.write(`${s.split}\t${s.model}\tOA ${(100 * s.overallAccuracy.mean).toFixed(2)} ± ${(100 * s.overallAccuracy.std).toFixed(2)}\n`);
+    }
+    process.stdout.write(`outputs: ${dir}\n`);
+    return 0;
+  } catch (err) {
+    staged.abandon();
+    throw err;
+  }
+}
+
+/** The image-dataset variant: models × seeds through `spinalnet image`'s pipeline, runs kept under runs/. */
+async function imageExperiment(rest: string[], models: string[], splits: string[], seeds: number[]): Promise<number> {
+  if (splits.some((s) => s !== 'random')) {
+    throw new ConfigError('--splits', "'random' for image datasets (a stratified split of the images)", splits.join(','));
+  }
+  const base = imageConfigFromArgs(rest);
+  if (base === 'help') throw new ConfigError('spinalnet experiment', 'no --help among the run flags', '--help');
+  const out = base.out ?? join('outputs', `experiment-${base.dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const staged = StagedOutput.open(out, base.force);
+  try {
+    const result = await runImageExperiment({ base, models, seeds, runsDir: staged.path('runs') }, (line) => process.stderr.write(`${line}\n`));
+    writeExperimentFiles((f) => staged.path(f), result);
+    const dir = staged.commit();
+    for (const s of result.summaries) {
+      process.stdout.write(`${s.model}\tOA ${(100 * s.overallAccuracy.mean).toFixed(2)} ± ${(100 * s.overallAccuracy.std).toFixed(2)}\n`);
     }
     process.stdout.write(`outputs: ${dir}\n`);
     return 0;

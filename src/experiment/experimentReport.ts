@@ -9,7 +9,7 @@ const pm = (m: MeanStd, scale = 100, digits = 2) => `${(scale * m.mean).toFixed(
 const signed = (m: MeanStd) => `${m.mean >= 0 ? '+' : ''}${(100 * m.mean).toFixed(2)} ± ${(100 * m.std).toFixed(2)}`;
 
 const SPLIT_PROTOCOL: Record<string, string> = {
-  random: 'stratified random pixels (the protocol the field publishes: test patches overlap training pixels)',
+  random: 'stratified random pixels or images (for scenes, the protocol the field publishes: test patches overlap training pixels)',
   'per-class': 'a fixed number of random pixels per class (test patches overlap training pixels)',
   blocks: 'spatially disjoint blocks; test pixels whose patch would contain a training pixel are dropped',
   maps: 'given training and test maps',
@@ -17,13 +17,10 @@ const SPLIT_PROTOCOL: Record<string, string> = {
 
 export function renderExperimentMarkdown(r: ExperimentResult): string {
   const c = r.config;
-  const base = c.base;
   const lines = [
-    `# Experiment on ${r.scene.name}: ${c.models.join(', ')} × ${c.splits.join(', ')} × ${c.seeds.length} seeds`,
+    `# Experiment on ${r.data.name}: ${c.models.join(', ')} × ${c.splits.join(', ')} × ${c.seeds.length} seeds`,
     '',
-    `${r.scene.height}×${r.scene.width} pixels, ${r.scene.bands} bands, ${r.scene.classes.length} classes. ` +
-      `Seeds ${c.seeds.join(', ')}; PCA ${base.pca}${base.whiten ? ' whitened' : ''}; patch ${base.patch}; ${base.epochs} epochs, batch ${base.batchSize}, Adam ${base.learningRate}; ` +
-      `training share ${base.split === 'per-class' ? `${base.trainPerClass} per class` : base.trainFraction}${base.valFraction > 0 ? `, validation ${base.valFraction} of it` : ''}. ` +
+    `${r.data.description}, ${r.data.classes.length} classes. Seeds ${c.seeds.join(', ')}; ${r.protocol}. ` +
       `Backend ${r.backend.detail}; ${(r.seconds / 60).toFixed(1)} minutes in all.`,
     '',
     'Which protocol each number comes from:',
@@ -32,7 +29,7 @@ export function renderExperimentMarkdown(r: ExperimentResult): string {
     '',
     '## Results (mean ± standard deviation over seeds, %)',
     '',
-    '| split | model | weights | runs | test pixels | OA | AA | kappa (×100) | training s |',
+    `| split | model | weights | runs | test ${r.data.unit} | OA | AA | kappa (×100) | training s |`,
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
     ...r.summaries.map((s) => `| ${s.split} | ${s.model} | ${s.weights.toLocaleString('en-US')} | ${s.runs} | ${Math.round(s.testPixels.mean)} | ${pm(s.overallAccuracy)} | ${pm(s.averageAccuracy)} | ${pm(s.kappa)} | ${s.trainSeconds.mean.toFixed(0)} |`),
     '',
@@ -54,11 +51,11 @@ export function renderExperimentMarkdown(r: ExperimentResult): string {
     '',
     `| class | ${r.summaries.map((s) => `${s.model} (${s.split})`).join(' | ')} |`,
     `|---|${r.summaries.map(() => '---:').join('|')}|`,
-    ...r.scene.classes.map((cl, j) => `| ${cl.value} ${cl.name} | ${r.summaries.map((s) => (100 * (s.perClassRecall[j] ?? NaN)).toFixed(2)).join(' | ')} |`),
+    ...r.data.classes.map((cl, j) => `| ${cl.value} ${cl.name} | ${r.summaries.map((s) => (100 * (s.perClassRecall[j] ?? NaN)).toFixed(2)).join(' | ')} |`),
     '',
     '## Every run',
     '',
-    '| split | model | seed | OA | AA | kappa | train / val / test pixels | dropped test pixels | test pixels whose patch holds a training pixel | training s |',
+    `| split | model | seed | OA | AA | kappa | train / val / test ${r.data.unit} | dropped test pixels | test pixels whose patch holds a training pixel | training s |`,
     '|---|---|---:|---:|---:|---:|---|---:|---:|---:|',
     ...r.runs.map((x) => `| ${x.split} | ${x.model} | ${x.seed} | ${(100 * x.overallAccuracy).toFixed(2)} | ${(100 * x.averageAccuracy).toFixed(2)} | ${x.kappa.toFixed(4)} | ${x.trainPixels} / ${x.validationPixels} / ${x.testPixels} | ${x.droppedTest} | ${x.exposedTest} | ${x.trainSeconds.toFixed(0)} |`),
     '',
@@ -73,7 +70,7 @@ export function writeExperimentFiles(path: (name: string) => string, r: Experime
   writePng(
     path('experiment.png'),
     renderBarChart({
-      title: `${r.scene.name}: overall accuracy over ${r.config.seeds.length} seeds (mean +- std)`,
+      title: `${r.data.name}: overall accuracy over ${r.config.seeds.length} seeds (mean +- std)`,
       valueLabel: 'OA (%)',
       groups: [...r.config.splits],
       series: [...r.config.models],

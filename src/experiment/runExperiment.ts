@@ -69,9 +69,12 @@ export interface ModelComparison {
 }
 
 export interface ExperimentResult {
-  scene: { name: string; height: number; width: number; bands: number; classes: { value: number; name: string }[] };
+  /** What was classified: a scene (pixels) or an image dataset (images). */
+  data: { name: string; description: string; unit: 'pixels' | 'images'; classes: { value: number; name: string }[] };
+  /** One sentence: the settings shared by every run (preprocessing, training). */
+  protocol: string;
   backend: BackendInfo;
-  config: ExperimentConfig;
+  config: { models: readonly string[]; splits: readonly SplitStrategy[]; seeds: readonly number[]; base: unknown };
   runs: ExperimentRun[];
   summaries: ExperimentSummary[];
   comparisons: ModelComparison[];
@@ -113,8 +116,17 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   }
   const summaries = summarise(runs, config);
   const comparisons = compare(runs, config);
+  const b = config.base;
   return {
-    scene: { name, height: scene.cube.height, width: scene.cube.width, bands: scene.cube.bands, classes: scene.classes.map((c) => ({ value: c.value, name: c.name })) },
+    data: {
+      name,
+      description: `${scene.cube.height}×${scene.cube.width} pixels, ${scene.cube.bands} bands`,
+      unit: 'pixels',
+      classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
+    },
+    protocol:
+      `PCA ${b.pca}${b.whiten ? ' whitened' : ''}; patch ${b.patch}; ${b.epochs} epochs, batch ${b.batchSize}, Adam ${b.learningRate}; ` +
+      `training share ${b.trainPerClass !== undefined ? `${b.trainPerClass} per class (per-class split)` : b.trainFraction}${b.valFraction > 0 ? `, validation ${b.valFraction} of it` : ''}`,
     backend,
     config,
     runs,
@@ -153,7 +165,9 @@ async function trainAndScore(c: RunConfig, p: PreparedRun): Promise<ExperimentRu
   };
 }
 
-function summarise(runs: ExperimentRun[], config: ExperimentConfig): ExperimentSummary[] {
+type Grid = Pick<ExperimentConfig, 'models' | 'splits' | 'seeds'>;
+
+export function summarise(runs: ExperimentRun[], config: Grid): ExperimentSummary[] {
   return config.splits.flatMap((split) =>
     config.models.map((model) => {
       const rs = runs.filter((r) => r.model === model && r.split === split);
@@ -175,7 +189,7 @@ function summarise(runs: ExperimentRun[], config: ExperimentConfig): ExperimentS
 }
 
 /** Every pair of models on every split, seed by seed (the first model of the list against the others, and so on). */
-function compare(runs: ExperimentRun[], config: ExperimentConfig): ModelComparison[] {
+export function compare(runs: ExperimentRun[], config: Grid): ModelComparison[] {
   const out: ModelComparison[] = [];
   for (const split of config.splits) {
     for (let i = 0; i < config.models.length; i++) {

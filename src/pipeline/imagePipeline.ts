@@ -54,6 +54,8 @@ export interface ImageRunResult {
   cpuSeconds: number;
   training: TrainResult;
   normalization: Normalization;
+  /** Number of weights of the model. */
+  weights: number;
 }
 
 export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHooks = {}): Promise<ImageRunResult> {
@@ -188,7 +190,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
         }),
     );
     const finalDir = staged.commit();
-    return { outDir: finalDir, metrics, backend, timings: done, cpuSeconds, training, normalization };
+    return { outDir: finalDir, metrics, backend, timings: done, cpuSeconds, training, normalization, weights: params };
   } catch (err) {
     staged.abandon();
     throw err;

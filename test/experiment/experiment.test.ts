@@ -44,3 +44,22 @@ describe('runExperiment', () => {
     expect(decodePng(readFileSync(join(dir, 'experiment.png'))).width).toBeGreaterThan(300);
   });
 });
+
+describe('runImageExperiment', () => {
+  it('runs spinal and dense MNIST models on the same seeds and keeps each run', async () => {
+    const { runImageExperiment } = await import('../../src/experiment/imageExperiment.ts');
+    const { IMAGE_DEFAULTS } = await import('../../src/images/runConfig.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'spinalnet-imgexp-'));
+    const result = await runImageExperiment({
+      base: { ...IMAGE_DEFAULTS, epochs: 1, maxTrain: 200, maxTest: 100, backend: 'wasm' },
+      models: ['spinal-mnist', 'fc-mnist'],
+      seeds: [1],
+      runsDir: join(dir, 'runs'),
+    });
+    expect(result.data.unit).toBe('images');
+    expect(result.runs.map((r) => [r.model, r.seed, r.testPixels])).toEqual([['spinal-mnist', 1, 100], ['fc-mnist', 1, 100]]);
+    expect(result.summaries.map((s) => s.weights)).toEqual([13818, 21840]);
+    expect(result.comparisons).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(dir, 'runs', 'fc-mnist-seed1', 'metrics.json'), 'utf8')).testImages).toBe(100);
+  });
+});
