@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, ConfigError } from '../errors.ts';
 import { registerWasmKernels } from './wasmKernels.ts';
+import { setWasmThreads } from './wasmThreads.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
@@ -29,6 +30,15 @@ export interface BackendInfo {
   skipped: SkippedBackend[];
 }
 
+export interface SelectBackendOptions {
+  /**
+   * XNNPACK threads of the wasm backend (see wasmThreads.ts): faster training on an otherwise idle
+   * multi-core machine, slower when other processes keep the cores busy. Default: leave as it is
+   * (1 unless set before in this process). Changing it re-creates the wasm backend.
+   */
+  wasmThreads?: number;
+}
+
 /** Native packages, best first. Each registers the 'tensorflow' backend when imported. */
 const NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
@@ -40,7 +50,7 @@ let loadedNodePackage: string | undefined;
  * choice re-activates the same backend. Throws ConfigError for an unknown choice and BackendError when an
  * explicitly chosen backend cannot be loaded ('auto' falls back instead).
  */
-export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
+export async function selectBackend(choice: BackendChoice, opts: SelectBackendOptions = {}): Promise<BackendInfo> {
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new ConfigError('backend', `one of ${BACKEND_CHOICES.map((c) => `'${c}'`).join(', ')}`, choice);
   }
@@ -56,8 +66,11 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
     }
     return { ...result, skipped: [] };
   }
+  if (opts.wasmThreads !== undefined && !(Number.isInteger(opts.wasmThreads) && opts.wasmThreads >= 1)) {
+    throw new ConfigError('wasm threads', 'a positive integer', opts.wasmThreads);
+  }
   if (choice === 'wasm') {
-    const result = await activateWasm();
+    const result = await activateWasm(opts.wasmThreads);
     if (typeof result === 'string') {
       throw new BackendError(
         `the 'wasm' backend cannot be used: ${result}`,
@@ -73,7 +86,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
   const native = await activateTensorflow();
   if (typeof native !== 'string') return { ...native, skipped };
   skipped.push({ name: 'tensorflow', reason: native });
-  const wasm = await activateWasm();
+  const wasm = await activateWasm(opts.wasmThreads);
   if (typeof wasm !== 'string') return { ...wasm, skipped };
   skipped.push({ name: 'wasm', reason: wasm });
   return { ...(await activateCpu()), skipped };
@@ -114,7 +127,7 @@ async function activateTensorflow(): Promise<Activated | string> {
 }
 
 /** Activates 'wasm' with our conv gradient kernels, or returns why it cannot be. */
-async function activateWasm(): Promise<Activated | string> {
+async function activateWasm(threadCount: number | undefined): Promise<Activated | string> {
   let wasmModule: { getThreadsCount(): number };
   try {
     // Importing registers the backend factory and its kernels; the .wasm files are found next to the
@@ -124,6 +137,13 @@ async function activateWasm(): Promise<Activated | string> {
     return `@tensorflow/tfjs-backend-wasm ${describeImportFailure('@tensorflow/tfjs-backend-wasm', err)}`;
   }
   registerWasmKernels();
+  if (threadCount !== undefined) {
+    try {
+      await setWasmThreads(threadCount);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
   if (!(await tf.setBackend('wasm'))) return 'its WebAssembly module failed to initialise (tfjs printed the cause)';
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
   const threads = wasmModule.getThreadsCount();
