@@ -1,0 +1,144 @@
+/**
+ * Full-scene maps on several cores: worker threads, each with its own tfjs engine and wasm backend and a
+ * copy of the model, classify ranges of pixels they take from a shared queue; the cube and the output
+ * live in shared memory, so nothing large is copied per worker. Each sample goes through the same kernels
+ * as in predictClasses, so the classes are the same (test/training/parallel/).
+ *
+ * Why worker threads: tfjs-wasm runs single-threaded under Node, and prediction is embarrassingly
+ * parallel. Starting a worker (tsx, tfjs, wasm, the model) costs about a second, so small jobs stay on
+ * the calling thread.
+ */
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { BackendChoice } from '../../backend/selectBackend.ts';
+import { BackendError } from '../../errors.ts';
+import type { CubeBIP } from '../../scene/types.ts';
+import { predictClasses } from '../predict.ts';
+import { patchSource } from '../sampleSource.ts';
+import type { WorkerCommand, WorkerReport, WorkerSetup } from './protocol.ts';
+
+export interface ParallelPredictOptions {
+  /** Worker threads; 0 or 1 = predict on the calling thread. Default: the machine's cores (availableParallelism). */
+  workers?: number;
+  /** Samples per forward pass in each worker. Default 512. */
+  batchSize?: number;
+  /** Samples a worker takes from the queue at a time. Default 4096. */
+  chunkSize?: number;
+  /** Fewer samples than this per worker and fewer workers are started (startup costs ~1 s). Default 8192. */
+  minSamplesPerWorker?: number;
+  /** Called as chunks complete, with the number of samples done. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ParallelPredictResult {
+  /** Class index of each sample (of `pixels`, or of every pixel row-major). */
+  classes: Int32Array;
+  /** Worker threads used (0 = the calling thread did it all). */
+  workers: number;
+}
+
+/** Model topology and weights in memory, as tf.io artifacts (what a worker loads). */
+async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
+  let captured: tf.io.ModelArtifacts | undefined;
+  await model.save(tf.io.withSaveHandler(async (artifacts) => {
+    captured = artifacts;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return captured!;
+}
+
+function shared(data: ArrayLike<number>, kind: 'f32' | 'i32'): SharedArrayBuffer {
+  const buffer = new SharedArrayBuffer(data.length * 4);
+  (kind === 'f32' ? new Float32Array(buffer) : new Int32Array(buffer)).set(data);
+  return buffer;
+}
+
+/**
+ * Classes of the patch×patch windows of `cube` around `pixels` (every pixel when omitted) with `model`
+ * in inference mode, on `workers` threads running the active tfjs backend.
+ */
+export async function predictPatchesParallel(
+  model: tf.LayersModel,
+  cube: CubeBIP,
+  patch: number,
+  pixels: Int32Array | undefined,
+  opts: ParallelPredictOptions = {},
+): Promise<ParallelPredictResult> {
+  const count = pixels?.length ?? cube.height * cube.width;
+  const batchSize = opts.batchSize ?? 512;
+  const chunkSize = Math.max(batchSize, opts.chunkSize ?? 4096);
+  const asked = opts.workers ?? os.availableParallelism();
+  const workers = Math.min(asked, Math.floor(count / (opts.minSamplesPerWorker ?? 8192)));
+  if (workers <= 1) {
+    const classes = predictClasses(model, patchSource(cube, patch, pixels), { batchSize, onProgress: opts.onProgress });
+    return { classes, workers: 0 };
+  }
+
+  const out = new SharedArrayBuffer(count * 4);
+  const setup: WorkerSetup = {
+    backend: tf.getBackend() as BackendChoice,
+    artifacts: await modelArtifacts(model),
+    cube: { height: cube.height, width: cube.width, bands: cube.bands, data: shared(cube.data, 'f32') },
+    ...(pixels ? { pixels: shared(pixels, 'i32') } : {}),
+    patch,
+    batchSize,
+    out,
+  };
+  await runPool(workers, setup, count, chunkSize, opts.onProgress);
+  return { classes: new Int32Array(out), workers };
+}
+
+/** Starts the workers, hands out ranges until all are done, stops them. */
+function runPool(
+  workers: number,
+  setup: WorkerSetup,
+  count: number,
+  chunkSize: number,
+  onProgress: ((done: number, total: number) => void) | undefined,
+): Promise<void> {
+  const entry = new URL('./workerEntry.mjs', import.meta.url);
+  return new Promise((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const pool: Worker[] = [];
+    const stopAll = () => {
+      for (const w of pool) w.postMessage({ kind: 'stop' } satisfies WorkerCommand);
+    };
+    const fail = (message: string) => {
+      if (failed) return;
+      failed = true;
+      for (const w of pool) void w.terminate();
+      reject(new BackendError(`parallel prediction failed in a worker thread: ${message}`, 'predict with --workers 0 (one thread)'));
+    };
+    const feed = (w: Worker) => {
+      if (next >= count) return;
+      const start = next;
+      next = Math.min(count, next + chunkSize);
+      w.postMessage({ kind: 'range', start, end: next } satisfies WorkerCommand);
+    };
+    for (let i = 0; i < workers; i++) {
+      // execArgv: []: the entry registers tsx itself; inheriting the parent's loader flags would load it twice.
+      const w = new Worker(entry, { workerData: setup, execArgv: [] });
+      pool.push(w);
+      w.on('message', (m: WorkerReport) => {
+        if (m.kind === 'error') return fail(m.message);
+        if (m.kind === 'done') {
+          done += m.end - m.start;
+          onProgress?.(done, count);
+          if (done === count) {
+            stopAll();
+            resolve();
+            return;
+          }
+        }
+        feed(w);
+      });
+      w.on('error', (err) => fail(err.message));
+      w.on('exit', (code) => {
+        if (code !== 0 && done < count) fail(`worker exited with code ${code}`);
+      });
+    }
+  });
+}

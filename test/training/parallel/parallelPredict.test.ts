@@ -1,0 +1,77 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../../src/backend/selectBackend.ts';
+import { BackendError } from '../../../src/errors.ts';
+import { getModelSpec } from '../../../src/models/registry.ts';
+import { predictPatchesParallel } from '../../../src/training/parallel/parallelPredict.ts';
+import { predictClasses } from '../../../src/training/predict.ts';
+import { patchSource } from '../../../src/training/sampleSource.ts';
+import { withSeededMathRandom } from '../../../src/training/seededRandom.ts';
+import { trainModel } from '../../../src/training/trainModel.ts';
+import { createRng } from '../../../src/util/random.ts';
+import type { CubeBIP } from '../../../src/scene/types.ts';
+
+/** A 36×41×6 cube of smooth random fields, so neighbouring patches differ but not wildly. */
+function cube(): CubeBIP {
+  const rng = createRng(5, 'cube');
+  const height = 36, width = 41, bands = 6;
+  const data = new Float32Array(height * width * bands);
+  const phase = Array.from({ length: bands }, () => rng.next() * 6);
+  for (let p = 0; p < height * width; p++) {
+    const r = Math.floor(p / width), c = p % width;
+    for (let b = 0; b < bands; b++) data[p * bands + b] = Math.sin(r / 5 + phase[b]!) * Math.cos(c / 7 - phase[b]!) + 0.2 * rng.normal();
+  }
+  return { height, width, bands, data };
+}
+
+describe('predictPatchesParallel', () => {
+  let model: tf.LayersModel;
+  const scene = cube();
+  beforeAll(async () => {
+    await selectBackend('wasm');
+    model = await withSeededMathRandom(createRng(2, 'init'), () => getModelSpec('spinal-cnn').build({ patch: 9, channels: 6, numClasses: 4 }));
+    // Untrained, the network answers one class everywhere; a little training on quadrants makes answers vary.
+    const labels = Int32Array.from({ length: scene.height * scene.width }, (_, p) =>
+      (Math.floor(p / scene.width) < scene.height / 2 ? 0 : 2) + (p % scene.width < scene.width / 2 ? 0 : 1));
+    await trainModel(model, patchSource(scene, 9), labels, 4, { epochs: 2, batchSize: 64, learningRate: 0.01, seed: 4 });
+  });
+
+  it('classifies every pixel on 2 worker threads exactly as predictClasses does on one', async () => {
+    const sequential = predictClasses(model, patchSource(scene, 9), { batchSize: 100 });
+    expect(new Set(sequential).size).toBeGreaterThan(1); // a model that answers one class would prove little
+    const progress: number[] = [];
+    const parallel = await predictPatchesParallel(model, scene, 9, undefined, {
+      workers: 2, minSamplesPerWorker: 100, chunkSize: 300, batchSize: 100, onProgress: (done) => progress.push(done),
+    });
+    expect(parallel.workers).toBe(2);
+    expect(Array.from(parallel.classes)).toEqual(Array.from(sequential));
+    expect(progress.at(-1)).toBe(scene.height * scene.width);
+  });
+
+  it('classifies a subset of pixels, in their order', async () => {
+    const pixels = Int32Array.from({ length: 700 }, (_, i) => (i * 617) % (scene.height * scene.width));
+    const sequential = predictClasses(model, patchSource(scene, 9, pixels), { batchSize: 64 });
+    const parallel = await predictPatchesParallel(model, scene, 9, pixels, { workers: 2, minSamplesPerWorker: 100, chunkSize: 128, batchSize: 64 });
+    expect(Array.from(parallel.classes)).toEqual(Array.from(sequential));
+  });
+
+  it('stays on the calling thread for small jobs or workers ≤ 1', async () => {
+    const few = await predictPatchesParallel(model, scene, 9, Int32Array.from([0, 5, 9]), { workers: 2 });
+    expect(few.workers).toBe(0);
+    expect(Array.from(few.classes)).toEqual(Array.from(predictClasses(model, patchSource(scene, 9, Int32Array.from([0, 5, 9])))));
+    expect((await predictPatchesParallel(model, scene, 9, undefined, { workers: 1, minSamplesPerWorker: 1 })).workers).toBe(0);
+  });
+
+  it('reports a worker failure as a BackendError (a layer class the workers do not know)', async () => {
+    class OnlyHere extends tf.layers.Layer {
+      static readonly className = 'OnlyInThisTest';
+      override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+        return Array.isArray(inputs) ? inputs[0]! : inputs;
+      }
+    }
+    tf.serialization.registerClass(OnlyHere);
+    const odd = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [3, 3, 6] }), new OnlyHere({}), tf.layers.dense({ units: 2 })] });
+    await expect(predictPatchesParallel(odd, scene, 3, undefined, { workers: 2, minSamplesPerWorker: 100 })).rejects.toThrow(BackendError);
+    odd.dispose();
+  });
+});
