@@ -1,0 +1,61 @@
+/**
+ * One backend's bench rows, run in a child process of bench/run.ts so each backend starts clean and its
+ * peak RSS is its own. Prints one JSON line (BackendResult) on stdout.
+ *
+ *   node --import tsx bench/backendRun.ts '{"backend":"wasm", ...BackendPlan}'
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, type BackendName } from '../src/backend/selectBackend.ts';
+import { peakRssMiB } from './clock.ts';
+import { mapScene, type MapTiming, paperNetwork, predictRate, type Rate, trainRate } from './workloads.ts';
+
+export interface BackendPlan {
+  backend: BackendName;
+  /** Samples per training measurement, by batch size; 0 skips it. */
+  train16: number;
+  train64: number;
+  /** Samples for the one-thread prediction measurement. */
+  predict: number;
+  predictBatch: number;
+  /** Fraction of the KSC-sized scene's rows to map (1 = the whole scene, 0 = skip). */
+  mapFraction: number;
+  /** Worker threads for the map (0 = the calling thread). */
+  workers: number;
+}
+
+export interface BackendResult {
+  backend: BackendName;
+  detail?: string;
+  /** Why the backend could not run. */
+  unavailable?: string;
+  train16?: Rate;
+  train64?: Rate;
+  predict?: Rate;
+  map?: MapTiming;
+  peakRssMiB: number;
+}
+
+export async function runBackend(plan: BackendPlan): Promise<BackendResult> {
+  let detail: string;
+  try {
+    detail = (await selectBackend(plan.backend)).detail;
+  } catch (err) {
+    return { backend: plan.backend, unavailable: err instanceof Error ? err.message : String(err), peakRssMiB: peakRssMiB() };
+  }
+  const result: BackendResult = { backend: plan.backend, detail, peakRssMiB: 0 };
+  const model = paperNetwork();
+  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, plan.backend === 'cpu' ? 0 : 2);
+  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, plan.backend === 'cpu' ? 0 : 2);
+  if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch);
+  if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, plan.workers, plan.predictBatch);
+  model.dispose();
+  result.peakRssMiB = peakRssMiB();
+  return result;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const plan = JSON.parse(process.argv[2] ?? '{}') as BackendPlan;
+  const result = await runBackend(plan);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  tf.disposeVariables();
+}

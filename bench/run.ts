@@ -1,0 +1,190 @@
+/**
+ * `npm run bench`: training and prediction speed of the paper network on every available tfjs backend,
+ * the full-scene map time of a KSC-sized scene, peak memory, and the ratio to PyTorch on this machine.
+ *
+ *   npm run bench [-- --quick] [--backends wasm,cpu,tensorflow] [--train-samples 1024]
+ *                 [--predict-samples 4096] [--workers N] [--map-fraction 1] [--torch-samples 1024] [--no-torch]
+ *
+ * Each backend runs in its own child process (bench/backendRun.ts). Rates are samples per wall-clock
+ * second, what a user waits for; the same work per CPU-second of the process (all its threads) follows,
+ * because on a shared machine other jobs stretch wall time. The cpu backend (~1 training sample/s) only
+ * trains one batch of 16 and predicts 128 samples; its map time is extrapolated from that.
+ * It is a benchmark: nothing here asserts a time.
+ */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BackendName } from '../src/backend/selectBackend.ts';
+import type { BackendPlan, BackendResult } from './backendRun.ts';
+import { runTorchReference, type TorchReference, torchAbsence } from './torchReference.ts';
+import type { Rate } from './workloads.ts';
+import { KSC } from './workloads.ts';
+
+const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
+
+interface Options {
+  backends: BackendName[];
+  quick: boolean;
+  trainSamples: number;
+  predictSamples: number;
+  workers: number;
+  mapFraction: number;
+  torchSamples: number;
+  torch: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      backends: { type: 'string', default: BACKENDS.join(',') },
+      'train-samples': { type: 'string' },
+      'predict-samples': { type: 'string' },
+      workers: { type: 'string', default: String(os.availableParallelism()) },
+      'map-fraction': { type: 'string' },
+      'torch-samples': { type: 'string' },
+      'no-torch': { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick;
+  const num = (v: string | undefined, fallback: number, name: string): number => {
+    const n = v === undefined ? fallback : Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got '${v}'`);
+    return n;
+  };
+  const backends = values.backends.split(',').map((b) => b.trim()) as BackendName[];
+  for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`--backends: unknown backend '${b}' (known: ${BACKENDS.join(', ')})`);
+  const mapFraction = num(values['map-fraction'], quick ? 0.125 : 1, 'map-fraction');
+  if (mapFraction > 1) throw new Error('--map-fraction must be at most 1');
+  return {
+    backends,
+    quick,
+    trainSamples: num(values['train-samples'], quick ? 256 : 1024, 'train-samples'),
+    predictSamples: num(values['predict-samples'], quick ? 2048 : 4096, 'predict-samples'),
+    workers: num(values.workers, os.availableParallelism(), 'workers'),
+    mapFraction,
+    torchSamples: num(values['torch-samples'], quick ? 512 : 1024, 'torch-samples'),
+    torch: !values['no-torch'],
+  };
+}
+
+function planFor(backend: BackendName, o: Options): BackendPlan {
+  if (backend === 'cpu') {
+    // ~1 training sample/s: one batch of 16, no batch of 64, a short prediction, the map extrapolated.
+    return { backend, train16: 16, train64: 0, predict: 128, predictBatch: 128, mapFraction: 0, workers: 0 };
+  }
+  return {
+    backend, train16: o.trainSamples, train64: o.trainSamples, predict: o.predictSamples, predictBatch: 512,
+    mapFraction: o.mapFraction, workers: o.workers,
+  };
+}
+
+function runChild(plan: BackendPlan): BackendResult {
+  const script = fileURLToPath(new URL('./backendRun.ts', import.meta.url));
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
+  });
+  const last = child.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(last) as BackendResult;
+  } catch {
+    return { backend: plan.backend, unavailable: `bench child failed (exit ${child.status}): ${last.slice(0, 200)}`, peakRssMiB: 0 };
+  }
+}
+
+const fmtRate = (r: number): string => (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(r >= 10 ? 1 : 2));
+const perWall = (r: Rate | undefined) => (r ? r.samples / r.wall : undefined);
+const perCpu = (r: Rate | undefined) => (r ? r.samples / r.cpu : undefined);
+const cell = (v: number | undefined, unit = '/s') => (v === undefined ? '—' : `${fmtRate(v)}${unit}`);
+
+function mapCell(r: BackendResult): string {
+  if (r.map) {
+    const seconds = (r.map.wall * r.map.scenePixels) / r.map.pixels;
+    const how = r.map.workers > 0 ? `${r.map.workers} workers` : '1 thread';
+    return r.map.pixels === r.map.scenePixels ? `${seconds.toFixed(1)} s (${how})` : `≈ ${seconds.toFixed(1)} s (${how}, extrapolated)`;
+  }
+  const rate = perWall(r.predict);
+  if (rate === undefined) return '—';
+  const seconds = (KSC.height * KSC.width) / rate;
+  return `≈ ${seconds >= 120 ? `${(seconds / 60).toFixed(0)} min` : `${seconds.toFixed(0)} s`} (from predict rate)`;
+}
+
+/** Best prediction rate of a row: one thread, or the map through workers. */
+function bestPredict(r: BackendResult, wall: boolean): number | undefined {
+  const one = wall ? perWall(r.predict) : perCpu(r.predict);
+  const map = r.map ? r.map.pixels / (wall ? r.map.wall : r.map.cpu) : undefined;
+  return Math.max(one ?? 0, map ?? 0) || undefined;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const load = () => os.loadavg()[0]!.toFixed(2);
+  const cores = os.availableParallelism();
+  const loadStart = load();
+  console.error(`bench: load average ${loadStart} on ${cores} cores${o.quick ? ' (quick run)' : ''}`);
+
+  let torch: TorchReference | undefined;
+  let torchNote: string;
+  const absent = o.torch ? torchAbsence() : 'skipped (--no-torch)';
+  if (absent === undefined) {
+    console.error(`bench: PyTorch reference, ${o.torchSamples} samples …`);
+    torch = runTorchReference(o.torchSamples);
+    torchNote = `PyTorch reference (${torch.command}): train b16 ${fmtRate(torch.train16)}/s, b64 ${fmtRate(torch.train64)}/s, predict ${fmtRate(torch.predict)}/s` +
+      (torch.cpuSeconds === undefined ? '' : `; ${torch.cpuSeconds.toFixed(1)} CPU-s in ${torch.wallSeconds.toFixed(1)} s`);
+  } else {
+    torchNote = `PyTorch reference absent: ${absent}`;
+  }
+
+  const results: BackendResult[] = [];
+  for (const backend of o.backends) {
+    console.error(`bench: ${backend} …`);
+    results.push(runChild(planFor(backend, o)));
+  }
+
+  const available = results.filter((r) => r.unavailable === undefined);
+  const rows = available.map((r) => [
+    r.detail ?? r.backend,
+    cell(perWall(r.train16)),
+    cell(perWall(r.train64)),
+    cell(perWall(r.predict)),
+    mapCell(r),
+    `${Math.round(r.peakRssMiB)} MiB`,
+  ]);
+  const out: string[] = [];
+  out.push(`spinalnet bench: paper network (spinal-cnn, ${15}×${15}×30 patches, 13 classes), random data; ` +
+    `${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores, Node ${process.version}`);
+  out.push(`load average ${loadStart} at start, ${load()} at end (more than ${cores} means other jobs shared the cores)`);
+  out.push(torchNote);
+  out.push('');
+  out.push(table(['backend', 'train b16', 'train b64', 'predict', `KSC map (${(KSC.height * KSC.width).toLocaleString('en-US')} px)`, 'peak RSS'], rows));
+  for (const r of results.filter((x) => x.unavailable !== undefined)) out.push(`${r.backend}: not available: ${r.unavailable}`);
+  out.push('');
+  out.push('Same work per CPU-second of the bench process (all threads):');
+  out.push(table(['backend', 'train b16', 'train b64', 'predict', 'map'], available.map((r) => [
+    r.detail ?? r.backend, cell(perCpu(r.train16)), cell(perCpu(r.train64)), cell(perCpu(r.predict)),
+    cell(r.map ? r.map.pixels / r.map.cpu : undefined),
+  ])));
+  if (torch) {
+    out.push('');
+    out.push('Ratio to PyTorch (wall clock; targets: train b16 ≥ 0.5×, predict ≥ 1×, KSC map ≤ 60 s):');
+    out.push(table(['backend', 'train b16', 'train b64', 'predict (best)'], available.map((r) => {
+      const ratio = (v: number | undefined, ref: number) => (v === undefined ? '—' : `${(v / ref).toFixed(2)}×`);
+      return [r.detail ?? r.backend, ratio(perWall(r.train16), torch!.train16), ratio(perWall(r.train64), torch!.train64), ratio(bestPredict(r, true), torch!.predict)];
+    })));
+  }
+  const samples = `train ${o.trainSamples} samples per batch size after 2 warm-up batches; predict ${o.predictSamples} samples, batch 512; ` +
+    `map ${o.mapFraction === 1 ? 'the whole scene' : `${o.mapFraction} of the rows, extrapolated`} with up to ${o.workers} worker threads`;
+  out.push('');
+  out.push(`(${samples}; cpu backend: 16 training samples, 128 predicted)`);
+  console.log(out.join('\n'));
+}
+
+await main();

@@ -1,0 +1,91 @@
+/**
+ * The bench's workloads, run on the active tfjs backend with the real paper network
+ * (`spinal-cnn`: 15×15×30 patches, 13 classes) and random data: training through trainModel,
+ * prediction through predictClasses, and a full-scene map of a KSC-sized random cube (512×614×30)
+ * through the parallel predictor the pipeline can use.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { getModelSpec } from '../src/models/registry.ts';
+import { predictPatchesParallel } from '../src/training/parallel/parallelPredict.ts';
+import { predictClasses } from '../src/training/predict.ts';
+import { arraySource } from '../src/training/sampleSource.ts';
+import { trainModel } from '../src/training/trainModel.ts';
+import { createRng } from '../src/util/random.ts';
+import { clock, type Timing } from './clock.ts';
+
+export const PATCH = 15;
+export const CHANNELS = 30;
+export const CLASSES = 13;
+/** The KSC scene's size. */
+export const KSC = { height: 512, width: 614 } as const;
+const PER = PATCH * PATCH * CHANNELS;
+
+export function paperNetwork(): tf.LayersModel {
+  return getModelSpec('spinal-cnn').build({ patch: PATCH, channels: CHANNELS, numClasses: CLASSES });
+}
+
+/** Seeded standard-normal samples and uniform labels. */
+export function randomSamples(count: number, seed: number): { data: Float32Array; labels: Int32Array } {
+  const rng = createRng(seed, 'bench-samples');
+  const data = new Float32Array(count * PER);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) labels[i] = rng.int(CLASSES);
+  return { data, labels };
+}
+
+export interface Rate extends Timing {
+  samples: number;
+}
+
+/**
+ * One epoch of trainModel over `samples` random samples at `batchSize` (Adam 1e-3), after a warm-up of
+ * `warmupBatches` batches on the same model (first calls build XNNPACK operators and JIT-compile).
+ */
+export async function trainRate(model: tf.LayersModel, batchSize: number, samples: number, warmupBatches = 2): Promise<Rate> {
+  const { data, labels } = randomSamples(samples, batchSize);
+  const options = { epochs: 1, batchSize, learningRate: 1e-3, seed: 1 };
+  if (warmupBatches > 0) {
+    const n = Math.min(samples, warmupBatches * batchSize);
+    await trainModel(model, arraySource(data.subarray(0, n * PER), [PATCH, PATCH, CHANNELS]), labels.subarray(0, n), CLASSES, options);
+  }
+  const source = arraySource(data, [PATCH, PATCH, CHANNELS]);
+  const t = await clock(() => trainModel(model, source, labels, CLASSES, options));
+  return { ...t, samples };
+}
+
+/** predictClasses over `samples` random samples on the calling thread, after one warm-up batch. */
+export async function predictRate(model: tf.LayersModel, samples: number, batchSize: number): Promise<Rate> {
+  const { data } = randomSamples(samples, 7);
+  const source = arraySource(data, [PATCH, PATCH, CHANNELS]);
+  predictClasses(model, arraySource(data.subarray(0, Math.min(samples, batchSize) * PER), [PATCH, PATCH, CHANNELS]), { batchSize });
+  const t = await clock(() => predictClasses(model, source, { batchSize }));
+  return { ...t, samples };
+}
+
+export interface MapTiming extends Timing {
+  /** Pixels actually classified. */
+  pixels: number;
+  /** Pixels of the whole scene. */
+  scenePixels: number;
+  workers: number;
+}
+
+/**
+ * Classes of every pixel of a KSC-sized random cube (or of its first `fraction` of rows, to extrapolate),
+ * 15×15 patches cut on demand, through predictPatchesParallel with `workers` threads.
+ */
+export async function mapScene(model: tf.LayersModel, fraction: number, workers: number, batchSize: number): Promise<MapTiming> {
+  const { height, width } = KSC;
+  const rng = createRng(3, 'bench-cube');
+  const data = new Float32Array(height * width * CHANNELS);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+  const cube = { height, width, bands: CHANNELS, data };
+  const rows = Math.max(1, Math.round(height * fraction));
+  const pixels = rows === height ? undefined : Int32Array.from({ length: rows * width }, (_, i) => i);
+  let used = 0;
+  const t = await clock(async () => {
+    used = (await predictPatchesParallel(model, cube, PATCH, pixels, { workers, batchSize })).workers;
+  });
+  return { ...t, pixels: pixels?.length ?? height * width, scenePixels: height * width, workers: used };
+}
