@@ -49,6 +49,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' }, model: { type: 'string' }, cube: { type: 'string' }, gt: { type: 'string' },
       'cube-var': { type: 'string' }, 'gt-var': { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
+      'predict-workers': { type: 'string' },
     },
     'predict',
   );
@@ -73,6 +74,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       backend: oneOf(v, 'backend', BACKEND_CHOICES, 'auto'),
       maskBackground: bool(v, 'mask-background', true),
       predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
+      predictWorkers: num(v, 'predict-workers'),
     },
     err,
   );

@@ -62,6 +62,8 @@ export interface RunConfig {
   maskBackground: boolean;
   /** Samples per forward pass when mapping the scene. */
   predictBatch: number;
+  /** Worker threads for the full-scene map; default one per core (small scenes stay on the main thread). */
+  predictWorkers?: number;
 }
 
 export const DEFAULTS: Omit<RunConfig, 'input'> = {
@@ -100,6 +102,7 @@ export function validateConfig(c: RunConfig): void {
   int('--epochs', c.epochs, 1);
   int('--batch-size', c.batchSize, 1);
   int('--predict-batch', c.predictBatch, 1);
+  if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);
   int('--lr-drop-epoch', c.lrDropEpoch, 0);
   if (!Number.isSafeInteger(c.seed)) throw new ConfigError('--seed', 'an integer', c.seed);
   if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw new ConfigError('--lr', 'a positive number', c.learningRate);

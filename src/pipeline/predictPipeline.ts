@@ -12,8 +12,7 @@ import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadScene } from '../scene/loadScene.ts';
 import type { LabelMap } from '../scene/types.ts';
-import { predictClasses } from '../training/predict.ts';
-import { patchSource } from '../training/sampleSource.ts';
+import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
@@ -31,6 +30,8 @@ export interface PredictConfig {
   backend: BackendChoice;
   maskBackground: boolean;
   predictBatch: number;
+  /** Worker threads for the map; default: one per core (small scenes stay on the main thread). */
+  predictWorkers?: number;
 }
 
 export interface PredictResult {
@@ -68,7 +69,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     checkPatchSize(meta.patch, cube);
     const reduced = transformCube(cube, pca);
     log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
-    const predicted = predictClasses(model, patchSource(reduced, meta.patch), { batchSize: config.predictBatch });
+    const { classes: predicted } = await predictPatchesParallel(model, reduced, meta.patch, undefined, { batchSize: config.predictBatch, workers: config.predictWorkers });
     const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };
     let metrics: MetricsFile | undefined;
     let testMask: Uint8Array | undefined;

@@ -14,9 +14,8 @@ import { pcaToJSON } from '../preprocess/pca.ts';
 import { renderLabelMap, writePng } from '../render/index.ts';
 import { splitToMap } from '../sampling/makeSplit.ts';
 import type { LabelMap } from '../scene/types.ts';
-import { predictClasses } from '../training/predict.ts';
+import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { progressReporter } from '../training/progress.ts';
-import { patchSource } from '../training/sampleSource.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
@@ -161,7 +160,11 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   lap('train');
 
   log(`mapping ${scene.cube.height * scene.cube.width} pixels`);
-  const predictedClasses = predictClasses(model, patchSource(reduced, patch), { batchSize: config.predictBatch });
+  const { classes: predictedClasses, workers } = await predictPatchesParallel(model, reduced, patch, undefined, {
+    batchSize: config.predictBatch,
+    workers: config.predictWorkers,
+  });
+  if (workers > 1) log(`mapped on ${workers} worker threads`);
   lap('predict');
 
   const { height, width } = scene.cube;
