@@ -21,6 +21,8 @@ export interface BackendPlan {
   mapFraction: number;
   /** Worker threads for the map (0 = the calling thread). */
   workers: number;
+  /** XNNPACK threads of the wasm backend (wasm only; default 1). */
+  wasmThreads?: number;
 }
 
 export interface BackendResult {
@@ -38,7 +40,8 @@ export interface BackendResult {
 export async function runBackend(plan: BackendPlan): Promise<BackendResult> {
   let detail: string;
   try {
-    detail = (await selectBackend(plan.backend)).detail;
+    const opts = plan.wasmThreads === undefined ? {} : { wasmThreads: plan.wasmThreads };
+    detail = (await selectBackend(plan.backend, opts)).detail;
   } catch (err) {
     return { backend: plan.backend, unavailable: err instanceof Error ? err.message : String(err), peakRssMiB: peakRssMiB() };
   }

@@ -2,10 +2,13 @@
  * `npm run bench`: training and prediction speed of the paper network on every available tfjs backend,
  * the full-scene map time of a KSC-sized scene, peak memory, and the ratio to PyTorch on this machine.
  *
- *   npm run bench [-- --quick] [--backends wasm,cpu,tensorflow] [--train-samples 1024]
- *                 [--predict-samples 4096] [--workers N] [--map-fraction 1] [--torch-samples 1024] [--no-torch]
+ *   npm run bench [-- --quick] [--backends wasm,cpu,tensorflow] [--train-samples 512]
+ *                 [--predict-samples 4096] [--workers N] [--wasm-threads N] [--map-fraction 1]
+ *                 [--torch-samples 1024] [--no-torch]
  *
- * Each backend runs in its own child process (bench/backendRun.ts). Rates are samples per wall-clock
+ * Each backend runs in its own child process (bench/backendRun.ts). With more than one core, wasm gets a
+ * second row with XNNPACK on --wasm-threads threads (default: the cores); that row maps the scene on the
+ * calling thread, so the two rows compare the two ways of using the cores for prediction. Rates are samples per wall-clock
  * second, what a user waits for; the same work per CPU-second of the process (all its threads) follows,
  * because on a shared machine other jobs stretch wall time. The cpu backend (~1 training sample/s) only
  * trains one batch of 16 and predicts 128 samples; its map time is extrapolated from that.
@@ -29,6 +32,7 @@ interface Options {
   trainSamples: number;
   predictSamples: number;
   workers: number;
+  wasmThreads: number;
   mapFraction: number;
   torchSamples: number;
   torch: boolean;
@@ -43,6 +47,7 @@ function parseOptions(argv: string[]): Options {
       'train-samples': { type: 'string' },
       'predict-samples': { type: 'string' },
       workers: { type: 'string', default: String(os.availableParallelism()) },
+      'wasm-threads': { type: 'string', default: String(os.availableParallelism()) },
       'map-fraction': { type: 'string' },
       'torch-samples': { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
@@ -61,9 +66,10 @@ function parseOptions(argv: string[]): Options {
   return {
     backends,
     quick,
-    trainSamples: num(values['train-samples'], quick ? 256 : 1024, 'train-samples'),
+    trainSamples: num(values['train-samples'], quick ? 256 : 512, 'train-samples'),
     predictSamples: num(values['predict-samples'], quick ? 2048 : 4096, 'predict-samples'),
     workers: num(values.workers, os.availableParallelism(), 'workers'),
+    wasmThreads: Math.max(1, Math.floor(num(values['wasm-threads'], os.availableParallelism(), 'wasm-threads'))),
     mapFraction,
     torchSamples: num(values['torch-samples'], quick ? 512 : 1024, 'torch-samples'),
     torch: !values['no-torch'],
@@ -102,7 +108,7 @@ const cell = (v: number | undefined, unit = '/s') => (v === undefined ? '—' : 
 function mapCell(r: BackendResult): string {
   if (r.map) {
     const seconds = (r.map.wall * r.map.scenePixels) / r.map.pixels;
-    const how = r.map.workers > 0 ? `${r.map.workers} workers` : '1 thread';
+    const how = r.map.workers > 0 ? `${r.map.workers} workers` : 'no workers';
     return r.map.pixels === r.map.scenePixels ? `${seconds.toFixed(1)} s (${how})` : `≈ ${seconds.toFixed(1)} s (${how}, extrapolated)`;
   }
   const rate = perWall(r.predict);
@@ -147,6 +153,11 @@ async function main(): Promise<void> {
   for (const backend of o.backends) {
     console.error(`bench: ${backend} …`);
     results.push(runChild(planFor(backend, o)));
+    if (backend === 'wasm' && o.wasmThreads > 1) {
+      console.error(`bench: wasm with ${o.wasmThreads} XNNPACK threads …`);
+      // The whole-scene map is already timed in the row above; a slice of it is enough to compare.
+      results.push(runChild({ ...planFor(backend, o), wasmThreads: o.wasmThreads, workers: 0, mapFraction: Math.min(o.mapFraction, 0.125) }));
+    }
   }
 
   const available = results.filter((r) => r.unavailable === undefined);
@@ -161,7 +172,12 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push(`spinalnet bench: paper network (spinal-cnn, ${15}×${15}×30 patches, 13 classes), random data; ` +
     `${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores, Node ${process.version}`);
-  out.push(`load average ${loadStart} at start, ${load()} at end (more than ${cores} means other jobs shared the cores)`);
+  const loadEnd = load();
+  out.push(`load average ${loadStart} at start, ${loadEnd} at end`);
+  if (Math.max(Number(loadStart), Number(loadEnd)) > 1) {
+    out.push('WARNING: other processes were using the CPU: wall-clock rates, the threaded rows and the PyTorch ' +
+      'reference (its 2 threads spin-wait for each other) are all depressed; compare per-CPU-second rates, or rerun on an idle machine.');
+  }
   out.push(torchNote);
   out.push('');
   out.push(table(['backend', 'train b16', 'train b64', 'predict', `KSC map (${(KSC.height * KSC.width).toLocaleString('en-US')} px)`, 'peak RSS'], rows));
