@@ -2,16 +2,20 @@
  * Adam with one kernel call per variable on the wasm backend.
  *
  * tfjs's AdamOptimizer updates each variable with 14 small ops (plus a scalar tensor for every constant),
- * about 400 kernel calls per step for the paper network's 28 variables. At batch 16 their fixed cost per
- * call is a large part of a training step. `SpinalnetAdamStep` does the same arithmetic in one pass over
- * the wasm heap, rounding to float32 after every operation exactly where tfjs's ops do, so the result is
- * bit-for-bit tfjs's Adam (checked in test/backend/fusedAdam.test.ts). On other backends the optimizer is
- * tfjs's own AdamOptimizer.
+ * about 400 kernel calls per step for the paper network's 28 variables. `SpinalnetAdamStep` does the same
+ * arithmetic in one pass over the wasm heap, in WebAssembly SIMD (simdAdam.ts), rounding to float32 after
+ * every operation exactly where tfjs's ops do, so the result is bit-for-bit tfjs's Adam (checked in
+ * test/backend/fusedAdam.test.ts). On other backends the optimizer is tfjs's own AdamOptimizer.
+ *
+ * Measured (CPU time, paper network, 259k parameters): one update 0.6–1.2 ms against tfjs's 4.8–6.7 ms;
+ * trainModel at batch 16 270 → 286 samples per CPU-second (median of 7 alternating epochs in one process;
+ * best 283 → 306); at batch 64 352 → 358. A plain JavaScript loop was no faster than tfjs (5.2 ms).
  *
  * Hook: create the optimizer with `createAdam(lr, beta1, beta2, epsilon)` instead of `tf.train.adam(...)`.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { simdAdamFor } from './simdAdam.ts';
 import { addWasmKernel, f32, type WasmBackendLike } from './wasmHeap.ts';
 
 export const ADAM_KERNEL = 'SpinalnetAdamStep';
@@ -28,6 +32,12 @@ interface AdamStepAttrs {
 }
 
 const fr = Math.fround;
+
+/** The backend's WebAssembly memory (the single-threaded build exports it, the threaded one imports it). */
+function heapMemory(backend: WasmBackendLike): WebAssembly.Memory | undefined {
+  const module = (backend as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
+  return module?.wasmMemory ?? module?.asm?.memory;
+}
 
 /** Inputs value, m, v, gradient (float32, same shape); outputs new value, new m, new v. */
 const adamStep: KernelFunc = (args) => {
@@ -53,7 +63,16 @@ const adamStep: KernelFunc = (args) => {
   const negLr = fr(-a.learningRate);
   const d1 = fr(a.oneMinusAccBeta1);
   const d2 = fr(a.oneMinusAccBeta2);
-  for (let i = 0; i < x.length; i++) {
+  // Four lanes at a time in WebAssembly SIMD where available (simdAdam.ts); the rest here, the same arithmetic.
+  const memory = heapMemory(backend);
+  const simd = memory === undefined ? null : simdAdamFor(memory);
+  let start = 0;
+  if (simd !== null) {
+    simd(x.byteOffset, m0.byteOffset, v0.byteOffset, g.byteOffset, x1.byteOffset, m1.byteOffset, v1.byteOffset, x.length,
+      b1, c1, b2, c2, eps, negLr, d1, d2);
+    start = x.length - (x.length % 4);
+  }
+  for (let i = start; i < x.length; i++) {
     const gi = g[i]!;
     // add(mul(m, β1), mul(g, 1 − β1)); add(mul(v, β2), mul(square(g), 1 − β2))
     const mi = fr(fr(m0[i]! * b1) + fr(gi * c1));

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ADAM_KERNEL, createAdam, FusedAdamOptimizer } from '../../src/backend/fusedAdam.ts';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
+import { simdAdamFor } from '../../src/backend/simdAdam.ts';
 
 interface Trained {
   values: number[][];
@@ -56,6 +57,46 @@ describe('fused Adam', () => {
     expect(names).not.toContain('Sqrt');
     optimizer.dispose();
     v.dispose();
+  });
+
+  it('matches tfjs Adam bit for bit on the threaded wasm build too (shared memory)', async () => {
+    await selectBackend('wasm', { wasmThreads: 2 });
+    try {
+      const reference = await train(tf.train.adam(0.01, 0.9, 0.999, 1e-8));
+      const fused = await train(createAdam(0.01, 0.9, 0.999, 1e-8));
+      expect(fused.values).toEqual(reference.values);
+    } finally {
+      await selectBackend('wasm', { wasmThreads: 1 });
+    }
+  });
+
+  it('the SIMD function computes every lane as float32 scalar arithmetic does (values with tails and extremes)', () => {
+    const fn = simdAdamFor(new WebAssembly.Memory({ initial: 1 }));
+    expect(fn).not.toBeNull();
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const simd = simdAdamFor(memory)!;
+    const n = 23; // five groups of four and a tail of three the caller handles
+    const heap = new Float32Array(memory.buffer);
+    const [x, m, v, g] = [0, 1, 2, 3].map((k) => heap.subarray(k * 32 + 1, k * 32 + 1 + n)); // unaligned on purpose
+    for (let i = 0; i < n; i++) {
+      x[i] = Math.sin(i) * 3;
+      m[i] = Math.cos(i) * 1e-3;
+      v[i] = i % 5 === 0 ? 0 : Math.abs(Math.sin(3 * i)) * 1e-5;
+      g[i] = i % 7 === 0 ? 1e-30 : Math.tan(i) * 0.1;
+    }
+    const [x1, m1, v1] = [4, 5, 6].map((k) => heap.subarray(k * 32 + 2, k * 32 + 2 + n));
+    const s = [0.9, 0.1, 0.999, 0.001, 1e-8, -0.003, 0.271, 0.003996].map(Math.fround) as [number, number, number, number, number, number, number, number];
+    simd(x!.byteOffset, m!.byteOffset, v!.byteOffset, g!.byteOffset, x1!.byteOffset, m1!.byteOffset, v1!.byteOffset, n, ...s);
+    const fr = Math.fround;
+    const [b1, c1, b2, c2, eps, negLr, d1, d2] = s;
+    for (let i = 0; i < 20; i++) {
+      const mi = fr(fr(m[i]! * b1) + fr(g[i]! * c1));
+      const vi = fr(fr(v[i]! * b2) + fr(fr(g[i]! * g[i]!) * c2));
+      expect(m1![i]).toBe(mi);
+      expect(v1![i]).toBe(vi);
+      expect(x1![i]).toBe(fr(fr(fr(fr(mi / d1) / fr(fr(Math.sqrt(fr(vi / d2))) + eps)) * negLr) + x[i]!));
+    }
+    for (let i = 20; i < n; i++) expect(x1![i]).toBe(0); // the tail is the caller's
   });
 
   it('is tfjs Adam on other backends, and serialises as Adam', async () => {
