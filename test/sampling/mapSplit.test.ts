@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
 import { makeSplit, type MakeSplitOptions } from '../../src/sampling/makeSplit.ts';
 import { INDIAN_PINES_DISJOINT_RELABEL } from '../../src/sampling/mapSplit.ts';
@@ -131,9 +131,13 @@ describe('makeSplit: maps', () => {
 });
 
 describe.skipIf(!haveShared('gt-only/PaviaU_gt.mat', 'gt-only/TRpavia_fixed.mat', 'gt-only/TSpavia_fixed.mat'))('makeSplit: the Pavia University fixed split', () => {
-  const gt = readLabels('gt-only/PaviaU_gt.mat', 'paviaU_gt');
-  const tr = readLabels('gt-only/TRpavia_fixed.mat', 'TRpavia_fixed');
-  const ts = readLabels('gt-only/TSpavia_fixed.mat', 'TSpavia_fixed');
+  // Read in beforeAll: a skipped describe's body still runs while tests are collected.
+  let gt: LabelMap, tr: LabelMap, ts: LabelMap;
+  beforeAll(() => {
+    gt = readLabels('gt-only/PaviaU_gt.mat', 'paviaU_gt');
+    tr = readLabels('gt-only/TRpavia_fixed.mat', 'TRpavia_fixed');
+    ts = readLabels('gt-only/TSpavia_fixed.mat', 'TSpavia_fixed');
+  });
   const pavia = classesUpTo(9);
 
   it('takes the published maps as they are, with the counts scipy reads', () => {
@@ -165,8 +169,11 @@ describe.skipIf(!haveShared('gt-only/PaviaU_gt.mat', 'gt-only/TRpavia_fixed.mat'
 });
 
 describe.skipIf(!haveShared('gt-only/Indian_pines_gt.mat', 'gt-only/indianpines_disjoint_dset.mat'))('makeSplit: the Indian Pines disjoint set', () => {
-  const gt = readLabels('gt-only/Indian_pines_gt.mat', 'indian_pines_gt');
-  const disjoint = readLabels('gt-only/indianpines_disjoint_dset.mat', 'indianpines_disjoint_dset');
+  let gt: LabelMap, disjoint: LabelMap;
+  beforeAll(() => {
+    gt = readLabels('gt-only/Indian_pines_gt.mat', 'indian_pines_gt');
+    disjoint = readLabels('gt-only/indianpines_disjoint_dset.mat', 'indianpines_disjoint_dset');
+  });
   const indian = classesUpTo(16);
 
   it('is refused as numbered, since its values are not the scene values', () => {
