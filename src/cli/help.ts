@@ -62,6 +62,7 @@ model and training:
   --lr-drop-epoch N     divide the rate once after N epochs, 0 = never (default ${DEFAULTS.lrDropEpoch})
   --lr-drop-factor X    by this factor (default ${DEFAULTS.lrDropFactor})
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: native TensorFlow if installed, else wasm, else cpu)
+  --wasm-threads N      XNNPACK threads for wasm (default 1; more helps only when the cores are idle)
 
 resuming:
   --resume DIR          continue an interrupted run (Ctrl-C or SIGTERM saves a checkpoint) from its folder

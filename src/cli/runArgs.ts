@@ -18,7 +18,7 @@ const RUN_OPTIONS: Options = {
   out: { type: 'string' }, force: { type: 'boolean' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
   split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
   'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
-  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
+  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
 };
 
 export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
@@ -80,6 +80,7 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     maskBackground: bool(v, 'mask-background', DEFAULTS.maskBackground),
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
     predictWorkers: num(v, 'predict-workers'),
+    wasmThreads: num(v, 'wasm-threads'),
   };
 }
 

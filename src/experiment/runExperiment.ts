@@ -89,7 +89,7 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   configs.forEach(validateConfig);
   config.models.forEach(getModelSpec);
   const start = performance.now();
-  const backend = await selectBackend(config.base.backend);
+  const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
   const scene = loadInputScene(config.base.input);
   const name = inputName(config.base.input);

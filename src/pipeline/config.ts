@@ -54,6 +54,8 @@ export interface RunConfig {
   lrDropEpoch: number;
   lrDropFactor: number;
   backend: BackendChoice;
+  /** XNNPACK threads of the wasm backend (default 1): faster on an idle machine, slower on a busy one. */
+  wasmThreads?: number;
   /** Output folder; default outputs/<dataset>-<timestamp>. */
   out?: string;
   /** Replace an existing output folder. */
@@ -103,6 +105,7 @@ export function validateConfig(c: RunConfig): void {
   int('--batch-size', c.batchSize, 1);
   int('--predict-batch', c.predictBatch, 1);
   if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);
+  if (c.wasmThreads !== undefined) int('--wasm-threads', c.wasmThreads, 1);
   int('--lr-drop-epoch', c.lrDropEpoch, 0);
   if (!Number.isSafeInteger(c.seed)) throw new ConfigError('--seed', 'an integer', c.seed);
   if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw new ConfigError('--lr', 'a positive number', c.learningRate);

@@ -86,7 +86,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
   };
   const name = inputName(config.input);
   try {
-    const backend = await selectBackend(config.backend);
+    const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
     log(`backend: ${backend.detail}`);
     mark = performance.now();
     const scene = loadInputScene(config.input);

@@ -8,6 +8,7 @@
  * resumed at any batch boundary draws exactly what the uninterrupted run would have drawn.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createAdam } from '../backend/fusedAdam.ts';
 import { createRng } from '../util/random.ts';
 import { type SampleSource, sampleSize } from './sampleSource.ts';
 import { withSeededMathRandom } from './seededRandom.ts';
@@ -96,8 +97,8 @@ export async function trainModel(
   opts: TrainOptions,
 ): Promise<TrainResult> {
   if (labels.length !== source.count) throw new RangeError(`trainModel: ${source.count} samples but ${labels.length} labels`);
-  // PyTorch's Adam epsilon (tfjs defaults to 1e-7).
-  const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999, 1e-8);
+  // PyTorch's Adam epsilon (tfjs defaults to 1e-7). createAdam: tfjs's Adam, fused into one kernel on wasm.
+  const optimizer = createAdam(opts.learningRate, 0.9, 0.999, 1e-8);
   const lr = optimizer as unknown as MutableLearningRate;
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = source.count;
