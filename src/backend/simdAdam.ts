@@ -11,18 +11,7 @@
  * adam(x, m, v, g, x1, m1, v1, n, β1, 1−β1, β2, 1−β2, ε, −lr, 1−β1^t, 1−β2^t): byte offsets of float32
  * arrays on the heap; processes the first ⌊n/4⌋·4 elements (the caller does the rest).
  */
-
-/** Unsigned LEB128. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
+import { uleb } from '../util/wasmEncoder.ts';
 
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];

@@ -21,7 +21,7 @@
  * `outStride` = components rounded up to 16. `rows` = chunk rows rounded up to even (project does pairs).
  */
 import { BackendError } from '../errors.ts';
-import { encodeModule, FunctionBuilder, op } from './wasmEncoder.ts';
+import { encodeModule, FunctionBuilder, op } from '../util/wasmEncoder.ts';
 
 /**
  * gram(x, rows, strideBytes, stride, gram): for 0 ≤ i < stride, j in i's 8-wide tile and after,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PcaKernels } from '../../src/preprocess/pcaKernels.ts';
-import { sleb, uleb } from '../../src/preprocess/wasmEncoder.ts';
+import { sleb, uleb } from '../../src/util/wasmEncoder.ts';
 import { Rng } from '../../src/util/random.ts';
 
 describe('wasm encoder', () => {

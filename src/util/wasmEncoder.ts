@@ -1,6 +1,7 @@
 /**
- * A minimal WebAssembly binary encoder: just enough to write the PCA kernels (pcaKernels.ts) as
- * readable code — named locals, named instructions — instead of an opaque byte blob.
+ * A minimal WebAssembly binary encoder: just enough to write the PCA kernels (preprocess/pcaKernels.ts)
+ * as readable code — named locals, named instructions — instead of an opaque byte blob; the Adam
+ * kernel (backend/simdAdam.ts) shares its LEB128 encoding.
  *
  * Why not a toolchain (wabt, AssemblyScript, emscripten): they would be build-time or runtime packages
  * for ~1.5 KB of code; the module is tiny and built in well under a millisecond at first use.
