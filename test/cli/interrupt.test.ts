@@ -20,17 +20,17 @@ const args = (out: string) => [
   '--backend', 'wasm', '--out', out,
 ];
 
-/** Starts a run and sends SIGTERM once the first epoch has finished; resolves with the exit code. */
-function runAndInterrupt(out: string): Promise<{ code: number | null; stderr: string }> {
+/** Starts a run and sends `signal` once `afterEpoch` epochs have finished; resolves with the exit code. */
+function runAndInterrupt(out: string, signal: NodeJS.Signals = 'SIGTERM', afterEpoch = 1): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args(out)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let sent = false;
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      if (!sent && /epoch 1:/.test(stderr)) {
+      if (!sent && new RegExp(`epoch ${afterEpoch}:`).test(stderr)) {
         sent = true;
-        child.kill('SIGTERM');
+        child.kill(signal);
       }
     });
     child.on('error', reject);
@@ -68,5 +68,16 @@ describe.skipIf(!present)('interrupting and resuming a run', () => {
     const lossesA = readJson(join(straight, 'run.json')).training.epochs.map((e: { loss: number }) => e.loss);
     const lossesB = readJson(join(stopped, 'run.json')).training.epochs.map((e: { loss: number }) => e.loss);
     expect(lossesB).toEqual(lossesA);
+  });
+
+  it('resumes a run killed outright (SIGKILL) from its last epoch checkpoint, to the same metrics', async () => {
+    const killed = join(dir, 'killed');
+    const r = await runAndInterrupt(killed, 'SIGKILL', 2);
+    expect(r.code).toBeNull(); // killed: no exit code, nothing could be written on the way out
+    expect(readJson(join(killed, 'run.json')).status).toBe('running');
+    expect(existsSync(join(killed, 'metrics.json'))).toBe(false);
+    execFileSync(process.execPath, [bin, 'run', '--resume', killed], { cwd: root, stdio: 'pipe' });
+    expect(readJson(join(killed, 'run.json')).status).toBe('done');
+    expect(readJson(join(killed, 'metrics.json'))).toEqual(readJson(join(dir, 'straight', 'metrics.json')));
   });
 });
