@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { registerWasmConvGradients } from '../../src/backend/wasmConvGradients.ts';
 import { BackendError } from '../../src/errors.ts';
+import { relativeError } from '../helpers.ts';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -32,17 +33,6 @@ const CASES: ConvCase[] = [
   { x: [1, 9, 9, 2], w: [5, 5, 2, 3], stride: 2, pad: 'same' },
 ];
 
-/** max |a − b| / max |a|: one scale for the whole tensor, so near-zero entries do not blow it up. */
-function relativeError(reference: Float32Array, actual: Float32Array): number {
-  expect(actual.length).toBe(reference.length);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < reference.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(reference[i]! - actual[i]!));
-    maxRef = Math.max(maxRef, Math.abs(reference[i]!));
-  }
-  return maxDiff / maxRef;
-}
 
 /** dLoss/dx and dLoss/dw of loss = Σ conv2d(x, w) ⊙ r, with seeded x, w, r, on the active backend. */
 function convGradients(c: ConvCase, seed: number): [Float32Array, Float32Array] {

@@ -2,18 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { DATA_KERNELS, registerWasmDataKernels } from '../../src/backend/wasmDataKernels.ts';
+import { relativeError } from '../helpers.ts';
 
-/** max |a − b| / max |a| over the whole tensor. */
-function relativeError(reference: ArrayLike<number>, actual: ArrayLike<number>): number {
-  expect(actual.length).toBe(reference.length);
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < reference.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(reference[i]! - actual[i]!));
-    maxRef = Math.max(maxRef, Math.abs(reference[i]!));
-  }
-  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
-}
 
 interface Result {
   shape: number[];

@@ -4,6 +4,7 @@ import { fitPca, pcaFromJSON, pcaToJSON, transformCube } from '../../src/preproc
 import type { PcaModel } from '../../src/preprocess/pca.ts';
 import type { CubeBIP } from '../../src/scene/types.ts';
 import { Rng } from '../../src/util/random.ts';
+import { thrown } from '../helpers.ts';
 
 /*
  * Reference numbers: numpy 2.4, float64, sklearn PCA(whiten=True) semantics (covariance with ddof=1,
@@ -89,14 +90,6 @@ function componentStats(out: CubeBIP): { mean: number[]; variance: number[] } {
   return { mean, variance };
 }
 
-function thrown(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected an error');
-}
 
 describe('fitPca against numpy', () => {
   const cube = formulaCube();

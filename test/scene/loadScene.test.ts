@@ -8,6 +8,7 @@ import { writeMatV5, type MatWriteVariable } from '../../src/io/mat/writer.ts';
 import { fitPca, transformCube } from '../../src/preprocess/pca.ts';
 import { loadCube, loadLabels, loadScene } from '../../src/scene/loadScene.ts';
 import { createRng } from '../../src/util/random.ts';
+import { thrown } from '../helpers.ts';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-scene-'));
@@ -35,14 +36,6 @@ function labels(name: string, rows: readonly (readonly number[])[], type: 'uint8
 
 const GT = [[0, 1, 1], [2, 0, 5]]; // 2×3, values 1, 2, 5
 
-function thrown(fn: () => unknown): Error & { fix?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { fix?: string };
-  }
-  throw new Error('expected an error');
-}
 
 describe('loadScene on small files', () => {
   it('finds the cube and labels, converts to BIP and row-major, names classes', () => {

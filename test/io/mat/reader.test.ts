@@ -12,6 +12,7 @@ import {
   cellMatrix, charMatrix, complexMatrix, compressed, doubleMatrix, element, logicalMatrix, matrix, opaqueMatrix, sparseMatrix,
   structMatrix, v4File, v5Header,
 } from './rawMat.ts';
+import { thrown } from '../../helpers.ts';
 
 const DATA = fileURLToPath(new URL('../../../../shared/data/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-mat-'));
@@ -23,15 +24,6 @@ const file = (bytes: Buffer) => {
   return p;
 };
 
-/** Runs fn and returns what it threw, so a test can check class, message and fix together. */
-function thrown(fn: () => unknown): Error & { fix?: string } {
-  try {
-    fn();
-  } catch (e) {
-    return e as Error & { fix?: string };
-  }
-  throw new Error('expected an error');
-}
 
 describe.skipIf(!existsSync(DATA))('reading the real scenes in ../shared/data', () => {
   if (!existsSync(DATA)) console.log(`skipping real-data MAT tests: ${DATA} is absent`);
