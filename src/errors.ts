@@ -52,6 +52,11 @@ export class BackendError extends SpinalnetError {}
 /** A download that failed or whose checksum does not match. */
 export class DownloadError extends SpinalnetError {}
 
+/** Throws a ConfigError unless `value` is an integer ≥ `min` (every count-like option checks this way). */
+export function checkInteger(parameter: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(parameter, `an integer ≥ ${min}`, value);
+}
+
 function formatGot(got: unknown): string {
   if (typeof got === 'string') return `'${got}'`;
   if (Array.isArray(got)) return `[${got.join(', ')}]`;

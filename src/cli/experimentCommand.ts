@@ -10,6 +10,7 @@ import { inputName } from '../pipeline/sceneInput.ts';
 import { StagedOutput } from '../pipeline/stagedOutput.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
 import { runConfigFromArgs } from './runArgs.ts';
+import { timestamp } from '../util/stageClock.ts';
 
 export const EXPERIMENT_HELP = `usage: spinalnet experiment [scene] --models A,B --splits S,T --seeds N [run flags]
 
@@ -63,7 +64,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (imageDataset) return imageExperiment(rest, models, splits, seeds);
   const base = runConfigFromArgs(rest);
   if (base === 'help' || 'resume' in base) throw new ConfigError('spinalnet experiment', 'run flags without --resume', '--resume');
-  const out = base.out ?? join('outputs', `experiment-${inputName(base.input)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const out = base.out ?? join('outputs', `experiment-${inputName(base.input)}-${timestamp()}`);
   const staged = StagedOutput.open(out, base.force);
   try {
     const result = await runExperiment({ base, models, splits: splits as SplitStrategy[], seeds }, (line) => process.stderr.write(`${line}\n`));
@@ -87,7 +88,7 @@ async function imageExperiment(rest: string[], models: string[], splits: string[
   }
   const base = imageConfigFromArgs(rest);
   if (base === 'help') throw new ConfigError('spinalnet experiment', 'no --help among the run flags', '--help');
-  const out = base.out ?? join('outputs', `experiment-${base.dataset}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const out = base.out ?? join('outputs', `experiment-${base.dataset}-${timestamp()}`);
   const staged = StagedOutput.open(out, base.force);
   try {
     const result = await runImageExperiment({ base, models, seeds, runsDir: staged.path('runs') }, (line) => process.stderr.write(`${line}\n`));

@@ -3,7 +3,7 @@
  * parses flags into this; the library (and later `spinalnet experiment`) can drive it directly.
  */
 import { BACKEND_CHOICES, type BackendChoice } from '../backend/selectBackend.ts';
-import { ConfigError } from '../errors.ts';
+import { checkInteger, ConfigError } from '../errors.ts';
 import { IMAGE_DATASETS } from './registry.ts';
 import { IMAGE_MODELS } from '../models/imageRegistry.ts';
 
@@ -69,9 +69,7 @@ export const IMAGE_DEFAULTS: Omit<ImageRunConfig, 'out'> = {
 
 /** Throws a ConfigError naming the first option out of range. */
 export function validateImageConfig(c: ImageRunConfig): void {
-  const int = (name: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new ConfigError(name, `an integer ≥ ${min}`, v);
-  };
+  const int = checkInteger;
   if (!IMAGE_DATASETS.some((d) => d.id === c.dataset)) throw new ConfigError('--dataset', `one of ${IMAGE_DATASETS.map((d) => d.id).join(', ')}`, c.dataset);
   if (!IMAGE_MODELS.some((m) => m.id === c.model)) throw new ConfigError('--model', `one of ${IMAGE_MODELS.map((m) => m.id).join(', ')}`, c.model);
   int('--epochs', c.epochs, 1);

@@ -3,7 +3,7 @@
  * its validation. The CLI only parses flags into this; the library can be driven with it directly.
  */
 import type { BackendChoice } from '../backend/selectBackend.ts';
-import { ConfigError } from '../errors.ts';
+import { checkInteger, ConfigError } from '../errors.ts';
 import { MODELS } from '../models/registry.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
 
@@ -97,9 +97,7 @@ export const pcaFitOf = (c: Pick<RunConfig, 'pcaFit' | 'split'>): 'scene' | 'tra
 
 /** Throws a ConfigError naming the first option out of range. */
 export function validateConfig(c: RunConfig): void {
-  const int = (name: string, v: number, min: number) => {
-    if (!Number.isInteger(v) || v < min) throw new ConfigError(name, `an integer ≥ ${min}`, v);
-  };
+  const int = checkInteger;
   int('--pca', c.pca, 1);
   int('--epochs', c.epochs, 1);
   int('--batch-size', c.batchSize, 1);

@@ -28,6 +28,7 @@ import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { pct } from './sceneOutputs.ts';
 import { StagedOutput } from './stagedOutput.ts';
+import { stageClock, timestamp } from '../util/stageClock.ts';
 
 export interface ImageRunHooks {
   /** One line of news for the user (the CLI prints it on stderr). Default: silent. */
@@ -62,14 +63,9 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
   validateImageConfig(config);
   const log = hooks.log ?? (() => {});
   const cpuStart = process.cpuUsage();
-  const start = performance.now();
-  const timings: Partial<ImageTimings> = {};
-  let mark = start;
-  const lap = (stage: keyof ImageTimings) => {
-    const now = performance.now();
-    timings[stage] = (now - mark) / 1000;
-    mark = now;
-  };
+  const clock = stageClock<keyof ImageTimings>();
+  const { timings } = clock;
+  const lap = (stage: keyof ImageTimings) => clock.lap(stage);
   const spec = getImageModelSpec(config.model);
   const outDir = config.out ?? join('outputs', `${config.dataset}-${spec.id}-${timestamp()}`);
   // Checked before anything is loaded or written: a refused --out costs nothing.
@@ -78,7 +74,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
     const backend = await selectBackend(config.backend);
     log(`backend: ${backend.detail}`);
     if (spec.heavy && backend.name !== 'tensorflow') log(`warning: ${spec.id} is heavy for ${backend.name}; expect tens of images per second (see docs/images.md)`);
-    mark = performance.now();
+    clock.reset();
 
     const ds = loadImageDataset({ dataset: config.dataset, dataDir: config.dataDir, imageSize: config.imageSize });
     ds.warnings.forEach((w) => log(`warning: ${w}`));
@@ -141,7 +137,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
     const params = model.countParams();
     model.dispose();
     lap('render');
-    timings.total = (performance.now() - start) / 1000;
+    timings.total = clock.total();
     const done = timings as ImageTimings;
     const cpu = process.cpuUsage(cpuStart);
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
@@ -201,4 +197,3 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
 
 const fmt = (v: readonly number[]): string => `[${v.map((x) => x.toFixed(4)).join(', ')}]`;
 
-const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');

@@ -18,6 +18,7 @@ import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts'
 import { progressReporter } from '../training/progress.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
+import { stageClock, timestamp, type StageClock } from '../util/stageClock.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { validateConfig, type RunConfig } from './config.ts';
 import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from './prepareRun.ts';
@@ -76,33 +77,26 @@ export async function resumePipeline(dir: string, hooks: RunHooks = {}): Promise
 
 async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: RunFolder; state?: TrainState }): Promise<RunResult> {
   const log = hooks.log ?? (() => {});
-  const start = performance.now();
-  const timings: Partial<Timings> = {};
-  let mark = start;
-  const lap = (stage: keyof Timings) => {
-    const now = performance.now();
-    timings[stage] = (now - mark) / 1000;
-    mark = now;
-  };
+  const clock = stageClock<keyof Timings>();
   const name = inputName(config.input);
   try {
     const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
     log(`backend: ${backend.detail}`);
-    mark = performance.now();
+    clock.reset();
     const scene = loadInputScene(config.input);
     log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
     scene.warnings.forEach((w) => log(`warning: ${w}`));
-    lap('load');
+    clock.lap('load');
     const prepared = prepareRun(config, scene);
     const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands, prepared.reduced);
     prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
-    lap('pca');
+    clock.lap('pca');
 
     // Only now, with the input known to be usable, does the output folder appear.
     const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
     if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
     try {
-      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, timings, lap, start, state: resume?.state, name, scene });
+      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, clock, state: resume?.state, name, scene });
     } catch (err) {
       folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
       throw err;
@@ -117,9 +111,7 @@ interface Context {
   falseColorImg: ReturnType<typeof sceneFalseColor>;
   log: (line: string) => void;
   hooks: RunHooks;
-  timings: Partial<Timings>;
-  lap: (stage: keyof Timings) => void;
-  start: number;
+  clock: StageClock<keyof Timings>;
   state?: TrainState;
   name: string;
   scene: InputScene;
@@ -127,7 +119,9 @@ interface Context {
 
 async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<RunResult> {
   const { scene, split, reduced, patch, spec } = p;
-  const { log, hooks, timings, lap } = ctx;
+  const { log, hooks, clock } = ctx;
+  const { timings } = clock;
+  const lap = (stage: keyof Timings) => clock.lap(stage);
   const setup = trainingSetup(config, p);
   lap('patches');
 
@@ -208,7 +202,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   });
   model.dispose();
   lap('render');
-  timings.total = (performance.now() - ctx.start) / 1000;
+  timings.total = clock.total();
 
   const env = runEnvironment(ctx.backend);
   const summary = {
@@ -256,4 +250,3 @@ function writeSplitFiles(folder: RunFolder, split: PreparedRun['split'], height:
   writePng(folder.partial('split.png'), renderLabelMap(grid, [1, 2, 3], [[40, 90, 220], [240, 170, 20], [40, 185, 70]]));
 }
 
-const timestamp = (): string => new Date().toISOString().replace(/[:.]/g, '-').replace(/-\d{3}Z$/, 'Z');
