@@ -41,7 +41,7 @@ describe('predictPatchesParallel', () => {
     expect(new Set(sequential).size).toBeGreaterThan(1); // a model that answers one class would prove little
     const progress: number[] = [];
     const parallel = await predictPatchesParallel(model, scene, 9, undefined, {
-      workers: 2, minSamplesPerWorker: 100, chunkSize: 300, batchSize: 100, onProgress: (done) => progress.push(done),
+      engine: 'tfjs', workers: 2, minSamplesPerWorker: 100, chunkSize: 300, batchSize: 100, onProgress: (done) => progress.push(done),
     });
     expect(parallel.workers).toBe(2);
     expect(Array.from(parallel.classes)).toEqual(Array.from(sequential));
@@ -51,15 +51,15 @@ describe('predictPatchesParallel', () => {
   it('classifies a subset of pixels, in their order', async () => {
     const pixels = Int32Array.from({ length: 700 }, (_, i) => (i * 617) % (scene.height * scene.width));
     const sequential = predictClasses(model, patchSource(scene, 9, pixels), { batchSize: 64 });
-    const parallel = await predictPatchesParallel(model, scene, 9, pixels, { workers: 2, minSamplesPerWorker: 100, chunkSize: 128, batchSize: 64 });
+    const parallel = await predictPatchesParallel(model, scene, 9, pixels, { engine: 'tfjs', workers: 2, minSamplesPerWorker: 100, chunkSize: 128, batchSize: 64 });
     expect(Array.from(parallel.classes)).toEqual(Array.from(sequential));
   });
 
   it('stays on the calling thread for small jobs or workers ≤ 1', async () => {
-    const few = await predictPatchesParallel(model, scene, 9, Int32Array.from([0, 5, 9]), { workers: 2 });
+    const few = await predictPatchesParallel(model, scene, 9, Int32Array.from([0, 5, 9]), { engine: 'tfjs', workers: 2 });
     expect(few.workers).toBe(0);
     expect(Array.from(few.classes)).toEqual(Array.from(predictClasses(model, patchSource(scene, 9, Int32Array.from([0, 5, 9])))));
-    expect((await predictPatchesParallel(model, scene, 9, undefined, { workers: 1, minSamplesPerWorker: 1 })).workers).toBe(0);
+    expect((await predictPatchesParallel(model, scene, 9, undefined, { engine: 'tfjs', workers: 1, minSamplesPerWorker: 1 })).workers).toBe(0);
   });
 
   it('reports a worker failure as a BackendError (a layer class the workers do not know)', async () => {
@@ -71,7 +71,7 @@ describe('predictPatchesParallel', () => {
     }
     tf.serialization.registerClass(OnlyHere);
     const odd = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [3, 3, 6] }), new OnlyHere({}), tf.layers.dense({ units: 2 })] });
-    await expect(predictPatchesParallel(odd, scene, 3, undefined, { workers: 2, minSamplesPerWorker: 100 })).rejects.toThrow(BackendError);
+    await expect(predictPatchesParallel(odd, scene, 3, undefined, { engine: 'tfjs', workers: 2, minSamplesPerWorker: 100 })).rejects.toThrow(BackendError);
     odd.dispose();
   });
 });

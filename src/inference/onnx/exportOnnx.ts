@@ -1,0 +1,251 @@
+/**
+ * A trained tfjs Sequential model → an ONNX graph that computes the same inference-mode function
+ * (dropout off, batch norm on its moving averages), for onnxruntime's native CPU kernels.
+ *
+ * Layouts: the graph takes the same NHWC input as the tfjs model. Convolutions and pooling run in ONNX's
+ * NCHW, so the tensor is transposed on entry to a conv block and back to NHWC wherever tfjs's layout
+ * becomes visible (Flatten orders features as NHWC does, Permute, Dense on 2-D inputs).
+ * Layers outside the supported set raise UnsupportedModelError; callers then predict with tfjs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { SpinalActivation } from '../../models/spinalLayer.ts';
+import { OnnxGraph } from './onnxGraph.ts';
+
+/** The model holds a layer or setting this exporter does not translate. */
+export class UnsupportedModelError extends Error {}
+
+export interface OnnxExport {
+  /** ModelProto bytes. */
+  bytes: Uint8Array;
+  /** Input tensor name: float32 [N, H, W, C]. */
+  input: string;
+  /** float32 [N, classes]. */
+  logits: string;
+  /** int64 [N], the first maximum of each row (as tf.argMax). */
+  classes: string;
+}
+
+/** Current tensor: its name, tfjs shape without the batch, and whether it is held transposed to NCHW. */
+interface Cursor {
+  name: string;
+  shape: number[];
+  nchw: boolean;
+}
+
+const weightNamed = (layer: tf.layers.Layer, suffix: string): Float32Array | undefined => {
+  const i = layer.weights.findIndex((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
+  return i < 0 ? undefined : (layer.getWeights()[i]!.dataSync() as Float32Array);
+};
+
+function requireWeight(layer: tf.layers.Layer, suffix: string): Float32Array {
+  const w = weightNamed(layer, suffix);
+  if (!w) throw new UnsupportedModelError(`layer ${layer.name} has no weight '${suffix}'`);
+  return w;
+}
+
+function activate(g: OnnxGraph, x: string, activation: string, rank: number): string {
+  switch (activation) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return g.op('Relu', [x]);
+    case 'tanh':
+      return g.op('Tanh', [x]);
+    case 'sigmoid':
+      return g.op('Sigmoid', [x]);
+    case 'elu':
+      return g.op('Elu', [x], { alpha: { float: 1 } });
+    case 'selu':
+      // ONNX's default alpha and gamma are the float32 values of tfjs's constants.
+      return g.op('Selu', [x]);
+    case 'softmax':
+      if (rank === 2) return g.op('Softmax', [x], { axis: -1 });
+      break;
+  }
+  throw new UnsupportedModelError(`activation '${activation}' on a rank-${rank} tensor`);
+}
+
+/** [kh, kw, Cin, Cout] (tfjs) → [Cout, Cin, kh, kw] (ONNX). */
+function convKernel(w: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      for (let ci = 0; ci < cin; ci++) {
+        for (let co = 0; co < cout; co++) out[((co * cin + ci) * kh + i) * kw + j] = w[((i * kw + j) * cin + ci) * cout + co]!;
+      }
+    }
+  }
+  return out;
+}
+
+function toNchw(g: OnnxGraph, c: Cursor): Cursor {
+  if (c.nchw) return c;
+  if (c.shape.length !== 3) throw new UnsupportedModelError(`a 2-D layer on a rank-${c.shape.length + 1} tensor`);
+  return { name: g.op('Transpose', [c.name], { perm: [0, 3, 1, 2] }), shape: c.shape, nchw: true };
+}
+
+function toLogical(g: OnnxGraph, c: Cursor): Cursor {
+  if (!c.nchw) return c;
+  return { name: g.op('Transpose', [c.name], { perm: [0, 2, 3, 1] }), shape: c.shape, nchw: false };
+}
+
+/** ONNX pads [top, left, bottom, right] of a 2-D window op, as tfjs computes them for this input. */
+function windowPads(shape: number[], kernel: [number, number], strides: [number, number], dilations: [number, number], padding: string): number[] {
+  const [h, w, c] = shape as [number, number, number];
+  const info = tf.backend_util.computeConv2DInfo([1, h, w, c], [kernel[0], kernel[1], c, 1], strides, dilations, padding as 'same' | 'valid');
+  const p = info.padInfo;
+  return [p.top, p.left, p.bottom, p.right];
+}
+
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
+
+function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  // InputConv2D (src/models/mnistNet.ts) is a stride-1 conv + bias with no activation.
+  const cfg = layer.getClassName() === 'InputConv2D'
+    ? { ...layer.getConfig(), dataFormat: 'channelsLast', strides: 1, dilationRate: 1, activation: 'linear', useBias: true }
+    : layer.getConfig();
+  if (cfg['dataFormat'] !== 'channelsLast') throw new UnsupportedModelError(`${layer.name}: dataFormat ${String(cfg['dataFormat'])}`);
+  const [kh, kw] = pair(cfg['kernelSize']);
+  const strides = pair(cfg['strides']);
+  const dilations = pair(cfg['dilationRate'] ?? 1);
+  const x = toNchw(g, c);
+  const cin = c.shape[2]!;
+  const cout = Number(cfg['filters']);
+  const kernel = g.constant('W', convKernel(requireWeight(layer, 'kernel'), kh, kw, cin, cout), [cout, cin, kh, kw]);
+  const inputs = [x.name, kernel];
+  if (cfg['useBias'] !== false) inputs.push(g.constant('B', requireWeight(layer, 'bias'), [cout]));
+  const y = g.op('Conv', inputs, {
+    kernel_shape: [kh, kw], strides, dilations, pads: windowPads(c.shape, [kh, kw], strides, dilations, String(cfg['padding'])),
+  });
+  const outShape = (layer.outputShape as (number | null)[]).slice(1) as number[];
+  return { name: activate(g, y, String(cfg['activation']), 4), shape: outShape, nchw: true };
+}
+
+function maxPool(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  const cfg = layer.getConfig();
+  if (cfg['dataFormat'] !== 'channelsLast') throw new UnsupportedModelError(`${layer.name}: dataFormat ${String(cfg['dataFormat'])}`);
+  const kernel = pair(cfg['poolSize']);
+  const strides = pair(cfg['strides'] ?? cfg['poolSize']);
+  const x = toNchw(g, c);
+  const y = g.op('MaxPool', [x.name], { kernel_shape: kernel, strides, pads: windowPads(c.shape, kernel, strides, [1, 1], String(cfg['padding'])) });
+  return { name: y, shape: (layer.outputShape as number[]).slice(1), nchw: true };
+}
+
+function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  const cfg = layer.getConfig();
+  const rank = c.shape.length + 1;
+  const axis = Number(Array.isArray(cfg['axis']) ? cfg['axis'][0] : cfg['axis']);
+  if (axis !== -1 && axis !== rank - 1) throw new UnsupportedModelError(`${layer.name}: batch norm over axis ${axis}`);
+  if (rank !== 4 && rank !== 2) throw new UnsupportedModelError(`${layer.name}: batch norm on a rank-${rank} tensor`);
+  const x = rank === 4 ? toNchw(g, c) : c;
+  const n = c.shape[c.shape.length - 1]!;
+  const gamma = weightNamed(layer, 'gamma') ?? new Float32Array(n).fill(1);
+  const beta = weightNamed(layer, 'beta') ?? new Float32Array(n);
+  const y = g.op(
+    'BatchNormalization',
+    [x.name, g.constant('gamma', gamma, [n]), g.constant('beta', beta, [n]),
+      g.constant('mean', requireWeight(layer, 'moving_mean'), [n]), g.constant('var', requireWeight(layer, 'moving_variance'), [n])],
+    { epsilon: { float: Number(cfg['epsilon']) } },
+  );
+  return { ...x, name: y };
+}
+
+function dense(g: OnnxGraph, x: string, kernel: Float32Array, bias: Float32Array | undefined, inF: number, outF: number): string {
+  const inputs = [x, g.constant('W', kernel, [inF, outF])];
+  if (bias) inputs.push(g.constant('B', bias, [outF]));
+  return g.op('Gemm', inputs);
+}
+
+function spinal(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  const cfg = layer.getConfig();
+  const splits = Number(cfg['splits']);
+  const width = Number(cfg['layerWidth']);
+  const layers = Number(cfg['numLayers']);
+  const features = c.shape[0]!;
+  const part = features / splits;
+  const slices = Array.from({ length: splits }, (_, k) =>
+    g.op('Slice', [c.name, g.int64s('starts', [k * part]), g.int64s('ends', [(k + 1) * part]), g.int64s('axes', [1])]),
+  );
+  const outputs: string[] = [];
+  let previous: string | undefined;
+  for (let i = 0; i < layers; i++) {
+    const slice = slices[i % splits]!;
+    const h = previous === undefined ? slice : g.op('Concat', [slice, previous], { axis: 1 });
+    let y = dense(g, h, requireWeight(layer, `kernel_${i}`), requireWeight(layer, `bias_${i}`), part + (i > 0 ? width : 0), width);
+    if (cfg['batchNorm'] === true) {
+      y = g.op(
+        'BatchNormalization',
+        [y, g.constant('gamma', requireWeight(layer, `gamma_${i}`), [width]), g.constant('beta', requireWeight(layer, `beta_${i}`), [width]),
+          g.constant('mean', requireWeight(layer, `moving_mean_${i}`), [width]), g.constant('var', requireWeight(layer, `moving_variance_${i}`), [width])],
+        { epsilon: { float: Number(cfg['batchNormEpsilon']) } },
+      );
+    }
+    previous = activate(g, y, String(cfg['activation'] as SpinalActivation), 2);
+    outputs.push(previous);
+  }
+  return { name: g.op('Concat', outputs, { axis: 1 }), shape: [layers * width], nchw: false };
+}
+
+/** Translates one layer; returns the new cursor. */
+function layerToOnnx(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  const cls = layer.getClassName();
+  const cfg = layer.getConfig();
+  switch (cls) {
+    case 'InputLayer':
+    case 'Dropout':
+    case 'SpatialDropout2D':
+      return c; // identity in inference mode
+    case 'Conv2D':
+    case 'InputConv2D':
+      return conv2d(g, layer, c);
+    case 'MaxPooling2D':
+      return maxPool(g, layer, c);
+    case 'BatchNormalization':
+      return batchNorm(g, layer, c);
+    case 'ReLU':
+      if (cfg['maxValue'] !== null && cfg['maxValue'] !== undefined) throw new UnsupportedModelError(`${layer.name}: ReLU with maxValue`);
+      return { ...c, name: g.op('Relu', [c.name]) };
+    case 'Activation':
+      return { ...c, name: activate(g, c.name, String(cfg['activation']), c.shape.length + 1) };
+    case 'Flatten': {
+      const x = toLogical(g, c);
+      return { name: g.op('Flatten', [x.name], { axis: 1 }), shape: [c.shape.reduce((a, b) => a * b, 1)], nchw: false };
+    }
+    case 'Permute': {
+      const x = toLogical(g, c);
+      const dims = cfg['dims'] as number[];
+      return { name: g.op('Transpose', [x.name], { perm: [0, ...dims] }), shape: dims.map((d) => c.shape[d - 1]!), nchw: false };
+    }
+    case 'Dense': {
+      if (c.shape.length !== 1) throw new UnsupportedModelError(`${layer.name}: Dense on a rank-${c.shape.length + 1} tensor`);
+      const units = Number(cfg['units']);
+      const bias = cfg['useBias'] === false ? undefined : requireWeight(layer, 'bias');
+      const y = dense(g, c.name, requireWeight(layer, 'kernel'), bias, c.shape[0]!, units);
+      return { name: activate(g, y, String(cfg['activation']), 2), shape: [units], nchw: false };
+    }
+    case 'SpinalLayer':
+      return spinal(g, layer, c);
+    default:
+      throw new UnsupportedModelError(`layer ${layer.name} of class ${cls}`);
+  }
+}
+
+/** The ONNX form of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
+export function exportOnnx(model: tf.LayersModel, sampleShape: readonly [number, number, number], producer = 'spinalnet'): OnnxExport {
+  if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones are exported)`);
+  const inShape = (model.inputs[0]!.shape as (number | null)[]).slice(1);
+  if (inShape.length !== 3 || inShape.some((d, i) => d !== sampleShape[i])) {
+    throw new UnsupportedModelError(`the model takes [${inShape.join(', ')}] samples, not [${sampleShape.join(', ')}]`);
+  }
+  const g = new OnnxGraph({ name: 'x', shape: ['N', ...sampleShape] }, producer);
+  let c: Cursor = { name: 'x', shape: [...sampleShape], nchw: false };
+  for (const layer of model.layers) c = layerToOnnx(g, layer, c);
+  if (c.shape.length !== 1) throw new UnsupportedModelError(`the model's output has rank ${c.shape.length + 1}, not 2`);
+  const logits = g.op('Identity', [c.name]);
+  const classes = g.op('ArgMax', [logits], { axis: 1, keepdims: 0 });
+  const bytes = g.serialize([
+    { name: logits, type: 'float32', shape: ['N', c.shape[0]!] },
+    { name: classes, type: 'int64', shape: ['N'] },
+  ]);
+  return { bytes, input: 'x', logits, classes };
+}

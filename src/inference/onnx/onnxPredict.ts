@@ -1,0 +1,94 @@
+/**
+ * Inference-mode prediction through onnxruntime's native CPU kernels (AVX2/AVX-512 where the CPU has
+ * them), for maps of whole scenes: the tfjs wasm backend's XNNPACK kernels are 128-bit SIMD.
+ * The model is exported to ONNX in memory (exportOnnx); the classes are the argmax of the same logits
+ * tfjs computes, up to float32 rounding (test/inference/onnx.test.ts compares them).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { type SampleSource, sampleSize } from '../../training/sampleSource.ts';
+import { exportOnnx } from './exportOnnx.ts';
+import { loadOnnxRuntime, type OrtModule, type OrtSession } from './onnxRuntime.ts';
+
+export interface OnnxPredictor {
+  /** What runs, for logs and run.json: "onnxruntime 1.30.0, 2 threads". */
+  readonly description: string;
+  /** Logits [n, classes] and classes of n NHWC samples. */
+  run(batch: Float32Array, n: number): Promise<{ logits: Float32Array; classes: Int32Array }>;
+  release(): Promise<void>;
+}
+
+/**
+ * A predictor for `model` on `threads` cores, or a string saying why there is none (runtime missing,
+ * or a layer the exporter does not translate).
+ */
+export async function createOnnxPredictor(
+  model: tf.LayersModel,
+  sampleShape: readonly [number, number, number],
+  threads: number,
+): Promise<OnnxPredictor | string> {
+  const ort = await loadOnnxRuntime();
+  if (typeof ort === 'string') return ort;
+  let exported;
+  try {
+    exported = exportOnnx(model, sampleShape);
+  } catch (err) {
+    return `the model cannot be exported to ONNX: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  const session = await ort.InferenceSession.create(exported.bytes, {
+    intraOpNumThreads: Math.max(1, threads),
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    logSeverityLevel: 3,
+  });
+  return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads);
+}
+
+function predictor(
+  ort: OrtModule,
+  session: OrtSession,
+  input: string,
+  logitsName: string,
+  classesName: string,
+  sampleShape: readonly [number, number, number],
+  threads: number,
+): OnnxPredictor {
+  const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
+  return {
+    description: `onnxruntime ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    async run(batch, n) {
+      const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
+      const x = new ort.Tensor('float32', batch.subarray(0, n * per), [n, ...sampleShape]);
+      const out = await session.run({ [input]: x }, [logitsName, classesName]);
+      const logits = out[logitsName]!.data as Float32Array;
+      const classes = Int32Array.from(out[classesName]!.data as BigInt64Array, Number);
+      return { logits, classes };
+    },
+    release: () => session.release(),
+  };
+}
+
+/** Classes of samples start … end − 1 of `source`, in batches cut into one reused buffer. */
+export async function predictRangeOnnx(
+  p: OnnxPredictor,
+  source: SampleSource,
+  start: number,
+  end: number,
+  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Int32Array> {
+  const batchSize = opts.batchSize ?? 512;
+  const per = sampleSize(source);
+  const total = end - start;
+  const cap = Math.min(batchSize, Math.max(total, 1));
+  const buffer = new Float32Array(cap * per);
+  const indices = new Int32Array(cap);
+  const out = new Int32Array(total);
+  for (let done = 0; done < total; done += batchSize) {
+    const size = Math.min(batchSize, total - done);
+    for (let i = 0; i < size; i++) indices[i] = start + done + i;
+    source.fill(indices.subarray(0, size), buffer);
+    out.set((await p.run(buffer, size)).classes, done);
+    opts.onProgress?.(done + size, total);
+  }
+  return out;
+}

@@ -1,0 +1,45 @@
+/**
+ * onnxruntime-node, loaded on demand: an optional dependency (its native library ships in the npm
+ * package; the project's .npmrc skips its install script, which would fetch CUDA files from the
+ * internet). Everything works without it: prediction then stays on tfjs.
+ */
+
+/** The part of onnxruntime-node's API we use (typed here so the project type-checks without it). */
+export interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+export interface OrtSession {
+  run(feeds: Record<string, OrtTensor>, fetches: string[]): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+export interface OrtModule {
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+  InferenceSession: {
+    create(model: Uint8Array, options: {
+      intraOpNumThreads: number;
+      interOpNumThreads: number;
+      graphOptimizationLevel: 'all';
+      executionMode: 'sequential';
+      logSeverityLevel: 0 | 1 | 2 | 3 | 4;
+    }): Promise<OrtSession>;
+  };
+  env: { versions: { node?: string; common?: string } };
+}
+
+let loading: Promise<OrtModule | string> | undefined;
+
+/** The runtime, or why it cannot be used (not installed, or its native library fails to load). */
+export function loadOnnxRuntime(): Promise<OrtModule | string> {
+  loading ??= (async () => {
+    try {
+      // A variable specifier: the package is optional, so nothing may resolve it at type-check time.
+      const specifier = 'onnxruntime-node';
+      const mod = (await import(specifier)) as { default?: OrtModule } & OrtModule;
+      return mod.InferenceSession ? mod : mod.default!;
+    } catch (err) {
+      return `onnxruntime-node could not be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+    }
+  })();
+  return loading;
+}
