@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend/selectBackend.ts';
 import { peakRssMiB } from './clock.ts';
-import { mapScene, type MapTiming, paperNetwork, predictRate, type Rate, trainRate } from './workloads.ts';
+import { mapScene, type MapTiming, onnxPredictor, paperNetwork, predictRate, type Rate, trainRate } from './workloads.ts';
 
 export interface BackendPlan {
   backend: BackendName;
@@ -23,6 +23,11 @@ export interface BackendPlan {
   workers: number;
   /** XNNPACK threads of the wasm backend (wasm only; default 1). */
   wasmThreads?: number;
+  /**
+   * Predict and map with onnxruntime on `workers` threads instead of tfjs (the model is still built and
+   * trained on `backend`; onnxruntime only does inference).
+   */
+  onnx?: boolean;
 }
 
 export interface BackendResult {
@@ -47,10 +52,24 @@ export async function runBackend(plan: BackendPlan): Promise<BackendResult> {
   }
   const result: BackendResult = { backend: plan.backend, detail, peakRssMiB: 0 };
   const model = paperNetwork();
+  if (plan.onnx) return runOnnx(plan, model, result);
   if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, plan.backend === 'cpu' ? 0 : 2);
   if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, plan.backend === 'cpu' ? 0 : 2);
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch);
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, plan.workers, plan.predictBatch);
+  model.dispose();
+  result.peakRssMiB = peakRssMiB();
+  return result;
+}
+
+async function runOnnx(plan: BackendPlan, model: tf.LayersModel, result: BackendResult): Promise<BackendResult> {
+  const threads = Math.max(1, plan.workers);
+  const onnx = await onnxPredictor(model, threads);
+  if (typeof onnx === 'string') return { backend: plan.backend, detail: 'onnxruntime', unavailable: onnx, peakRssMiB: peakRssMiB() };
+  result.detail = `${onnx.description} (inference only)`;
+  if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch, onnx);
+  await onnx.release();
+  if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, threads, plan.predictBatch, 'onnxruntime');
   model.dispose();
   result.peakRssMiB = peakRssMiB();
   return result;

@@ -24,10 +24,12 @@ import { runTorchReference, type TorchReference, torchAbsence } from './torchRef
 import type { Rate } from './workloads.ts';
 import { KSC } from './workloads.ts';
 
-const BACKENDS: readonly BackendName[] = ['wasm', 'cpu', 'tensorflow'];
+/** tfjs backends, and 'onnxruntime': inference on onnxruntime-node (a model built on wasm). */
+type BenchRow = BackendName | 'onnxruntime';
+const BACKENDS: readonly BenchRow[] = ['wasm', 'cpu', 'tensorflow', 'onnxruntime'];
 
 interface Options {
-  backends: BackendName[];
+  backends: BenchRow[];
   quick: boolean;
   trainSamples: number;
   predictSamples: number;
@@ -59,7 +61,7 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got '${v}'`);
     return n;
   };
-  const backends = values.backends.split(',').map((b) => b.trim()) as BackendName[];
+  const backends = values.backends.split(',').map((b) => b.trim()) as BenchRow[];
   for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`--backends: unknown backend '${b}' (known: ${BACKENDS.join(', ')})`);
   const mapFraction = num(values['map-fraction'], quick ? 0.125 : 1, 'map-fraction');
   if (mapFraction > 1) throw new Error('--map-fraction must be at most 1');
@@ -76,7 +78,11 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-function planFor(backend: BackendName, o: Options): BackendPlan {
+function planFor(row: BenchRow, o: Options): BackendPlan {
+  if (row === 'onnxruntime') {
+    return { backend: 'wasm', onnx: true, train16: 0, train64: 0, predict: o.predictSamples * 4, predictBatch: 512, mapFraction: o.mapFraction, workers: Math.max(1, o.workers) };
+  }
+  const backend = row;
   if (backend === 'cpu') {
     // ~1 training sample/s: one batch of 16, no batch of 64, a short prediction, the map extrapolated.
     return { backend, train16: 16, train64: 0, predict: 128, predictBatch: 128, mapFraction: 0, workers: 0 };
@@ -108,7 +114,7 @@ const cell = (v: number | undefined, unit = '/s') => (v === undefined ? '—' : 
 function mapCell(r: BackendResult): string {
   if (r.map) {
     const seconds = (r.map.wall * r.map.scenePixels) / r.map.pixels;
-    const how = r.map.workers > 0 ? `${r.map.workers} workers` : 'no workers';
+    const how = r.map.engine.startsWith('onnxruntime') ? r.map.engine.replace(/^onnxruntime [^,]*, /, '') : r.map.workers > 0 ? `${r.map.workers} workers` : 'no workers';
     return r.map.pixels === r.map.scenePixels ? `${seconds.toFixed(1)} s (${how})` : `≈ ${seconds.toFixed(1)} s (${how}, extrapolated)`;
   }
   const rate = perWall(r.predict);
@@ -181,7 +187,7 @@ async function main(): Promise<void> {
   out.push(torchNote);
   out.push('');
   out.push(table(['backend', 'train b16', 'train b64', 'predict', `KSC map (${(KSC.height * KSC.width).toLocaleString('en-US')} px)`, 'peak RSS'], rows));
-  for (const r of results.filter((x) => x.unavailable !== undefined)) out.push(`${r.backend}: not available: ${r.unavailable}`);
+  for (const r of results.filter((x) => x.unavailable !== undefined)) out.push(`${r.detail ?? r.backend}: not available: ${r.unavailable}`);
   out.push('');
   out.push('Same work per CPU-second of the bench process (all threads):');
   out.push(table(['backend', 'train b16', 'train b64', 'predict', 'map'], available.map((r) => [

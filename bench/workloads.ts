@@ -6,7 +6,8 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { getModelSpec } from '../src/models/registry.ts';
-import { predictPatchesParallel } from '../src/training/parallel/parallelPredict.ts';
+import { createOnnxPredictor, type OnnxPredictor, predictRangeOnnx } from '../src/inference/onnx/onnxPredict.ts';
+import { type InferenceEngine, predictPatchesParallel } from '../src/training/parallel/parallelPredict.ts';
 import { predictClasses } from '../src/training/predict.ts';
 import { arraySource } from '../src/training/sampleSource.ts';
 import { trainModel } from '../src/training/trainModel.ts';
@@ -54,14 +55,27 @@ export async function trainRate(model: tf.LayersModel, batchSize: number, sample
   return { ...t, samples };
 }
 
-/** predictClasses over `samples` random samples on the calling thread, after one warm-up batch. */
-export async function predictRate(model: tf.LayersModel, samples: number, batchSize: number): Promise<Rate> {
+/**
+ * Classes of `samples` random samples, after one warm-up batch: predictClasses on the calling thread, or
+ * `onnx` (onnxruntime with its own threads) when given.
+ */
+export async function predictRate(model: tf.LayersModel, samples: number, batchSize: number, onnx?: OnnxPredictor): Promise<Rate> {
   const { data } = randomSamples(samples, 7);
   const source = arraySource(data, [PATCH, PATCH, CHANNELS]);
-  predictClasses(model, arraySource(data.subarray(0, Math.min(samples, batchSize) * PER), [PATCH, PATCH, CHANNELS]), { batchSize });
+  const warm = Math.min(samples, batchSize);
+  if (onnx) {
+    await predictRangeOnnx(onnx, source, 0, warm, { batchSize });
+    const t = await clock(() => predictRangeOnnx(onnx, source, 0, samples, { batchSize }));
+    return { ...t, samples };
+  }
+  predictClasses(model, arraySource(data.subarray(0, warm * PER), [PATCH, PATCH, CHANNELS]), { batchSize });
   const t = await clock(() => predictClasses(model, source, { batchSize }));
   return { ...t, samples };
 }
+
+/** onnxruntime running `model` on `threads` threads, or why it cannot. */
+export const onnxPredictor = (model: tf.LayersModel, threads: number): Promise<OnnxPredictor | string> =>
+  createOnnxPredictor(model, [PATCH, PATCH, CHANNELS], threads);
 
 export interface MapTiming extends Timing {
   /** Pixels actually classified. */
@@ -69,13 +83,17 @@ export interface MapTiming extends Timing {
   /** Pixels of the whole scene. */
   scenePixels: number;
   workers: number;
+  /** What mapped the scene. */
+  engine: string;
 }
 
 /**
  * Classes of every pixel of a KSC-sized random cube (or of its first `fraction` of rows, to extrapolate),
  * 15×15 patches cut on demand, through predictPatchesParallel with `workers` threads.
  */
-export async function mapScene(model: tf.LayersModel, fraction: number, workers: number, batchSize: number): Promise<MapTiming> {
+export async function mapScene(
+  model: tf.LayersModel, fraction: number, workers: number, batchSize: number, engine: InferenceEngine = 'tfjs',
+): Promise<MapTiming> {
   const { height, width } = KSC;
   const rng = createRng(3, 'bench-cube');
   const data = new Float32Array(height * width * CHANNELS);
@@ -83,9 +101,9 @@ export async function mapScene(model: tf.LayersModel, fraction: number, workers:
   const cube = { height, width, bands: CHANNELS, data };
   const rows = Math.max(1, Math.round(height * fraction));
   const pixels = rows === height ? undefined : Int32Array.from({ length: rows * width }, (_, i) => i);
-  let used = 0;
+  let used = { workers: 0, engine: '' };
   const t = await clock(async () => {
-    used = (await predictPatchesParallel(model, cube, PATCH, pixels, { workers, batchSize })).workers;
+    used = await predictPatchesParallel(model, cube, PATCH, pixels, { workers, batchSize, engine });
   });
-  return { ...t, pixels: pixels?.length ?? height * width, scenePixels: height * width, workers: used };
+  return { ...t, pixels: pixels?.length ?? height * width, scenePixels: height * width, workers: used.workers, engine: used.engine };
 }

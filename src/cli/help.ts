@@ -72,7 +72,8 @@ outputs:
   --force               replace an existing --out folder
   --no-mask-background  colour unlabelled pixels in classification-map.png too
   --predict-batch N     pixels per forward pass when mapping (default ${DEFAULTS.predictBatch})
-  --predict-workers N   worker threads for the map (default: one per core; 0 = main thread)
+  --predict-workers N   threads for the map (default: one per core; 0 = main thread)
+  --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
 `;
 
 export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [--gt FILE] --out DIR [flags]
@@ -85,7 +86,8 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto)
   --no-mask-background  colour unlabelled pixels too
   --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})
-  --predict-workers N   worker threads for the map (default: one per core; 0 = main thread)
+  --predict-workers N   threads for the map (default: one per core; 0 = main thread)
+  --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
 `;
 
 export const INSPECT_HELP = `usage: spinalnet inspect FILE.mat [--json]

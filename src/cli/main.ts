@@ -14,6 +14,7 @@ import { bool, num, oneOf, parse, str } from './args.ts';
 import { experimentCommand } from './experimentCommand.ts';
 import { runConfigFromArgs } from './runArgs.ts';
 import { DOWNLOAD_HELP, INSPECT_HELP, MAIN_HELP, PREDICT_HELP, RUN_HELP } from './help.ts';
+import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -49,7 +50,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' }, model: { type: 'string' }, cube: { type: 'string' }, gt: { type: 'string' },
       'cube-var': { type: 'string' }, 'gt-var': { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
-      'predict-workers': { type: 'string' },
+      'predict-workers': { type: 'string' }, inference: { type: 'string' },
     },
     'predict',
   );
@@ -75,6 +76,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       maskBackground: bool(v, 'mask-background', true),
       predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
       predictWorkers: num(v, 'predict-workers'),
+      inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
     },
     err,
   );

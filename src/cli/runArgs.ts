@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { DEFAULTS, DEMO_TRAIN_FRACTION, type RunConfig } from '../pipeline/config.ts';
 import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
 import { bool, num, oneOf, parse, str, type Options } from './args.ts';
+import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
 
 const RUN_OPTIONS: Options = {
   help: { type: 'boolean', short: 'h' },
@@ -18,7 +19,7 @@ const RUN_OPTIONS: Options = {
   out: { type: 'string' }, force: { type: 'boolean' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
   split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
   'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
-  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
+  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
 };
 
 export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
@@ -80,6 +81,7 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     maskBackground: bool(v, 'mask-background', DEFAULTS.maskBackground),
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
     predictWorkers: num(v, 'predict-workers'),
+    inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
     wasmThreads: num(v, 'wasm-threads'),
   };
 }

@@ -6,6 +6,7 @@ import type { BackendChoice } from '../backend/selectBackend.ts';
 import { checkInteger, ConfigError } from '../errors.ts';
 import { MODELS } from '../models/registry.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
+import { INFERENCE_ENGINES, type InferenceEngine } from '../training/parallel/parallelPredict.ts';
 
 export interface RunConfig {
   /** Where the scene comes from: a registry dataset in `dataDir`, explicit files, or the built-in demo. */
@@ -64,8 +65,10 @@ export interface RunConfig {
   maskBackground: boolean;
   /** Samples per forward pass when mapping the scene. */
   predictBatch: number;
-  /** Worker threads for the full-scene map; default one per core (small scenes stay on the main thread). */
+  /** Worker threads (tfjs) or intra-op threads (onnxruntime) for the full-scene map; default one per core. */
   predictWorkers?: number;
+  /** Who maps the scene: onnxruntime when it is installed and the model exports ('auto'), or tfjs. */
+  inference: InferenceEngine;
 }
 
 export const DEFAULTS: Omit<RunConfig, 'input'> = {
@@ -87,6 +90,7 @@ export const DEFAULTS: Omit<RunConfig, 'input'> = {
   force: false,
   maskBackground: true,
   predictBatch: 512,
+  inference: 'auto',
 };
 
 /** Training share of the built-in demo scene unless --train-fraction is given (keeps `npm start` short). */
@@ -102,6 +106,7 @@ export function validateConfig(c: RunConfig): void {
   int('--epochs', c.epochs, 1);
   int('--batch-size', c.batchSize, 1);
   int('--predict-batch', c.predictBatch, 1);
+  if (!INFERENCE_ENGINES.includes(c.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, c.inference);
   if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);
   if (c.wasmThreads !== undefined) int('--wasm-threads', c.wasmThreads, 1);
   int('--lr-drop-epoch', c.lrDropEpoch, 0);

@@ -12,7 +12,7 @@ import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadScene } from '../scene/loadScene.ts';
 import type { LabelMap } from '../scene/types.ts';
-import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
+import { type InferenceEngine, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
@@ -32,6 +32,7 @@ export interface PredictConfig {
   predictBatch: number;
   /** Worker threads for the map; default: one per core (small scenes stay on the main thread). */
   predictWorkers?: number;
+  inference?: InferenceEngine;
 }
 
 export interface PredictResult {
@@ -69,7 +70,12 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     checkPatchSize(meta.patch, cube);
     const reduced = transformCube(cube, pca);
     log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
-    const { classes: predicted } = await predictPatchesParallel(model, reduced, meta.patch, undefined, { batchSize: config.predictBatch, workers: config.predictWorkers });
+    const mapped = await predictPatchesParallel(model, reduced, meta.patch, undefined, {
+      batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
+    });
+    if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
+    log(`mapped with ${mapped.engine}`);
+    const predicted = mapped.classes;
     const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };
     let metrics: MetricsFile | undefined;
     let testMask: Uint8Array | undefined;

@@ -20,7 +20,7 @@ import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
 import { stageClock, timestamp, type StageClock } from '../util/stageClock.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
-import { validateConfig, type RunConfig } from './config.ts';
+import { DEFAULTS, validateConfig, type RunConfig } from './config.ts';
 import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from './prepareRun.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
@@ -62,8 +62,10 @@ export async function runPipeline(config: RunConfig, hooks: RunHooks = {}): Prom
 /** Continues an interrupted (or killed) run from its folder's checkpoint, with its own configuration. */
 export async function resumePipeline(dir: string, hooks: RunHooks = {}): Promise<RunResult> {
   const folder = RunFolder.open(dir);
-  const config = folder.data.config as RunConfig | undefined;
-  if (!config) throw new ConfigError('--resume', 'a run folder with its configuration in run.json', dir);
+  const saved = folder.data.config as RunConfig | undefined;
+  if (!saved) throw new ConfigError('--resume', 'a run folder with its configuration in run.json', dir);
+  // Options added since the run started take their defaults.
+  const config: RunConfig = { ...DEFAULTS, ...saved };
   validateConfig(config);
   let state: TrainState | undefined;
   try {
@@ -154,11 +156,14 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   lap('train');
 
   log(`mapping ${scene.cube.height * scene.cube.width} pixels`);
-  const { classes: predictedClasses, workers } = await predictPatchesParallel(model, reduced, patch, undefined, {
+  const mapped = await predictPatchesParallel(model, reduced, patch, undefined, {
     batchSize: config.predictBatch,
     workers: config.predictWorkers,
+    engine: config.inference,
   });
-  if (workers > 1) log(`mapped on ${workers} worker threads`);
+  if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
+  log(`mapped with ${mapped.engine}`);
+  const predictedClasses = mapped.classes;
   lap('predict');
 
   const { height, width } = scene.cube;
@@ -213,6 +218,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     split: { strategy: split.strategy, description: split.description, train: split.train.length, validation: split.validation.length, test: split.test.length, dropped: split.dropped, exposed: split.exposed, warnings: split.warnings },
     training: { keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
     modelWeights: weights,
+    inference: mapped.engine,
     ...env,
     timings,
   };
@@ -228,6 +234,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
         ['model', `${spec.id} (${weights} weights), ${patch}×${patch} patches`],
         ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${p.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s`],
         ['backend', ctx.backend.detail],
+        ['inference', mapped.engine],
         ['peak memory', `${env.peakRssMB} MB`],
       ],
       timings,
