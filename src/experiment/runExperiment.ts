@@ -13,8 +13,7 @@ import { validateConfig, type RunConfig } from '../pipeline/config.ts';
 import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from '../pipeline/prepareRun.ts';
 import { inputName, loadInputScene } from '../pipeline/sceneInput.ts';
 import type { SplitStrategy } from '../sampling/makeSplit.ts';
-import { predictClasses } from '../training/predict.ts';
-import { patchSource } from '../training/sampleSource.ts';
+import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { trainModel } from '../training/trainModel.ts';
 import { meanStd, paired, type MeanStd, type Paired } from './statistics.ts';
 
@@ -143,7 +142,9 @@ async function trainAndScore(c: RunConfig, p: PreparedRun): Promise<ExperimentRu
   const setup = trainingSetup(c, p);
   const training = await trainModel(model, setup.source, setup.labels, k, setup.options);
   // Only the test pixels are predicted: an experiment needs scores, not maps.
-  const predicted = predictClasses(model, patchSource(reduced, patch, split.test), { batchSize: c.predictBatch });
+  const { classes: predicted } = await predictPatchesParallel(model, reduced, patch, split.test, {
+    batchSize: c.predictBatch, workers: c.predictWorkers, engine: c.inference,
+  });
   const metrics: Metrics = metricsFromConfusion(confusionMatrix(split.testClasses, predicted, k), scene.classes.map((x) => ({ label: x.value, name: x.name })));
   const weights = model.countParams();
   model.dispose();

@@ -237,7 +237,7 @@ export function exportOnnx(model: tf.LayersModel, sampleShape: readonly [number,
   if (inShape.length !== 3 || inShape.some((d, i) => d !== sampleShape[i])) {
     throw new UnsupportedModelError(`the model takes [${inShape.join(', ')}] samples, not [${sampleShape.join(', ')}]`);
   }
-  const g = new OnnxGraph({ name: 'x', shape: ['N', ...sampleShape] }, producer);
+  const g = new OnnxGraph([{ name: 'x', shape: ['N', ...sampleShape] }], producer);
   let c: Cursor = { name: 'x', shape: [...sampleShape], nchw: false };
   for (const layer of model.layers) c = layerToOnnx(g, layer, c);
   if (c.shape.length !== 1) throw new UnsupportedModelError(`the model's output has rank ${c.shape.length + 1}, not 2`);

@@ -40,8 +40,9 @@ export class OnnxGraph {
   private readonly initializers: Initializer[] = [];
   private counter = 0;
 
+  /** `inputs`: the graph's float32 inputs, with their shapes (a string names a dimension left free). */
   constructor(
-    readonly input: { name: string; shape: (number | string)[] },
+    readonly inputs: { name: string; shape: (number | string)[] }[],
     private readonly producer: string,
   ) {}
 
@@ -80,7 +81,7 @@ export class OnnxGraph {
       for (const n of this.nodes) g.message(1, (nw) => writeNode(nw, n));
       g.string(2, 'spinalnet');
       for (const init of this.initializers) g.message(5, (t) => writeTensor(t, init));
-      g.message(11, (v) => writeValueInfo(v, this.input.name, DataType.Float, this.input.shape));
+      for (const i of this.inputs) g.message(11, (v) => writeValueInfo(v, i.name, DataType.Float, i.shape));
       for (const o of outputs) g.message(12, (v) => writeValueInfo(v, o.name, o.type === 'int64' ? DataType.Int64 : DataType.Float, o.shape));
     });
     w.message(8, (o) => o.string(1, '').int(2, ONNX_OPSET));

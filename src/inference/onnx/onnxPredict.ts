@@ -34,13 +34,18 @@ export async function createOnnxPredictor(
   } catch (err) {
     return `the model cannot be exported to ONNX: ${err instanceof Error ? err.message : String(err)}`;
   }
-  const session = await ort.InferenceSession.create(exported.bytes, {
-    intraOpNumThreads: Math.max(1, threads),
-    interOpNumThreads: 1,
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    logSeverityLevel: 3,
-  });
+  let session: OrtSession;
+  try {
+    session = await ort.InferenceSession.create(exported.bytes, {
+      intraOpNumThreads: Math.max(1, threads),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    return `onnxruntime refused the exported model: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
   return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads);
 }
 
