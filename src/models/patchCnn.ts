@@ -7,6 +7,7 @@
  * 120→120 conv, ReLU; maxpool 2. A 15×15 patch ends as 1×1×120 features.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNorm } from './batchNorm.ts';
 import { ConfigError } from '../errors.ts';
 import { SpinalLayer } from './spinalLayer.ts';
 import { SpatialDropout2D } from './spatialDropout2d.ts';
@@ -31,8 +32,6 @@ function conv(filters: number, inChannels: number, activation: 'relu' | 'linear'
   });
 }
 
-// PyTorch BatchNorm2d defaults: momentum 0.1 (tfjs 0.9), epsilon 1e-5.
-const batchNorm = (): tf.layers.Layer => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
 
 function dense(units: number, fanIn: number, activation: 'relu' | 'linear'): tf.layers.Layer {
   return tf.layers.dense({ units, activation, kernelInitializer: torchKernelInit(), biasInitializer: torchBiasInit(fanIn) });

@@ -14,6 +14,7 @@
  * speed); meant for the native tensorflow backend or a GPU.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNorm } from './batchNorm.ts';
 import { ConfigError } from '../errors.ts';
 import { torchBiasInit, torchKernelInit } from './init.ts';
 import { channelFirstFlatten, InputConv2D, type ImageModelOptions } from './mnistNet.ts';
@@ -36,8 +37,6 @@ const BLOCKS: readonly (readonly number[])[] = [
   [256, 256, 256],
 ];
 
-// PyTorch BatchNorm defaults: momentum 0.1 (tfjs 0.9), epsilon 1e-5.
-const batchNorm = (): tf.layers.Layer => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
 
 export function buildVgg5(opts: Vgg5Options): tf.LayersModel {
   const { height, width, channels, numClasses, head } = opts;
