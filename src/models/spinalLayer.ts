@@ -156,7 +156,8 @@ export class SpinalLayer extends tf.layers.Layer {
     const { mean, variance } = tf.moments(h, 0);
     const m = this.batchNormMomentum;
     const n = h.shape[0] ?? 1;
-    // Moving variance uses the unbiased batch variance, as PyTorch and tfjs-layers do.
+    // Moving variance uses the unbiased batch variance, as PyTorch does (tfjs-layers, and so the conv
+    // layers' BatchNormalization, keeps the biased one; the factor n/(n−1) is at most 1.007 in the paper network at batch 16).
     const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
     this.movingMeans[i]!.write(tf.add(tf.mul(this.movingMeans[i]!.read(), m), tf.mul(mean, 1 - m)));
     this.movingVariances[i]!.write(tf.add(tf.mul(this.movingVariances[i]!.read(), m), tf.mul(unbiased, 1 - m)));
