@@ -1,6 +1,6 @@
 /**
  * onnxruntime-node, loaded on demand: an optional dependency (its native library ships in the npm
- * package; the project's .npmrc skips its install script, which would fetch CUDA files from the
+ * package; package.json's allowScripts skips its install script, which would fetch CUDA files from the
  * internet). Everything works without it: prediction then stays on tfjs.
  */
 
