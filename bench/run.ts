@@ -80,6 +80,7 @@ function parseOptions(argv: string[]): Options {
 
 function planFor(row: BenchRow, o: Options): BackendPlan {
   if (row === 'onnxruntime') {
+    // Four times the samples: at its rate the tfjs count would finish in well under a second.
     return { backend: 'wasm', onnx: true, train16: 0, train64: 0, predict: o.predictSamples * 4, predictBatch: 512, mapFraction: o.mapFraction, workers: Math.max(1, o.workers) };
   }
   const backend = row;

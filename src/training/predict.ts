@@ -8,7 +8,7 @@
  * 16 Slice calls took 332 ms). apply() runs the same layers in inference mode on the whole batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type SampleSource, sampleSize } from './sampleSource.ts';
+import { batchesOf, type SampleSource } from './sampleSource.ts';
 
 export interface PredictOptions {
   /** Samples per forward pass. Default 512. */
@@ -33,27 +33,19 @@ export function predictRange(
   end: number,
   opts: PredictOptions = {},
 ): Int32Array {
-  const batchSize = opts.batchSize ?? 512;
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`predictClasses: batchSize must be a positive integer, got ${batchSize}`);
-  const per = sampleSize(source);
   const [h, w, c] = source.sampleShape;
   const total = end - start;
-  const buffer = new Float32Array(Math.min(batchSize, Math.max(total, 1)) * per);
-  const indices = new Int32Array(Math.min(batchSize, Math.max(total, 1)));
   const out = new Int32Array(total);
-  for (let done = 0; done < total; done += batchSize) {
-    const size = Math.min(batchSize, total - done);
-    for (let i = 0; i < size; i++) indices[i] = start + done + i;
-    source.fill(indices.subarray(0, size), buffer);
+  for (const { data, size, offset } of batchesOf(source, start, end, opts.batchSize ?? 512)) {
     const classes = tf.tidy(() => {
-      const xs = tf.tensor4d(buffer.subarray(0, size * per), [size, h, w, c]);
+      const xs = tf.tensor4d(data, [size, h, w, c]);
       // training = false: dropout off, batch norm on its moving averages.
       const logits = model.apply(xs, { training: false }) as tf.Tensor;
       return tf.argMax(logits, -1);
     });
-    out.set(classes.dataSync() as Int32Array, done);
+    out.set(classes.dataSync() as Int32Array, offset);
     classes.dispose();
-    opts.onProgress?.(done + size, total);
+    opts.onProgress?.(offset + size, total);
   }
   return out;
 }

@@ -37,6 +37,33 @@ export function patchSource(cube: CubeBIP, patch: number, pixels?: Int32Array): 
 /** Number of values in one sample. */
 export const sampleSize = (s: SampleSource): number => s.sampleShape[0] * s.sampleShape[1] * s.sampleShape[2];
 
+/** One batch of {@link batchesOf}: `size` samples in `data`, the first being sample `start + offset`. */
+export interface Batch {
+  data: Float32Array;
+  size: number;
+  /** Position of the batch's first sample in the range. */
+  offset: number;
+}
+
+/**
+ * Samples start … end − 1 of `source` in batches of `batchSize`, cut into one buffer that every batch
+ * reuses (so a whole scene never exists at once): use each batch before asking for the next.
+ */
+export function* batchesOf(source: SampleSource, start: number, end: number, batchSize: number): Generator<Batch> {
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batchSize must be a positive integer, got ${batchSize}`);
+  const per = sampleSize(source);
+  const total = end - start;
+  const cap = Math.min(batchSize, Math.max(total, 1));
+  const buffer = new Float32Array(cap * per);
+  const indices = new Int32Array(cap);
+  for (let offset = 0; offset < total; offset += batchSize) {
+    const size = Math.min(batchSize, total - offset);
+    for (let i = 0; i < size; i++) indices[i] = start + offset + i;
+    source.fill(indices.subarray(0, size), buffer);
+    yield { data: buffer.subarray(0, size * per), size, offset };
+  }
+}
+
 /** Samples already in memory, NHWC, one after another (training patches, image datasets). */
 export function arraySource(data: Float32Array, sampleShape: readonly [number, number, number]): SampleSource {
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];

@@ -131,6 +131,18 @@ function maxPool(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
   return { name: y, shape: (layer.outputShape as number[]).slice(1), nchw: true };
 }
 
+/** An inference-mode BatchNormalization node over channel axis 1 of x. */
+function batchNormNode(
+  g: OnnxGraph, x: string, w: { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array }, epsilon: number,
+): string {
+  const n = [w.gamma.length];
+  return g.op(
+    'BatchNormalization',
+    [x, g.constant('gamma', w.gamma, n), g.constant('beta', w.beta, n), g.constant('mean', w.mean, n), g.constant('var', w.variance, n)],
+    { epsilon: { float: epsilon } },
+  );
+}
+
 function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
   const cfg = layer.getConfig();
   const rank = c.shape.length + 1;
@@ -139,14 +151,12 @@ function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
   if (rank !== 4 && rank !== 2) throw new UnsupportedModelError(`${layer.name}: batch norm on a rank-${rank} tensor`);
   const x = rank === 4 ? toNchw(g, c) : c;
   const n = c.shape[c.shape.length - 1]!;
-  const gamma = weightNamed(layer, 'gamma') ?? new Float32Array(n).fill(1);
-  const beta = weightNamed(layer, 'beta') ?? new Float32Array(n);
-  const y = g.op(
-    'BatchNormalization',
-    [x.name, g.constant('gamma', gamma, [n]), g.constant('beta', beta, [n]),
-      g.constant('mean', requireWeight(layer, 'moving_mean'), [n]), g.constant('var', requireWeight(layer, 'moving_variance'), [n])],
-    { epsilon: { float: Number(cfg['epsilon']) } },
-  );
+  const y = batchNormNode(g, x.name, {
+    gamma: weightNamed(layer, 'gamma') ?? new Float32Array(n).fill(1),
+    beta: weightNamed(layer, 'beta') ?? new Float32Array(n),
+    mean: requireWeight(layer, 'moving_mean'),
+    variance: requireWeight(layer, 'moving_variance'),
+  }, Number(cfg['epsilon']));
   return { ...x, name: y };
 }
 
@@ -173,12 +183,12 @@ function spinal(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
     const h = previous === undefined ? slice : g.op('Concat', [slice, previous], { axis: 1 });
     let y = dense(g, h, requireWeight(layer, `kernel_${i}`), requireWeight(layer, `bias_${i}`), part + (i > 0 ? width : 0), width);
     if (cfg['batchNorm'] === true) {
-      y = g.op(
-        'BatchNormalization',
-        [y, g.constant('gamma', requireWeight(layer, `gamma_${i}`), [width]), g.constant('beta', requireWeight(layer, `beta_${i}`), [width]),
-          g.constant('mean', requireWeight(layer, `moving_mean_${i}`), [width]), g.constant('var', requireWeight(layer, `moving_variance_${i}`), [width])],
-        { epsilon: { float: Number(cfg['batchNormEpsilon']) } },
-      );
+      y = batchNormNode(g, y, {
+        gamma: requireWeight(layer, `gamma_${i}`),
+        beta: requireWeight(layer, `beta_${i}`),
+        mean: requireWeight(layer, `moving_mean_${i}`),
+        variance: requireWeight(layer, `moving_variance_${i}`),
+      }, Number(cfg['batchNormEpsilon']));
     }
     previous = activate(g, y, String(cfg['activation'] as SpinalActivation), 2);
     outputs.push(previous);

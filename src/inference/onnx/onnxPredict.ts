@@ -1,11 +1,11 @@
 /**
- * Inference-mode prediction through onnxruntime's native CPU kernels (AVX2/AVX-512 where the CPU has
- * them), for maps of whole scenes: the tfjs wasm backend's XNNPACK kernels are 128-bit SIMD.
+ * Inference-mode prediction through onnxruntime's native CPU kernels, for maps of whole scenes: the tfjs
+ * wasm backend's XNNPACK kernels are limited to 128-bit WebAssembly SIMD.
  * The model is exported to ONNX in memory (exportOnnx); the classes are the argmax of the same logits
  * tfjs computes, up to float32 rounding (test/inference/onnx.test.ts compares them).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type SampleSource, sampleSize } from '../../training/sampleSource.ts';
+import { batchesOf, type SampleSource } from '../../training/sampleSource.ts';
 import { exportOnnx } from './exportOnnx.ts';
 import { loadOnnxRuntime, type OrtModule, type OrtSession } from './onnxRuntime.ts';
 
@@ -73,7 +73,7 @@ function predictor(
   };
 }
 
-/** Classes of samples start … end − 1 of `source`, in batches cut into one reused buffer. */
+/** Classes of samples start … end − 1 of `source` (the same batching as tfjs's predictRange). */
 export async function predictRangeOnnx(
   p: OnnxPredictor,
   source: SampleSource,
@@ -81,19 +81,11 @@ export async function predictRangeOnnx(
   end: number,
   opts: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<Int32Array> {
-  const batchSize = opts.batchSize ?? 512;
-  const per = sampleSize(source);
   const total = end - start;
-  const cap = Math.min(batchSize, Math.max(total, 1));
-  const buffer = new Float32Array(cap * per);
-  const indices = new Int32Array(cap);
   const out = new Int32Array(total);
-  for (let done = 0; done < total; done += batchSize) {
-    const size = Math.min(batchSize, total - done);
-    for (let i = 0; i < size; i++) indices[i] = start + done + i;
-    source.fill(indices.subarray(0, size), buffer);
-    out.set((await p.run(buffer, size)).classes, done);
-    opts.onProgress?.(done + size, total);
+  for (const { data, size, offset } of batchesOf(source, start, end, opts.batchSize ?? 512)) {
+    out.set((await p.run(data, size)).classes, offset);
+    opts.onProgress?.(offset + size, total);
   }
   return out;
 }
