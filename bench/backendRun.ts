@@ -24,8 +24,8 @@ export interface BackendPlan {
   /** XNNPACK threads of the wasm backend (wasm only; default 1). */
   wasmThreads?: number;
   /**
-   * Predict and map with onnxruntime on `workers` threads instead of tfjs (the model is still built and
-   * trained on `backend`; onnxruntime only does inference).
+   * Train (gradients), predict and map with onnxruntime on `workers` threads instead of tfjs (the model is
+   * still built on `backend`, whose variables and Adam hold the weights).
    */
   onnx?: boolean;
 }
@@ -53,8 +53,8 @@ export async function runBackend(plan: BackendPlan): Promise<BackendResult> {
   const result: BackendResult = { backend: plan.backend, detail, peakRssMiB: 0 };
   const model = paperNetwork();
   if (plan.onnx) return runOnnx(plan, model, result);
-  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, plan.backend === 'cpu' ? 0 : 2);
-  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, plan.backend === 'cpu' ? 0 : 2);
+  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'tfjs', plan.backend === 'cpu' ? 0 : 2);
+  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'tfjs', plan.backend === 'cpu' ? 0 : 2);
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch);
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, plan.workers, plan.predictBatch);
   model.dispose();
@@ -66,7 +66,9 @@ async function runOnnx(plan: BackendPlan, model: tf.LayersModel, result: Backend
   const threads = Math.max(1, plan.workers);
   const onnx = await onnxPredictor(model, threads);
   if (typeof onnx === 'string') return { backend: plan.backend, detail: 'onnxruntime', unavailable: onnx, peakRssMiB: peakRssMiB() };
-  result.detail = `${onnx.description} (inference only)`;
+  result.detail = onnx.description;
+  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'onnxruntime', 2, threads);
+  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'onnxruntime', 2, threads);
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch, onnx);
   await onnx.release();
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, threads, plan.predictBatch, 'onnxruntime');

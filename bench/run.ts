@@ -24,7 +24,7 @@ import { runTorchReference, type TorchReference, torchAbsence } from './torchRef
 import type { Rate } from './workloads.ts';
 import { KSC } from './workloads.ts';
 
-/** tfjs backends, and 'onnxruntime': inference on onnxruntime-node (a model built on wasm). */
+/** tfjs backends, and 'onnxruntime': training gradients and inference on onnxruntime-node (a model built on wasm). */
 type BenchRow = BackendName | 'onnxruntime';
 const BACKENDS: readonly BenchRow[] = ['wasm', 'cpu', 'tensorflow', 'onnxruntime'];
 
@@ -80,8 +80,11 @@ function parseOptions(argv: string[]): Options {
 
 function planFor(row: BenchRow, o: Options): BackendPlan {
   if (row === 'onnxruntime') {
-    // Four times the samples: at its rate the tfjs count would finish in well under a second.
-    return { backend: 'wasm', onnx: true, train16: 0, train64: 0, predict: o.predictSamples * 4, predictBatch: 512, mapFraction: o.mapFraction, workers: Math.max(1, o.workers) };
+    // More samples: at its rates the tfjs counts would finish in about a second.
+    return {
+      backend: 'wasm', onnx: true, train16: o.trainSamples * 2, train64: o.trainSamples * 2, predict: o.predictSamples * 4, predictBatch: 512,
+      mapFraction: o.mapFraction, workers: Math.max(1, o.workers),
+    };
   }
   const backend = row;
   if (backend === 'cpu') {

@@ -10,7 +10,7 @@ import { createOnnxPredictor, type OnnxPredictor, predictRangeOnnx } from '../sr
 import { type InferenceEngine, predictPatchesParallel } from '../src/training/parallel/parallelPredict.ts';
 import { predictClasses } from '../src/training/predict.ts';
 import { arraySource } from '../src/training/sampleSource.ts';
-import { trainModel } from '../src/training/trainModel.ts';
+import { type TrainingEngine, trainModel } from '../src/training/trainModel.ts';
 import { createRng } from '../src/util/random.ts';
 import { clock, type Timing } from './clock.ts';
 
@@ -43,9 +43,11 @@ export interface Rate extends Timing {
  * One epoch of trainModel over `samples` random samples at `batchSize` (Adam 1e-3), after a warm-up of
  * `warmupBatches` batches on the same model (first calls build XNNPACK operators and JIT-compile).
  */
-export async function trainRate(model: tf.LayersModel, batchSize: number, samples: number, warmupBatches = 2): Promise<Rate> {
+export async function trainRate(
+  model: tf.LayersModel, batchSize: number, samples: number, engine: TrainingEngine, warmupBatches = 2, threads?: number,
+): Promise<Rate> {
   const { data, labels } = randomSamples(samples, batchSize);
-  const options = { epochs: 1, batchSize, learningRate: 1e-3, seed: 1 };
+  const options = { epochs: 1, batchSize, learningRate: 1e-3, seed: 1, engine, ...(threads ? { threads } : {}) };
   if (warmupBatches > 0) {
     const n = Math.min(samples, warmupBatches * batchSize);
     await trainModel(model, arraySource(data.subarray(0, n * PER), [PATCH, PATCH, CHANNELS]), labels.subarray(0, n), CLASSES, options);

@@ -63,6 +63,8 @@ model and training:
   --lr-drop-factor X    by this factor (default ${DEFAULTS.lrDropFactor})
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: native TensorFlow if installed, else wasm, else cpu)
   --wasm-threads N      XNNPACK threads for wasm (default 1; more helps only when the cores are idle)
+  --training E          auto|onnxruntime|tfjs: who computes the gradients (default auto: onnxruntime
+                        when installed, on every core; the model and optimizer stay tfjs's)
 
 resuming:
   --resume DIR          continue an interrupted run (Ctrl-C or SIGTERM saves a checkpoint) from its folder

@@ -3,6 +3,7 @@
  * cause are thrown as SpinalnetErrors; main() prints them with their fix and exits 2.
  */
 import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
+import { TRAINING_ENGINES } from '../training/trainModel.ts';
 import { ConfigError } from '../errors.ts';
 import { IMAGE_DATASETS } from '../images/registry.ts';
 import { IMAGE_DEFAULTS, type ImageRunConfig } from '../images/runConfig.ts';
@@ -38,6 +39,8 @@ model and training:
   --lr-drop-factor X    by this factor (default ${D.lrDropFactor})
   --augment             random ±2 px shifts and ±10° rotations of training images (default off)
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto)
+  --training E          auto|onnxruntime|tfjs: who computes the gradients (default auto: onnxruntime
+                        when installed and the model allows; the model and optimizer stay tfjs's)
 
 outputs:
   --out DIR             output folder (default outputs/<dataset>-<model>-<time>); must be new or empty
@@ -53,7 +56,7 @@ const OPTIONS: Options = {
   dataset: { type: 'string' }, 'data-dir': { type: 'string' }, 'image-size': { type: 'string' },
   'train-fraction': { type: 'string' }, 'max-train': { type: 'string' }, 'max-test': { type: 'string' }, seed: { type: 'string' },
   model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
-  'lr-drop-epoch': { type: 'string' }, 'lr-drop-factor': { type: 'string' }, augment: { type: 'boolean' }, backend: { type: 'string' },
+  'lr-drop-epoch': { type: 'string' }, 'lr-drop-factor': { type: 'string' }, augment: { type: 'boolean' }, backend: { type: 'string' }, training: { type: 'string' },
   out: { type: 'string' }, force: { type: 'boolean' }, misclassified: { type: 'string' }, 'predict-batch': { type: 'string' },
 };
 
@@ -86,6 +89,7 @@ export function imageConfigFromArgs(argv: string[]): ImageRunConfig | 'help' {
     lrDropFactor: num(v, 'lr-drop-factor', D.lrDropFactor),
     augment: bool(v, 'augment', D.augment),
     backend: oneOf(v, 'backend', BACKEND_CHOICES, D.backend),
+    training: oneOf(v, 'training', TRAINING_ENGINES, D.training),
     out: str(v, 'out'),
     force: bool(v, 'force', D.force),
     misclassifiedMax: num(v, 'misclassified', D.misclassifiedMax),

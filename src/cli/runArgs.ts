@@ -7,6 +7,7 @@ import { DEFAULTS, DEMO_TRAIN_FRACTION, type RunConfig } from '../pipeline/confi
 import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
 import { bool, num, oneOf, parse, str, type Options } from './args.ts';
 import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
+import { TRAINING_ENGINES } from '../training/trainModel.ts';
 
 const RUN_OPTIONS: Options = {
   help: { type: 'boolean', short: 'h' },
@@ -19,7 +20,7 @@ const RUN_OPTIONS: Options = {
   out: { type: 'string' }, force: { type: 'boolean' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
   split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
   'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
-  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
+  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
 };
 
 export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
@@ -82,6 +83,7 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
     predictWorkers: num(v, 'predict-workers'),
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
+    training: oneOf(v, 'training', TRAINING_ENGINES, DEFAULTS.training),
     wasmThreads: num(v, 'wasm-threads'),
   };
 }

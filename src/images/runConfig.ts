@@ -6,6 +6,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../backend/selectBackend.ts
 import { checkInteger, ConfigError } from '../errors.ts';
 import { IMAGE_DATASETS } from './registry.ts';
 import { IMAGE_MODELS } from '../models/imageRegistry.ts';
+import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
 
 export interface ImageRunConfig {
   /** Registry id: mnist (built in), mnist-idx, fashion-mnist, kmnist, qmnist, emnist-*, cifar10, folder. */
@@ -33,6 +34,8 @@ export interface ImageRunConfig {
   /** Random shifts (±2 px) and rotations (±10°) of training images. */
   augment: boolean;
   backend: BackendChoice;
+  /** Who computes the training gradients (see TrainOptions.engine). */
+  training: TrainingEngine;
   /** Output folder; default outputs/<dataset>-<model>-<timestamp>. */
   out?: string;
   force: boolean;
@@ -62,6 +65,7 @@ export const IMAGE_DEFAULTS: Omit<ImageRunConfig, 'out'> = {
   lrDropFactor: 5,
   augment: false,
   backend: 'auto',
+  training: 'auto',
   force: false,
   predictBatch: 500,
   misclassifiedMax: 100,
@@ -90,4 +94,5 @@ export function validateImageConfig(c: ImageRunConfig): void {
   if (!(c.lrDropFactor >= 1)) throw new ConfigError('--lr-drop-factor', 'a number ≥ 1', c.lrDropFactor);
   if (!(c.trainFraction > 0 && c.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', c.trainFraction);
   if (!BACKEND_CHOICES.includes(c.backend)) throw new ConfigError('--backend', `one of ${BACKEND_CHOICES.join(', ')}`, c.backend);
+  if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
 }

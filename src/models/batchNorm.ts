@@ -38,12 +38,22 @@ export class BatchNormalization extends TfjsBatchNormalization {
     }
     return tf.tidy(() => {
       const [y, mean, variance] = batchNormTrain(x, f.gamma.read(), f.beta.read(), f.epsilon);
-      // tfjs-layers' moving averages: v ← v − (v − batch)·(1 − momentum), with the biased batch variance.
+      this.updateMovingAverages(mean, variance);
+      return y;
+    });
+  }
+
+  /**
+   * tfjs-layers' moving averages: v ← v − (v − batch)·(1 − momentum), with the batch's mean and biased
+   * variance per channel. Also used by the onnxruntime training step, which computes those statistics.
+   */
+  updateMovingAverages(mean: tf.Tensor, variance: tf.Tensor): void {
+    const f = this as unknown as BatchNormFields;
+    tf.tidy(() => {
       for (const [v, batch] of [[f.movingMean, mean], [f.movingVariance, variance]] as const) {
         const old = v.read();
         v.write(tf.sub(old, tf.mul(tf.sub(old, batch), 1 - f.momentum)));
       }
-      return y;
     });
   }
 }

@@ -7,6 +7,7 @@ import { checkInteger, ConfigError } from '../errors.ts';
 import { MODELS } from '../models/registry.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
 import { INFERENCE_ENGINES, type InferenceEngine } from '../training/parallel/parallelPredict.ts';
+import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
 
 export interface RunConfig {
   /** Where the scene comes from: a registry dataset in `dataDir`, explicit files, or the built-in demo. */
@@ -69,6 +70,8 @@ export interface RunConfig {
   predictWorkers?: number;
   /** Who maps the scene: onnxruntime when it is installed and the model exports ('auto'), or tfjs. */
   inference: InferenceEngine;
+  /** Who computes the training gradients: onnxruntime when it is installed and can ('auto'), or tfjs. */
+  training: TrainingEngine;
 }
 
 export const DEFAULTS: Omit<RunConfig, 'input'> = {
@@ -91,6 +94,7 @@ export const DEFAULTS: Omit<RunConfig, 'input'> = {
   maskBackground: true,
   predictBatch: 512,
   inference: 'auto',
+  training: 'auto',
 };
 
 /** Training share of the built-in demo scene unless --train-fraction is given (keeps `npm start` short). */
@@ -107,6 +111,7 @@ export function validateConfig(c: RunConfig): void {
   int('--batch-size', c.batchSize, 1);
   int('--predict-batch', c.predictBatch, 1);
   if (!INFERENCE_ENGINES.includes(c.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, c.inference);
+  if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
   if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);
   if (c.wasmThreads !== undefined) int('--wasm-threads', c.wasmThreads, 1);
   int('--lr-drop-epoch', c.lrDropEpoch, 0);

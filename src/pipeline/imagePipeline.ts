@@ -100,10 +100,12 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
       learningRate: config.learningRate,
       lrDrops: config.lrDropEpoch > 0 ? [{ afterEpoch: config.lrDropEpoch, factor: 1 / config.lrDropFactor }] : [],
       seed: config.seed,
+      engine: config.training,
       onBatch: reporter?.onBatch,
       onEpoch: reporter?.onEpoch,
     });
     reporter?.done();
+    if (training.fallbackReason) log(`training gradients on tfjs: ${training.fallbackReason}`);
     lap('train');
 
     const predicted = predictClasses(model, imageSource(test, normalization), { batchSize: config.predictBatch });
@@ -143,7 +145,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
 
     const env = runEnvironment(backend);
-    const trainingLine = `${config.epochs} epochs, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${config.augment ? ', augmented (±2 px shifts, ±10° rotations)' : ''}; ${Math.round(training.samplesPerSecond)} images/s`;
+    const trainingLine = `${config.epochs} epochs, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${config.augment ? ', augmented (±2 px shifts, ±10° rotations)' : ''}; ${Math.round(training.samplesPerSecond)} images/s; gradients on ${training.engine}`;
     writeFileAtomic(
       staged.path('run.json'),
       `${JSON.stringify(
@@ -155,7 +157,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
           split: { protocol: split.protocol, train: train.count, test: test.count, warnings: split.warnings },
           normalization,
           model: { id: spec.id, weights: params },
-          training: { samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
+          training: { engine: training.engine, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
           ...env,
           timings: done,
           cpuSeconds,

@@ -93,6 +93,7 @@ export function trainingSetup(config: RunConfig, p: PreparedRun): { source: Samp
       classWeights: p.classWeights,
       validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
       earlyStopPatience: config.earlyStop,
+      engine: config.training,
     },
   };
 }

@@ -146,6 +146,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     reporter?.done();
     signals?.dispose();
   }
+  if (training.fallbackReason) log(`training gradients on tfjs: ${training.fallbackReason}`);
   if (training.interrupted) {
     saveTrainState(folder.checkpointDir, training.interrupted);
     const where = `epoch ${training.interrupted.epoch}, batch ${training.interrupted.batch}`;
@@ -216,7 +217,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     dataWarnings: ctx.scene.warnings,
     droppedBands: ctx.scene.droppedBands,
     split: { strategy: split.strategy, description: split.description, train: split.train.length, validation: split.validation.length, test: split.test.length, dropped: split.dropped, exposed: split.exposed, warnings: split.warnings },
-    training: { keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
+    training: { engine: training.engine, keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
     modelWeights: weights,
     inference: mapped.engine,
     ...env,
@@ -232,7 +233,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
         ['split', `${split.description} (seed ${config.seed})`],
         ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${p.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
         ['model', `${spec.id} (${weights} weights), ${patch}×${patch} patches`],
-        ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${p.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s`],
+        ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${p.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s; gradients on ${training.engine}`],
         ['backend', ctx.backend.detail],
         ['inference', mapped.engine],
         ['peak memory', `${env.peakRssMB} MB`],

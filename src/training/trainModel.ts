@@ -7,14 +7,28 @@
  * streams derived from (seed, e, b), not from a generator that has run since the start, so a run
  * resumed at any batch boundary draws exactly what the uninterrupted run would have drawn.
  */
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createAdam } from '../backend/fusedAdam.ts';
+import { BackendError } from '../errors.ts';
+import { createOnnxGradientStep, type OnnxGradientStep } from './onnx/onnxGradients.ts';
 import { createRng } from '../util/random.ts';
 import { type SampleSource, sampleSize } from './sampleSource.ts';
 import { withSeededMathRandom } from './seededRandom.ts';
 import type { TrainState } from './trainState.ts';
 
+/**
+ * Who computes the gradients: onnxruntime when it loads and can run the model's training graph ('auto'),
+ * or always tfjs. The optimizer, the weights and everything else stay tfjs's either way.
+ */
+export type TrainingEngine = 'auto' | 'onnxruntime' | 'tfjs';
+export const TRAINING_ENGINES: readonly TrainingEngine[] = ['auto', 'onnxruntime', 'tfjs'];
+
 export interface TrainOptions {
+  /** Default 'auto'. 'onnxruntime' throws a BackendError when onnxruntime cannot train the model. */
+  engine?: TrainingEngine;
+  /** onnxruntime's threads; default one per core. */
+  threads?: number;
   epochs: number;
   batchSize: number;
   /** Adam's initial learning rate. */
@@ -72,6 +86,10 @@ export interface TrainResult {
   interrupted?: TrainState;
   /** Set when early stopping ended training. */
   stoppedEarly: boolean;
+  /** What computed the gradients: "onnxruntime 1.30.0, 2 threads" or "tfjs wasm". */
+  engine: string;
+  /** Why onnxruntime did not, when 'auto' fell back to tfjs. */
+  fallbackReason?: string;
 }
 
 /** tfjs keeps Adam's learning rate in a protected field that it reads at every step. */
@@ -107,7 +125,9 @@ export async function trainModel(
   const buffer = new Float32Array(opts.batchSize * per);
   const batchLabels = new Int32Array(opts.batchSize);
   const batches = Math.ceil(n / opts.batchSize);
-  const weights = tf.tensor1d(opts.classWeights ?? new Float32Array(numClasses).fill(1));
+  const classWeights = opts.classWeights ?? new Float32Array(numClasses).fill(1);
+  const weights = tf.tensor1d(classWeights);
+  const { onnx, fallbackReason } = await gradientEngine(model, source.sampleShape, numClasses, opts);
   const state: TrainState = opts.resumeFrom ? structuredClone(opts.resumeFrom) : freshState(opts.learningRate);
   if (opts.resumeFrom) await restore(model, optimizer, opts.resumeFrom);
   lr.learningRate = state.learningRate;
@@ -130,7 +150,9 @@ export async function trainModel(
         source.fill(idx, buffer);
         for (let i = 0; i < size; i++) batchLabels[i] = labels[idx[i]!]!;
         const [loss, hits] = await withSeededMathRandom(createRng(opts.seed, `dropout/${state.epoch}/${b}`), () =>
-          step(model, optimizer, variables, buffer.subarray(0, size * per), [size, h, w, c], batchLabels.subarray(0, size), numClasses, weights),
+          onnx
+            ? onnx.run(buffer, size, batchLabels.subarray(0, size), classWeights, optimizer)
+            : step(model, optimizer, variables, buffer.subarray(0, size * per), [size, h, w, c], batchLabels.subarray(0, size), numClasses, weights),
         );
         state.lossSum += loss * size;
         state.correct += hits;
@@ -188,6 +210,7 @@ export async function trainModel(
   } finally {
     optimizer.dispose();
     weights.dispose();
+    await onnx?.release();
   }
 
   async function finish(interrupted: boolean): Promise<TrainResult> {
@@ -198,6 +221,8 @@ export async function trainModel(
       seconds,
       samplesPerSecond: seenNow / seconds,
       stoppedEarly,
+      engine: onnx?.description ?? `tfjs ${tf.getBackend()}`,
+      ...(fallbackReason ? { fallbackReason } : {}),
     };
     if (interrupted) {
       state.partialSeconds += seconds;
@@ -208,6 +233,23 @@ export async function trainModel(
     }
     return result;
   }
+}
+
+/** The onnxruntime gradient step the options ask for, or why tfjs computes the gradients. */
+async function gradientEngine(
+  model: tf.LayersModel,
+  sampleShape: readonly [number, number, number],
+  numClasses: number,
+  opts: TrainOptions,
+): Promise<{ onnx?: OnnxGradientStep; fallbackReason?: string }> {
+  const engine = opts.engine ?? 'auto';
+  if (engine === 'tfjs') return {};
+  const onnx = await createOnnxGradientStep(model, sampleShape, numClasses, opts.threads ?? availableParallelism());
+  if (typeof onnx !== 'string') return { onnx };
+  if (engine === 'onnxruntime') {
+    throw new BackendError(`--training onnxruntime: ${onnx}`, 'install onnxruntime-node (npm install onnxruntime-node), or use --training auto to train with tfjs');
+  }
+  return { fallbackReason: onnx };
 }
 
 function freshState(learningRate: number): TrainState {

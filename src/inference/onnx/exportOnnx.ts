@@ -26,7 +26,7 @@ export interface OnnxExport {
 }
 
 /** Current tensor: its name, tfjs shape without the batch, and whether it is held transposed to NCHW. */
-interface Cursor {
+export interface Cursor {
   name: string;
   shape: number[];
   nchw: boolean;
@@ -43,7 +43,7 @@ function requireWeight(layer: tf.layers.Layer, suffix: string): Float32Array {
   return w;
 }
 
-function activate(g: OnnxGraph, x: string, activation: string, rank: number): string {
+export function activate(g: OnnxGraph, x: string, activation: string, rank: number): string {
   switch (activation) {
     case 'linear':
       return x;
@@ -78,28 +78,44 @@ function convKernel(w: Float32Array, kh: number, kw: number, cin: number, cout: 
   return out;
 }
 
-function toNchw(g: OnnxGraph, c: Cursor): Cursor {
+export function toNchw(g: OnnxGraph, c: Cursor): Cursor {
   if (c.nchw) return c;
   if (c.shape.length !== 3) throw new UnsupportedModelError(`a 2-D layer on a rank-${c.shape.length + 1} tensor`);
   return { name: g.op('Transpose', [c.name], { perm: [0, 3, 1, 2] }), shape: c.shape, nchw: true };
 }
 
-function toLogical(g: OnnxGraph, c: Cursor): Cursor {
+export function toLogical(g: OnnxGraph, c: Cursor): Cursor {
   if (!c.nchw) return c;
   return { name: g.op('Transpose', [c.name], { perm: [0, 2, 3, 1] }), shape: c.shape, nchw: false };
 }
 
 /** ONNX pads [top, left, bottom, right] of a 2-D window op, as tfjs computes them for this input. */
-function windowPads(shape: number[], kernel: [number, number], strides: [number, number], dilations: [number, number], padding: string): number[] {
+export function windowPads(shape: number[], kernel: [number, number], strides: [number, number], dilations: [number, number], padding: string): number[] {
   const [h, w, c] = shape as [number, number, number];
   const info = tf.backend_util.computeConv2DInfo([1, h, w, c], [kernel[0], kernel[1], c, 1], strides, dilations, padding as 'same' | 'valid');
   const p = info.padInfo;
   return [p.top, p.left, p.bottom, p.right];
 }
 
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
+export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
 
-function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+/** A 2-D convolution layer's settings, for the inference and the training graphs. */
+export interface ConvSettings {
+  kh: number;
+  kw: number;
+  strides: [number, number];
+  dilations: [number, number];
+  /** ONNX pads [top, left, bottom, right]. */
+  pads: number[];
+  cin: number;
+  cout: number;
+  activation: string;
+  useBias: boolean;
+  /** Output shape without the batch (NHWC). */
+  outShape: number[];
+}
+
+export function convSettings(layer: tf.layers.Layer, c: Cursor): ConvSettings {
   // InputConv2D (src/models/mnistNet.ts) is a stride-1 conv + bias with no activation.
   const cfg = layer.getClassName() === 'InputConv2D'
     ? { ...layer.getConfig(), dataFormat: 'channelsLast', strides: 1, dilationRate: 1, activation: 'linear', useBias: true }
@@ -108,17 +124,25 @@ function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
   const [kh, kw] = pair(cfg['kernelSize']);
   const strides = pair(cfg['strides']);
   const dilations = pair(cfg['dilationRate'] ?? 1);
+  return {
+    kh, kw, strides, dilations,
+    pads: windowPads(c.shape, [kh, kw], strides, dilations, String(cfg['padding'])),
+    cin: c.shape[2]!,
+    cout: Number(cfg['filters']),
+    activation: String(cfg['activation']),
+    useBias: cfg['useBias'] !== false,
+    outShape: (layer.outputShape as (number | null)[]).slice(1) as number[],
+  };
+}
+
+function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
   const x = toNchw(g, c);
-  const cin = c.shape[2]!;
-  const cout = Number(cfg['filters']);
   const kernel = g.constant('W', convKernel(requireWeight(layer, 'kernel'), kh, kw, cin, cout), [cout, cin, kh, kw]);
   const inputs = [x.name, kernel];
-  if (cfg['useBias'] !== false) inputs.push(g.constant('B', requireWeight(layer, 'bias'), [cout]));
-  const y = g.op('Conv', inputs, {
-    kernel_shape: [kh, kw], strides, dilations, pads: windowPads(c.shape, [kh, kw], strides, dilations, String(cfg['padding'])),
-  });
-  const outShape = (layer.outputShape as (number | null)[]).slice(1) as number[];
-  return { name: activate(g, y, String(cfg['activation']), 4), shape: outShape, nchw: true };
+  if (useBias) inputs.push(g.constant('B', requireWeight(layer, 'bias'), [cout]));
+  const y = g.op('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads });
+  return { name: activate(g, y, activation, 4), shape: outShape, nchw: true };
 }
 
 function maxPool(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {

@@ -65,11 +65,22 @@ export class OnnxGraph {
     return name;
   }
 
+  /** Adds a float32 graph input (a string names a dimension left free); returns its name. */
+  input(name: string, shape: (number | string)[]): string {
+    this.inputs.push({ name, shape });
+    return name;
+  }
+
   /** Adds a node with one output; returns the output's name. */
   op(op: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
-    const out = this.name(op.toLowerCase());
-    this.nodes.push({ op, inputs, outputs: [out], attrs });
-    return out;
+    return this.opN(op, inputs, 1, attrs)[0]!;
+  }
+
+  /** Adds a node with `count` outputs (MaxPool's values and indices); returns their names. */
+  opN(op: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}): string[] {
+    const outputs = Array.from({ length: count }, () => this.name(op.toLowerCase()));
+    this.nodes.push({ op, inputs, outputs, attrs });
+    return outputs;
   }
 
   /** Serialises the graph with the given outputs (name, element type, shape) as a ModelProto. */

@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { batchesOf, type SampleSource } from '../../training/sampleSource.ts';
 import { exportOnnx } from './exportOnnx.ts';
-import { loadOnnxRuntime, type OrtModule, type OrtSession } from './onnxRuntime.ts';
+import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession } from './onnxRuntime.ts';
 
 export interface OnnxPredictor {
   /** What runs, for logs and run.json: "onnxruntime 1.30.0, 2 threads". */
@@ -34,18 +34,8 @@ export async function createOnnxPredictor(
   } catch (err) {
     return `the model cannot be exported to ONNX: ${err instanceof Error ? err.message : String(err)}`;
   }
-  let session: OrtSession;
-  try {
-    session = await ort.InferenceSession.create(exported.bytes, {
-      intraOpNumThreads: Math.max(1, threads),
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      logSeverityLevel: 3,
-    });
-  } catch (err) {
-    return `onnxruntime refused the exported model: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
-  }
+  const session = await createSession(ort, exported.bytes, threads);
+  if (typeof session === 'string') return session;
   return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads);
 }
 

@@ -43,3 +43,18 @@ export function loadOnnxRuntime(): Promise<OrtModule | string> {
   })();
   return loading;
 }
+
+/** A session for `model` (ModelProto bytes) on `threads` intra-op threads, or why onnxruntime refused it. */
+export async function createSession(ort: OrtModule, model: Uint8Array, threads: number): Promise<OrtSession | string> {
+  try {
+    return await ort.InferenceSession.create(model, {
+      intraOpNumThreads: Math.max(1, threads),
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      logSeverityLevel: 3,
+    });
+  } catch (err) {
+    return `onnxruntime refused the graph: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+}

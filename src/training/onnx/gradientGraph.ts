@@ -1,0 +1,429 @@
+/**
+ * A tfjs Sequential model's training step (forward in training mode, weighted softmax cross-entropy,
+ * backward to every trainable weight) as one ONNX graph, so that onnxruntime's native CPU kernels compute
+ * the gradients that tfjs's wasm backend otherwise computes op by op. onnxruntime-node ships no training
+ * build, so each layer's gradient is written out here with ordinary ONNX ops (the rules are the textbook
+ * ones tfjs's own gradient functions implement).
+ *
+ * The graph computes what tfjs computes, up to float32 rounding: the weights come in as inputs (tfjs
+ * layouts), dropout masks come in as inputs (the trainer draws them through tfjs's own dropout with the
+ * run's seeded streams, so they are the masks tfjs would draw), batch norm uses the batch statistics and
+ * hands them out for the moving averages. The optimizer stays tfjs's (Adam on the model's variables).
+ * test/training/onnxGradients.test.ts compares the gradients with tf.grads on several models.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../inference/onnx/exportOnnx.ts';
+import { OnnxGraph } from '../../inference/onnx/onnxGraph.ts';
+
+/** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
+export interface MaskSite {
+  input: string;
+  rate: number;
+  /** The noise shape tfjs draws for a batch of n (NHWC order). */
+  noiseShape: (n: number) => number[];
+}
+
+/** A trainable weight: fed as `input`, its gradient (tfjs layout) read from `gradient`. */
+export interface WeightSlot {
+  variable: tf.LayerVariable;
+  input: string;
+  gradient: string;
+  /**
+   * Set for convolution kernels: the input takes ONNX's [Cout, Cin, kh, kw] layout, which the trainer
+   * makes from tfjs's [kh, kw, Cin, Cout] (a Transpose node of this permutation cost ~1.4 ms per step
+   * in onnxruntime, the JavaScript loop ~0.3 ms).
+   */
+  onnxConvLayout?: boolean;
+}
+
+/** A batch-norm layer whose batch mean and (biased) variance the graph hands out. */
+export interface BatchNormSlot {
+  layer: tf.layers.Layer;
+  mean: string;
+  variance: string;
+}
+
+export interface GradientGraph {
+  bytes: Uint8Array;
+  /** float32 [N, H, W, C] samples, [N, classes] one-hot labels, [N] per-sample loss weights. */
+  x: string;
+  labels: string;
+  sampleWeights: string;
+  masks: MaskSite[];
+  weights: WeightSlot[];
+  batchNorms: BatchNormSlot[];
+  /** Scalar weighted mean loss and [N, classes] logits. */
+  loss: string;
+  logits: string;
+}
+
+/** Maps the gradient of a layer's output to the gradient of its input (undefined: not needed). */
+type Backward = (dy: string) => string | undefined;
+
+interface Step {
+  cursor: Cursor;
+  backward: Backward;
+}
+
+class Builder {
+  readonly g = new OnnxGraph([], 'spinalnet-training');
+  readonly weights: WeightSlot[] = [];
+  readonly masks: MaskSite[] = [];
+  readonly batchNorms: BatchNormSlot[] = [];
+  private readonly zero = this.g.constant('zero', new Float32Array([0]), []);
+  private readonly one = this.g.constant('one', new Float32Array([1]), []);
+
+  /** The graph input that carries the layer's weight named `suffix`. */
+  weight(layer: tf.layers.Layer, suffix: string, onnxConvLayout = false): WeightSlot {
+    const variable = layer.trainableWeights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
+    if (!variable) throw new UnsupportedModelError(`layer ${layer.name} has no trainable weight '${suffix}'`);
+    const [kh, kw, cin, cout] = variable.shape as number[];
+    const shape = onnxConvLayout ? [cout!, cin!, kh!, kw!] : (variable.shape as number[]);
+    const slot: WeightSlot = { variable, input: this.g.input(`w${this.weights.length}`, shape), gradient: '', onnxConvLayout };
+    this.weights.push(slot);
+    return slot;
+  }
+
+  mask(rate: number, noiseShape: (n: number) => number[], shape: (number | string)[]): string {
+    const input = this.g.input(`mask${this.masks.length}`, shape);
+    this.masks.push({ input, rate, noiseShape });
+    return input;
+  }
+
+  /** y = act(z) and the map from dy to dz. */
+  activation(z: string, name: string, layer: string): { y: string; grad: (dy: string) => string } {
+    const g = this.g;
+    switch (name) {
+      case 'linear':
+        return { y: z, grad: (dy) => dy };
+      case 'relu': {
+        const y = g.op('Relu', [z]);
+        // tfjs: dy · step(x), step(x) = 1 where x > 0 (y > 0 exactly there).
+        return { y, grad: (dy) => g.op('Where', [g.op('Greater', [y, this.zero]), dy, this.zero]) };
+      }
+      case 'tanh': {
+        const y = g.op('Tanh', [z]);
+        return { y, grad: (dy) => g.op('Mul', [dy, g.op('Sub', [this.one, g.op('Mul', [y, y])])]) };
+      }
+      case 'sigmoid': {
+        const y = g.op('Sigmoid', [z]);
+        return { y, grad: (dy) => g.op('Mul', [dy, g.op('Mul', [y, g.op('Sub', [this.one, y])])]) };
+      }
+    }
+    throw new UnsupportedModelError(`${layer}: training with activation '${name}'`);
+  }
+
+  /** Sum over the batch (and spatial axes of an NCHW tensor): a per-channel [C] vector. */
+  sumToChannels(t: string, rank: number): string {
+    return this.g.op('ReduceSum', [t, this.g.int64s('axes', rank === 4 ? [0, 2, 3] : [0])], { keepdims: 0 });
+  }
+}
+
+/** NCHW view of a rank-4 cursor, with the map of its gradient back to the cursor's layout. */
+function nchwInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => string } {
+  const x = toNchw(b.g, c);
+  return { x, back: c.nchw ? (d) => d : (d) => b.g.op('Transpose', [d], { perm: [0, 2, 3, 1] }) };
+}
+
+function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+  const g = b.g;
+  const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
+  const { x, back } = nchwInput(b, c);
+  const kernel = b.weight(layer, 'kernel', true);
+  const w = kernel.input;
+  const bias = useBias ? b.weight(layer, 'bias') : undefined;
+  const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, dilations, pads });
+  const act = b.activation(z, activation, layer.name);
+  const [h, wd] = c.shape as [number, number];
+  const [oh, ow] = outShape as [number, number];
+  const spanH = (kh - 1) * dilations[0] + 1;
+  const spanW = (kw - 1) * dilations[1] + 1;
+  return {
+    cursor: { name: act.y, shape: outShape, nchw: true },
+    backward: (dy) => {
+      const dz = act.grad(dy);
+      if (bias) bias.gradient = b.sumToChannels(dz, 4);
+      // dW as one matrix product: the im2col matrix of x, [N·H'·W', kh·kw·Cin] with columns in tfjs's
+      // kernel order, transposed times dz as [N·H'·W', Cout] gives the kernel [kh·kw·Cin, Cout]. Built in
+      // NHWC so that the columns come out in that order without moving the large matrix.
+      // (Measured against a convolution with the batch as channels: 11 → ~3 ms per batch-16 step.)
+      const xh = c.nchw ? g.op('Transpose', [x.name], { perm: [0, 2, 3, 1] }) : c.name;
+      const padded = pads.some((p) => p > 0)
+        ? g.op('Pad', [xh, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
+        : xh;
+      const taps: string[] = [];
+      for (let i = 0; i < kh; i++) {
+        for (let j = 0; j < kw; j++) {
+          const top = i * dilations[0];
+          const left = j * dilations[1];
+          taps.push(g.op('Slice', [
+            padded,
+            g.int64s('starts', [top, left]),
+            g.int64s('ends', [top + (oh - 1) * strides[0] + 1, left + (ow - 1) * strides[1] + 1]),
+            g.int64s('axes', [1, 2]),
+            g.int64s('steps', strides),
+          ]));
+        }
+      }
+      const cols = g.op('Reshape', [taps.length === 1 ? taps[0]! : g.op('Concat', taps, { axis: 3 }), g.int64s('shape', [-1, kh * kw * cin])]);
+      const dzRows = g.op('Reshape', [g.op('Transpose', [dz], { perm: [0, 2, 3, 1] }), g.int64s('shape', [-1, cout])]);
+      kernel.gradient = g.op('Reshape', [g.op('Gemm', [cols, dzRows], { transA: 1 }), g.int64s('shape', [kh, kw, cin, cout])]);
+      if (!needDx) return undefined;
+      const outputPadding = [
+        h - ((oh - 1) * strides[0] + spanH - pads[0]! - pads[2]!),
+        wd - ((ow - 1) * strides[1] + spanW - pads[1]! - pads[3]!),
+      ];
+      const dx = g.op('ConvTranspose', [dz, w], { kernel_shape: [kh, kw], strides, dilations, pads, output_padding: outputPadding });
+      return back(dx);
+    },
+  };
+}
+
+function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
+  const g = b.g;
+  const cfg = layer.getConfig();
+  if (cfg['dataFormat'] !== 'channelsLast') throw new UnsupportedModelError(`${layer.name}: dataFormat ${String(cfg['dataFormat'])}`);
+  const kernel = pair(cfg['poolSize']);
+  const strides = pair(cfg['strides'] ?? cfg['poolSize']);
+  const pads = windowPads(c.shape, kernel, strides, [1, 1], String(cfg['padding']));
+  const { x, back } = nchwInput(b, c);
+  const attrs = { kernel_shape: kernel, strides, pads };
+  // The indices of the maxima (the first of equal ones, as tfjs's MaxPoolGrad) route the gradient back.
+  const [y, indices] = g.opN('MaxPool', [x.name], 2, attrs) as [string, string];
+  return {
+    cursor: { name: y, shape: (layer.outputShape as number[]).slice(1), nchw: true },
+    backward: (dy) => back(g.op('MaxUnpool', [dy, indices, g.op('Shape', [x.name])], attrs)),
+  };
+}
+
+function batchNorm(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
+  const g = b.g;
+  const cfg = layer.getConfig();
+  const rank = c.shape.length + 1;
+  const axis = Number(Array.isArray(cfg['axis']) ? cfg['axis'][0] : cfg['axis']);
+  if (axis !== -1 && axis !== rank - 1) throw new UnsupportedModelError(`${layer.name}: batch norm over axis ${axis}`);
+  if (rank !== 4 && rank !== 2) throw new UnsupportedModelError(`${layer.name}: batch norm on a rank-${rank} tensor`);
+  if (cfg['center'] === false || cfg['scale'] === false) throw new UnsupportedModelError(`${layer.name}: batch norm without center or scale`);
+  const { x, back } = rank === 4 ? nchwInput(b, c) : { x: c, back: (d: string) => d };
+  const channels = c.shape[c.shape.length - 1]!;
+  const axes = rank === 4 ? [0, 2, 3] : [0];
+  const bcast = g.int64s('shape', rank === 4 ? [1, channels, 1, 1] : [1, channels]);
+  const gammaSlot = b.weight(layer, 'gamma');
+  const betaSlot = b.weight(layer, 'beta');
+  const gamma = g.op('Reshape', [gammaSlot.input, bcast]);
+  const beta = g.op('Reshape', [betaSlot.input, bcast]);
+  const mean = g.op('ReduceMean', [x.name], { axes, keepdims: 1 });
+  const centred = g.op('Sub', [x.name, mean]);
+  const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], { axes, keepdims: 1 });
+  const eps = g.constant('eps', new Float32Array([Number(cfg['epsilon'])]), []);
+  const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, eps])])]);
+  const xhat = g.op('Mul', [centred, inv]);
+  const y = g.op('Add', [g.op('Mul', [xhat, gamma]), beta]);
+  const flat = g.int64s('shape', [channels]);
+  b.batchNorms.push({ layer, mean: g.op('Reshape', [mean, flat]), variance: g.op('Reshape', [variance, flat]) });
+  return {
+    cursor: { ...x, name: y },
+    backward: (dy) => {
+      betaSlot.gradient = b.sumToChannels(dy, rank);
+      gammaSlot.gradient = b.sumToChannels(g.op('Mul', [dy, xhat]), rank);
+      // dx = γ/σ · (dy − mean(dy) − x̂ · mean(dy · x̂))
+      const meanDy = g.op('ReduceMean', [dy], { axes, keepdims: 1 });
+      const meanDyX = g.op('ReduceMean', [g.op('Mul', [dy, xhat])], { axes, keepdims: 1 });
+      const inner = g.op('Sub', [g.op('Sub', [dy, meanDy]), g.op('Mul', [xhat, meanDyX])]);
+      return back(g.op('Mul', [inner, g.op('Mul', [gamma, inv])]));
+    },
+  };
+}
+
+/** y = x · mask; the mask input holds tfjs's dropout multiplier (0 or 1/keep) in NHWC noise shape. */
+function dropout(b: Builder, rate: number, c: Cursor, noise: (n: number) => number[], noiseDims: (number | string)[]): Step {
+  const g = b.g;
+  if (rate <= 0) return { cursor: c, backward: (dy) => dy };
+  let mask = b.mask(rate, noise, noiseDims);
+  if (c.nchw) mask = g.op('Transpose', [mask], { perm: [0, 3, 1, 2] });
+  return { cursor: { ...c, name: g.op('Mul', [c.name, mask]) }, backward: (dy) => g.op('Mul', [dy, mask]) };
+}
+
+function dense(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+  const g = b.g;
+  const cfg = layer.getConfig();
+  if (c.shape.length !== 1) throw new UnsupportedModelError(`${layer.name}: Dense on a rank-${c.shape.length + 1} tensor`);
+  const units = Number(cfg['units']);
+  const kernel = b.weight(layer, 'kernel');
+  const bias = cfg['useBias'] === false ? undefined : b.weight(layer, 'bias');
+  const z = g.op('Gemm', bias ? [c.name, kernel.input, bias.input] : [c.name, kernel.input]);
+  const act = b.activation(z, String(cfg['activation']), layer.name);
+  return {
+    cursor: { name: act.y, shape: [units], nchw: false },
+    backward: (dy) => {
+      const dz = act.grad(dy);
+      kernel.gradient = g.op('Gemm', [c.name, dz], { transA: 1 });
+      if (bias) bias.gradient = b.sumToChannels(dz, 2);
+      return needDx ? g.op('Gemm', [dz, kernel.input], { transB: 1 }) : undefined;
+    },
+  };
+}
+
+function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+  const g = b.g;
+  const cfg = layer.getConfig();
+  if (cfg['batchNorm'] === true) throw new UnsupportedModelError(`${layer.name}: training a spinal layer with batch norm`);
+  const splits = Number(cfg['splits']);
+  const width = Number(cfg['layerWidth']);
+  const count = Number(cfg['numLayers']);
+  const rate = Number(cfg['dropout']);
+  if (count < splits) throw new UnsupportedModelError(`${layer.name}: fewer spinal layers than slices`);
+  const part = c.shape[0]! / splits;
+  const slice = (t: string, from: number, to: number) =>
+    g.op('Slice', [t, g.int64s('starts', [from]), g.int64s('ends', [to]), g.int64s('axes', [1])]);
+  const slices = Array.from({ length: splits }, (_, k) => slice(c.name, k * part, (k + 1) * part));
+  const stages: { input: string; mask?: string; kernel: WeightSlot; bias: WeightSlot; grad: (dy: string) => string }[] = [];
+  const outputs: string[] = [];
+  let previous: string | undefined;
+  for (let i = 0; i < count; i++) {
+    const fanIn = part + (i > 0 ? width : 0);
+    let h = previous === undefined ? slices[i % splits]! : g.op('Concat', [slices[i % splits]!, previous], { axis: 1 });
+    let mask: string | undefined;
+    if (rate > 0) {
+      mask = b.mask(rate, (n) => [n, fanIn], ['N', fanIn]);
+      h = g.op('Mul', [h, mask]);
+    }
+    const kernel = b.weight(layer, `kernel_${i}`);
+    const bias = b.weight(layer, `bias_${i}`);
+    const act = b.activation(g.op('Gemm', [h, kernel.input, bias.input]), String(cfg['activation']), layer.name);
+    stages.push({ input: h, mask, kernel, bias, grad: act.grad });
+    previous = act.y;
+    outputs.push(act.y);
+  }
+  return {
+    cursor: { name: g.op('Concat', outputs, { axis: 1 }), shape: [count * width], nchw: false },
+    backward: (dy) => {
+      const sliceGrads: (string | undefined)[] = new Array(splits);
+      let carry: string | undefined;
+      for (let i = count - 1; i >= 0; i--) {
+        const s = stages[i]!;
+        const own = slice(dy, i * width, (i + 1) * width);
+        const dz = s.grad(carry === undefined ? own : g.op('Add', [own, carry]));
+        s.kernel.gradient = g.op('Gemm', [s.input, dz], { transA: 1 });
+        s.bias.gradient = b.sumToChannels(dz, 2);
+        if (!needDx && i === 0) break;
+        let dh = g.op('Gemm', [dz, s.kernel.input], { transB: 1 });
+        if (s.mask) dh = g.op('Mul', [dh, s.mask]);
+        const k = i % splits;
+        const dSlice = i > 0 ? slice(dh, 0, part) : dh;
+        if (i > 0) carry = slice(dh, part, part + width);
+        sliceGrads[k] = sliceGrads[k] === undefined ? dSlice : g.op('Add', [sliceGrads[k]!, dSlice]);
+      }
+      return needDx ? g.op('Concat', sliceGrads as string[], { axis: 1 }) : undefined;
+    },
+  };
+}
+
+function layerStep(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+  const g = b.g;
+  const cls = layer.getClassName();
+  const cfg = layer.getConfig();
+  const same: Step = { cursor: c, backward: (dy) => dy };
+  switch (cls) {
+    case 'InputLayer':
+      return same;
+    case 'Conv2D':
+    case 'InputConv2D':
+      return conv2d(b, layer, c, needDx);
+    case 'MaxPooling2D':
+      return maxPool(b, layer, c);
+    case 'BatchNormalization':
+      return batchNorm(b, layer, c);
+    case 'ReLU': {
+      if (cfg['maxValue'] !== null && cfg['maxValue'] !== undefined) throw new UnsupportedModelError(`${layer.name}: ReLU with maxValue`);
+      const act = b.activation(c.name, 'relu', layer.name);
+      return { cursor: { ...c, name: act.y }, backward: act.grad };
+    }
+    case 'Activation': {
+      const act = b.activation(c.name, String(cfg['activation']), layer.name);
+      return { cursor: { ...c, name: act.y }, backward: act.grad };
+    }
+    case 'Dropout': {
+      if (cfg['noiseShape'] !== null && cfg['noiseShape'] !== undefined) throw new UnsupportedModelError(`${layer.name}: dropout with a noise shape`);
+      const rate = Number(cfg['rate']);
+      return dropout(b, rate > 0 && rate < 1 ? rate : 0, c, (n) => [n, ...c.shape], ['N', ...c.shape]);
+    }
+    case 'SpatialDropout2D': {
+      if (c.shape.length !== 3) throw new UnsupportedModelError(`${layer.name}: spatial dropout on a rank-${c.shape.length + 1} tensor`);
+      const ch = c.shape[2]!;
+      return dropout(b, Number(cfg['rate']), c, (n) => [n, 1, 1, ch], ['N', 1, 1, ch]);
+    }
+    case 'Flatten': {
+      const x = toLogical(g, c);
+      const back = g.int64s('shape', [-1, ...c.shape]);
+      return {
+        cursor: { name: g.op('Flatten', [x.name], { axis: 1 }), shape: [c.shape.reduce((a, v) => a * v, 1)], nchw: false },
+        backward: (dy) => {
+          const d = g.op('Reshape', [dy, back]);
+          return c.nchw ? g.op('Transpose', [d], { perm: [0, 3, 1, 2] }) : d;
+        },
+      };
+    }
+    case 'Permute': {
+      const x = toLogical(g, c);
+      const perm = [0, ...(cfg['dims'] as number[])];
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return {
+        cursor: { name: g.op('Transpose', [x.name], { perm }), shape: perm.slice(1).map((d) => c.shape[d - 1]!), nchw: false },
+        backward: (dy) => {
+          const d = g.op('Transpose', [dy], { perm: inverse });
+          return c.nchw ? g.op('Transpose', [d], { perm: [0, 3, 1, 2] }) : d;
+        },
+      };
+    }
+    case 'Dense':
+      return dense(b, layer, c, needDx);
+    case 'SpinalLayer':
+      return spinal(b, layer, c, needDx);
+    default:
+      throw new UnsupportedModelError(`training layer ${layer.name} of class ${cls}`);
+  }
+}
+
+/** The training graph of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
+export function buildGradientGraph(model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number): GradientGraph {
+  if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
+  const b = new Builder();
+  const g = b.g;
+  const x = g.input('x', ['N', ...sampleShape]);
+  const labels = g.input('labels', ['N', numClasses]);
+  const sampleWeights = g.input('sample_weights', ['N']);
+  let c: Cursor = { name: x, shape: [...sampleShape], nchw: false };
+  const backwards: Backward[] = [];
+  // The input needs no gradient, nor does anything before the first layer with weights.
+  let weightsSeen = false;
+  for (const layer of model.layers) {
+    const step = layerStep(b, layer, c, weightsSeen);
+    if (layer.trainableWeights.length > 0) weightsSeen = true;
+    backwards.push(step.backward);
+    c = step.cursor;
+  }
+  if (c.shape.length !== 1 || c.shape[0] !== numClasses) {
+    throw new UnsupportedModelError(`the model's output is [${c.shape.join(', ')}] per sample, not [${numClasses}] logits`);
+  }
+  const trainable = model.trainableWeights.length;
+  if (b.weights.length !== trainable) throw new UnsupportedModelError(`${trainable} trainable weights, ${b.weights.length} translated`);
+  // Weighted softmax cross-entropy, normalised by the batch's weight sum (trainModel's weightedLoss).
+  const logits = c.name;
+  const perSample = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [labels, g.op('LogSoftmax', [logits], { axis: 1 })]), g.int64s('axes', [1])], { keepdims: 0 })]);
+  const weightSum = g.op('ReduceSum', [sampleWeights], { keepdims: 0 });
+  const loss = g.op('Div', [g.op('ReduceSum', [g.op('Mul', [perSample, sampleWeights])], { keepdims: 0 }), weightSum]);
+  const scale = g.op('Unsqueeze', [g.op('Div', [sampleWeights, weightSum]), g.int64s('axes', [1])]);
+  let d: string | undefined = g.op('Mul', [g.op('Sub', [g.op('Softmax', [logits], { axis: 1 }), labels]), scale]);
+  for (let i = backwards.length - 1; i >= 0 && d !== undefined; i--) d = backwards[i]!(d);
+  for (const w of b.weights) {
+    if (w.gradient === '') throw new UnsupportedModelError(`no gradient reaches ${w.variable.name}`);
+  }
+  const outputs = [
+    { name: loss, type: 'float32' as const, shape: [] },
+    { name: logits, type: 'float32' as const, shape: ['N', numClasses] },
+    ...b.weights.map((w) => ({ name: w.gradient, type: 'float32' as const, shape: w.variable.shape as number[] })),
+    ...b.batchNorms.flatMap((n) => [n.mean, n.variance].map((name) => ({ name, type: 'float32' as const, shape: [(n.layer.outputShape as number[]).at(-1)!] }))),
+  ];
+  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits };
+}

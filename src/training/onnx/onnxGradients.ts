@@ -1,0 +1,154 @@
+/**
+ * Gradients of a training step on onnxruntime's native CPU kernels (gradientGraph.ts), applied by the
+ * model's tfjs optimizer. The model's variables stay the single source of truth: every step reads them,
+ * so validation, checkpoints, resuming and saving work exactly as with tfjs gradients.
+ *
+ * Why: on the wasm backend a batch-16 step of the paper network costs ~46 ms in ~500 kernel calls on one
+ * core (128-bit SIMD XNNPACK); onnxruntime runs the same step as one graph on every core with its AVX
+ * kernels (measured in bench/: `npm run bench`).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../inference/onnx/onnxRuntime.ts';
+import { BatchNormalization } from '../../models/batchNorm.ts';
+import { dropoutMultiplier } from '../dropoutMask.ts';
+import { buildGradientGraph, type GradientGraph } from './gradientGraph.ts';
+
+/** What one forward and backward pass computed. */
+export interface StepGradients {
+  loss: number;
+  /** [n, classes] */
+  logits: Float32Array;
+  /** One per trainable weight, in tfjs layout, keyed by the variable's name. */
+  gradients: Map<string, Float32Array>;
+  /** Batch mean and biased variance of each batch-norm layer, by layer name. */
+  batchStats: Map<string, { mean: Float32Array; variance: Float32Array }>;
+}
+
+export interface OnnxGradientStep {
+  /** What computes the gradients, for logs and run.json: "onnxruntime 1.30.0, 2 threads". */
+  readonly description: string;
+  /**
+   * Loss and gradients of the weighted loss on n NHWC samples, in training mode (batch statistics,
+   * dropout). The dropout masks are drawn from Math.random as tfjs's dropout draws them.
+   */
+  gradients(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients>;
+  /**
+   * One optimisation step: gradients(), then `optimizer` applies them to the model's variables and the
+   * batch-norm moving averages move. Returns the mean loss and the number of correct predictions.
+   */
+  run(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array, optimizer: tf.Optimizer): Promise<[number, number]>;
+  release(): Promise<void>;
+}
+
+/**
+ * A gradient step for `model` on `threads` cores, or a string saying why there is none (runtime missing,
+ * or a layer the graph builder does not translate).
+ */
+export async function createOnnxGradientStep(
+  model: tf.LayersModel,
+  sampleShape: readonly [number, number, number],
+  numClasses: number,
+  threads: number,
+): Promise<OnnxGradientStep | string> {
+  const ort = await loadOnnxRuntime();
+  if (typeof ort === 'string') return ort;
+  let graph: GradientGraph;
+  try {
+    graph = buildGradientGraph(model, sampleShape, numClasses);
+  } catch (err) {
+    return `the model's training step cannot be written as an ONNX graph: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  for (const bn of graph.batchNorms) {
+    if (!(bn.layer instanceof BatchNormalization)) return `layer ${bn.layer.name} is not spinalnet's BatchNormalization`;
+  }
+  const session = await createSession(ort, graph.bytes, threads);
+  if (typeof session === 'string') return session;
+  return gradientStep(ort, session, graph, sampleShape, numClasses, threads);
+}
+
+function gradientStep(
+  ort: OrtModule,
+  session: OrtSession,
+  graph: GradientGraph,
+  sampleShape: readonly [number, number, number],
+  numClasses: number,
+  threads: number,
+): OnnxGradientStep {
+  const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
+  const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
+  const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
+  const batchNorms = new Map(graph.batchNorms.map((b) => [b.layer.name, b.layer as BatchNormalization]));
+  const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
+    const feeds: Record<string, OrtTensor> = {};
+    feeds[graph.x] = new ort.Tensor('float32', x.subarray(0, n * per), [n, ...sampleShape]);
+    const oneHot = new Float32Array(n * numClasses);
+    const sampleWeights = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      oneHot[i * numClasses + labels[i]!] = 1;
+      sampleWeights[i] = classWeights[labels[i]!]!;
+    }
+    feeds[graph.labels] = new ort.Tensor('float32', oneHot, [n, numClasses]);
+    feeds[graph.sampleWeights] = new ort.Tensor('float32', sampleWeights, [n]);
+    for (const m of graph.masks) {
+      // In forward order, as the tfjs step draws them.
+      const shape = m.noiseShape(n);
+      feeds[m.input] = new ort.Tensor('float32', dropoutMultiplier(shape.reduce((a, v) => a * v, 1), m.rate), shape);
+    }
+    for (const w of graph.weights) {
+      const values = w.variable.read().dataSync() as Float32Array;
+      const shape = w.variable.shape as number[];
+      feeds[w.input] = w.onnxConvLayout
+        ? new ort.Tensor('float32', toOnnxConvKernel(values, shape), [shape[3]!, shape[2]!, shape[0]!, shape[1]!])
+        : new ort.Tensor('float32', values, shape);
+    }
+    const out = await session.run(feeds, fetches);
+    const data = (name: string) => out[name]!.data as Float32Array;
+    return {
+      loss: data(graph.loss)[0]!,
+      logits: data(graph.logits),
+      gradients: new Map(graph.weights.map((w) => [(w.variable.read() as tf.Variable).name, data(w.gradient)])),
+      batchStats: new Map(graph.batchNorms.map((b) => [b.layer.name, { mean: data(b.mean), variance: data(b.variance) }])),
+    };
+  };
+  return {
+    description: `onnxruntime ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    gradients,
+    async run(x, n, labels, classWeights, optimizer) {
+      const step = await gradients(x, n, labels, classWeights);
+      tf.tidy(() => {
+        const grads: tf.NamedTensorMap = {};
+        for (const w of graph.weights) {
+          const name = (w.variable.read() as tf.Variable).name;
+          grads[name] = tf.tensor(step.gradients.get(name)!, w.variable.shape as number[]);
+        }
+        optimizer.applyGradients(grads);
+        for (const [name, stats] of step.batchStats) {
+          batchNorms.get(name)!.updateMovingAverages(tf.tensor1d(stats.mean), tf.tensor1d(stats.variance));
+        }
+      });
+      let hits = 0;
+      for (let i = 0; i < n; i++) {
+        // The first maximum, as tf.argMax.
+        let best = 0;
+        for (let k = 1; k < numClasses; k++) if (step.logits[i * numClasses + k]! > step.logits[i * numClasses + best]!) best = k;
+        if (best === labels[i]) hits++;
+      }
+      return [step.loss, hits];
+    },
+    release: () => session.release(),
+  };
+}
+
+/** tfjs's [kh, kw, Cin, Cout] kernel in ONNX's [Cout, Cin, kh, kw] layout. */
+export function toOnnxConvKernel(w: Float32Array, shape: readonly number[]): Float32Array {
+  const [kh, kw, cin, cout] = shape as [number, number, number, number];
+  const out = new Float32Array(w.length);
+  const taps = kh * kw;
+  for (let t = 0; t < taps; t++) {
+    for (let ci = 0; ci < cin; ci++) {
+      const from = (t * cin + ci) * cout;
+      for (let co = 0; co < cout; co++) out[(co * cin + ci) * taps + t] = w[from + co]!;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadOnnxRuntime } from '../../src/inference/onnx/onnxRuntime.ts';
+import { buildMnistNet } from '../../src/models/mnistNet.ts';
+import { getModelSpec } from '../../src/models/registry.ts';
+import { buildVgg5 } from '../../src/models/vgg5.ts';
+import { buildGradientGraph } from '../../src/training/onnx/gradientGraph.ts';
+import { createOnnxGradientStep } from '../../src/training/onnx/onnxGradients.ts';
+import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
+import { createRng } from '../../src/util/random.ts';
+import { UnsupportedModelError } from '../../src/inference/onnx/exportOnnx.ts';
+import { relativeError } from '../helpers.ts';
+
+const runtime = await loadOnnxRuntime();
+const skip = typeof runtime === 'string';
+if (skip) console.warn(`onnxGradients tests skipped: ${runtime}`);
+
+beforeAll(async () => {
+  // The reference: tfjs's own gradients on its exact pure-JS backend.
+  await tf.setBackend('cpu');
+});
+
+/** A model with what the registry's models do not have: strides, valid padding, tanh and sigmoid, Activation. */
+function oddModel(): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.inputLayer({ inputShape: [10, 10, 3] }));
+  m.add(tf.layers.conv2d({ filters: 5, kernelSize: 3, strides: 2, padding: 'valid', activation: 'tanh' }));
+  m.add(tf.layers.conv2d({ filters: 4, kernelSize: 2, strides: 2, padding: 'same', activation: 'sigmoid' }));
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 7, activation: 'tanh' }));
+  m.add(tf.layers.activation({ activation: 'relu' }));
+  m.add(tf.layers.dense({ units: 3 }));
+  return m;
+}
+
+interface Case {
+  name: string;
+  build: () => tf.LayersModel;
+  sample: [number, number, number];
+  classes: number;
+}
+
+const CASES: Case[] = [
+  { name: 'spinal-cnn', build: () => getModelSpec('spinal-cnn').build({ patch: 9, channels: 6, numClasses: 5 }), sample: [9, 9, 6], classes: 5 },
+  { name: 'fc-cnn', build: () => getModelSpec('fc-cnn').build({ patch: 11, channels: 4, numClasses: 3 }), sample: [11, 11, 4], classes: 3 },
+  { name: 'spinal-mlp', build: () => getModelSpec('spinal-mlp').build({ patch: 1, channels: 8, numClasses: 4 }), sample: [1, 1, 8], classes: 4 },
+  { name: 'spinal-mnist', build: () => buildMnistNet({ height: 16, width: 16, channels: 1, numClasses: 4, head: 'spinal' }), sample: [16, 16, 1], classes: 4 },
+  { name: 'fc-mnist', build: () => buildMnistNet({ height: 16, width: 16, channels: 2, numClasses: 3, head: 'dense' }), sample: [16, 16, 2], classes: 3 },
+  { name: 'strides, valid padding, tanh, sigmoid', build: oddModel, sample: [10, 10, 3], classes: 3 },
+];
+
+/** trainModel's loss: per-sample cross-entropy weighted by class, over the batch's weight sum. */
+function tfjsGradients(model: tf.LayersModel, x: Float32Array, shape: number[], labels: Int32Array, classes: number, classWeights: Float32Array) {
+  const scope = tf.engine().startScope.bind(tf.engine());
+  scope();
+  try {
+    const xs = tf.tensor(x, shape);
+    const ys = tf.tensor1d(labels, 'int32');
+    const weights = tf.gather(tf.tensor1d(classWeights), ys);
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
+      const perSample = tf.losses.softmaxCrossEntropy(tf.oneHot(ys, classes), logits, undefined, undefined, tf.Reduction.NONE);
+      return tf.div(tf.sum(tf.mul(perSample, weights)), tf.sum(weights)) as tf.Scalar;
+    }, model.trainableWeights.map((w) => w.read() as tf.Variable));
+    return { loss: value.dataSync()[0]!, grads: new Map(Object.entries(grads).map(([k, t]) => [k, t.dataSync() as Float32Array])) };
+  } finally {
+    tf.engine().endScope();
+  }
+}
+
+describe.skipIf(skip)('training gradients on onnxruntime', () => {
+  for (const c of CASES) {
+    it(`equal tfjs's gradients, dropout masks included: ${c.name}`, async () => {
+      const model = await withSeededMathRandom(createRng(1, c.name), c.build);
+      const step = await createOnnxGradientStep(model, c.sample, c.classes, 2);
+      if (typeof step === 'string') throw new Error(step);
+      const n = 6;
+      const rng = createRng(2, c.name);
+      const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
+      const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));
+      const classWeights = Float32Array.from({ length: c.classes }, () => 0.5 + rng.next());
+      const ours = await withSeededMathRandom(createRng(3, 'masks'), () => step.gradients(x, n, labels, classWeights));
+      const ref = await withSeededMathRandom(createRng(3, 'masks'), () => tfjsGradients(model, x, [n, ...c.sample], labels, c.classes, classWeights));
+      expect(Math.abs(ours.loss - ref.loss) / Math.abs(ref.loss)).toBeLessThan(1e-5);
+      expect([...ours.gradients.keys()].sort()).toEqual([...ref.grads.keys()].sort());
+      // A bias followed by batch norm has a zero gradient (the normalisation removes any shift): both
+      // sides are float32 noise there, so its error is measured against the largest gradient of the model.
+      const largest = Math.max(...[...ref.grads.values()].map((g) => g.reduce((m, v) => Math.max(m, Math.abs(v)), 0)));
+      for (const [name, g] of ref.grads) {
+        const scale = g.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const error = relativeError(g, ours.gradients.get(name)!) * (scale < 1e-6 * largest ? scale / largest : 1);
+        expect(error, name).toBeLessThan(1e-4);
+      }
+      await step.release();
+    });
+  }
+
+  it('draws different masks from different streams (dropout is really applied)', async () => {
+    const c = CASES[0]!;
+    const model = await withSeededMathRandom(createRng(1, c.name), c.build);
+    const step = await createOnnxGradientStep(model, c.sample, c.classes, 1);
+    if (typeof step === 'string') throw new Error(step);
+    const rng = createRng(4);
+    const x = Float32Array.from({ length: 4 * 9 * 9 * 6 }, () => rng.normal());
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const w = new Float32Array(5).fill(1);
+    const a = await withSeededMathRandom(createRng(5), () => step.gradients(x, 4, labels, w));
+    const b = await withSeededMathRandom(createRng(6), () => step.gradients(x, 4, labels, w));
+    expect(a.loss).not.toBe(b.loss);
+    await step.release();
+  });
+
+  it('refuses what it cannot differentiate, naming the layer', () => {
+    const vgg = buildVgg5({ height: 16, width: 16, channels: 3, numClasses: 3, head: 'spinal' });
+    expect(() => buildGradientGraph(vgg, [16, 16, 3], 3)).toThrow(UnsupportedModelError);
+    const elu = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 4] }), tf.layers.dense({ units: 3, activation: 'elu' })] });
+    expect(() => buildGradientGraph(elu, [1, 1, 4], 3)).toThrow(/elu/);
+  });
+});

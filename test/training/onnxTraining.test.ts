@@ -1,0 +1,76 @@
+/**
+ * trainModel with gradients from onnxruntime against trainModel with tfjs's (the wasm backend, the one
+ * users train on): same losses and model up to float32 rounding, and the fallback when onnxruntime cannot.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backend/selectBackend.ts';
+import { BackendError } from '../../src/errors.ts';
+import { loadOnnxRuntime } from '../../src/inference/onnx/onnxRuntime.ts';
+import { getModelSpec } from '../../src/models/registry.ts';
+import { arraySource } from '../../src/training/sampleSource.ts';
+import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
+import { trainModel, type TrainingEngine } from '../../src/training/trainModel.ts';
+import { createRng } from '../../src/util/random.ts';
+import { relativeError } from '../helpers.ts';
+
+const runtime = await loadOnnxRuntime();
+const skip = typeof runtime === 'string';
+if (skip) console.warn(`onnxruntime training tests skipped: ${runtime}`);
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+});
+
+const c = { build: () => getModelSpec('spinal-cnn').build({ patch: 9, channels: 6, numClasses: 5 }), sample: [9, 9, 6] as [number, number, number], classes: 5 };
+
+describe.skipIf(skip)('trainModel on onnxruntime', () => {
+  it('trains through trainModel as tfjs does: the same losses and the same model, up to float32 rounding', async () => {
+    const rng = createRng(7);
+    const n = 38; // the last batch of each epoch is a partial one (6 of 8)
+    const x = Float32Array.from({ length: n * 9 * 9 * 6 }, () => rng.normal());
+    const labels = Int32Array.from({ length: n }, (_, i) => i % c.classes);
+    // A learnable signal: the class shifts one channel.
+    for (let i = 0; i < n; i++) for (let p = 0; p < 81; p++) x[(i * 81 + p) * 6] += labels[i]!;
+    const train = async (engine: TrainingEngine) => {
+      const model = await withSeededMathRandom(createRng(1, 'same init'), c.build);
+      const result = await trainModel(model, arraySource(x, c.sample), labels, c.classes, { epochs: 3, batchSize: 8, learningRate: 1e-3, seed: 5, engine });
+      const logits = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, ...c.sample])) as tf.Tensor).dataSync() as Float32Array);
+      // Layer names differ between the two models (tfjs numbers them), so weights go by position.
+      const preBatchNorm = new Set(model.layers.flatMap((l, i) =>
+        model.layers[i + 1]?.getClassName() === 'BatchNormalization' ? l.weights.filter((w) => w.name.endsWith('/bias')).map((w) => w.name) : []));
+      const weights = model.weights.map((w, i) => ({
+        noiseOnly: w.name.endsWith('/moving_mean') || preBatchNorm.has(w.name),
+        values: model.getWeights()[i]!.dataSync() as Float32Array,
+      }));
+      return { result, logits, weights };
+    };
+    const viaOnnx = await train('onnxruntime');
+    const viaTfjs = await train('tfjs');
+    expect(viaOnnx.result.engine).toMatch(/^onnxruntime /);
+    expect(viaTfjs.result.engine).toBe('tfjs wasm');
+    const losses = (r: typeof viaOnnx) => r.result.epochs.map((e) => e.loss);
+    expect(losses(viaOnnx)[2]).toBeLessThan(losses(viaOnnx)[0]!);
+    for (let e = 0; e < 3; e++) expect(Math.abs(losses(viaOnnx)[e]! - losses(viaTfjs)[e]!) / losses(viaTfjs)[e]!).toBeLessThan(1e-4);
+    // The bias of a conv followed by batch norm has a zero gradient in exact arithmetic; Adam scales the
+    // float32 noise of either engine up to full-size steps, so those biases, and the moving means that
+    // follow them, differ by noise (both engines compute the same function: the normalisation removes
+    // the bias). Every other weight agrees to float32 rounding grown over 15 steps.
+    expect(viaTfjs.weights.filter((w) => w.noiseOnly)).toHaveLength(6);
+    viaTfjs.weights.forEach((w, i) => {
+      if (!w.noiseOnly) expect(relativeError(w.values, viaOnnx.weights[i]!.values), `weight ${i}`).toBeLessThan(1e-3);
+    });
+    expect(relativeError(viaTfjs.logits, viaOnnx.logits)).toBeLessThan(1e-2);
+  });
+
+  it("falls back to tfjs with the reason under 'auto', and refuses under 'onnxruntime', for a model it cannot train", async () => {
+    const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 4] }), tf.layers.dense({ units: 2, activation: 'elu' })] });
+    const x = new Float32Array(4 * 4).fill(1);
+    const labels = Int32Array.from([0, 1, 0, 1]);
+    const options = { epochs: 1, batchSize: 4, learningRate: 1e-3, seed: 1 };
+    const result = await trainModel(model, arraySource(x, [1, 1, 4]), labels, 2, options);
+    expect(result.engine).toBe('tfjs wasm');
+    expect(result.fallbackReason).toMatch(/activation 'elu'/);
+    await expect(trainModel(model, arraySource(x, [1, 1, 4]), labels, 2, { ...options, engine: 'onnxruntime' })).rejects.toThrow(BackendError);
+  });
+});
