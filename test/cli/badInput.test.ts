@@ -140,6 +140,7 @@ describe('spinalnet run on bad input', () => {
       [['--epochs', 'many'], /--epochs: expected a number/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--inference', 'gpu'], /--inference: expected one of auto, onnxruntime, tfjs/],
+      [['--training', 'gpu'], /--training: expected one of auto, onnxruntime, tfjs/],
     ] as const) {
       const r = await runCli(['run', '--demo', '--out', join(dir, 'out'), ...args]);
       expect(r.code).toBe(2);
