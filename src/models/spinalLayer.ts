@@ -154,14 +154,23 @@ export class SpinalLayer extends tf.layers.Layer {
       return tf.batchNorm(h, this.movingMeans[i]!.read(), this.movingVariances[i]!.read(), beta, gamma, this.batchNormEpsilon);
     }
     const { mean, variance } = tf.moments(h, 0);
-    const m = this.batchNormMomentum;
-    const n = h.shape[0] ?? 1;
-    // Moving variance uses the unbiased batch variance, as PyTorch does (tfjs-layers, and so the conv
-    // layers' BatchNormalization, keeps the biased one; the factor n/(n−1) is at most 1.007 in the paper network at batch 16).
-    const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
-    this.movingMeans[i]!.write(tf.add(tf.mul(this.movingMeans[i]!.read(), m), tf.mul(mean, 1 - m)));
-    this.movingVariances[i]!.write(tf.add(tf.mul(this.movingVariances[i]!.read(), m), tf.mul(unbiased, 1 - m)));
+    this.updateMovingAverages(i, mean, variance, h.shape[0] ?? 1);
     return tf.batchNorm(h, mean, variance, beta, gamma, this.batchNormEpsilon);
+  }
+
+  /**
+   * Moves layer i's batch-norm averages towards a batch of n with this mean and biased variance. Also
+   * used by the onnxruntime training step, which computes those statistics.
+   */
+  updateMovingAverages(i: number, mean: tf.Tensor, variance: tf.Tensor, n: number): void {
+    tf.tidy(() => {
+      const m = this.batchNormMomentum;
+      // Moving variance uses the unbiased batch variance, as PyTorch does (tfjs-layers, and so the conv
+      // layers' BatchNormalization, keeps the biased one; the factor n/(n−1) is at most 1.007 in the paper network at batch 16).
+      const unbiased = n > 1 ? tf.mul(variance, n / (n - 1)) : variance;
+      this.movingMeans[i]!.write(tf.add(tf.mul(this.movingMeans[i]!.read(), m), tf.mul(mean, 1 - m)));
+      this.movingVariances[i]!.write(tf.add(tf.mul(this.movingVariances[i]!.read(), m), tf.mul(unbiased, 1 - m)));
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {

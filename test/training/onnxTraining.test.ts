@@ -8,11 +8,13 @@ import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { BackendError } from '../../src/errors.ts';
 import { loadOnnxRuntime } from '../../src/inference/onnx/onnxRuntime.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
+import { SpinalLayer } from '../../src/models/spinalLayer.ts';
 import { arraySource } from '../../src/training/sampleSource.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { trainModel, type TrainingEngine } from '../../src/training/trainModel.ts';
 import { createRng } from '../../src/util/random.ts';
 import { relativeError } from '../helpers.ts';
+import { spinalBatchNormModel } from './smallModels.ts';
 
 const runtime = await loadOnnxRuntime();
 const skip = typeof runtime === 'string';
@@ -22,46 +24,72 @@ beforeAll(async () => {
   await selectBackend('wasm');
 });
 
-const c = { build: () => getModelSpec('spinal-cnn').build({ patch: 9, channels: 6, numClasses: 5 }), sample: [9, 9, 6] as [number, number, number], classes: 5 };
+interface Case {
+  name: string;
+  build: () => tf.LayersModel;
+  sample: [number, number, number];
+  classes: number;
+  /** Weights that differ between the engines by float32 noise only (see the test). */
+  noiseOnly: number;
+}
+
+
+const CASES: Case[] = [
+  // 3 conv biases before batch norm and the 3 moving means after them.
+  { name: 'spinal-cnn', build: () => getModelSpec('spinal-cnn').build({ patch: 9, channels: 6, numClasses: 5 }), sample: [9, 9, 6], classes: 5, noiseOnly: 6 },
+  // 3 spinal dense biases before their batch norms, 3 moving means.
+  { name: 'a spinal head with batch norm', build: () => spinalBatchNormModel(3), sample: [6, 6, 3], classes: 4, noiseOnly: 6 },
+];
+
+/**
+ * Which weights only noise moves: a bias that batch norm follows has a zero gradient in exact arithmetic,
+ * and Adam scales either engine's float32 noise there up to full-size steps; the moving means follow those
+ * biases. Both engines compute the same function (the normalisation removes the bias).
+ */
+function noiseOnlyWeights(model: tf.LayersModel): Set<string> {
+  const names = new Set<string>();
+  model.layers.forEach((l, i) => {
+    if (model.layers[i + 1]?.getClassName() === 'BatchNormalization') l.weights.filter((w) => w.name.endsWith('/bias')).forEach((w) => names.add(w.name));
+    if (l instanceof SpinalLayer && l.batchNorm) l.weights.filter((w) => /\/(bias|moving_mean)_\d+$/.test(w.name)).forEach((w) => names.add(w.name));
+    l.weights.filter((w) => w.name.endsWith('/moving_mean')).forEach((w) => names.add(w.name));
+  });
+  return names;
+}
 
 describe.skipIf(skip)('trainModel on onnxruntime', () => {
-  it('trains through trainModel as tfjs does: the same losses and the same model, up to float32 rounding', async () => {
-    const rng = createRng(7);
-    const n = 38; // the last batch of each epoch is a partial one (6 of 8)
-    const x = Float32Array.from({ length: n * 9 * 9 * 6 }, () => rng.normal());
-    const labels = Int32Array.from({ length: n }, (_, i) => i % c.classes);
-    // A learnable signal: the class shifts one channel.
-    for (let i = 0; i < n; i++) for (let p = 0; p < 81; p++) x[(i * 81 + p) * 6] += labels[i]!;
-    const train = async (engine: TrainingEngine) => {
-      const model = await withSeededMathRandom(createRng(1, 'same init'), c.build);
-      const result = await trainModel(model, arraySource(x, c.sample), labels, c.classes, { epochs: 3, batchSize: 8, learningRate: 1e-3, seed: 5, engine });
-      const logits = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, ...c.sample])) as tf.Tensor).dataSync() as Float32Array);
-      // Layer names differ between the two models (tfjs numbers them), so weights go by position.
-      const preBatchNorm = new Set(model.layers.flatMap((l, i) =>
-        model.layers[i + 1]?.getClassName() === 'BatchNormalization' ? l.weights.filter((w) => w.name.endsWith('/bias')).map((w) => w.name) : []));
-      const weights = model.weights.map((w, i) => ({
-        noiseOnly: w.name.endsWith('/moving_mean') || preBatchNorm.has(w.name),
-        values: model.getWeights()[i]!.dataSync() as Float32Array,
-      }));
-      return { result, logits, weights };
-    };
-    const viaOnnx = await train('onnxruntime');
-    const viaTfjs = await train('tfjs');
-    expect(viaOnnx.result.engine).toMatch(/^onnxruntime /);
-    expect(viaTfjs.result.engine).toBe('tfjs wasm');
-    const losses = (r: typeof viaOnnx) => r.result.epochs.map((e) => e.loss);
-    expect(losses(viaOnnx)[2]).toBeLessThan(losses(viaOnnx)[0]!);
-    for (let e = 0; e < 3; e++) expect(Math.abs(losses(viaOnnx)[e]! - losses(viaTfjs)[e]!) / losses(viaTfjs)[e]!).toBeLessThan(1e-4);
-    // The bias of a conv followed by batch norm has a zero gradient in exact arithmetic; Adam scales the
-    // float32 noise of either engine up to full-size steps, so those biases, and the moving means that
-    // follow them, differ by noise (both engines compute the same function: the normalisation removes
-    // the bias). Every other weight agrees to float32 rounding grown over 15 steps.
-    expect(viaTfjs.weights.filter((w) => w.noiseOnly)).toHaveLength(6);
-    viaTfjs.weights.forEach((w, i) => {
-      if (!w.noiseOnly) expect(relativeError(w.values, viaOnnx.weights[i]!.values), `weight ${i}`).toBeLessThan(1e-3);
+  for (const c of CASES) {
+    it(`trains as tfjs does: the same losses and the same model, up to float32 rounding: ${c.name}`, async () => {
+      const rng = createRng(7);
+      const n = 38; // the last batch of each epoch is a partial one (6 of 8)
+      const [h, w, ch] = c.sample;
+      const x = Float32Array.from({ length: n * h * w * ch }, () => rng.normal());
+      const labels = Int32Array.from({ length: n }, (_, i) => i % c.classes);
+      // A learnable signal: the class shifts one channel.
+      for (let i = 0; i < n; i++) for (let p = 0; p < h * w; p++) x[(i * h * w + p) * ch] += labels[i]!;
+      const train = async (engine: TrainingEngine) => {
+        const model = await withSeededMathRandom(createRng(1, 'same init'), c.build);
+        const result = await trainModel(model, arraySource(x, c.sample), labels, c.classes, { epochs: 3, batchSize: 8, learningRate: 1e-3, seed: 5, engine });
+        const logits = tf.tidy(() => (model.predict(tf.tensor4d(x, [n, ...c.sample])) as tf.Tensor).dataSync() as Float32Array);
+        // Layer names differ between the two models (tfjs numbers them), so weights go by position.
+        const noise = noiseOnlyWeights(model);
+        const weights = model.weights.map((v, i) => ({ noiseOnly: noise.has(v.name), values: model.getWeights()[i]!.dataSync() as Float32Array }));
+        return { result, logits, weights };
+      };
+      const viaOnnx = await train('onnxruntime');
+      const viaTfjs = await train('tfjs');
+      expect(viaOnnx.result.engine).toMatch(/^onnxruntime /);
+      expect(viaTfjs.result.engine).toBe('tfjs wasm');
+      const losses = (r: typeof viaOnnx) => r.result.epochs.map((e) => e.loss);
+      expect(losses(viaOnnx)[2]).toBeLessThan(losses(viaOnnx)[0]!);
+      for (let e = 0; e < 3; e++) expect(Math.abs(losses(viaOnnx)[e]! - losses(viaTfjs)[e]!) / losses(viaTfjs)[e]!).toBeLessThan(1e-4);
+      // Every other weight (moving variances included) agrees to float32 rounding grown over 15 steps.
+      expect(viaTfjs.weights.filter((v) => v.noiseOnly)).toHaveLength(c.noiseOnly);
+      viaTfjs.weights.forEach((v, i) => {
+        if (!v.noiseOnly) expect(relativeError(v.values, viaOnnx.weights[i]!.values), `weight ${i}`).toBeLessThan(1e-3);
+      });
+      expect(relativeError(viaTfjs.logits, viaOnnx.logits)).toBeLessThan(1e-2);
     });
-    expect(relativeError(viaTfjs.logits, viaOnnx.logits)).toBeLessThan(1e-2);
-  });
+  }
 
   it("falls back to tfjs with the reason under 'auto', and refuses under 'onnxruntime', for a model it cannot train", async () => {
     const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 4] }), tf.layers.dense({ units: 2, activation: 'elu' })] });

@@ -167,12 +167,19 @@ function batchNormNode(
   );
 }
 
-function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+/** The rank of a BatchNormalization layer's input (4 or 2); throws for settings the graphs do not translate. */
+export function batchNormRank(layer: tf.layers.Layer, c: Cursor): 4 | 2 {
   const cfg = layer.getConfig();
   const rank = c.shape.length + 1;
   const axis = Number(Array.isArray(cfg['axis']) ? cfg['axis'][0] : cfg['axis']);
   if (axis !== -1 && axis !== rank - 1) throw new UnsupportedModelError(`${layer.name}: batch norm over axis ${axis}`);
   if (rank !== 4 && rank !== 2) throw new UnsupportedModelError(`${layer.name}: batch norm on a rank-${rank} tensor`);
+  return rank;
+}
+
+function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  const cfg = layer.getConfig();
+  const rank = batchNormRank(layer, c);
   const x = rank === 4 ? toNchw(g, c) : c;
   const n = c.shape[c.shape.length - 1]!;
   const y = batchNormNode(g, x.name, {

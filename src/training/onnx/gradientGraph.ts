@@ -12,7 +12,7 @@
  * test/training/onnxGradients.test.ts compares the gradients with tf.grads on several models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../inference/onnx/exportOnnx.ts';
+import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../inference/onnx/exportOnnx.ts';
 import { OnnxGraph } from '../../inference/onnx/onnxGraph.ts';
 
 /** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
@@ -36,9 +36,12 @@ export interface WeightSlot {
   onnxConvLayout?: boolean;
 }
 
-/** A batch-norm layer whose batch mean and (biased) variance the graph hands out. */
+/** A batch norm whose batch mean and (biased) variance the graph hands out. */
 export interface BatchNormSlot {
   layer: tf.layers.Layer;
+  /** Which of a spinal layer's batch norms; absent for a BatchNormalization layer. */
+  index?: number;
+  channels: number;
   mean: string;
   variance: string;
 }
@@ -128,6 +131,8 @@ function nchwInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => str
 function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
   const g = b.g;
   const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
+  // tfjs has no gradient for dilated convolutions, so there would be nothing to check this one against.
+  if (dilations[0] !== 1 || dilations[1] !== 1) throw new UnsupportedModelError(`${layer.name}: training a dilated convolution`);
   const { x, back } = nchwInput(b, c);
   const kernel = b.weight(layer, 'kernel', true);
   const w = kernel.input;
@@ -196,33 +201,29 @@ function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
   };
 }
 
-function batchNorm(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
+/**
+ * Batch norm with the batch's statistics over every axis but the channels (NCHW rank 4, or rank 2):
+ * y = γ·x̂ + β. Registers the batch mean and biased variance as outputs for the moving averages.
+ */
+function normalizeBatch(
+  b: Builder, x: string, rank: number, channels: number, gammaSlot: WeightSlot, betaSlot: WeightSlot, epsilon: number,
+  stats: Omit<BatchNormSlot, 'mean' | 'variance' | 'channels'>,
+): { y: string; backward: (dy: string) => string } {
   const g = b.g;
-  const cfg = layer.getConfig();
-  const rank = c.shape.length + 1;
-  const axis = Number(Array.isArray(cfg['axis']) ? cfg['axis'][0] : cfg['axis']);
-  if (axis !== -1 && axis !== rank - 1) throw new UnsupportedModelError(`${layer.name}: batch norm over axis ${axis}`);
-  if (rank !== 4 && rank !== 2) throw new UnsupportedModelError(`${layer.name}: batch norm on a rank-${rank} tensor`);
-  if (cfg['center'] === false || cfg['scale'] === false) throw new UnsupportedModelError(`${layer.name}: batch norm without center or scale`);
-  const { x, back } = rank === 4 ? nchwInput(b, c) : { x: c, back: (d: string) => d };
-  const channels = c.shape[c.shape.length - 1]!;
   const axes = rank === 4 ? [0, 2, 3] : [0];
   const bcast = g.int64s('shape', rank === 4 ? [1, channels, 1, 1] : [1, channels]);
-  const gammaSlot = b.weight(layer, 'gamma');
-  const betaSlot = b.weight(layer, 'beta');
   const gamma = g.op('Reshape', [gammaSlot.input, bcast]);
   const beta = g.op('Reshape', [betaSlot.input, bcast]);
-  const mean = g.op('ReduceMean', [x.name], { axes, keepdims: 1 });
-  const centred = g.op('Sub', [x.name, mean]);
+  const mean = g.op('ReduceMean', [x], { axes, keepdims: 1 });
+  const centred = g.op('Sub', [x, mean]);
   const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], { axes, keepdims: 1 });
-  const eps = g.constant('eps', new Float32Array([Number(cfg['epsilon'])]), []);
+  const eps = g.constant('eps', new Float32Array([epsilon]), []);
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, eps])])]);
   const xhat = g.op('Mul', [centred, inv]);
-  const y = g.op('Add', [g.op('Mul', [xhat, gamma]), beta]);
   const flat = g.int64s('shape', [channels]);
-  b.batchNorms.push({ layer, mean: g.op('Reshape', [mean, flat]), variance: g.op('Reshape', [variance, flat]) });
+  b.batchNorms.push({ ...stats, channels, mean: g.op('Reshape', [mean, flat]), variance: g.op('Reshape', [variance, flat]) });
   return {
-    cursor: { ...x, name: y },
+    y: g.op('Add', [g.op('Mul', [xhat, gamma]), beta]),
     backward: (dy) => {
       betaSlot.gradient = b.sumToChannels(dy, rank);
       gammaSlot.gradient = b.sumToChannels(g.op('Mul', [dy, xhat]), rank);
@@ -230,9 +231,19 @@ function batchNorm(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
       const meanDy = g.op('ReduceMean', [dy], { axes, keepdims: 1 });
       const meanDyX = g.op('ReduceMean', [g.op('Mul', [dy, xhat])], { axes, keepdims: 1 });
       const inner = g.op('Sub', [g.op('Sub', [dy, meanDy]), g.op('Mul', [xhat, meanDyX])]);
-      return back(g.op('Mul', [inner, g.op('Mul', [gamma, inv])]));
+      return g.op('Mul', [inner, g.op('Mul', [gamma, inv])]);
     },
   };
+}
+
+function batchNorm(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
+  const cfg = layer.getConfig();
+  const rank = batchNormRank(layer, c);
+  if (cfg['center'] === false || cfg['scale'] === false) throw new UnsupportedModelError(`${layer.name}: batch norm without center or scale`);
+  const { x, back } = rank === 4 ? nchwInput(b, c) : { x: c, back: (d: string) => d };
+  const channels = c.shape[c.shape.length - 1]!;
+  const bn = normalizeBatch(b, x.name, rank, channels, b.weight(layer, 'gamma'), b.weight(layer, 'beta'), Number(cfg['epsilon']), { layer });
+  return { cursor: { ...x, name: bn.y }, backward: (dy) => back(bn.backward(dy)) };
 }
 
 /** y = x · mask; the mask input holds tfjs's dropout multiplier (0 or 1/keep) in NHWC noise shape. */
@@ -267,7 +278,7 @@ function dense(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): 
 function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
   const g = b.g;
   const cfg = layer.getConfig();
-  if (cfg['batchNorm'] === true) throw new UnsupportedModelError(`${layer.name}: training a spinal layer with batch norm`);
+  const withBatchNorm = cfg['batchNorm'] === true;
   const splits = Number(cfg['splits']);
   const width = Number(cfg['layerWidth']);
   const count = Number(cfg['numLayers']);
@@ -277,7 +288,9 @@ function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
   const slice = (t: string, from: number, to: number) =>
     g.op('Slice', [t, g.int64s('starts', [from]), g.int64s('ends', [to]), g.int64s('axes', [1])]);
   const slices = Array.from({ length: splits }, (_, k) => slice(c.name, k * part, (k + 1) * part));
-  const stages: { input: string; mask?: string; kernel: WeightSlot; bias: WeightSlot; grad: (dy: string) => string }[] = [];
+  const stages: {
+    input: string; mask?: string; kernel: WeightSlot; bias: WeightSlot; grad: (dy: string) => string; norm?: (dy: string) => string;
+  }[] = [];
   const outputs: string[] = [];
   let previous: string | undefined;
   for (let i = 0; i < count; i++) {
@@ -290,8 +303,15 @@ function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
     }
     const kernel = b.weight(layer, `kernel_${i}`);
     const bias = b.weight(layer, `bias_${i}`);
-    const act = b.activation(g.op('Gemm', [h, kernel.input, bias.input]), String(cfg['activation']), layer.name);
-    stages.push({ input: h, mask, kernel, bias, grad: act.grad });
+    let z = g.op('Gemm', [h, kernel.input, bias.input]);
+    let norm: ((dy: string) => string) | undefined;
+    if (withBatchNorm) {
+      const bn = normalizeBatch(b, z, 2, width, b.weight(layer, `gamma_${i}`), b.weight(layer, `beta_${i}`), Number(cfg['batchNormEpsilon']), { layer, index: i });
+      z = bn.y;
+      norm = bn.backward;
+    }
+    const act = b.activation(z, String(cfg['activation']), layer.name);
+    stages.push({ input: h, mask, kernel, bias, grad: act.grad, norm });
     previous = act.y;
     outputs.push(act.y);
   }
@@ -303,7 +323,8 @@ function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
       for (let i = count - 1; i >= 0; i--) {
         const s = stages[i]!;
         const own = slice(dy, i * width, (i + 1) * width);
-        const dz = s.grad(carry === undefined ? own : g.op('Add', [own, carry]));
+        const da = s.grad(carry === undefined ? own : g.op('Add', [own, carry]));
+        const dz = s.norm ? s.norm(da) : da;
         s.kernel.gradient = g.op('Gemm', [s.input, dz], { transA: 1 });
         s.bias.gradient = b.sumToChannels(dz, 2);
         if (!needDx && i === 0) break;
@@ -423,7 +444,7 @@ export function buildGradientGraph(model: tf.LayersModel, sampleShape: readonly 
     { name: loss, type: 'float32' as const, shape: [] },
     { name: logits, type: 'float32' as const, shape: ['N', numClasses] },
     ...b.weights.map((w) => ({ name: w.gradient, type: 'float32' as const, shape: w.variable.shape as number[] })),
-    ...b.batchNorms.flatMap((n) => [n.mean, n.variance].map((name) => ({ name, type: 'float32' as const, shape: [(n.layer.outputShape as number[]).at(-1)!] }))),
+    ...b.batchNorms.flatMap((n) => [n.mean, n.variance].map((name) => ({ name, type: 'float32' as const, shape: [n.channels] }))),
   ];
   return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits };
 }

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../inference/onnx/onnxRuntime.ts';
 import { BatchNormalization } from '../../models/batchNorm.ts';
+import { SpinalLayer } from '../../models/spinalLayer.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { buildGradientGraph, type GradientGraph } from './gradientGraph.ts';
 
@@ -20,8 +21,8 @@ export interface StepGradients {
   logits: Float32Array;
   /** One per trainable weight, in tfjs layout, keyed by the variable's name. */
   gradients: Map<string, Float32Array>;
-  /** Batch mean and biased variance of each batch-norm layer, by layer name. */
-  batchStats: Map<string, { mean: Float32Array; variance: Float32Array }>;
+  /** Batch mean and biased variance of each batch norm, in the graph's order (GradientGraph.batchNorms). */
+  batchStats: { mean: Float32Array; variance: Float32Array }[];
 }
 
 export interface OnnxGradientStep {
@@ -59,7 +60,10 @@ export async function createOnnxGradientStep(
     return `the model's training step cannot be written as an ONNX graph: ${err instanceof Error ? err.message : String(err)}`;
   }
   for (const bn of graph.batchNorms) {
-    if (!(bn.layer instanceof BatchNormalization)) return `layer ${bn.layer.name} is not spinalnet's BatchNormalization`;
+    // Their moving averages are updated by the layers' own code (updateMovingAverages).
+    if (!(bn.layer instanceof BatchNormalization) && !(bn.layer instanceof SpinalLayer)) {
+      return `layer ${bn.layer.name} is a ${bn.layer.getClassName()} from outside spinalnet, whose batch-norm averages it cannot update`;
+    }
   }
   const session = await createSession(ort, graph.bytes, threads);
   if (typeof session === 'string') return session;
@@ -77,7 +81,6 @@ function gradientStep(
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
-  const batchNorms = new Map(graph.batchNorms.map((b) => [b.layer.name, b.layer as BatchNormalization]));
   const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
     const feeds: Record<string, OrtTensor> = {};
     feeds[graph.x] = new ort.Tensor('float32', x.subarray(0, n * per), [n, ...sampleShape]);
@@ -107,7 +110,7 @@ function gradientStep(
       loss: data(graph.loss)[0]!,
       logits: data(graph.logits),
       gradients: new Map(graph.weights.map((w) => [(w.variable.read() as tf.Variable).name, data(w.gradient)])),
-      batchStats: new Map(graph.batchNorms.map((b) => [b.layer.name, { mean: data(b.mean), variance: data(b.variance) }])),
+      batchStats: graph.batchNorms.map((b) => ({ mean: data(b.mean), variance: data(b.variance) })),
     };
   };
   return {
@@ -122,9 +125,12 @@ function gradientStep(
           grads[name] = tf.tensor(step.gradients.get(name)!, w.variable.shape as number[]);
         }
         optimizer.applyGradients(grads);
-        for (const [name, stats] of step.batchStats) {
-          batchNorms.get(name)!.updateMovingAverages(tf.tensor1d(stats.mean), tf.tensor1d(stats.variance));
-        }
+        graph.batchNorms.forEach((slot, i) => {
+          const mean = tf.tensor1d(step.batchStats[i]!.mean);
+          const variance = tf.tensor1d(step.batchStats[i]!.variance);
+          if (slot.layer instanceof SpinalLayer) slot.layer.updateMovingAverages(slot.index!, mean, variance, n);
+          else (slot.layer as BatchNormalization).updateMovingAverages(mean, variance);
+        });
       });
       let hits = 0;
       for (let i = 0; i < n; i++) {
