@@ -3,9 +3,9 @@
  * model's tfjs optimizer. The model's variables stay the single source of truth: every step reads them,
  * so validation, checkpoints, resuming and saving work exactly as with tfjs gradients.
  *
- * Why: on the wasm backend a batch-16 step of the paper network costs ~46 ms in ~500 kernel calls on one
- * core (128-bit SIMD XNNPACK); onnxruntime runs the same step as one graph on every core with its AVX
- * kernels (measured in bench/: `npm run bench`).
+ * Why: on the wasm backend a batch-16 step of the paper network took 47.5 ms in 497 kernel calls on one
+ * core here (128-bit SIMD XNNPACK); onnxruntime runs the same step as one graph on every core with its
+ * AVX kernels, ~16 ms (`npm run bench` prints both rates).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../inference/onnx/onnxRuntime.ts';
@@ -81,6 +81,8 @@ function gradientStep(
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
+  // One ONNX-layout kernel buffer per conv weight, rewritten every step (the previous run has finished with it).
+  const convBuffers = new Map(graph.weights.filter((w) => w.onnxConvLayout).map((w) => [w.input, new Float32Array(w.variable.shape.reduce((a: number, d) => a * (d as number), 1))]));
   const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
     const feeds: Record<string, OrtTensor> = {};
     feeds[graph.x] = new ort.Tensor('float32', x.subarray(0, n * per), [n, ...sampleShape]);
@@ -101,7 +103,7 @@ function gradientStep(
       const values = w.variable.read().dataSync() as Float32Array;
       const shape = w.variable.shape as number[];
       feeds[w.input] = w.onnxConvLayout
-        ? new ort.Tensor('float32', toOnnxConvKernel(values, shape), [shape[3]!, shape[2]!, shape[0]!, shape[1]!])
+        ? new ort.Tensor('float32', toOnnxConvKernel(values, shape, convBuffers.get(w.input)), [shape[3]!, shape[2]!, shape[0]!, shape[1]!])
         : new ort.Tensor('float32', values, shape);
     }
     const out = await session.run(feeds, fetches);
@@ -145,15 +147,19 @@ function gradientStep(
   };
 }
 
-/** tfjs's [kh, kw, Cin, Cout] kernel in ONNX's [Cout, Cin, kh, kw] layout. */
-export function toOnnxConvKernel(w: Float32Array, shape: readonly number[]): Float32Array {
+/**
+ * tfjs's [kh, kw, Cin, Cout] kernel in ONNX's [Cout, Cin, kh, kw] layout, written into `out` (reused from
+ * step to step). Reads run along Cout: about 0.9 ms per step for the paper network's six kernels here, against
+ * 1.4 ms for onnxruntime Transpose nodes of the same permutation and 71 ms for tf.transpose on wasm.
+ */
+export function toOnnxConvKernel(w: Float32Array, shape: readonly number[], out = new Float32Array(w.length)): Float32Array {
   const [kh, kw, cin, cout] = shape as [number, number, number, number];
-  const out = new Float32Array(w.length);
   const taps = kh * kw;
+  const perOut = cin * taps;
   for (let t = 0; t < taps; t++) {
     for (let ci = 0; ci < cin; ci++) {
-      const from = (t * cin + ci) * cout;
-      for (let co = 0; co < cout; co++) out[(co * cin + ci) * taps + t] = w[from + co]!;
+      let from = (t * cin + ci) * cout;
+      for (let co = 0, to = ci * taps + t; co < cout; co++, to += perOut) out[to] = w[from++]!;
     }
   }
   return out;
