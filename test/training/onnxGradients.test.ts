@@ -119,5 +119,7 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
     // tfjs cannot train dilated convolutions either, so there is nothing to check them against.
     const dilated = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 2, kernelSize: 3, dilationRate: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] });
     expect(() => buildGradientGraph(dilated, [9, 9, 2], 3)).toThrow(/dilated/);
+    const overlapping = tf.sequential({ layers: [tf.layers.maxPooling2d({ inputShape: [9, 9, 2], poolSize: 3, strides: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] });
+    expect(() => buildGradientGraph(overlapping, [9, 9, 2], 3)).toThrow(/overlapping/);
   });
 });

@@ -6,10 +6,10 @@
  * ones tfjs's own gradient functions implement).
  *
  * The graph computes what tfjs computes, up to float32 rounding: the weights come in as inputs (tfjs
- * layouts), dropout masks come in as inputs (the trainer draws them through tfjs's own dropout with the
- * run's seeded streams, so they are the masks tfjs would draw), batch norm uses the batch statistics and
- * hands them out for the moving averages. The optimizer stays tfjs's (Adam on the model's variables).
- * test/training/onnxGradients.test.ts compares the gradients with tf.grads on several models.
+ * layouts), dropout masks come in as inputs (the trainer draws them as tfjs's dropout does, from the
+ * run's seeded streams: ../dropoutMask.ts), batch norm uses the batch statistics and hands them out for
+ * the moving averages. The optimizer stays tfjs's (Adam on the model's variables).
+ * test/training/onnxGradients.test.ts compares the gradients with tf.variableGrads on several models.
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../inference/onnx/exportOnnx.ts';
@@ -72,8 +72,17 @@ class Builder {
   readonly weights: WeightSlot[] = [];
   readonly masks: MaskSite[] = [];
   readonly batchNorms: BatchNormSlot[] = [];
-  private readonly zero = this.g.constant('zero', new Float32Array([0]), []);
-  private readonly one = this.g.constant('one', new Float32Array([1]), []);
+  private zeroName?: string;
+  private oneName?: string;
+
+  /** Scalar constants, added when first used (onnxruntime warns about unused ones). */
+  private get zero(): string {
+    return (this.zeroName ??= this.g.constant('zero', new Float32Array([0]), []));
+  }
+
+  private get one(): string {
+    return (this.oneName ??= this.g.constant('one', new Float32Array([1]), []));
+  }
 
   /** The graph input that carries the layer's weight named `suffix`. */
   weight(layer: tf.layers.Layer, suffix: string, onnxConvLayout = false): WeightSlot {
@@ -130,18 +139,17 @@ function nchwInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => str
 function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
   const g = b.g;
   const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
-  // tfjs has no gradient for dilated convolutions, so there would be nothing to check this one against.
+  // tfjs has no gradient for dilated convolutions, so there would be nothing to check this one against;
+  // below, dilations are 1.
   if (dilations[0] !== 1 || dilations[1] !== 1) throw new UnsupportedModelError(`${layer.name}: training a dilated convolution`);
   const { x, back } = nchwInput(b, c);
   const kernel = b.weight(layer, 'kernel', true);
   const w = kernel.input;
   const bias = useBias ? b.weight(layer, 'bias') : undefined;
-  const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, dilations, pads });
+  const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, pads });
   const act = b.activation(z, activation, layer.name);
   const [h, wd] = c.shape as [number, number];
   const [oh, ow] = outShape as [number, number];
-  const spanH = (kh - 1) * dilations[0] + 1;
-  const spanW = (kw - 1) * dilations[1] + 1;
   return {
     cursor: { name: act.y, shape: outShape, nchw: true },
     backward: (dy) => {
@@ -159,12 +167,10 @@ function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
       const taps: string[] = [];
       for (let i = 0; i < kh; i++) {
         for (let j = 0; j < kw; j++) {
-          const top = i * dilations[0];
-          const left = j * dilations[1];
           taps.push(g.op('Slice', [
             padded,
-            g.int64s('starts', [top, left]),
-            g.int64s('ends', [top + (oh - 1) * strides[0] + 1, left + (ow - 1) * strides[1] + 1]),
+            g.int64s('starts', [i, j]),
+            g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),
             g.int64s('axes', [1, 2]),
             g.int64s('steps', strides),
           ]));
@@ -174,11 +180,12 @@ function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
       const dzRows = g.op('Reshape', [g.op('Transpose', [dz], { perm: [0, 2, 3, 1] }), g.int64s('shape', [-1, cout])]);
       kernel.gradient = g.op('Reshape', [g.op('Gemm', [cols, dzRows], { transA: 1 }), g.int64s('shape', [kh, kw, cin, cout])]);
       if (!needDx) return undefined;
+      // Rows and columns a strided window never reached get a zero gradient (output_padding).
       const outputPadding = [
-        h - ((oh - 1) * strides[0] + spanH - pads[0]! - pads[2]!),
-        wd - ((ow - 1) * strides[1] + spanW - pads[1]! - pads[3]!),
+        h - ((oh - 1) * strides[0] + kh - pads[0]! - pads[2]!),
+        wd - ((ow - 1) * strides[1] + kw - pads[1]! - pads[3]!),
       ];
-      const dx = g.op('ConvTranspose', [dz, w], { kernel_shape: [kh, kw], strides, dilations, pads, output_padding: outputPadding });
+      const dx = g.op('ConvTranspose', [dz, w], { kernel_shape: [kh, kw], strides, pads, output_padding: outputPadding });
       return back(dx);
     },
   };
@@ -190,6 +197,9 @@ function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
   if (cfg['dataFormat'] !== 'channelsLast') throw new UnsupportedModelError(`${layer.name}: dataFormat ${String(cfg['dataFormat'])}`);
   const kernel = pair(cfg['poolSize']);
   const strides = pair(cfg['strides'] ?? cfg['poolSize']);
+  // MaxUnpool writes each gradient to its maximum's position; where windows overlap, one position can be
+  // the maximum of two windows and would need the sum.
+  if (strides[0] < kernel[0] || strides[1] < kernel[1]) throw new UnsupportedModelError(`${layer.name}: training max pooling with overlapping windows`);
   const pads = windowPads(c.shape, kernel, strides, [1, 1], String(cfg['padding']));
   const { x, back } = nchwInput(b, c);
   const attrs = { kernel_shape: kernel, strides, pads };
