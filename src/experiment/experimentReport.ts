@@ -21,7 +21,7 @@ export function renderExperimentMarkdown(r: ExperimentResult): string {
     `# Experiment on ${r.data.name}: ${c.models.join(', ')} × ${c.splits.join(', ')} × ${c.seeds.length} seeds`,
     '',
     `${r.data.description}, ${r.data.classes.length} classes. Seeds ${c.seeds.join(', ')}; ${r.protocol}. ` +
-      `Backend ${r.backend.detail}; ${(r.seconds / 60).toFixed(1)} minutes in all.`,
+      `Backend ${r.backend.detail}; gradients on ${[...new Set(r.runs.map((x) => x.trainingEngine))].join(', ')}; ${(r.seconds / 60).toFixed(1)} minutes in all.`,
     '',
     'Which protocol each number comes from:',
     '',

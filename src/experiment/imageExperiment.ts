@@ -43,6 +43,7 @@ export async function runImageExperiment(config: ImageExperimentConfig, log: (li
       perClassRecall: r.metrics.perClass.map((c) => c.recall),
       weights: r.weights,
       trainSeconds: r.training.seconds,
+      trainingEngine: r.training.engine,
       trainPixels: r.metrics.trainImages,
       validationPixels: 0,
       testPixels: r.metrics.testImages,

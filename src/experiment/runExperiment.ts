@@ -36,6 +36,8 @@ export interface ExperimentRun {
   perClassRecall: number[];
   weights: number;
   trainSeconds: number;
+  /** What computed the gradients (TrainResult.engine). */
+  trainingEngine: string;
   trainPixels: number;
   validationPixels: number;
   testPixels: number;
@@ -107,7 +109,7 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
       }
       log(`[${i + 1}/${configs.length}] ${c.model}, ${c.split} split, seed ${c.seed}: ${prepared.split.train.length} train / ${prepared.split.test.length} test pixels`);
       const run = await trainAndScore(c, { ...prepared, spec });
-      log(`  OA ${(100 * run.overallAccuracy).toFixed(2)}%  AA ${(100 * run.averageAccuracy).toFixed(2)}%  kappa ${run.kappa.toFixed(4)}  (${run.trainSeconds.toFixed(0)} s)`);
+      log(`  OA ${(100 * run.overallAccuracy).toFixed(2)}%  AA ${(100 * run.averageAccuracy).toFixed(2)}%  kappa ${run.kappa.toFixed(4)}  (${run.trainSeconds.toFixed(0)} s, gradients on ${run.trainingEngine})`);
       runs.push(run);
     }
   } finally {
@@ -158,6 +160,7 @@ async function trainAndScore(c: RunConfig, p: PreparedRun): Promise<ExperimentRu
     perClassRecall: metrics.perClass.map((x) => x.recall),
     weights,
     trainSeconds: training.seconds,
+    trainingEngine: training.engine,
     trainPixels: split.train.length,
     validationPixels: split.validation.length,
     testPixels: split.test.length,
