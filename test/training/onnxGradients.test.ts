@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadOnnxRuntime } from '../../src/inference/onnx/onnxRuntime.ts';
+import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
 import { buildMnistNet } from '../../src/models/mnistNet.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { buildGradientGraph } from '../../src/training/onnx/gradientGraph.ts';
 import { createOnnxGradientStep } from '../../src/training/onnx/onnxGradients.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { createRng } from '../../src/util/random.ts';
-import { UnsupportedModelError } from '../../src/inference/onnx/exportOnnx.ts';
+import { UnsupportedModelError } from '../../src/onnx/layers.ts';
 import { relativeError } from '../helpers.ts';
 import { spinalBatchNormModel } from './smallModels.ts';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { BackendError } from '../../src/errors.ts';
-import { loadOnnxRuntime } from '../../src/inference/onnx/onnxRuntime.ts';
+import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { SpinalLayer } from '../../src/models/spinalLayer.ts';
 import { arraySource } from '../../src/training/sampleSource.ts';

@@ -9,10 +9,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SpinalActivation } from '../../models/spinalLayer.ts';
-import { OnnxGraph } from './onnxGraph.ts';
+import { OnnxGraph } from '../../onnx/onnxGraph.ts';
+import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, toOnnxConvKernel, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
 
-/** The model holds a layer or setting this exporter does not translate. */
-export class UnsupportedModelError extends Error {}
+export { UnsupportedModelError };
 
 export interface OnnxExport {
   /** ModelProto bytes. */
@@ -23,13 +23,6 @@ export interface OnnxExport {
   logits: string;
   /** int64 [N], the first maximum of each row (as tf.argMax). */
   classes: string;
-}
-
-/** Current tensor: its name, tfjs shape without the batch, and whether it is held transposed to NCHW. */
-export interface Cursor {
-  name: string;
-  shape: number[];
-  nchw: boolean;
 }
 
 const weightNamed = (layer: tf.layers.Layer, suffix: string): Float32Array | undefined => {
@@ -43,7 +36,7 @@ function requireWeight(layer: tf.layers.Layer, suffix: string): Float32Array {
   return w;
 }
 
-export function activate(g: OnnxGraph, x: string, activation: string, rank: number): string {
+function activate(g: OnnxGraph, x: string, activation: string, rank: number): string {
   switch (activation) {
     case 'linear':
       return x;
@@ -65,80 +58,10 @@ export function activate(g: OnnxGraph, x: string, activation: string, rank: numb
   throw new UnsupportedModelError(`activation '${activation}' on a rank-${rank} tensor`);
 }
 
-/** [kh, kw, Cin, Cout] (tfjs) → [Cout, Cin, kh, kw] (ONNX). */
-function convKernel(w: Float32Array, kh: number, kw: number, cin: number, cout: number): Float32Array {
-  const out = new Float32Array(w.length);
-  for (let i = 0; i < kh; i++) {
-    for (let j = 0; j < kw; j++) {
-      for (let ci = 0; ci < cin; ci++) {
-        for (let co = 0; co < cout; co++) out[((co * cin + ci) * kh + i) * kw + j] = w[((i * kw + j) * cin + ci) * cout + co]!;
-      }
-    }
-  }
-  return out;
-}
-
-export function toNchw(g: OnnxGraph, c: Cursor): Cursor {
-  if (c.nchw) return c;
-  if (c.shape.length !== 3) throw new UnsupportedModelError(`a 2-D layer on a rank-${c.shape.length + 1} tensor`);
-  return { name: g.op('Transpose', [c.name], { perm: [0, 3, 1, 2] }), shape: c.shape, nchw: true };
-}
-
-export function toLogical(g: OnnxGraph, c: Cursor): Cursor {
-  if (!c.nchw) return c;
-  return { name: g.op('Transpose', [c.name], { perm: [0, 2, 3, 1] }), shape: c.shape, nchw: false };
-}
-
-/** ONNX pads [top, left, bottom, right] of a 2-D window op, as tfjs computes them for this input. */
-export function windowPads(shape: number[], kernel: [number, number], strides: [number, number], dilations: [number, number], padding: string): number[] {
-  const [h, w, c] = shape as [number, number, number];
-  const info = tf.backend_util.computeConv2DInfo([1, h, w, c], [kernel[0], kernel[1], c, 1], strides, dilations, padding as 'same' | 'valid');
-  const p = info.padInfo;
-  return [p.top, p.left, p.bottom, p.right];
-}
-
-export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
-
-/** A 2-D convolution layer's settings, for the inference and the training graphs. */
-export interface ConvSettings {
-  kh: number;
-  kw: number;
-  strides: [number, number];
-  dilations: [number, number];
-  /** ONNX pads [top, left, bottom, right]. */
-  pads: number[];
-  cin: number;
-  cout: number;
-  activation: string;
-  useBias: boolean;
-  /** Output shape without the batch (NHWC). */
-  outShape: number[];
-}
-
-export function convSettings(layer: tf.layers.Layer, c: Cursor): ConvSettings {
-  // InputConv2D (src/models/mnistNet.ts) is a stride-1 conv + bias with no activation.
-  const cfg = layer.getClassName() === 'InputConv2D'
-    ? { ...layer.getConfig(), dataFormat: 'channelsLast', strides: 1, dilationRate: 1, activation: 'linear', useBias: true }
-    : layer.getConfig();
-  if (cfg['dataFormat'] !== 'channelsLast') throw new UnsupportedModelError(`${layer.name}: dataFormat ${String(cfg['dataFormat'])}`);
-  const [kh, kw] = pair(cfg['kernelSize']);
-  const strides = pair(cfg['strides']);
-  const dilations = pair(cfg['dilationRate'] ?? 1);
-  return {
-    kh, kw, strides, dilations,
-    pads: windowPads(c.shape, [kh, kw], strides, dilations, String(cfg['padding'])),
-    cin: c.shape[2]!,
-    cout: Number(cfg['filters']),
-    activation: String(cfg['activation']),
-    useBias: cfg['useBias'] !== false,
-    outShape: (layer.outputShape as (number | null)[]).slice(1) as number[],
-  };
-}
-
 function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
   const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
   const x = toNchw(g, c);
-  const kernel = g.constant('W', convKernel(requireWeight(layer, 'kernel'), kh, kw, cin, cout), [cout, cin, kh, kw]);
+  const kernel = g.constant('W', toOnnxConvKernel(requireWeight(layer, 'kernel'), [kh, kw, cin, cout]), [cout, cin, kh, kw]);
   const inputs = [x.name, kernel];
   if (useBias) inputs.push(g.constant('B', requireWeight(layer, 'bias'), [cout]));
   const y = g.op('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads });
@@ -165,16 +88,6 @@ function batchNormNode(
     [x, g.constant('gamma', w.gamma, n), g.constant('beta', w.beta, n), g.constant('mean', w.mean, n), g.constant('var', w.variance, n)],
     { epsilon: { float: epsilon } },
   );
-}
-
-/** The rank of a BatchNormalization layer's input (4 or 2); throws for settings the graphs do not translate. */
-export function batchNormRank(layer: tf.layers.Layer, c: Cursor): 4 | 2 {
-  const cfg = layer.getConfig();
-  const rank = c.shape.length + 1;
-  const axis = Number(Array.isArray(cfg['axis']) ? cfg['axis'][0] : cfg['axis']);
-  if (axis !== -1 && axis !== rank - 1) throw new UnsupportedModelError(`${layer.name}: batch norm over axis ${axis}`);
-  if (rank !== 4 && rank !== 2) throw new UnsupportedModelError(`${layer.name}: batch norm on a rank-${rank} tensor`);
-  return rank;
 }
 
 function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {

@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { batchesOf, type SampleSource } from '../../training/sampleSource.ts';
 import { exportOnnx } from './exportOnnx.ts';
-import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession } from './onnxRuntime.ts';
+import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession } from '../../onnx/onnxRuntime.ts';
 
 export interface OnnxPredictor {
   /** What runs, for logs and run.json: "onnxruntime 1.30.0, 2 threads". */

@@ -12,8 +12,8 @@
  * test/training/onnxGradients.test.ts compares the gradients with tf.variableGrads on several models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../inference/onnx/exportOnnx.ts';
-import { OnnxGraph } from '../../inference/onnx/onnxGraph.ts';
+import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { OnnxGraph } from '../../onnx/onnxGraph.ts';
 
 /** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
 export interface MaskSite {

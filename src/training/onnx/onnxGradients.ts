@@ -8,9 +8,10 @@
  * AVX kernels, ~16 ms (`npm run bench` prints both rates).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../inference/onnx/onnxRuntime.ts';
+import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../onnx/onnxRuntime.ts';
 import { BatchNormalization } from '../../models/batchNorm.ts';
 import { SpinalLayer } from '../../models/spinalLayer.ts';
+import { toOnnxConvKernel } from '../../onnx/layers.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { buildGradientGraph, type GradientGraph } from './gradientGraph.ts';
 
@@ -145,22 +146,4 @@ function gradientStep(
     },
     release: () => session.release(),
   };
-}
-
-/**
- * tfjs's [kh, kw, Cin, Cout] kernel in ONNX's [Cout, Cin, kh, kw] layout, written into `out` (reused from
- * step to step). Reads run along Cout: about 0.9 ms per step for the paper network's six kernels here, against
- * 1.4 ms for onnxruntime Transpose nodes of the same permutation and 71 ms for tf.transpose on wasm.
- */
-export function toOnnxConvKernel(w: Float32Array, shape: readonly number[], out = new Float32Array(w.length)): Float32Array {
-  const [kh, kw, cin, cout] = shape as [number, number, number, number];
-  const taps = kh * kw;
-  const perOut = cin * taps;
-  for (let t = 0; t < taps; t++) {
-    for (let ci = 0; ci < cin; ci++) {
-      let from = (t * cin + ci) * cout;
-      for (let co = 0, to = ci * taps + t; co < cout; co++, to += perOut) out[to] = w[from++]!;
-    }
-  }
-  return out;
 }

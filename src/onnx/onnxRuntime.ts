@@ -1,7 +1,7 @@
 /**
  * onnxruntime-node, loaded on demand: an optional dependency (its native library ships in the npm
  * package; package.json's allowScripts skips its install script, which would fetch CUDA files from the
- * internet). Everything works without it: prediction then stays on tfjs.
+ * internet). Everything works without it: prediction and training gradients then stay on tfjs.
  */
 
 /** The part of onnxruntime-node's API we use (typed here so the project type-checks without it). */
