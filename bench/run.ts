@@ -80,7 +80,7 @@ function parseOptions(argv: string[]): Options {
 
 function planFor(row: BenchRow, o: Options): BackendPlan {
   if (row === 'onnxruntime') {
-    // Four times the samples: at its rates the tfjs counts would finish in about a second, and each
+    // Four times the samples: at its rates the tfjs counts would finish in about half a second, and each
     // trainModel call starts a new session whose first steps set up its memory.
     return {
       backend: 'wasm', onnx: true, train16: o.trainSamples * 4, train64: o.trainSamples * 4, predict: o.predictSamples * 4, predictBatch: 512,

@@ -3,6 +3,28 @@
  * package; package.json's allowScripts skips its install script, which would fetch CUDA files from the
  * internet). Everything works without it: prediction and training gradients then stay on tfjs.
  */
+import { BackendError } from '../errors.ts';
+
+/** Who runs a job: onnxruntime when it loads and can run the model ('auto'), or always tfjs. */
+export type EngineChoice = 'auto' | 'onnxruntime' | 'tfjs';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'onnxruntime', 'tfjs'];
+
+/**
+ * What `create` makes (an onnxruntime predictor or training step) when `choice` allows onnxruntime, else
+ * why tfjs runs instead. Under 'onnxruntime' a refusal throws a BackendError naming `flag` (--inference,
+ * --training); `fallback` says what 'auto' would do ("map with tfjs").
+ */
+export async function onnxOrFallback<T>(
+  choice: EngineChoice, flag: string, fallback: string, create: () => Promise<T | string>,
+): Promise<{ onnx?: T; fallbackReason?: string }> {
+  if (choice === 'tfjs') return {};
+  const onnx = await create();
+  if (typeof onnx !== 'string') return { onnx };
+  if (choice === 'onnxruntime') {
+    throw new BackendError(`${flag} onnxruntime: ${onnx}`, `install onnxruntime-node (npm install onnxruntime-node), or use ${flag} auto to ${fallback}`);
+  }
+  return { fallbackReason: onnx };
+}
 
 /** The part of onnxruntime-node's API we use (typed here so the project type-checks without it). */
 export interface OrtTensor {

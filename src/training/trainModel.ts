@@ -10,8 +10,8 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createAdam } from '../backend/fusedAdam.ts';
-import { BackendError } from '../errors.ts';
-import { createOnnxGradientStep, type OnnxGradientStep } from './onnx/onnxGradients.ts';
+import { ENGINE_CHOICES, type EngineChoice, onnxOrFallback } from '../onnx/onnxRuntime.ts';
+import { createOnnxGradientStep } from './onnx/onnxGradients.ts';
 import { createRng } from '../util/random.ts';
 import { type SampleSource, sampleSize } from './sampleSource.ts';
 import { withSeededMathRandom } from './seededRandom.ts';
@@ -21,8 +21,8 @@ import type { TrainState } from './trainState.ts';
  * Who computes the gradients: onnxruntime when it loads and can run the model's training graph ('auto'),
  * or always tfjs. The optimizer, the weights and everything else stay tfjs's either way.
  */
-export type TrainingEngine = 'auto' | 'onnxruntime' | 'tfjs';
-export const TRAINING_ENGINES: readonly TrainingEngine[] = ['auto', 'onnxruntime', 'tfjs'];
+export type TrainingEngine = EngineChoice;
+export const TRAINING_ENGINES = ENGINE_CHOICES;
 
 export interface TrainOptions {
   /** Default 'auto'. 'onnxruntime' throws a BackendError when onnxruntime cannot train the model. */
@@ -127,7 +127,8 @@ export async function trainModel(
   const batches = Math.ceil(n / opts.batchSize);
   const classWeights = opts.classWeights ?? new Float32Array(numClasses).fill(1);
   const weights = tf.tensor1d(classWeights);
-  const { onnx, fallbackReason } = await gradientEngine(model, source.sampleShape, numClasses, opts);
+  const { onnx, fallbackReason } = await onnxOrFallback(opts.engine ?? 'auto', '--training', 'train with tfjs', () =>
+    createOnnxGradientStep(model, source.sampleShape, numClasses, opts.threads ?? availableParallelism()));
   const state: TrainState = opts.resumeFrom ? structuredClone(opts.resumeFrom) : freshState(opts.learningRate);
   if (opts.resumeFrom) await restore(model, optimizer, opts.resumeFrom);
   lr.learningRate = state.learningRate;
@@ -233,23 +234,6 @@ export async function trainModel(
     }
     return result;
   }
-}
-
-/** The onnxruntime gradient step the options ask for, or why tfjs computes the gradients. */
-async function gradientEngine(
-  model: tf.LayersModel,
-  sampleShape: readonly [number, number, number],
-  numClasses: number,
-  opts: TrainOptions,
-): Promise<{ onnx?: OnnxGradientStep; fallbackReason?: string }> {
-  const engine = opts.engine ?? 'auto';
-  if (engine === 'tfjs') return {};
-  const onnx = await createOnnxGradientStep(model, sampleShape, numClasses, opts.threads ?? availableParallelism());
-  if (typeof onnx !== 'string') return { onnx };
-  if (engine === 'onnxruntime') {
-    throw new BackendError(`--training onnxruntime: ${onnx}`, 'install onnxruntime-node (npm install onnxruntime-node), or use --training auto to train with tfjs');
-  }
-  return { fallbackReason: onnx };
 }
 
 function freshState(learningRate: number): TrainState {

@@ -136,6 +136,12 @@ function nchwInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => str
   return { x, back: c.nchw ? (d) => d : (d) => b.g.op('Transpose', [d], { perm: [0, 2, 3, 1] }) };
 }
 
+/** tfjs's (NHWC) view of a cursor, with the map of its gradient back to the cursor's layout. */
+function logicalInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => string } {
+  const x = toLogical(b.g, c);
+  return { x, back: c.nchw ? (d) => b.g.op('Transpose', [d], { perm: [0, 3, 1, 2] }) : (d) => d };
+}
+
 function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
   const g = b.g;
   const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
@@ -385,26 +391,20 @@ function layerStep(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolea
       return dropout(b, Number(cfg['rate']), c, (n) => [n, 1, 1, ch], ['N', 1, 1, ch]);
     }
     case 'Flatten': {
-      const x = toLogical(g, c);
-      const back = g.int64s('shape', [-1, ...c.shape]);
+      const { x, back } = logicalInput(b, c);
+      const unflat = g.int64s('shape', [-1, ...c.shape]);
       return {
         cursor: { name: g.op('Flatten', [x.name], { axis: 1 }), shape: [c.shape.reduce((a, v) => a * v, 1)], nchw: false },
-        backward: (dy) => {
-          const d = g.op('Reshape', [dy, back]);
-          return c.nchw ? g.op('Transpose', [d], { perm: [0, 3, 1, 2] }) : d;
-        },
+        backward: (dy) => back(g.op('Reshape', [dy, unflat])),
       };
     }
     case 'Permute': {
-      const x = toLogical(g, c);
+      const { x, back } = logicalInput(b, c);
       const perm = [0, ...(cfg['dims'] as number[])];
       const inverse = perm.map((_, i) => perm.indexOf(i));
       return {
         cursor: { name: g.op('Transpose', [x.name], { perm }), shape: perm.slice(1).map((d) => c.shape[d - 1]!), nchw: false },
-        backward: (dy) => {
-          const d = g.op('Transpose', [dy], { perm: inverse });
-          return c.nchw ? g.op('Transpose', [d], { perm: [0, 3, 1, 2] }) : d;
-        },
+        backward: (dy) => back(g.op('Transpose', [dy], { perm: inverse })),
       };
     }
     case 'Dense':

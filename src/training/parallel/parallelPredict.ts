@@ -18,14 +18,15 @@ import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../../backend/selectBackend.ts';
 import { BackendError } from '../../errors.ts';
 import { createOnnxPredictor, predictRangeOnnx } from '../../inference/onnx/onnxPredict.ts';
+import { ENGINE_CHOICES, type EngineChoice, onnxOrFallback } from '../../onnx/onnxRuntime.ts';
 import type { CubeBIP } from '../../scene/types.ts';
 import { predictClasses } from '../predict.ts';
 import { patchSource } from '../sampleSource.ts';
 import type { WorkerCommand, WorkerReport, WorkerSetup } from './protocol.ts';
 
 /** Who runs inference: onnxruntime when it loads and the model exports ('auto'), or always tfjs. */
-export type InferenceEngine = 'auto' | 'onnxruntime' | 'tfjs';
-export const INFERENCE_ENGINES: readonly InferenceEngine[] = ['auto', 'onnxruntime', 'tfjs'];
+export type InferenceEngine = EngineChoice;
+export const INFERENCE_ENGINES = ENGINE_CHOICES;
 
 export interface ParallelPredictOptions {
   /** Default 'auto'. 'onnxruntime' throws a BackendError when onnxruntime cannot run the model. */
@@ -84,22 +85,15 @@ export async function predictPatchesParallel(
   const batchSize = opts.batchSize ?? 512;
   const chunkSize = Math.max(batchSize, opts.chunkSize ?? 4096);
   const asked = opts.workers ?? os.availableParallelism();
-  const engine = opts.engine ?? 'auto';
-  let fallbackReason: string | undefined;
-  if (engine !== 'tfjs') {
-    const onnx = await createOnnxPredictor(model, [patch, patch, cube.bands], Math.max(1, asked));
-    if (typeof onnx !== 'string') {
-      try {
-        const classes = await predictRangeOnnx(onnx, patchSource(cube, patch, pixels), 0, count, { batchSize, onProgress: opts.onProgress });
-        return { classes, workers: 0, engine: onnx.description };
-      } finally {
-        await onnx.release();
-      }
+  const { onnx, fallbackReason } = await onnxOrFallback(opts.engine ?? 'auto', '--inference', 'map with tfjs', () =>
+    createOnnxPredictor(model, [patch, patch, cube.bands], Math.max(1, asked)));
+  if (onnx) {
+    try {
+      const classes = await predictRangeOnnx(onnx, patchSource(cube, patch, pixels), 0, count, { batchSize, onProgress: opts.onProgress });
+      return { classes, workers: 0, engine: onnx.description };
+    } finally {
+      await onnx.release();
     }
-    if (engine === 'onnxruntime') {
-      throw new BackendError(`--inference onnxruntime: ${onnx}`, 'install onnxruntime-node (npm install onnxruntime-node), or use --inference auto to map with tfjs');
-    }
-    fallbackReason = onnx;
   }
   const tfjsEngine = `tfjs ${tf.getBackend()}`;
   const workers = Math.min(asked, Math.floor(count / (opts.minSamplesPerWorker ?? 8192)));
