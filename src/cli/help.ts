@@ -13,6 +13,7 @@ commands:
   predict    map a scene with a saved model (and score it when labels are given)
   experiment models × splits × seeds on one scene, with mean ± std and paired comparisons
   image      the same spinal head on image datasets (MNIST family, CIFAR-10, PNG folders)
+  worker     run experiment jobs from a Redis queue (spinalnet experiment --queue)
   inspect    list the variables of a MAT file
   download   fetch a known scene into data/ and verify its checksum
 
