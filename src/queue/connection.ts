@@ -22,10 +22,11 @@ export function parseQueueUrl(url: string): QueueUrl {
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigError('--queue', 'a Redis URL such as redis://host:6379/0 or rediss://:password@host:6380', redactUrlText(url));
+    // Not echoed: a malformed URL may still hold a password.
+    throw new ConfigError('--queue', 'a Redis URL such as redis://host:6379/0 or rediss://:password@host:6380', 'a malformed URL (not shown)');
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new ConfigError('--queue', 'a redis:// or rediss:// (TLS) URL', redactUrlText(url));
+    throw new ConfigError('--queue', 'a redis:// or rediss:// (TLS) URL', `a ${u.protocol}// URL`);
   }
   if (u.pathname.length > 1 && !/^\/\d+$/.test(u.pathname)) throw new ConfigError('--queue', 'a database number after the port (redis://host:port/0)', u.pathname);
   const password = u.password ? decodeURIComponent(u.password) : undefined;

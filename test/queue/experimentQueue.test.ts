@@ -34,8 +34,8 @@ function localRuns(): Promise<Run[]> {
 }
 
 const children: Cli[] = [];
-const spawnWorker = (url: string, name: string) => {
-  const w = worker(url, join(dir, `cache-${name}`));
+const spawnWorker = (url: string, name: string, extra: string[] = []) => {
+  const w = worker(url, join(dir, `cache-${name}`), extra);
   children.push(w);
   return w;
 };
@@ -52,7 +52,8 @@ describe.skipIf(!redisPresent)('experiments on a Redis queue', () => {
   });
 
   it('gives the same numbers as the local experiment, with worker and attempts for each run', async () => {
-    const workers = [spawnWorker(redis.url, 'a'), spawnWorker(redis.url, 'b')];
+    // One command, two worker processes (--concurrency 2).
+    const workers = [spawnWorker(redis.url, 'a', ['--concurrency', '2'])];
     const out = join(dir, 'queued');
     const c = cli([...grid(), '--queue', redis.url, '--out', out]);
     expect(await c.exited, c.err()).toBe(0);
@@ -63,6 +64,7 @@ describe.skipIf(!redisPresent)('experiments on a Redis queue', () => {
       expect(r.worker).toMatch(/^.+-\d+$/);
       expect(r.attempts).toBe(1);
     }
+    expect(workers[0]!.err().match(/listening on/g)).toHaveLength(2);
     expect(readFileSync(join(out, 'experiment.md'), 'utf8')).toMatch(/\| random \| spinal-mlp \|/);
     // Submitting the same experiment again adds no job: it is collected at once from the finished ones.
     const again = cli([...grid(), '--queue', redis.url, '--out', join(dir, 'queued-again')]);
@@ -94,6 +96,22 @@ describe.skipIf(!redisPresent)('experiments on a Redis queue', () => {
     const rerun = runs.find((r) => r.model === model && r.split === split && r.seed === Number(seed))!;
     expect(rerun.attempts).toBeGreaterThanOrEqual(2);
     await stopWorker(survivor);
+  });
+
+  it('on SIGTERM a worker checkpoints its job back onto the queue and another continues it', async () => {
+    const a = spawnWorker(redis.url, 't1');
+    const out = join(dir, 'terminated');
+    const c = cli([...grid('fc-cnn'), '--queue', redis.url, '--out', out]);
+    await a.waitFor(/epoch 1\/3 done, checkpoint in Redis/);
+    a.proc.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(a.err()).toMatch(/checkpointed at epoch [23], batch \d+, and put back on the queue/);
+    const b = spawnWorker(redis.url, 't2');
+    expect(await c.exited, c.err()).toBe(0);
+    expect(b.err()).toMatch(/continuing from epoch [23]/);
+    const [run] = runsOf(out);
+    expect(metrics(run!)).toEqual(metrics((await localRuns()).find((r) => r.model === 'fc-cnn')!));
+    await stopWorker(b);
   });
 
   it('fails a job with bad input once, with its message, and the experiment exits 2', async () => {
