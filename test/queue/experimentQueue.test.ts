@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cli, freePort, redisPresent, startRedis, stopWorker, worker, writeSmallScene, type Cli, type RedisServer } from './harness.ts';
+import { cli, freePort, makeCertificates, opensslPresent, redisPresent, startRedis, stopWorker, worker, writeSmallScene, type Cli, type RedisServer } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-queue-'));
 const scene = writeSmallScene(dir);
@@ -34,8 +34,8 @@ function localRuns(): Promise<Run[]> {
 }
 
 const children: Cli[] = [];
-const spawnWorker = (url: string, name: string, extra: string[] = []) => {
-  const w = worker(url, join(dir, `cache-${name}`), extra);
+const spawnWorker = (url: string, name: string, extra: string[] = [], env: Record<string, string> = {}) => {
+  const w = worker(url, join(dir, `cache-${name}`), extra, env);
   children.push(w);
   return w;
 };
@@ -178,6 +178,25 @@ describe.skipIf(!redisPresent)('workers and Redis coming and going', () => {
       const runs = runsOf(out);
       expect(runs.map(metrics)).toEqual((await localRuns()).map(metrics));
       await stopWorker(w);
+    } finally {
+      await redis.stop();
+    }
+  });
+
+  it.skipIf(!opensslPresent)('runs over TLS (rediss://) with a password, trusting a private CA through NODE_EXTRA_CA_CERTS', async () => {
+    const certs = makeCertificates(mkdtempSync(join(tmpdir(), 'spinalnet-tls-')));
+    const password = 'tls-Pw-77x';
+    const redis = await startRedis({ tls: certs, password });
+    const env = { NODE_EXTRA_CA_CERTS: certs.ca };
+    try {
+      expect(redis.url).toMatch(/^rediss:/);
+      const w = spawnWorker(redis.url, 'tls', [], env);
+      const out = join(dir, 'tls');
+      const c = cli([...grid(), '--queue', redis.url, '--out', out], env);
+      expect(await c.exited, c.err()).toBe(0);
+      expect(runsOf(out).map(metrics)).toEqual((await localRuns()).map(metrics));
+      await stopWorker(w);
+      for (const p of [w, c]) expect(p.err() + p.out()).not.toContain(password);
     } finally {
       await redis.stop();
     }

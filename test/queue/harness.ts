@@ -4,7 +4,7 @@
  * bytes really travel through Redis.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,15 +36,16 @@ export interface RedisServer {
 }
 
 /** A redis-server on `port` with its files in `dir`; `extra` adds flags (persistence, password). */
-export async function startRedis(opts: { port?: number; dir?: string; extra?: string[]; password?: string } = {}): Promise<RedisServer> {
+export async function startRedis(opts: { port?: number; dir?: string; extra?: string[]; password?: string; tls?: { ca: string; cert: string; key: string } } = {}): Promise<RedisServer> {
   const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'spinalnet-redis-'));
   mkdirSync(dir, { recursive: true });
   let proc: ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...(opts.password ? ['--requirepass', opts.password] : []), ...(opts.extra ?? [])];
+  const tls = opts.tls ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key, '--tls-ca-cert-file', opts.tls.ca, '--tls-auth-clients', 'no'] : ['--port', String(port)];
+  const args = [...tls, '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...(opts.password ? ['--requirepass', opts.password] : []), ...(opts.extra ?? [])];
   const server: RedisServer = {
     port,
-    url: `redis://${opts.password ? `:${opts.password}@` : ''}127.0.0.1:${port}`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://${opts.password ? `:${opts.password}@` : ''}127.0.0.1:${port}`,
     async start() {
       proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -83,9 +84,9 @@ export interface Cli {
   exited: Promise<number | null>;
 }
 
-/** `spinalnet ARGS` as a child process, its output collected. */
-export function cli(args: string[]): Cli {
-  const proc = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `spinalnet ARGS` as a child process, its output collected; `env` adds environment variables. */
+export function cli(args: string[], env: Record<string, string> = {}): Cli {
+  const proc = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   const waiters: { re: RegExp; resolve: () => void }[] = [];
@@ -109,7 +110,24 @@ export function cli(args: string[]): Cli {
   };
 }
 
-export const worker = (url: string, cache: string, extra: string[] = []) => cli(['worker', '--queue', url, '--cache', cache, '--lock-ms', '2000', ...extra]);
+export const worker = (url: string, cache: string, extra: string[] = [], env: Record<string, string> = {}) =>
+  cli(['worker', '--queue', url, '--cache', cache, '--lock-ms', '2000', ...extra], env);
+
+export const opensslPresent = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
+
+/** A private CA and a certificate for 127.0.0.1 signed by it (files in `dir`), for a TLS redis-server. */
+export function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const f = (name: string) => join(dir, name);
+  const run = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+    if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  };
+  run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=spinalnet test CA']);
+  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1']);
+  writeFileSync(f('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  run(['x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.crt'), '-days', '2', '-extfile', f('san.ext')]);
+  return { ca: f('ca.crt'), cert: f('server.crt'), key: f('server.key') };
+}
 
 /** Stops a worker with SIGTERM and waits for it (a no-op when it is gone). */
 export async function stopWorker(w: Cli): Promise<void> {
