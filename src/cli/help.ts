@@ -91,6 +91,9 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
+  --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
+                        bands of rows, one job each; the same outputs as a local predict
+  --tile-rows N         rows per band with --queue (default 64)
 `;
 
 export const INSPECT_HELP = `usage: spinalnet inspect FILE.mat [--json]

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import type { ExperimentConfig, ExperimentResult } from '../experiment/runExperiment.ts';
 import { connect, ensureReachable, parseQueueUrl, redact, type QueueUrl } from '../queue/connection.ts';
 import { awaitExperiment, openQueue, queueOverhead, submitExperiment } from '../queue/experimentJobs.ts';
+import { predictPipeline, type PredictConfig, type PredictResult } from '../pipeline/predictPipeline.ts';
+import { queueMapper } from '../queue/predictJobs.ts';
 
 /** How long a person waits for an unreachable Redis before the command gives up (ms). */
 const REACH_TIMEOUT_MS = 10_000;
@@ -26,7 +28,7 @@ export function runOnQueue(url: string, config: ExperimentConfig, log: (line: st
     try {
       const record = await submitExperiment(redis, queue, config, log);
       log(`waiting for workers (spinalnet worker --queue ${q.shown}); Ctrl-C leaves the jobs running, collect later with --collect ${record.id}`);
-      return report(await awaitExperiment(redis, queue, record.id, { log: (l) => log(redact(q, l)) }), log);
+      return report(await awaitExperiment(redis, queue, record.id, (l) => log(redact(q, l))), log);
     } finally {
       await queue.close();
     }
@@ -54,7 +56,7 @@ export function collectOnQueue(url: string, id: string, log: (line: string) => v
   return withQueue(url, log, async (redis, q) => {
     const queue = openQueue(redis);
     try {
-      return report(await awaitExperiment(redis, queue, id, { log: (l) => log(redact(q, l)) }), log);
+      return report(await awaitExperiment(redis, queue, id, (l) => log(redact(q, l))), log);
     } finally {
       await queue.close();
     }
@@ -67,4 +69,9 @@ function report(result: Awaited<ReturnType<typeof awaitExperiment>>, log: (line:
   const stats = (xs: number[]) => `mean ${(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(3)} s, max ${Math.max(0, ...xs).toFixed(3)} s`;
   log(`queue overhead per job: pickup (enqueued or worker free → started) ${stats(pickupSeconds)}; collect (finished → collected) ${stats(collectSeconds)}`);
   return result;
+}
+
+/** `spinalnet predict --queue`: the local predict pipeline with its map made by tile jobs. */
+export function predictOnQueue(url: string, config: PredictConfig, tileRows: number, log: (line: string) => void): Promise<PredictResult> {
+  return withQueue(url, log, (redis, q) => predictPipeline(config, (l) => log(redact(q, l)), queueMapper(redis, tileRows)));
 }

@@ -7,10 +7,10 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BackendInfo } from '../backend/selectBackend.ts';
-import { SpinalnetError } from '../errors.ts';
 import { describeData, experimentResult, gridConfigs, type ExperimentConfig, type ExperimentResult, type ExperimentRun } from '../experiment/runExperiment.ts';
 import { inputName, loadInputScene } from '../pipeline/sceneInput.ts';
 import type { SplitStrategy } from '../sampling/makeSplit.ts';
+import { awaitJobs } from './awaitJobs.ts';
 import { sha256 } from './blobs.ts';
 import { QueueError } from './connection.ts';
 import { packConfig, type PortableConfig } from './jobInputs.ts';
@@ -28,13 +28,6 @@ export interface CellJobResult {
   backend: BackendInfo;
   /** Seconds the worker spent fetching and unpacking the job's files. */
   fetchSeconds: number;
-}
-
-/** What a worker reports while a cell trains. */
-export interface CellProgress {
-  worker: string;
-  epoch: number;
-  epochs: number;
 }
 
 /** Kept in Redis beside the jobs: enough to build experiment.json without the submitter's files. */
@@ -112,66 +105,22 @@ export async function loadRecord(redis: Redis, id: string): Promise<ExperimentRe
   return JSON.parse(text) as ExperimentRecord;
 }
 
-export interface AwaitOptions {
-  log: (line: string) => void;
-  /** How often job states are read (ms). */
-  pollMs?: number;
-}
-
 /**
- * Waits for every job of the experiment, printing a line whenever the counts change (waiting,
- * running with who runs what, done, failed), and returns the experiment built from their results.
- * A failed job (bad input, or out of retries) ends the wait with a QueueError naming it.
+ * Waits for every job of the experiment (progress: waiting, running with who runs what, done, failed)
+ * and returns the experiment built from their results with the local run's code.
  */
-export async function awaitExperiment(redis: Redis, queue: Queue<CellJobData, CellJobResult>, id: string, opts: AwaitOptions): Promise<ExperimentResult & { runs: QueuedRun[] }> {
+export async function awaitExperiment(redis: Redis, queue: Queue<CellJobData, CellJobResult>, id: string, log: (line: string) => void): Promise<ExperimentResult & { runs: QueuedRun[] }> {
   const record = await loadRecord(redis, id);
-  const results = new Map<string, { run: QueuedRun; backend: BackendInfo }>();
-  let shown = '';
-  for (;;) {
-    let status: { waiting: number; running: string[]; failed: string[] };
-    try {
-      status = await poll(queue, record, results);
-    } catch (err) {
-      if (err instanceof SpinalnetError) throw err;
-      // Redis went away: the connection says so and reconnects; the jobs are still there when it is back.
-      await sleep(opts.pollMs ?? 500);
-      continue;
-    }
-    if (status.failed.length > 0) {
-      throw new QueueError(`${status.failed.length} job(s) of experiment ${id} failed: ${status.failed.join('; ')}`, 'fix the cause and submit the same experiment again (failed cells are retried, finished ones kept)');
-    }
-    const line = `queue: ${status.waiting} waiting, ${status.running.length} running${status.running.length ? ` (${status.running.join('; ')})` : ''}, ${results.size} done, 0 failed`;
-    if (line !== shown) opts.log(line);
-    shown = line;
-    if (results.size === record.jobIds.length) break;
-    await sleep(opts.pollMs ?? 500);
-  }
-  const runs = record.jobIds.map((j) => results.get(j)!.run);
-  const backend = results.get(record.jobIds[0]!)!.backend;
+  const describe = (job: Job<CellJobData, CellJobResult>) => `${job.data.cell.model} ${job.data.cell.split} seed ${job.data.cell.seed}`;
+  const done = await awaitJobs(queue, record.jobIds, describe, { log, what: `experiment ${id}` });
+  const runs: QueuedRun[] = record.jobIds.map((jobId) => {
+    const { job, collectedAt } = done.get(jobId)!;
+    const r = job.returnvalue;
+    const queueTimes: QueueTimes = { enqueuedAt: job.timestamp, startedAt: job.processedOn ?? job.timestamp, finishedAt: job.finishedOn ?? collectedAt, collectedAt, fetchSeconds: r.fetchSeconds };
+    return { ...r.run, queue: queueTimes };
+  });
+  const backend = done.get(record.jobIds[0]!)!.job.returnvalue.backend;
   return experimentResult(record.config, record.data, backend, runs, (Date.now() - record.submittedAt) / 1000) as ExperimentResult & { runs: QueuedRun[] };
-}
-
-async function poll(queue: Queue<CellJobData, CellJobResult>, record: ExperimentRecord, results: Map<string, { run: QueuedRun; backend: BackendInfo }>) {
-  let waiting = 0;
-  const running: string[] = [];
-  const failed: string[] = [];
-  for (const jobId of record.jobIds) {
-    if (results.has(jobId)) continue;
-    const job: Job<CellJobData, CellJobResult> | undefined = await queue.getJob(jobId);
-    if (!job) throw new QueueError(`job ${jobId} of experiment ${record.id} is gone from the queue (removed by hand?)`, 'submit the same experiment again');
-    const state = await job.getState();
-    if (state === 'completed' && job.returnvalue) {
-      const r = job.returnvalue;
-      const queueTimes: QueueTimes = { enqueuedAt: job.timestamp, startedAt: job.processedOn ?? job.timestamp, finishedAt: job.finishedOn ?? Date.now(), collectedAt: Date.now(), fetchSeconds: r.fetchSeconds };
-      results.set(jobId, { run: { ...r.run, queue: queueTimes }, backend: r.backend });
-    } else if (state === 'failed') failed.push(`${job.data.cell.model} ${job.data.cell.split} seed ${job.data.cell.seed}: ${job.failedReason}`);
-    else if (state === 'active') {
-      const p = job.progress as Partial<CellProgress> | number;
-      const c = job.data.cell;
-      running.push(typeof p === 'object' && p.worker ? `${p.worker}: ${c.model} ${c.split} seed ${c.seed}, epoch ${p.epoch}/${p.epochs}` : `${c.model} ${c.split} seed ${c.seed}`);
-    } else waiting++;
-  }
-  return { waiting, running, failed };
 }
 
 /**
@@ -193,5 +142,3 @@ export function queueOverhead(runs: QueuedRun[]): { pickupSeconds: number[]; col
   }
   return { pickupSeconds, collectSeconds: runs.filter((r) => r.queue).map((r) => (r.queue!.collectedAt - r.queue!.finishedAt) / 1000) };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

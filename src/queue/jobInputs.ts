@@ -54,9 +54,20 @@ export async function packConfig(redis: Redis, config: RunConfig): Promise<Porta
  * configuration with absolute paths, plus a key naming this set of inputs (for caching the scene).
  */
 export async function unpackConfig(redis: Redis, p: PortableConfig, cacheDir: string): Promise<{ config: RunConfig; inputKey: string }> {
-  const inputKey = sha256(new TextEncoder().encode(JSON.stringify(p.files))).slice(0, 24);
-  const dir = join(cacheDir, 'inputs', inputKey);
-  for (const f of p.files) {
+  const { dir, key: inputKey } = await materialize(redis, p.files, cacheDir);
+  const c = p.config;
+  const at = (rel: string | undefined) => (rel === undefined ? undefined : join(dir, rel));
+  let input: RunConfig['input'] = c.input;
+  if (input.kind === 'files') input = { ...input, cube: at(input.cube)!, gt: at(input.gt)! };
+  else if (input.kind === 'dataset') input = { ...input, dataDir: at(input.dataDir)! };
+  return { config: { ...c, input, trainMap: at(c.trainMap), testMap: at(c.testMap) }, inputKey };
+}
+
+/** Builds a folder of `files` (linked from the blob cache) in `cacheDir`; its key names this set of files. */
+export async function materialize(redis: Redis, files: readonly FileRef[], cacheDir: string): Promise<{ dir: string; key: string }> {
+  const key = sha256(new TextEncoder().encode(JSON.stringify(files))).slice(0, 24);
+  const dir = join(cacheDir, 'inputs', key);
+  for (const f of files) {
     const target = join(dir, f.path);
     if (existsSync(target)) continue;
     const blob = await fetchBlob(redis, f.sha, cacheDir);
@@ -68,10 +79,16 @@ export async function unpackConfig(redis: Redis, p: PortableConfig, cacheDir: st
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') copyFileSync(blob, target);
     }
   }
-  const c = p.config;
-  const at = (rel: string | undefined) => (rel === undefined ? undefined : join(dir, rel));
-  let input: RunConfig['input'] = c.input;
-  if (input.kind === 'files') input = { ...input, cube: at(input.cube)!, gt: at(input.gt)! };
-  else if (input.kind === 'dataset') input = { ...input, dataDir: at(input.dataDir)! };
-  return { config: { ...c, input, trainMap: at(c.trainMap), testMap: at(c.testMap) }, inputKey };
+  return { dir, key };
+}
+
+/** Uploads the files of a folder (those named) and returns their references under `prefix`. */
+export async function packFiles(redis: Redis, dir: string, names: readonly string[], prefix: string): Promise<FileRef[]> {
+  const out: FileRef[] = [];
+  for (const name of names) {
+    const source = join(dir, name);
+    if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path');
+    out.push({ path: join(prefix, name), sha: await putBlob(redis, readFileSync(source), source) });
+  }
+  return out;
 }

@@ -9,4 +9,6 @@ export const KEY = {
   experiment: (id: string) => `spinalnet:experiment:${id}`,
   /** The last epoch checkpoint of a job (hash: state, weights). */
   checkpoint: (jobId: string) => `spinalnet:checkpoint:${jobId}`,
+  /** A map tile's classes (Int32 bytes). */
+  tileResult: (jobId: string) => `spinalnet:tile-result:${jobId}`,
 };

@@ -16,9 +16,12 @@ import type { PreparedRun } from '../pipeline/prepareRun.ts';
 import { loadInputScene, type InputScene } from '../pipeline/sceneInput.ts';
 import { decodeTrainState, encodeTrainState, type TrainState } from '../training/trainState.ts';
 import { connect, redact, type QueueUrl } from './connection.ts';
-import type { CellJobData, CellJobResult, CellProgress } from './experimentJobs.ts';
+import type { JobProgress } from './awaitJobs.ts';
+import type { CellJobData, CellJobResult } from './experimentJobs.ts';
 import { unpackConfig } from './jobInputs.ts';
 import { KEY, QUEUE_NAME } from './keys.ts';
+import type { TileJobData, TileJobResult } from './predictJobs.ts';
+import { runTile } from './tileJob.ts';
 
 export interface WorkerOptions {
   /** Where fetched scene files are kept (default: <tmp>/spinalnet-worker-cache). */
@@ -48,37 +51,48 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
   let scene: { key: string; scene: InputScene } | undefined;
   const prepared = new Map<string, PreparedRun>();
 
-  const runJob = async (job: Job<CellJobData, CellJobResult>, token?: string): Promise<CellJobResult> => {
+  const runCellJob = async (job: Job<CellJobData, CellJobResult>, token?: string): Promise<CellJobResult> => {
     const c0 = job.data.cell;
     const name = `${c0.model} ${c0.split} seed ${c0.seed}`;
+    const fetchStart = performance.now();
+    const { config, inputKey } = await unpackConfig(redis, job.data.job, cacheDir);
+    const fetchSeconds = (performance.now() - fetchStart) / 1000;
+    const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
+    if (scene?.key !== inputKey) scene = { key: inputKey, scene: loadInputScene(config.input) };
+    const p = preparedFor(prepared, config, scene.scene, inputKey);
+    const resumeFrom = await loadCheckpoint(redis, job.id!);
+    log(`${job.id}: ${name}${resumeFrom ? `, continuing from epoch ${resumeFrom.epoch}` : ''} (attempt ${job.attemptsStarted})`);
+    const outcome = await runCell(config, p, {
+      resumeFrom,
+      onCheckpoint: async (state) => {
+        await saveCheckpoint(redis, job.id!, state);
+        log(`${job.id}: epoch ${state.epoch - 1}/${config.epochs} done, checkpoint in Redis`);
+      },
+      shouldStop: () => stopping,
+      onEpoch: (e) => void job.updateProgress({ worker: id, step: `epoch ${e.epoch}/${config.epochs}` } satisfies JobProgress).catch(() => {}),
+    });
+    if ('interrupted' in outcome) {
+      await saveCheckpoint(redis, job.id!, outcome.interrupted);
+      // Back to the queue without counting as a failure: another worker continues from the checkpoint.
+      await job.moveToWait(token);
+      log(`${job.id}: checkpointed at epoch ${outcome.interrupted.epoch}, batch ${outcome.interrupted.batch}, and put back on the queue`);
+      throw new WaitingError();
+    }
+    await redis.del(KEY.checkpoint(job.id!));
+    log(`${job.id}: done, OA ${(100 * outcome.overallAccuracy).toFixed(2)}%`);
+    return { run: { ...outcome, worker: id, attempts: job.attemptsStarted }, backend, fetchSeconds };
+  };
+
+  // Cells (experiments) and tiles (maps) share the queue; the job's name says which.
+  type AnyJob = Job<CellJobData | TileJobData, CellJobResult | TileJobResult>;
+  const runJob = async (job: AnyJob, token?: string): Promise<CellJobResult | TileJobResult> => {
     try {
-      const fetchStart = performance.now();
-      const { config, inputKey } = await unpackConfig(redis, job.data.job, cacheDir);
-      const fetchSeconds = (performance.now() - fetchStart) / 1000;
-      const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
-      if (scene?.key !== inputKey) scene = { key: inputKey, scene: loadInputScene(config.input) };
-      const p = preparedFor(prepared, config, scene.scene, inputKey);
-      const resumeFrom = await loadCheckpoint(redis, job.id!);
-      log(`${job.id}: ${name}${resumeFrom ? `, continuing from epoch ${resumeFrom.epoch}` : ''} (attempt ${job.attemptsStarted})`);
-      const outcome = await runCell(config, p, {
-        resumeFrom,
-        onCheckpoint: async (state) => {
-          await saveCheckpoint(redis, job.id!, state);
-          log(`${job.id}: epoch ${state.epoch - 1}/${config.epochs} done, checkpoint in Redis`);
-        },
-        shouldStop: () => stopping,
-        onEpoch: (e) => void job.updateProgress({ worker: id, epoch: e.epoch, epochs: config.epochs } satisfies CellProgress).catch(() => {}),
-      });
-      if ('interrupted' in outcome) {
-        await saveCheckpoint(redis, job.id!, outcome.interrupted);
-        // Back to the queue without counting as a failure: another worker continues from the checkpoint.
-        await job.moveToWait(token);
-        log(`${job.id}: checkpointed at epoch ${outcome.interrupted.epoch}, batch ${outcome.interrupted.batch}, and put back on the queue`);
-        throw new WaitingError();
+      if (job.name === 'tile') {
+        const result = await runTile(redis, job as Job<TileJobData, TileJobResult>, id, cacheDir);
+        log(`${job.id}: done`);
+        return result;
       }
-      await redis.del(KEY.checkpoint(job.id!));
-      log(`${job.id}: done, OA ${(100 * outcome.overallAccuracy).toFixed(2)}%`);
-      return { run: { ...outcome, worker: id, attempts: job.attemptsStarted }, backend, fetchSeconds };
+      return await runCellJob(job as Job<CellJobData, CellJobResult>, token);
     } catch (err) {
       if (err instanceof WaitingError) throw err;
       if (err instanceof SpinalnetError) {
@@ -93,7 +107,7 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
     }
   };
 
-  const worker = new Worker<CellJobData, CellJobResult>(QUEUE_NAME, runJob, {
+  const worker = new Worker<CellJobData | TileJobData, CellJobResult | TileJobResult>(QUEUE_NAME, runJob, {
     connection: redis,
     // Cells train one at a time per process (training is CPU-bound and uses process-wide tfjs state);
     // `spinalnet worker --concurrency N` starts N processes.
