@@ -14,7 +14,7 @@ import { awaitJobs } from './awaitJobs.ts';
 import { sha256 } from './blobs.ts';
 import { QueueError } from './connection.ts';
 import { packConfig, type PortableConfig } from './jobInputs.ts';
-import { KEY, QUEUE_NAME } from './keys.ts';
+import { jobOptions, KEY, QUEUE_NAME } from './keys.ts';
 
 export interface CellJobData {
   experiment: string;
@@ -52,9 +52,6 @@ export type QueuedRun = ExperimentRun & { queue?: QueueTimes };
 
 const RECORD_TTL_S = 30 * 24 * 3600;
 
-/** Job options: crashes and lost workers are retried (from the last checkpoint); bad input is not (see the worker). */
-const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false } as const;
-
 export const cellJobId = (experiment: string, c: CellJobData['cell']) => `${experiment}.${c.model}.${c.split}.${c.seed}`;
 
 export function openQueue(redis: Redis): Queue<CellJobData, CellJobResult> {
@@ -74,7 +71,7 @@ export async function submitExperiment(redis: Redis, queue: Queue<CellJobData, C
   const jobs = configs.map((c) => {
     const cell = { model: c.model, split: c.split, seed: c.seed };
     const data: CellJobData = { experiment: id, cell, job: { config: { ...packed.config, ...cell }, files: packed.files } };
-    return { name: 'cell', data, opts: { ...JOB_OPTIONS, jobId: cellJobId(id, cell) } };
+    return { name: 'cell', data, opts: { ...jobOptions(RECORD_TTL_S), jobId: cellJobId(id, cell) } };
   });
   const record: ExperimentRecord = {
     id,

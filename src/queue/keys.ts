@@ -12,3 +12,11 @@ export const KEY = {
   /** A map tile's classes (Int32 bytes). */
   tileResult: (jobId: string) => `spinalnet:tile-result:${jobId}`,
 };
+
+/**
+ * Options of every job: crashes and lost workers are retried with backoff (a cell from its last
+ * checkpoint); bad input is not (the worker fails it as unrecoverable). Finished jobs are kept
+ * `keepS` seconds so their results can be collected later.
+ */
+export const jobOptions = (keepS: number) =>
+  ({ attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: keepS }, removeOnFail: { age: keepS } }) as const;

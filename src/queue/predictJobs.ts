@@ -12,10 +12,10 @@ import type { PredictConfig, SceneMapper } from '../pipeline/predictPipeline.ts'
 import type { CubeBIP } from '../scene/types.ts';
 import type { InferenceEngine } from '../training/parallel/parallelPredict.ts';
 import { awaitJobs } from './awaitJobs.ts';
-import { putBlob, sha256 } from './blobs.ts';
+import { BLOB_TTL_S, putBlob, sha256 } from './blobs.ts';
 import { QueueError } from './connection.ts';
 import { packFiles, type FileRef } from './jobInputs.ts';
-import { QUEUE_NAME } from './keys.ts';
+import { jobOptions, QUEUE_NAME } from './keys.ts';
 
 export interface TileJobData {
   prediction: string;
@@ -44,7 +44,6 @@ export interface TileJobResult {
 }
 
 const MODEL_FILES = ['model.json', 'weights.bin', 'spinalnet.json'];
-const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: false, removeOnFail: false } as const;
 
 /** The halo a patch needs on each side. */
 export const haloOf = (patch: number) => (patch - 1) / 2;
@@ -94,7 +93,7 @@ async function submitTiles(redis: Redis, queue: Queue<TileJobData, TileJobResult
   }
   // The same model, scene and settings are the same prediction: its tiles are not added twice.
   const prediction = sha256(new TextEncoder().encode(JSON.stringify(tiles))).slice(0, 16);
-  const jobs = tiles.map((t) => ({ name: 'tile', data: { ...t, prediction }, opts: { ...JOB_OPTIONS, jobId: `${prediction}.rows.${t.rows[0]}` } }));
+  const jobs = tiles.map((t) => ({ name: 'tile', data: { ...t, prediction }, opts: { ...jobOptions(BLOB_TTL_S), jobId: `${prediction}.rows.${t.rows[0]}` } }));
   await queue.addBulk(jobs);
   return jobs;
 }

@@ -67,10 +67,12 @@ describe.skipIf(!redisPresent)('experiments on a Redis queue', () => {
     expect(workers[0]!.err().match(/listening on/g)).toHaveLength(2);
     expect(readFileSync(join(out, 'experiment.md'), 'utf8')).toMatch(/\| random \| spinal-mlp \|/);
     // Submitting the same experiment again adds no job: it is collected at once from the finished ones.
+    expect(workers[0]!.err().match(/\(attempt \d+\)/g)).toHaveLength(2);
     const again = cli([...grid(), '--queue', redis.url, '--out', join(dir, 'queued-again')]);
     expect(await again.exited, again.err()).toBe(0);
     expect(runsOf(join(dir, 'queued-again')).map(metrics)).toEqual(runs.map(metrics));
-    for (const w of workers) expect(w.err()).not.toMatch(/again/);
+    const started = (w: Cli) => w.err().match(/\(attempt \d+\)/g)?.length ?? 0;
+    expect(started(workers[0]!)).toBe(2);
     await Promise.all(workers.map(stopWorker));
   });
 
