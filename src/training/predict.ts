@@ -11,8 +11,6 @@ import * as tf from '@tensorflow/tfjs';
 import { type ProbabilityTargets, writeSoftmax } from './probabilities.ts';
 import { batchesOf, type SampleSource } from './sampleSource.ts';
 
-export type { ProbabilityTargets } from './probabilities.ts';
-
 export interface PredictOptions {
   /** Samples per forward pass. Default 512. */
   batchSize?: number;
