@@ -12,7 +12,7 @@ import { pct } from '../pipeline/sceneOutputs.ts';
 import { downloadDataset } from '../scene/download.ts';
 import { bool, num, oneOf, parse, str } from './args.ts';
 import { experimentCommand } from './experimentCommand.ts';
-import { runConfigFromArgs } from './runArgs.ts';
+import { mapFormatsFrom, runConfigFromArgs } from './runArgs.ts';
 import { DOWNLOAD_HELP, INSPECT_HELP, MAIN_HELP, PREDICT_HELP, RUN_HELP } from './help.ts';
 import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
 
@@ -50,7 +50,8 @@ async function predictCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' }, model: { type: 'string' }, cube: { type: 'string' }, gt: { type: 'string' },
       'cube-var': { type: 'string' }, 'gt-var': { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
-      'predict-workers': { type: 'string' }, inference: { type: 'string' }, queue: { type: 'string' }, 'tile-rows': { type: 'string' },
+      'predict-workers': { type: 'string' }, inference: { type: 'string' },
+      'map-format': { type: 'string' }, probabilities: { type: 'boolean' }, queue: { type: 'string' }, 'tile-rows': { type: 'string' },
     },
     'predict',
   );
@@ -79,6 +80,8 @@ async function predictCommand(argv: string[]): Promise<number> {
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
     predictWorkers: num(v, 'predict-workers'),
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
+    mapFormats: mapFormatsFrom(v),
+    probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
   };
   // The queue's code (bullmq, ioredis) loads only when asked for.
   const result = queue !== undefined

@@ -12,12 +12,13 @@ import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadScene } from '../scene/loadScene.ts';
 import type { CubeBIP, LabelMap } from '../scene/types.ts';
-import { type InferenceEngine, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
+import { type InferenceEngine, type ParallelPredictResult, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { StagedOutput } from './stagedOutput.ts';
+import { checkMapFormats, type MapFormat } from './gisMaps.ts';
 
 export interface PredictConfig {
   modelDir: string;
@@ -33,6 +34,10 @@ export interface PredictConfig {
   /** Worker threads for the map; default: one per core (small scenes stay on the main thread). */
   predictWorkers?: number;
   inference?: InferenceEngine;
+  /** Class-map formats beside the PNG (default ['tif']; 'envi' adds an ENVI classification). */
+  mapFormats?: MapFormat[];
+  /** Also write probabilities.tif (every class's probability). */
+  probabilities?: boolean;
 }
 
 export interface PredictResult {
@@ -42,19 +47,27 @@ export interface PredictResult {
 }
 
 /** What maps the scene once it is loaded and reduced: here (default) or a job queue (src/queue/). */
-export type SceneMapper = (r: { model: tf.LayersModel; meta: ModelMetadata; reduced: CubeBIP; config: PredictConfig; log: (line: string) => void }) => Promise<{ classes: Int32Array; engine: string }>;
+export type SceneMapper = (r: {
+  model: tf.LayersModel;
+  meta: ModelMetadata;
+  reduced: CubeBIP;
+  config: PredictConfig;
+  log: (line: string) => void;
+}) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'>>;
 
 /** Maps every pixel in this process (worker threads or onnxruntime). */
 export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log }) => {
   const mapped = await predictPatchesParallel(model, reduced, meta.patch, undefined, {
     batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
+    probabilities: config.probabilities ? 'all' : 'confidence',
   });
   if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
-  return { classes: mapped.classes, engine: mapped.engine };
+  return mapped;
 };
 
 export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}, mapScene: SceneMapper = mapHere): Promise<PredictResult> {
   const start = performance.now();
+  checkMapFormats(config.mapFormats ?? []);
   for (const f of [config.cube, config.gt]) {
     if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
   }
@@ -125,12 +138,21 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       metrics,
       falseColor: sceneFalseColor(cube, meta.rgbBands, reduced),
       maskBackground: config.maskBackground && labels !== undefined,
+      nodata: scene.nodata,
+      georef: scene.georef,
+      confidence: mapped.confidence,
+      probabilities: mapped.probabilities,
+      mapFormats: config.mapFormats,
       subtitle: `saved model from ${config.modelDir}`,
     });
     model.dispose();
     const env = runEnvironment(backend);
     const total = (performance.now() - start) / 1000;
-    writeFileAtomic(staged.path('run.json'), `${JSON.stringify({ status: 'done', command: 'predict', config, ...env, timings: { total } }, null, 2)}\n`);
+    writeFileAtomic(staged.path('run.json'), `${JSON.stringify({
+      status: 'done', command: 'predict', config,
+      scene: { name: scene.name, height: cube.height, width: cube.width, bands: cube.bands, ...(scene.georef ? { georef: scene.georef } : {}) },
+      ...env, timings: { total },
+    }, null, 2)}\n`);
     writeFileAtomic(
       staged.path('report.md'),
       renderReport({

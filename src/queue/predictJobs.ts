@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { BackendChoice } from '../backend/selectBackend.ts';
 import type { PredictConfig, SceneMapper } from '../pipeline/predictPipeline.ts';
 import type { CubeBIP } from '../scene/types.ts';
-import type { InferenceEngine } from '../training/parallel/parallelPredict.ts';
+import type { InferenceEngine, ProbabilityOutput } from '../training/parallel/parallelPredict.ts';
 import { awaitJobs } from './awaitJobs.ts';
 import { BLOB_TTL_S, putBlob, sha256 } from './blobs.ts';
 import { QueueError } from './connection.ts';
@@ -34,10 +34,15 @@ export interface TileJobData {
   inference: InferenceEngine;
   predictBatch: number;
   predictWorkers?: number;
+  /** Besides classes: the winning class's probability, or every class's. */
+  probabilities: ProbabilityOutput;
 }
 
 export interface TileJobResult {
-  /** Where the band's classes are (Int32, row-major, (r1 − r0) × width). */
+  /**
+   * The hash holding the band's results, row-major over (r1 − r0) × width pixels: `classes` (Int32),
+   * `confidence` (Float32) and, when asked, `probabilities` (Float32, classes per pixel).
+   */
   resultKey: string;
   worker: string;
   engine: string;
@@ -58,17 +63,28 @@ export function queueMapper(redis: Redis, tileRows: number): SceneMapper {
       const ids = jobs.map((j) => j.opts.jobId);
       const done = await awaitJobs(queue, ids, (job) => `rows ${job.data.rows[0]}–${job.data.rows[1] - 1}`, { log, what: 'the prediction' });
       const { height, width } = reduced;
+      const k = meta.classes.length;
       const classes = new Int32Array(height * width);
+      const confidence = new Float32Array(height * width);
+      const probabilities = config.probabilities ? new Float32Array(height * width * k) : undefined;
       const engines = new Set<string>();
       for (const id of ids) {
         const { job } = done.get(id)!;
-        const bytes = await redis.getBuffer(job.returnvalue.resultKey);
         const [r0, r1] = job.data.rows;
-        if (!bytes || bytes.byteLength !== 4 * (r1 - r0) * width) throw new QueueError(`the result of tile ${id} is missing or truncated in Redis`, 'run the same predict command again');
-        classes.set(new Int32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), r0 * width);
+        const n = (r1 - r0) * width;
+        // Each part of the band's result, checked for its size, copied to its place in the scene's arrays.
+        const part = async (field: string, perPixel: number) => {
+          const bytes = await redis.hgetBuffer(job.returnvalue.resultKey, field);
+          if (!bytes || bytes.byteLength !== 4 * n * perPixel) throw new QueueError(`the ${field} of tile ${id} are missing or truncated in Redis`, 'run the same predict command again');
+          return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+        };
+        classes.set(new Int32Array(await part('classes', 1)), r0 * width);
+        confidence.set(new Float32Array(await part('confidence', 1)), r0 * width);
+        if (probabilities) probabilities.set(new Float32Array(await part('probabilities', k)), r0 * width * k);
         engines.add(job.returnvalue.engine);
       }
-      return { classes, engine: `${[...engines].join(', ')} on ${new Set([...done.values()].map((d) => d.job.returnvalue.worker)).size} queue worker(s)` };
+      const workers = new Set([...done.values()].map((d) => d.job.returnvalue.worker)).size;
+      return { classes, confidence, probabilities, engine: `${[...engines].join(', ')} on ${workers} queue worker(s)` };
     } finally {
       await queue.close();
     }
@@ -89,6 +105,7 @@ async function submitTiles(redis: Redis, queue: Queue<TileJobData, TileJobResult
     tiles.push({
       rows: [r0, r1], crop: [a, b], width, bands, tile, model, patch,
       backend: config.backend, inference: config.inference ?? 'auto', predictBatch: config.predictBatch, predictWorkers: config.predictWorkers,
+      probabilities: config.probabilities ? 'all' : 'confidence',
     });
   }
   // The same model, scene and settings are the same prediction: its tiles are not added twice.

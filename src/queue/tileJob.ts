@@ -25,9 +25,13 @@ export async function runTile(redis: Redis, job: Job<TileJobData, TileJobResult>
     const cube = { height: b - a, width: d.width, bands: d.bands, data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) };
     // The band's own pixels, row-major within the tile; the halo rows only feed their patches.
     const pixels = Int32Array.from({ length: (r1 - r0) * d.width }, (_, i) => (r0 - a) * d.width + i);
-    const mapped = await predictPatchesParallel(model, cube, d.patch, pixels, { batchSize: d.predictBatch, workers: d.predictWorkers, engine: d.inference });
+    const mapped = await predictPatchesParallel(model, cube, d.patch, pixels, { batchSize: d.predictBatch, workers: d.predictWorkers, engine: d.inference, probabilities: d.probabilities });
     const resultKey = KEY.tileResult(job.id!);
-    await redis.set(resultKey, Buffer.from(mapped.classes.buffer, mapped.classes.byteOffset, mapped.classes.byteLength), 'EX', BLOB_TTL_S);
+    const bytes = (a: Int32Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const fields: Buffer[] = [Buffer.from('classes'), bytes(mapped.classes)];
+    if (mapped.confidence) fields.push(Buffer.from('confidence'), bytes(mapped.confidence));
+    if (mapped.probabilities) fields.push(Buffer.from('probabilities'), bytes(mapped.probabilities));
+    await redis.multi().del(resultKey).hset(resultKey, ...fields).expire(resultKey, BLOB_TTL_S).exec();
     return { resultKey, worker, engine: mapped.engine };
   } finally {
     model.dispose();

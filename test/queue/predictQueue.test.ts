@@ -1,6 +1,7 @@
 /**
  * `spinalnet predict --queue` against a real redis-server and two worker processes: the map made of
- * row-band jobs (with uneven bands and a halo for a 9×9 patch) equals the local predict's, pixel for pixel.
+ * row-band jobs (with uneven bands and a halo for a 9×9 patch) equals the local predict's, pixel for pixel,
+ * and so do its confidence and probability rasters.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ describe.skipIf(!redisPresent)('predict on a Redis queue', () => {
     const run = cli(['run', '--cube', scene.cube, '--gt', scene.gt, '--model', 'fc-cnn', '--patch', '9', '--epochs', '1', '--pca', '8', '--backend', 'wasm', '--train-fraction', '0.2', '--out', join(dir, 'trained')]);
     expect(await run.exited, run.err()).toBe(0);
     const predict = (out: string, extra: string[]) =>
-      cli(['predict', '--model', join(dir, 'trained', 'model'), '--cube', scene.cube, '--gt', scene.gt, '--backend', 'wasm', '--out', join(dir, out), ...extra]);
+      cli(['predict', '--model', join(dir, 'trained', 'model'), '--cube', scene.cube, '--gt', scene.gt, '--backend', 'wasm', '--probabilities', '--out', join(dir, out), ...extra]);
     const local = predict('local', []);
     expect(await local.exited, local.err()).toBe(0);
     // 64 rows in bands of 10: six full bands and one of 4.
@@ -38,6 +39,7 @@ describe.skipIf(!redisPresent)('predict on a Redis queue', () => {
     expect(map('queued')).toEqual(map('local'));
     const read = (out: string, f: string) => readFileSync(join(dir, out, f));
     expect(JSON.parse(read('queued', 'metrics.json').toString())).toEqual(JSON.parse(read('local', 'metrics.json').toString()));
-    for (const f of ['classification-map.png', 'errors.png']) expect(read('queued', f).equals(read('local', f)), f).toBe(true);
+    // The class map, the winning class's probability and every class's: byte for byte.
+    for (const f of ['classification-map.png', 'errors.png', 'classification-map.tif', 'confidence.tif', 'probabilities.tif']) expect(read('queued', f).equals(read('local', f)), f).toBe(true);
   });
 });
