@@ -1,8 +1,9 @@
 /**
  * `spinalnet worker`: takes experiment cells from the queue and runs them with the function the
- * local experiment uses (runCell). Checkpoints go to Redis after every epoch, so a job whose worker
- * died (found stalled by BullMQ and handed to another) continues from its last epoch. A stop signal
- * checkpoints the current job and puts it back on the queue; bad input fails the job once.
+ * local experiment uses (runCell), and map tiles (tileJob.ts). A cell's checkpoints go to Redis after
+ * every epoch, so a job whose worker died (found stalled by BullMQ and handed to another) continues
+ * from its last epoch. A stop signal checkpoints the current job and puts it back on the queue; bad
+ * input fails the job once.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
@@ -118,7 +119,13 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
     maxStalledCount: 5,
     name: id,
   });
-  worker.on('error', (err) => log(`worker ${id}: ${err.message}`));
+  // BullMQ reports every failed reconnection of each of its connections: the same line once a minute is enough.
+  let lastError = { message: '', at: 0 };
+  worker.on('error', (err) => {
+    if (err.message === lastError.message && Date.now() - lastError.at < 60_000) return;
+    lastError = { message: err.message, at: Date.now() };
+    log(`worker ${id}: ${err.message}`);
+  });
   worker.on('ready', () => log(`worker ${id} listening on ${q.shown} (cache ${cacheDir})`));
   const closed = new Promise<void>((resolve) => worker.on('closed', () => resolve()));
   return {
