@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { writeExperimentFiles } from '../experiment/experimentReport.ts';
 import { runImageExperiment } from '../experiment/imageExperiment.ts';
-import { runExperiment } from '../experiment/runExperiment.ts';
+import { runExperiment, type ExperimentResult } from '../experiment/runExperiment.ts';
+import { bool, parse, str } from './args.ts';
 import { findImageDataset } from '../images/registry.ts';
 import { imageConfigFromArgs } from './imageCommand.ts';
 import { inputName } from '../pipeline/sceneInput.ts';
@@ -50,6 +51,16 @@ export async function experimentCommand(argv: string[]): Promise<number> {
     process.stdout.write(EXPERIMENT_HELP);
     return 0;
   }
+  const queue = take(rest, 'queue');
+  const detach = rest.includes('--detach');
+  if (detach) rest.splice(rest.indexOf('--detach'), 1);
+  const collect = take(rest, 'collect');
+  if ((detach || collect !== undefined) && queue === undefined) throw new ConfigError(detach ? '--detach' : '--collect', 'a queue: pass --queue URL too', undefined);
+  if (queue !== undefined && collect !== undefined) {
+    const { values: v } = parse(rest, { out: { type: 'string' }, force: { type: 'boolean' } }, 'experiment --collect');
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    return writeExperiment(str(v, 'out') ?? join('outputs', `experiment-${collect}-${timestamp()}`), bool(v, 'force', false), async () => (await import('./queueCommand.ts')).collectOnQueue(queue, collect, log));
+  }
   const list = (s: string) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
   const datasetIndex = rest.indexOf('--dataset');
   const imageDataset = datasetIndex >= 0 && findImageDataset(rest[datasetIndex + 1] ?? '') !== undefined;
@@ -61,13 +72,23 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const seedsArg = take(rest, 'seeds') ?? '3';
   const seeds = /^\d+$/.test(seedsArg) ? Array.from({ length: Number(seedsArg) }, (_, i) => i + 1) : list(seedsArg).map(Number);
   if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s))) throw new ConfigError('--seeds', 'a count or a comma-separated list of integers', seedsArg);
+  if (imageDataset && queue !== undefined) throw new ConfigError('--queue', 'a scene experiment (image datasets run locally only)', '--dataset ' + rest[datasetIndex + 1]);
   if (imageDataset) return imageExperiment(rest, models, splits, seeds);
   const base = runConfigFromArgs(rest);
   if (base === 'help' || 'resume' in base) throw new ConfigError('spinalnet experiment', 'run flags without --resume', '--resume');
+  const config = { base, models, splits: splits as SplitStrategy[], seeds };
+  // The queue's code (bullmq, ioredis) loads only when asked for.
+  if (queue !== undefined && detach) return (await import('./queueCommand.ts')).submitDetached(queue, config);
   const out = base.out ?? join('outputs', `experiment-${inputName(base.input)}-${timestamp()}`);
-  const staged = StagedOutput.open(out, base.force);
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  return writeExperiment(out, base.force, async () => (queue !== undefined ? (await import('./queueCommand.ts')).runOnQueue(queue, config, log) : runExperiment(config, log)));
+}
+
+/** Writes experiment.json/md/png of `produce()` into `out` (checked before any work; nothing left on failure). */
+export async function writeExperiment(out: string, force: boolean, produce: () => Promise<ExperimentResult>): Promise<number> {
+  const staged = StagedOutput.open(out, force);
   try {
-    const result = await runExperiment({ base, models, splits: splits as SplitStrategy[], seeds }, (line) => process.stderr.write(`${line}\n`));
+    const result = await produce();
     writeExperimentFiles((f) => staged.path(f), result);
     const dir = staged.commit();
     for (const s of result.summaries) {

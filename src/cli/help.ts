@@ -13,6 +13,7 @@ commands:
   predict    map a scene with a saved model (and score it when labels are given)
   experiment models × splits × seeds on one scene, with mean ± std and paired comparisons
   image      the same spinal head on image datasets (MNIST family, CIFAR-10, PNG folders)
+  worker     run experiment jobs from a Redis queue (spinalnet experiment --queue)
   inspect    list the variables of a MAT file
   download   fetch a known scene into data/ and verify its checksum
 
@@ -96,6 +97,9 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
+  --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
+                        bands of rows, one job each; the same outputs as a local predict
+  --tile-rows N         rows per band with --queue (default 64)
 `;
 
 export const INSPECT_HELP = `usage: spinalnet inspect FILE.mat [--json]

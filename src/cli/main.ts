@@ -6,7 +6,7 @@ import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
 import { ConfigError, SpinalnetError } from '../errors.ts';
 import { formatInspection, inspectMatFile } from '../io/mat/inspect.ts';
 import { DEFAULTS } from '../pipeline/config.ts';
-import { predictPipeline } from '../pipeline/predictPipeline.ts';
+import { predictPipeline, type PredictConfig } from '../pipeline/predictPipeline.ts';
 import { resumePipeline, runPipeline, type RunResult } from '../pipeline/runPipeline.ts';
 import { pct } from '../pipeline/sceneOutputs.ts';
 import { downloadDataset } from '../scene/download.ts';
@@ -51,7 +51,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       'cube-var': { type: 'string' }, 'gt-var': { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
       'predict-workers': { type: 'string' }, inference: { type: 'string' },
-      'map-format': { type: 'string' }, probabilities: { type: 'boolean' },
+      'map-format': { type: 'string' }, probabilities: { type: 'boolean' }, queue: { type: 'string' }, 'tile-rows': { type: 'string' },
     },
     'predict',
   );
@@ -64,25 +64,29 @@ async function predictCommand(argv: string[]): Promise<number> {
     if (s === undefined) throw new ConfigError(`--${name}`, what, undefined, `run \`spinalnet predict --help\``);
     return s;
   };
-  const result = await predictPipeline(
-    {
-      modelDir: need('model', 'the model/ folder of a finished run'),
-      cube: need('cube', 'the MAT file of the scene to map'),
-      gt: str(v, 'gt'),
-      cubeVar: str(v, 'cube-var'),
-      gtVar: str(v, 'gt-var'),
-      out: need('out', 'an output folder'),
-      force: bool(v, 'force', false),
-      backend: oneOf(v, 'backend', BACKEND_CHOICES, 'auto'),
-      maskBackground: bool(v, 'mask-background', true),
-      predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
-      predictWorkers: num(v, 'predict-workers'),
-      inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
-      mapFormats: mapFormatsFrom(v),
-      probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
-    },
-    err,
-  );
+  const tileRows = num(v, 'tile-rows', 64);
+  if (!Number.isInteger(tileRows) || tileRows < 1) throw new ConfigError('--tile-rows', 'an integer ≥ 1', tileRows);
+  const queue = str(v, 'queue');
+  const predictConfig: PredictConfig = {
+    modelDir: need('model', 'the model/ folder of a finished run'),
+    cube: need('cube', 'the MAT file of the scene to map'),
+    gt: str(v, 'gt'),
+    cubeVar: str(v, 'cube-var'),
+    gtVar: str(v, 'gt-var'),
+    out: need('out', 'an output folder'),
+    force: bool(v, 'force', false),
+    backend: oneOf(v, 'backend', BACKEND_CHOICES, 'auto'),
+    maskBackground: bool(v, 'mask-background', true),
+    predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
+    predictWorkers: num(v, 'predict-workers'),
+    inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
+    mapFormats: mapFormatsFrom(v),
+    probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
+  };
+  // The queue's code (bullmq, ioredis) loads only when asked for.
+  const result = queue !== undefined
+    ? await (await import('./queueCommand.ts')).predictOnQueue(queue, predictConfig, tileRows, err)
+    : await predictPipeline(predictConfig, err);
   if (result.metrics) out(`OA ${pct(result.metrics.overallAccuracy)}  AA ${pct(result.metrics.averageAccuracy)}  kappa ${result.metrics.kappa.toFixed(4)}`);
   out(`outputs: ${result.outDir}`);
   return 0;
@@ -123,6 +127,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   download: downloadCommand,
   experiment: experimentCommand,
   image: async (argv) => (await import('./imageCommand.ts')).imageCommand(argv),
+  worker: async (argv) => (await import('./workerCommand.ts')).workerCommand(argv),
 };
 
 /** Runs the CLI; returns the exit code. */

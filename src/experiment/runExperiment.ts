@@ -11,10 +11,11 @@ import { confusionMatrix, metricsFromConfusion, type Metrics } from '../evaluati
 import { getModelSpec } from '../models/registry.ts';
 import { validateConfig, type RunConfig } from '../pipeline/config.ts';
 import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from '../pipeline/prepareRun.ts';
-import { inputName, loadInputScene } from '../pipeline/sceneInput.ts';
+import { inputName, loadInputScene, type InputScene } from '../pipeline/sceneInput.ts';
 import type { SplitStrategy } from '../sampling/makeSplit.ts';
 import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
-import { trainModel } from '../training/trainModel.ts';
+import { trainModel, type EpochStats } from '../training/trainModel.ts';
+import type { TrainState } from '../training/trainState.ts';
 import { meanStd, paired, type MeanStd, type Paired } from './statistics.ts';
 
 export interface ExperimentConfig {
@@ -45,6 +46,9 @@ export interface ExperimentRun {
   droppedTest: number;
   /** Kept test pixels whose patch contains a training pixel (the random split's leak). */
   exposedTest: number;
+  /** Queue runs only: the worker that ran it (host and process) and how many times it was started. */
+  worker?: string;
+  attempts?: number;
 }
 
 export interface ExperimentSummary {
@@ -83,66 +87,108 @@ export interface ExperimentResult {
 }
 
 export async function runExperiment(config: ExperimentConfig, log: (line: string) => void = () => {}): Promise<ExperimentResult> {
-  if (config.models.length === 0) throw new ConfigError('--models', 'at least one model', '');
-  if (config.splits.length === 0) throw new ConfigError('--splits', 'at least one split', '');
-  if (config.seeds.length === 0) throw new ConfigError('--seeds', 'at least one seed', '');
-  const configs = config.splits.flatMap((split) => config.seeds.flatMap((seed) => config.models.map((model) => ({ ...config.base, model, split, seed }))));
-  configs.forEach(validateConfig);
-  config.models.forEach(getModelSpec);
+  const configs = gridConfigs(config);
   const start = performance.now();
   const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
   const scene = loadInputScene(config.base.input);
-  const name = inputName(config.base.input);
   const runs: ExperimentRun[] = [];
   const cache = new Map<string, PreparedRun>();
   try {
     for (const [i, c] of configs.entries()) {
-      const spec = getModelSpec(c.model);
-      const key = `${c.split}/${c.seed}/${spec.spectral ? 1 : c.patch}`;
-      let prepared = cache.get(key);
-      if (!prepared) {
-        // Only one (split, seed) is alive at a time: the grid runs models innermost.
-        cache.clear();
-        prepared = prepareRun(c, scene);
-        cache.set(key, prepared);
-      }
+      const prepared = preparedFor(cache, c, scene);
       log(`[${i + 1}/${configs.length}] ${c.model}, ${c.split} split, seed ${c.seed}: ${prepared.split.train.length} train / ${prepared.split.test.length} test pixels`);
-      const run = await trainAndScore(c, { ...prepared, spec });
+      const run = await runCell(c, prepared);
       log(`  OA ${(100 * run.overallAccuracy).toFixed(2)}%  AA ${(100 * run.averageAccuracy).toFixed(2)}%  kappa ${run.kappa.toFixed(4)}  (${run.trainSeconds.toFixed(0)} s, gradients on ${run.trainingEngine})`);
       runs.push(run);
     }
   } finally {
     tf.disposeVariables();
   }
-  const summaries = summarise(runs, config);
-  const comparisons = compare(runs, config);
+  return experimentResult(config, describeData(scene, inputName(config.base.input)), backend, runs, (performance.now() - start) / 1000);
+}
+
+/** The grid's configurations in run order (splits, then seeds, then models innermost), validated. */
+export function gridConfigs(config: ExperimentConfig): RunConfig[] {
+  if (config.models.length === 0) throw new ConfigError('--models', 'at least one model', '');
+  if (config.splits.length === 0) throw new ConfigError('--splits', 'at least one split', '');
+  if (config.seeds.length === 0) throw new ConfigError('--seeds', 'at least one seed', '');
+  const configs = config.splits.flatMap((split) => config.seeds.flatMap((seed) => config.models.map((model) => ({ ...config.base, model, split, seed }))));
+  configs.forEach(validateConfig);
+  config.models.forEach(getModelSpec);
+  return configs;
+}
+
+/**
+ * The split and PCA of a cell, shared by the cells that differ only by model (the grid runs models
+ * innermost, so one entry is kept). `sceneKey` tells scenes apart when one cache serves several.
+ */
+export function preparedFor(cache: Map<string, PreparedRun>, c: RunConfig, scene: InputScene, sceneKey = ''): PreparedRun {
+  const spec = getModelSpec(c.model);
+  const { model: _model, out: _out, force: _force, ...rest } = c;
+  const key = `${sceneKey}/${JSON.stringify({ ...rest, patch: spec.spectral ? 1 : c.patch })}`;
+  const hit = cache.get(key);
+  if (hit) return { ...hit, spec };
+  cache.clear();
+  const prepared = prepareRun(c, scene);
+  cache.set(key, prepared);
+  return prepared;
+}
+
+/** What the experiment's files say about the data. */
+export function describeData(scene: InputScene, name: string): ExperimentResult['data'] {
+  return {
+    name,
+    description: `${scene.cube.height}×${scene.cube.width} pixels, ${scene.cube.bands} bands`,
+    unit: 'pixels',
+    classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
+  };
+}
+
+/** The experiment's result from its collected runs (in grid order), however they were run. */
+export function experimentResult(config: ExperimentConfig, data: ExperimentResult['data'], backend: BackendInfo, runs: ExperimentRun[], seconds: number): ExperimentResult {
   const b = config.base;
   return {
-    data: {
-      name,
-      description: `${scene.cube.height}×${scene.cube.width} pixels, ${scene.cube.bands} bands`,
-      unit: 'pixels',
-      classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
-    },
+    data,
     protocol:
       `PCA ${b.pca}${b.whiten ? ' whitened' : ''}; patch ${b.patch}; ${b.epochs} epochs, batch ${b.batchSize}, Adam ${b.learningRate}; ` +
       `training share ${b.trainPerClass !== undefined ? `${b.trainPerClass} per class (per-class split)` : b.trainFraction}${b.valFraction > 0 ? `, validation ${b.valFraction} of it` : ''}`,
     backend,
     config,
     runs,
-    summaries,
-    comparisons,
-    seconds: (performance.now() - start) / 1000,
+    summaries: summarise(runs, config),
+    comparisons: compare(runs, config),
+    seconds,
   };
 }
 
-async function trainAndScore(c: RunConfig, p: PreparedRun): Promise<ExperimentRun> {
+export interface CellHooks {
+  /** Continue training from this checkpoint. */
+  resumeFrom?: TrainState;
+  /** Called at the end of every epoch with the state to resume from. */
+  onCheckpoint?: (state: TrainState) => Promise<void> | void;
+  /** Checked after every batch: true stops training, and the cell returns its state instead of a run. */
+  shouldStop?: () => boolean;
+  onEpoch?: (e: EpochStats) => void;
+}
+
+/**
+ * One cell of the grid: trains the model of `c` on its prepared split and scores it on the test
+ * pixels. The local loop and a queue worker both call this. Returns `{ interrupted }` only when
+ * `hooks.shouldStop` stopped training.
+ */
+export async function runCell(c: RunConfig, p: PreparedRun): Promise<ExperimentRun>;
+export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks): Promise<ExperimentRun | { interrupted: TrainState }>;
+export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks = {}): Promise<ExperimentRun | { interrupted: TrainState }> {
   const { split, reduced, patch, scene } = p;
   const k = scene.classes.length;
   const model = await buildRunModel(c, p);
   const setup = trainingSetup(c, p);
-  const training = await trainModel(model, setup.source, setup.labels, k, setup.options);
+  const training = await trainModel(model, setup.source, setup.labels, k, { ...setup.options, ...hooks });
+  if (training.interrupted) {
+    model.dispose();
+    return { interrupted: training.interrupted };
+  }
   // Only the test pixels are predicted: an experiment needs scores, not maps.
   const { classes: predicted } = await predictPatchesParallel(model, reduced, patch, split.test, {
     batchSize: c.predictBatch, workers: c.predictWorkers, engine: c.inference,

@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/selectBackend.ts';
 import { ConfigError, DataError, InputFileError } from '../errors.ts';
 import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
-import { loadModel } from '../models/modelFiles.ts';
+import { loadModel, type ModelMetadata } from '../models/modelFiles.ts';
 import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadScene } from '../scene/loadScene.ts';
-import type { LabelMap } from '../scene/types.ts';
-import { type InferenceEngine, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
+import type { CubeBIP, LabelMap } from '../scene/types.ts';
+import { type InferenceEngine, type ParallelPredictResult, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
@@ -46,7 +46,26 @@ export interface PredictResult {
   backend: BackendInfo;
 }
 
-export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}): Promise<PredictResult> {
+/** What maps the scene once it is loaded and reduced: here (default) or a job queue (src/queue/). */
+export type SceneMapper = (r: {
+  model: tf.LayersModel;
+  meta: ModelMetadata;
+  reduced: CubeBIP;
+  config: PredictConfig;
+  log: (line: string) => void;
+}) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'>>;
+
+/** Maps every pixel in this process (worker threads or onnxruntime). */
+export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log }) => {
+  const mapped = await predictPatchesParallel(model, reduced, meta.patch, undefined, {
+    batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
+    probabilities: config.probabilities ? 'all' : 'confidence',
+  });
+  if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
+  return mapped;
+};
+
+export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}, mapScene: SceneMapper = mapHere): Promise<PredictResult> {
   const start = performance.now();
   checkMapFormats(config.mapFormats ?? []);
   for (const f of [config.cube, config.gt]) {
@@ -76,11 +95,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     checkPatchSize(meta.patch, cube);
     const reduced = transformCube(cube, pca);
     log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
-    const mapped = await predictPatchesParallel(model, reduced, meta.patch, undefined, {
-      batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
-      probabilities: config.probabilities ? 'all' : 'confidence',
-    });
-    if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
+    const mapped = await mapScene({ model, meta, reduced, config, log });
     log(`mapped with ${mapped.engine}`);
     const predicted = mapped.classes;
     const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };

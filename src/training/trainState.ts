@@ -44,9 +44,10 @@ interface StoredArray {
 }
 
 const KIND = 'spinalnet-checkpoint';
+const FIX = 'resume from a run folder whose checkpoint/ was written by spinalnet, or start the run again';
 
-/** Writes the state into `dir` (replaced whole: written beside it, then renamed). */
-export function saveTrainState(dir: string, state: TrainState): void {
+/** The state as JSON plus one buffer of float32s (what a checkpoint folder or a queue's store holds). */
+export function encodeTrainState(state: TrainState): { json: string; weights: Uint8Array } {
   const arrays: Float32Array[] = [];
   let offset = 0;
   const store = (values: Float32Array, shape: number[], name?: string): StoredArray => {
@@ -69,20 +70,31 @@ export function saveTrainState(dir: string, state: TrainState): void {
     bin.set(a, o);
     o += a.length;
   }
+  return { json: JSON.stringify(json), weights: new Uint8Array(bin.buffer) };
+}
+
+/** Writes the state into `dir` (replaced whole: written beside it, then renamed). */
+export function saveTrainState(dir: string, state: TrainState): void {
+  const { json, weights } = encodeTrainState(state);
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileAtomic(join(tmp, 'weights.bin'), new Uint8Array(bin.buffer));
-  writeFileAtomic(join(tmp, 'state.json'), JSON.stringify(json));
+  writeFileAtomic(join(tmp, 'weights.bin'), weights);
+  writeFileAtomic(join(tmp, 'state.json'), json);
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
 }
 
 export function loadTrainState(dir: string): TrainState {
-  const fix = 'resume from a run folder whose checkpoint/ was written by spinalnet, or start the run again';
   if (!existsSync(join(dir, 'state.json')) || !existsSync(join(dir, 'weights.bin'))) {
-    throw new InputFileError(dir, 'no checkpoint here (state.json and weights.bin missing)', fix);
+    throw new InputFileError(dir, 'no checkpoint here (state.json and weights.bin missing)', FIX);
   }
+  return decodeTrainState(readFileSync(join(dir, 'state.json'), 'utf8'), readFileSync(join(dir, 'weights.bin')), dir);
+}
+
+/** The inverse of encodeTrainState; `where` names the checkpoint in errors. */
+export function decodeTrainState(text: string, raw: Uint8Array, where: string): TrainState {
+  const fix = FIX;
   let json: Omit<TrainState, 'modelWeights' | 'optimizerWeights' | 'best'> & {
     kind: string;
     modelWeights: StoredArray[];
@@ -90,15 +102,14 @@ export function loadTrainState(dir: string): TrainState {
     best?: { epoch: number; valAccuracy: number; valLoss: number; weights: StoredArray[] };
   };
   try {
-    json = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
+    json = JSON.parse(text);
   } catch (err) {
-    throw new InputFileError(join(dir, 'state.json'), `not valid JSON (${(err as Error).message})`, fix);
+    throw new InputFileError(join(where, 'state.json'), `not valid JSON (${(err as Error).message})`, fix);
   }
-  if (json.kind !== KIND) throw new InputFileError(join(dir, 'state.json'), 'not a spinalnet checkpoint', fix);
-  const raw = readFileSync(join(dir, 'weights.bin'));
+  if (json.kind !== KIND) throw new InputFileError(join(where, 'state.json'), 'not a spinalnet checkpoint', fix);
   const bin = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
   const load = (s: StoredArray): WeightArray => {
-    if (s.offset + s.length > bin.length) throw new InputFileError(join(dir, 'weights.bin'), 'shorter than state.json says', fix);
+    if (s.offset + s.length > bin.length) throw new InputFileError(join(where, 'weights.bin'), 'shorter than state.json says', fix);
     return { name: s.name, shape: s.shape, values: bin.slice(s.offset, s.offset + s.length) };
   };
   return {

@@ -1,0 +1,94 @@
+/**
+ * A run configuration made portable: every file it names (scene cube and labels, training/test maps)
+ * goes to Redis as a blob, and the configuration names it by a path relative to a folder the worker
+ * builds from its cache. A worker needs no shared filesystem, only the URL.
+ */
+import { existsSync, linkSync, mkdirSync, readFileSync, copyFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { ConfigError, InputFileError } from '../errors.ts';
+import type { RunConfig } from '../pipeline/config.ts';
+import { DATASETS, findDataset } from '../scene/registry.ts';
+import { fetchBlob, putBlob, sha256 } from './blobs.ts';
+
+/** One file of a job: where it goes in the job's input folder, and its bytes' hash. */
+export interface FileRef {
+  path: string;
+  sha: string;
+}
+
+export interface PortableConfig {
+  /** The configuration with every path relative to the input folder. */
+  config: RunConfig;
+  files: FileRef[];
+}
+
+/** Uploads the files `config` names and returns it rewritten to name them by relative paths. */
+export async function packConfig(redis: Redis, config: RunConfig): Promise<PortableConfig> {
+  const files: FileRef[] = [];
+  const add = async (source: string, path: string): Promise<string> => {
+    if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path');
+    files.push({ path, sha: await putBlob(redis, readFileSync(source), source) });
+    return path;
+  };
+  const input = config.input;
+  let packed: RunConfig['input'];
+  if (input.kind === 'demo') packed = input;
+  else if (input.kind === 'files') {
+    packed = { ...input, cube: await add(input.cube, join('cube', basename(input.cube))), gt: await add(input.gt, join('gt', basename(input.gt))) };
+  } else {
+    const d = findDataset(input.id);
+    if (!d) throw new ConfigError('--dataset', `one of ${DATASETS.map((x) => x.id).join(', ')}`, input.id);
+    await add(join(input.dataDir, d.cubeFile), join('dataset', d.cubeFile));
+    await add(join(input.dataDir, d.gtFile), join('dataset', d.gtFile));
+    packed = { ...input, dataDir: 'dataset' };
+  }
+  const out: RunConfig = { ...config, input: packed, out: undefined, force: false };
+  if (config.trainMap !== undefined) out.trainMap = await add(config.trainMap, join('train-map', basename(config.trainMap)));
+  if (config.testMap !== undefined) out.testMap = await add(config.testMap, join('test-map', basename(config.testMap)));
+  return { config: out, files };
+}
+
+/**
+ * Builds the job's input folder in `cacheDir` (files linked from the blob cache) and returns the
+ * configuration with absolute paths, plus a key naming this set of inputs (for caching the scene).
+ */
+export async function unpackConfig(redis: Redis, p: PortableConfig, cacheDir: string): Promise<{ config: RunConfig; inputKey: string }> {
+  const { dir, key: inputKey } = await materialize(redis, p.files, cacheDir);
+  const c = p.config;
+  const at = (rel: string | undefined) => (rel === undefined ? undefined : join(dir, rel));
+  let input: RunConfig['input'] = c.input;
+  if (input.kind === 'files') input = { ...input, cube: at(input.cube)!, gt: at(input.gt)! };
+  else if (input.kind === 'dataset') input = { ...input, dataDir: at(input.dataDir)! };
+  return { config: { ...c, input, trainMap: at(c.trainMap), testMap: at(c.testMap) }, inputKey };
+}
+
+/** Builds a folder of `files` (linked from the blob cache) in `cacheDir`; its key names this set of files. */
+export async function materialize(redis: Redis, files: readonly FileRef[], cacheDir: string): Promise<{ dir: string; key: string }> {
+  const key = sha256(new TextEncoder().encode(JSON.stringify(files))).slice(0, 24);
+  const dir = join(cacheDir, 'inputs', key);
+  for (const f of files) {
+    const target = join(dir, f.path);
+    if (existsSync(target)) continue;
+    const blob = await fetchBlob(redis, f.sha, cacheDir);
+    mkdirSync(dirname(target), { recursive: true });
+    try {
+      linkSync(blob, target);
+    } catch (err) {
+      // EEXIST: another worker sharing this cache linked it first; otherwise a filesystem without hard links.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') copyFileSync(blob, target);
+    }
+  }
+  return { dir, key };
+}
+
+/** Uploads the files of a folder (those named) and returns their references under `prefix`. */
+export async function packFiles(redis: Redis, dir: string, names: readonly string[], prefix: string): Promise<FileRef[]> {
+  const out: FileRef[] = [];
+  for (const name of names) {
+    const source = join(dir, name);
+    if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path');
+    out.push({ path: join(prefix, name), sha: await putBlob(redis, readFileSync(source), source) });
+  }
+  return out;
+}
