@@ -212,7 +212,11 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
 
   const env = runEnvironment(ctx.backend);
   const summary = {
-    scene: { name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes },
+    scene: {
+      name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes,
+      // Band centres (nm) of the bands used, when the file gave them (ENVI wavelength); the other band facts stay with the file.
+      ...(scene.bandInfo?.wavelengthsNm && { wavelengthsNm: Array.from(scene.bandInfo.wavelengthsNm) }),
+    },
     pca: { components: p.pca.components, fittedOn: p.pcaFit, explainedVarianceRatio: p.pca.explainedVarianceRatio },
     dataWarnings: ctx.scene.warnings,
     droppedBands: ctx.scene.droppedBands,

@@ -49,5 +49,5 @@ const withFileBands = (s: LoadedScene): InputScene => ({ ...s, fileBands: s.sour
 export function inputName(input: RunConfig['input']): string {
   if (input.kind === 'demo') return 'demo';
   if (input.kind === 'dataset') return findDataset(input.id)?.id ?? input.id;
-  return input.cube.replace(/^.*[\\/]/, '').replace(/\.mat$/i, '');
+  return input.cube.replace(/^.*[\\/]/, '').replace(/\.(mat|hdr|tiff?|img|dat|bsq|bil|bip)$/i, '');
 }

@@ -282,7 +282,7 @@ export function exercise(path: string, maxBytes: number): { outcome: Outcome; me
     const map = numeric.find((v) => v.dims.length === 2);
     stage = 'scene';
     if (cube !== undefined) loadScene({ cubePath: path, cubeVar: cube.name, memoryLimitBytes: maxBytes });
-    if (map !== undefined) loadLabels(index, { height: map.dims[0], width: map.dims[1] }, map.name);
+    if (map !== undefined) loadLabels(index.path, { height: map.dims[0], width: map.dims[1] }, map.name, { maxBytes });
     return { outcome: 'read' };
   } catch (e) {
     const typed = e instanceof MatFormatError || e instanceof InputFileError ||
