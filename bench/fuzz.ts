@@ -109,7 +109,7 @@ async function runWorker(job: Job): Promise<void> {
   post({ kind: 'done', report });
 }
 
-function replay(seed: number, index: number, data: string): void {
+async function replay(seed: number, index: number, data: string): Promise<void> {
   const { sources } = allSources(data);
   const c = makeCase(index, seed, sources);
   console.log(`case ${index} of seed ${seed}: ${c.source}, ${c.bytes.length} bytes after: ${c.mutations.join('; ')}`);
@@ -118,7 +118,7 @@ function replay(seed: number, index: number, data: string): void {
     const p = join(dir, 'case.mat');
     writeFileSync(p, c.bytes);
     const t0 = performance.now();
-    const r = exercise(p, FUZZ_MAX_BYTES);
+    const r = await exercise(p, FUZZ_MAX_BYTES);
     console.log(`${r.outcome}${r.message ?? ''} (${(performance.now() - t0).toFixed(1)} ms)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

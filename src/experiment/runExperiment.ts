@@ -92,7 +92,7 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   const start = performance.now();
   const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
-  const scene = loadInputScene(config.base.input);
+  const scene = await loadInputScene(config.base.input);
   const name = inputName(config.base.input);
   const runs: ExperimentRun[] = [];
   const cache = new Map<string, PreparedRun>();
@@ -104,7 +104,7 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
       if (!prepared) {
         // Only one (split, seed) is alive at a time: the grid runs models innermost.
         cache.clear();
-        prepared = prepareRun(c, scene);
+        prepared = await prepareRun(c, scene);
         cache.set(key, prepared);
       }
       log(`[${i + 1}/${configs.length}] ${c.model}, ${c.split} split, seed ${c.seed}: ${prepared.split.train.length} train / ${prepared.split.test.length} test pixels`);

@@ -85,11 +85,11 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
     log(`backend: ${backend.detail}`);
     clock.reset();
-    const scene = loadInputScene(config.input);
+    const scene = await loadInputScene(config.input);
     log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('load');
-    const prepared = prepareRun(config, scene);
+    const prepared = await prepareRun(config, scene);
     const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands, prepared.reduced);
     prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('pca');

@@ -105,11 +105,11 @@ export interface LoadedScene extends Scene {
   readonly warnings: readonly string[];
 }
 
-export function loadScene(opts: LoadSceneOptions): LoadedScene {
+export async function loadScene(opts: LoadSceneOptions): Promise<LoadedScene> {
   const name = opts.name ?? sceneName(opts.cubePath);
   const dataset = findDataset(name);
   const maxBytes = opts.memoryLimitBytes ?? defaultMemoryLimit();
-  const loaded = loadCube(opts.cubePath, opts.cubeVar, maxBytes);
+  const loaded = await loadCube(opts.cubePath, opts.cubeVar, maxBytes);
   const d = loaded.description;
   if (dataset !== undefined) checkShape(dataset, loaded.cube, opts.cubePath);
   const what = d.variable === undefined ? `${opts.cubePath}: cube` : `${opts.cubePath}: cube '${d.variable}'`;
@@ -133,7 +133,7 @@ export function loadScene(opts: LoadSceneOptions): LoadedScene {
   let labels: LoadedLabels | undefined;
   const gtPath = opts.gtPath ?? (opts.gtVar !== undefined ? opts.cubePath : undefined);
   if (gtPath !== undefined) {
-    labels = loadLabels(gtPath, { path: opts.cubePath, height: cube.height, width: cube.width, georef: d.georef }, opts.gtVar, { maxBytes });
+    labels = await loadLabels(gtPath, { path: opts.cubePath, height: cube.height, width: cube.width, georef: d.georef }, opts.gtVar, { maxBytes });
   }
   if (nodata !== undefined) {
     let labelled = 0;
@@ -210,8 +210,8 @@ export interface LoadedCube {
  * Reads a whole cube (for MAT: named, or the one 3-D numeric array) as BIP Float32, after checking that
  * it fits in `maxBytes` (known from the header, before anything is read).
  */
-export function loadCube(path: string, variable?: string, maxBytes = defaultMemoryLimit()): LoadedCube {
-  const source = openRaster(path, { variable, role: 'cube', maxBytes });
+export async function loadCube(path: string, variable?: string, maxBytes = defaultMemoryLimit()): Promise<LoadedCube> {
+  const source = await openRaster(path, { variable, role: 'cube', maxBytes });
   try {
     const d = source.describe();
     const count = d.height * d.width * d.bands;
@@ -219,7 +219,7 @@ export function loadCube(path: string, variable?: string, maxBytes = defaultMemo
       file: path, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4,
       what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} as stored, ${formatBytes(count * 4)} as float32)`,
     });
-    const data = source.readRows(0, d.height, new Float32Array(count));
+    const data = await source.readRows(0, d.height, new Float32Array(count));
     const cube = { height: d.height, width: d.width, bands: d.bands, data };
     return { cube, variable: d.variable ?? basename(path), cls: d.dataType, description: d };
   } finally {

@@ -24,10 +24,10 @@ export interface LoadedLabels {
  * it: same grid as the cube (size, and geotransform/CRS when both have one), whole numbers ≥ 0, at least
  * one labelled pixel. Pixels equal to the label file's own nodata value become 0 (unlabelled).
  */
-export function loadLabels(
+export async function loadLabels(
   path: string, cube: { height: number; width: number } & Partial<GridOwner>, variable?: string, opts: { maxBytes?: number } = {},
-): LoadedLabels {
-  const source = openRaster(path, { variable, role: 'labels', grid: cube, maxBytes: opts.maxBytes });
+): Promise<LoadedLabels> {
+  const source = await openRaster(path, { variable, role: 'labels', grid: cube, maxBytes: opts.maxBytes });
   try {
     const d = source.describe();
     const name = d.variable ?? path.replace(/^.*[\\/]/, '');
@@ -35,7 +35,7 @@ export function loadLabels(
     checkSameGrid({ path: cube.path ?? 'the cube', height: cube.height, width: cube.width, georef: cube.georef }, { path, what, height: d.height, width: d.width, georef: d.georef });
     const n = d.height * d.width;
     checkMemory({ file: path, variable: d.variable, limit: opts.maxBytes ?? defaultMemoryLimit(), bytes: d.storedBytes + n * 12, what: `to load the ${d.height}×${d.width} label map` });
-    const values = source.readRows(0, d.height, new Float64Array(n));
+    const values = await source.readRows(0, d.height, new Float64Array(n));
     if (d.nodata !== undefined) for (let p = 0; p < n; p++) if (values[p] === d.nodata || (Number.isNaN(d.nodata) && Number.isNaN(values[p]))) values[p] = 0;
     const labels = toLabels(values, d, path, what);
     if (!labels.some((v) => v !== 0)) {

@@ -70,7 +70,7 @@ export function openEnvi(headerPath: string, givenPath: string): RasterSource {
   };
   return {
     describe: () => description,
-    readRows<T extends RasterSink>(row0: number, rows: number, out: T): T {
+    async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
       if (closed) throw new Error('ENVI source read after close');
       checkWindow(h, row0, rows, out);
       const rowBytes = h.width * h.bands * h.sampleBytes;

@@ -56,7 +56,7 @@ export function openMatV5(file: string | MatFileIndex, opts: OpenRasterOptions =
   let stored: MatStoredArray | undefined;
   return {
     describe: () => description,
-    readRows<T extends RasterSink>(row0: number, rows: number, out: T): T {
+    async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
       stored ??= readMatStored(index, name);
       columnMajorRowsToBIP(stored.data, height, width, bands, row0, rows, out);
       return out;

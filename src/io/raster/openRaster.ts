@@ -8,7 +8,7 @@ import { openMatV5 } from '../mat/matSource.ts';
 import { detectFormat } from './detect.ts';
 import type { OpenRasterOptions, RasterSource } from './types.ts';
 
-export function openRaster(path: string, opts: OpenRasterOptions = {}): RasterSource {
+export async function openRaster(path: string, opts: OpenRasterOptions = {}): Promise<RasterSource> {
   const found = detectFormat(path);
   if (found.format !== 'mat-v5' && found.format !== 'mat-v7.3' && opts.variable !== undefined) {
     throw new ConfigError(
@@ -16,7 +16,7 @@ export function openRaster(path: string, opts: OpenRasterOptions = {}): RasterSo
       `${path} is ${found.format === 'envi' ? 'an ENVI' : 'a GeoTIFF'} file, which holds one raster: leave out ${opts.role === 'labels' ? '--gt-var' : '--cube-var'}`,
     );
   }
-  const source = openByFormat(path, found.format, found.headerPath, opts);
+  const source = await openByFormat(path, found.format, found.headerPath, opts);
   const d = source.describe();
   if (opts.role === 'labels' && d.bands !== 1) {
     source.close();
@@ -28,7 +28,7 @@ export function openRaster(path: string, opts: OpenRasterOptions = {}): RasterSo
   return source;
 }
 
-function openByFormat(path: string, format: ReturnType<typeof detectFormat>['format'], headerPath: string | undefined, opts: OpenRasterOptions): RasterSource {
+async function openByFormat(path: string, format: ReturnType<typeof detectFormat>['format'], headerPath: string | undefined, opts: OpenRasterOptions): Promise<RasterSource> {
   switch (format) {
     case 'mat-v5': return openMatV5(path, opts);
     case 'envi': return openEnvi(headerPath as string, path);

@@ -47,7 +47,10 @@ export interface RasterDescription {
 /** Float32 for cubes; Float64 for label maps, so that every int32 label comes back exactly. */
 export type RasterSink = Float32Array | Float64Array;
 
-/** An open raster: describe it, read rows, close it. */
+/**
+ * An open raster: describe it, read rows, close it. Reads are asynchronous because some formats decode
+ * that way (geotiff.js); ENVI and MAT v5 do their work synchronously inside.
+ */
 export interface RasterSource {
   describe(): RasterDescription;
   /**
@@ -55,7 +58,7 @@ export interface RasterSource {
    * row0 + r, column c, band b goes to out[(r * width + c) * bands + b]. Values are the stored numbers
    * (scaled by ENVI gain/offset where the header gives them); nothing is dropped or masked here.
    */
-  readRows<T extends RasterSink>(row0: number, rows: number, out: T): T;
+  readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T>;
   /** Releases the file (idempotent). */
   close(): void;
 }

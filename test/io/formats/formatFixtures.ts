@@ -41,9 +41,9 @@ export const SALINAS_A_CROP: CropSpec = {
  * Writes the crop as `crop.mat` (variable 'cube', single) and `crop_gt.mat` ('gt', uint8) with our MAT
  * writer, then every format with write_scene_formats.py into `dir`. Returns the two MAT v5 paths.
  */
-export function writeFormatFixtures(spec: CropSpec, dir: string): { cube: string; gt: string } {
-  const full = loadCube(spec.cube).cube;
-  const labels = loadLabels(spec.gt, full).labels;
+export async function writeFormatFixtures(spec: CropSpec, dir: string): Promise<{ cube: string; gt: string }> {
+  const full = (await loadCube(spec.cube)).cube;
+  const labels = (await loadLabels(spec.gt, full)).labels;
   const { size: n, row0, col0 } = spec;
   const B = full.bands;
   // MATLAB column-major: element (r, c, b) at r + c*n + b*n*n. int16 values, so the writers keep int16.
