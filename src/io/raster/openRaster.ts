@@ -4,6 +4,7 @@
  */
 import { ConfigError, InputFileError } from '../../errors.ts';
 import { openEnvi } from '../envi/enviSource.ts';
+import { openGeoTiff } from '../geotiff/tiffSource.ts';
 import { openMatV5 } from '../mat/matSource.ts';
 import { detectFormat } from './detect.ts';
 import type { OpenRasterOptions, RasterSource } from './types.ts';
@@ -32,7 +33,7 @@ async function openByFormat(path: string, format: ReturnType<typeof detectFormat
   switch (format) {
     case 'mat-v5': return openMatV5(path, opts);
     case 'envi': return openEnvi(headerPath as string, path);
-    case 'geotiff':
+    case 'geotiff': return openGeoTiff(path);
     case 'mat-v7.3':
       // The MAT v5 reader's header check gives the established message for these for now.
       return openMatV5(path, opts);
