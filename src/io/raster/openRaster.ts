@@ -6,6 +6,7 @@ import { ConfigError, InputFileError } from '../../errors.ts';
 import { openEnvi } from '../envi/enviSource.ts';
 import { openGeoTiff } from '../geotiff/tiffSource.ts';
 import { openMatV5 } from '../mat/matSource.ts';
+import { openMat73 } from '../mat73/mat73Source.ts';
 import { detectFormat } from './detect.ts';
 import type { OpenRasterOptions, RasterSource } from './types.ts';
 
@@ -34,8 +35,6 @@ async function openByFormat(path: string, format: ReturnType<typeof detectFormat
     case 'mat-v5': return openMatV5(path, opts);
     case 'envi': return openEnvi(headerPath as string, path);
     case 'geotiff': return openGeoTiff(path);
-    case 'mat-v7.3':
-      // The MAT v5 reader's header check gives the established message for these for now.
-      return openMatV5(path, opts);
+    case 'mat-v7.3': return openMat73(path, opts);
   }
 }
