@@ -30,11 +30,13 @@ export interface CropSpec {
   readonly row0: number;
   readonly col0: number;
   readonly size: number;
+  /** Bands kept from the first (fewer bands keep the padded GeoTIFF tiles quick to decode). */
+  readonly bands: number;
 }
 
-/** SalinasA (AVIRIS, 83×86×204, int16-valued doubles; label values 1, 10-14) from row 30, column 30. */
+/** SalinasA (AVIRIS, 83×86×204, int16-valued doubles): 20×20 pixels from row 30, column 30, its first 48 bands. */
 export const SALINAS_A_CROP: CropSpec = {
-  cube: join(SHARED, 'data/salinasA/SalinasA_corrected.mat'), gt: join(SHARED, 'data/salinasA/SalinasA_gt.mat'), row0: 30, col0: 30, size: 20,
+  cube: join(SHARED, 'data/salinasA/SalinasA_corrected.mat'), gt: join(SHARED, 'data/salinasA/SalinasA_gt.mat'), row0: 30, col0: 30, size: 20, bands: 48,
 };
 
 /**
@@ -45,14 +47,14 @@ export async function writeFormatFixtures(spec: CropSpec, dir: string): Promise<
   const full = (await loadCube(spec.cube)).cube;
   const labels = (await loadLabels(spec.gt, full)).labels;
   const { size: n, row0, col0 } = spec;
-  const B = full.bands;
+  const B = spec.bands;
   // MATLAB column-major: element (r, c, b) at r + c*n + b*n*n. int16 values, so the writers keep int16.
   const cube = new Int16Array(n * n * B);
   const gt = new Uint8Array(n * n);
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < n; c++) {
       const p = (row0 + r) * full.width + (col0 + c);
-      for (let b = 0; b < B; b++) cube[r + c * n + b * n * n] = full.data[p * B + b];
+      for (let b = 0; b < B; b++) cube[r + c * n + b * n * n] = full.data[p * full.bands + b];
       gt[r + c * n] = labels.data[p];
     }
   }
