@@ -119,7 +119,9 @@ function classTable(path: string, colorMap: ArrayLike<number> | undefined): Clas
     if (colorMap !== undefined && v < n) return [colorMap[v] >> 8, colorMap[n + v] >> 8, colorMap[2 * n + v] >> 8];
     return aux?.colors?.[v];
   };
-  const count = Math.max(n, aux?.names.length ?? 0, aux?.colors?.length ?? 0);
+  // A colour map always has 2^bits entries (GDAL pads it with black): the classes are the named ones, else up to the last non-black entry.
+  let count = aux !== undefined && aux.names.length > 0 ? aux.names.length : Math.max(n, aux?.colors?.length ?? 0);
+  if (aux === undefined || aux.names.length === 0) while (count > 1 && (colour(count - 1) ?? [0, 0, 0]).every((c) => c === 0)) count--;
   if (count <= 1) return undefined;
   const out: ClassInfo[] = [];
   for (let v = 1; v < count; v++) {

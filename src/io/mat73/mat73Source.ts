@@ -28,6 +28,15 @@ function h5wasm(): Promise<H5wasmModule> {
   return h5;
 }
 
+async function openH5(path: string): Promise<H5File> {
+  const mod = await h5wasm();
+  try {
+    return new mod.File(path, 'r');
+  } catch (e) {
+    throw new MatFormatError(path, undefined, `is a MAT v7.3 (HDF5) file that HDF5 cannot open: ${e instanceof Error ? e.message : String(e)}`, 'check that the file was copied completely, or re-save it in MATLAB');
+  }
+}
+
 const HDF5_INTEGER = 0, HDF5_FLOAT = 1, HDF5_COMPOUND = 6;
 const NOT_ARRAYS: ReadonlySet<string> = new Set(['struct', 'cell', 'sparse', 'function_handle', 'object', 'char']);
 
@@ -36,13 +45,7 @@ interface Variable extends MatVariableInfo {
 }
 
 export async function openMat73(path: string, opts: OpenRasterOptions = {}): Promise<RasterSource> {
-  const mod = await h5wasm();
-  let file: H5File;
-  try {
-    file = new mod.File(path, 'r');
-  } catch (e) {
-    throw new MatFormatError(path, undefined, `is a MAT v7.3 (HDF5) file that HDF5 cannot open: ${e instanceof Error ? e.message : String(e)}`, 'check that the file was copied completely, or re-save it in MATLAB');
-  }
+  const file = await openH5(path);
   try {
     const vars = listVariables(file);
     const role = opts.role ?? 'cube';
@@ -85,8 +88,18 @@ export async function openMat73(path: string, opts: OpenRasterOptions = {}): Pro
   }
 }
 
+/** The variables of a MAT v7.3 file (name, class, dims, complex), for `inspect`. */
+export async function listMat73Variables(path: string): Promise<MatVariableInfo[]> {
+  const file = await openH5(path);
+  try {
+    return listVariables(file).map(({ name, class: cls, dims, complex }) => ({ name, class: cls, dims, complex }));
+  } finally {
+    file.close();
+  }
+}
+
 /** Top-level variables (MATLAB's own '#refs#' and '#subsystem#' groups are not variables). */
-export function listVariables(file: H5File): Variable[] {
+function listVariables(file: H5File): Variable[] {
   const out: Variable[] = [];
   for (const name of file.keys()) {
     if (name.startsWith('#')) continue;

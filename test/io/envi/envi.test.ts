@@ -197,3 +197,26 @@ describe('ENVI refusals: one typed error naming the file and the fix', () => {
     expect(e.message).toContain('has 2 bands; a label map has one');
   });
 });
+
+describe('spinalnet inspect on ENVI', () => {
+  it('describes size, type, interleave, byte order, georeference, nodata, wavelengths, bad bands and classes', async () => {
+    const { formatRaster, inspectFile } = await import('../../../src/io/raster/inspectRaster.ts');
+    const hdr = envi(`${dims(2)}\nbyte order = 1\ndata ignore value = -1\nwavelength = {0.5, 0.7}\nwavelength units = um\nbbl = {1, 0}\nmap info = {UTM, 1, 1, 1000, 5000, 30, 30, 33, North, WGS-84}`, bytes(BSQ, 2, true));
+    const found = await inspectFile(hdr.replace(/\.hdr$/, '.img'));
+    expect(found.format).toBe('envi');
+    if (!('raster' in found)) throw new Error('expected a raster');
+    expect(formatRaster(found.raster)).toEqual([
+      'format           ENVI',
+      'size             2 rows × 3 columns × 2 bands',
+      'type             int16',
+      'interleave       bsq',
+      'compression      none',
+      'byte order       big-endian',
+      'georeference     origin (1000, 5000), pixel 30 × -30',
+      'CRS              EPSG:32633',
+      'nodata           -1',
+      'wavelengths      500–700 nm (2 bands)',
+      'bad bands (bbl)  1: 2',
+    ]);
+  });
+});
