@@ -4,7 +4,8 @@
  * samples; georeference from the GeoKeys, nodata from GDAL's tag, class names and colours from the TIFF
  * colour map and GDAL's .aux.xml beside the file. Rows are read as windows, BIP.
  */
-import { fromFile } from 'geotiff';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { fromFile, type ImageFileDirectory } from 'geotiff';
 import { InputFileError, SpinalnetError } from '../../errors.ts';
 import type { ClassInfo } from '../../scene/types.ts';
 import type { RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
@@ -23,6 +24,7 @@ const KNOWN_OTHERS: ReadonlyMap<number, string> = new Map([
 const CONVERT_FIX = 'convert it with GDAL to a compression geotiff.js reads: gdal_translate -co COMPRESS=DEFLATE IN.tif OUT.tif';
 
 export async function openGeoTiff(path: string): Promise<RasterSource> {
+  checkFirstIfd(path);
   const tiff = await wrap(path, () => fromFile(path));
   try {
     const image = await wrap(path, () => tiff.getImage(0));
@@ -43,6 +45,7 @@ export async function openGeoTiff(path: string): Promise<RasterSource> {
       scale: await fd.loadValue('ModelPixelScale') as ArrayLike<number> | undefined,
       geoKeys: image.getGeoKeys(),
     });
+    await checkBlocks(path, fd, image.isTiled, image.littleEndian);
     const nodata = image.getGDALNoData();
     const classes = bands === 1 ? classTable(path, fd.hasTag('ColorMap') ? await fd.loadValue('ColorMap') as ArrayLike<number> : undefined) : undefined;
     const bytes = width * height * bands * Number(dataType.replace(/\D/g, '')) / 8;
@@ -77,6 +80,53 @@ export async function openGeoTiff(path: string): Promise<RasterSource> {
   } catch (e) {
     void tiff.close();
     throw e;
+  }
+}
+
+/** The first IFD must lie inside the file (geotiff.js would read zeros past the end as a directory). */
+function checkFirstIfd(path: string): void {
+  const head = Buffer.alloc(16);
+  const fd = openSync(path, 'r');
+  let got: number;
+  try {
+    got = readSync(fd, head, 0, 16, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const le = head.toString('latin1', 0, 2) === 'II';
+  const big = (le ? head.readUInt16LE(2) : head.readUInt16BE(2)) === 43;
+  const size = statSync(path).size;
+  const at = got < (big ? 16 : 8) ? Infinity : big ? Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8)) : le ? head.readUInt32LE(4) : head.readUInt32BE(4);
+  if (!(at + 2 <= size)) {
+    throw new InputFileError(
+      path, `is a TIFF whose first image directory (at byte ${Number.isFinite(at) ? at : '?'}) lies past the end of the ${size}-byte file: it is truncated`,
+      'copy the file again completely',
+    );
+  }
+}
+
+/**
+ * Every strip or tile must lie inside the file: geotiff.js reads bytes past the end as zeros, so a
+ * truncated file would otherwise load as a scene of zeros. geotiff.js 3.0.5 also reads the out-of-line
+ * offset arrays of big-endian (MM) files byte-swapped, which this check turns into a refusal too.
+ */
+async function checkBlocks(path: string, fd: ImageFileDirectory, tiled: boolean, littleEndian: boolean): Promise<void> {
+  const offsets = await wrap(path, () => fd.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number | bigint> | undefined;
+  const counts = await wrap(path, () => fd.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number | bigint> | undefined;
+  const size = statSync(path).size;
+  const what = tiled ? 'tile' : 'strip';
+  if (offsets === undefined || counts === undefined || offsets.length !== counts.length) {
+    throw new InputFileError(path, `is a TIFF without consistent ${what} offsets and byte counts`, `check that the file is complete; if it is, ${CONVERT_FIX}`);
+  }
+  for (let i = 0; i < offsets.length; i++) {
+    const start = Number(offsets[i]), end = start + Number(counts[i]);
+    if (!(end <= size) || start < 0) {
+      const hint = littleEndian ? 'the file is truncated or damaged' : 'the file is truncated or damaged, or it is a big-endian (MM) TIFF, whose offset lists geotiff.js 3.0.5 misreads';
+      throw new InputFileError(
+        path, `${what} ${i + 1} of ${offsets.length} lies at bytes ${start}-${end}, past the end of the ${size}-byte file: ${hint}`,
+        `copy the file again; if it is complete, rewrite it little-endian: gdal_translate -co ENDIANNESS=LITTLE -co COMPRESS=DEFLATE IN.tif OUT.tif`,
+      );
+    }
   }
 }
 
