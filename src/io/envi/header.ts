@@ -156,7 +156,8 @@ function classes(h: EnviHeaderText, bad: (key: string, p: string) => never): Cla
   const namesRaw = h.fields.get('class names');
   if (n === undefined && namesRaw === undefined) return undefined;
   const count = n === undefined ? undefined : Number(n);
-  if (count !== undefined && (!Number.isInteger(count) || count < 1)) bad('classes', `should be a whole number ≥ 1, found ${JSON.stringify(n)}`);
+  // A classification holds uint8 or uint16 values: more than 65536 classes is a damaged header, not a legend to build.
+  if (count !== undefined && (!Number.isInteger(count) || count < 1 || count > 65536)) bad('classes', `should be a whole number from 1 to 65536, found ${JSON.stringify(n)}`);
   const names = namesRaw === undefined ? [] : splitList(namesRaw);
   const total = count ?? names.length;
   const lookupRaw = h.fields.get('class lookup');

@@ -4,12 +4,13 @@
  * samples; georeference from the GeoKeys, nodata from GDAL's tag, class names and colours from the TIFF
  * colour map and GDAL's .aux.xml beside the file. Rows are read as windows, BIP.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { fromFile, type ImageFileDirectory } from 'geotiff';
+import { statSync } from 'node:fs';
+import { fromFile, type GeoTIFF, type ImageFileDirectory } from 'geotiff';
 import { InputFileError, SpinalnetError } from '../../errors.ts';
 import type { ClassInfo } from '../../scene/types.ts';
 import type { RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
 import { readAuxCategories } from './auxXml.ts';
+import { checkFirstIfd } from './ifdCheck.ts';
 import { tiffGeoReference } from './geoKeys.ts';
 
 /** TIFF Compression codes geotiff.js 3 decodes (its compression/index.js registry), by name. */
@@ -27,82 +28,73 @@ export async function openGeoTiff(path: string): Promise<RasterSource> {
   checkFirstIfd(path);
   const tiff = await wrap(path, () => fromFile(path));
   try {
-    const image = await wrap(path, () => tiff.getImage(0));
-    const fd = image.getFileDirectory();
-    const width = image.getWidth(), height = image.getHeight(), bands = image.getSamplesPerPixel();
-    const code = Number(fd.getValue('Compression') ?? 1);
-    const compression = COMPRESSIONS.get(code);
-    if (compression === undefined) {
-      throw new InputFileError(
-        path, `is compressed with ${KNOWN_OTHERS.get(code) ?? 'an unknown method'} (TIFF Compression ${code}), which the GeoTIFF reader (geotiff.js) cannot decode`,
-        CONVERT_FIX,
-      );
-    }
-    const dataType = sampleType(path, fd.getValue('BitsPerSample') as ArrayLike<number> | undefined, fd.getValue('SampleFormat') as ArrayLike<number> | undefined, bands);
-    const georef = tiffGeoReference({
-      transformation: await fd.loadValue('ModelTransformation') as ArrayLike<number> | undefined,
-      tiepoint: await fd.loadValue('ModelTiepoint') as ArrayLike<number> | undefined,
-      scale: await fd.loadValue('ModelPixelScale') as ArrayLike<number> | undefined,
-      geoKeys: image.getGeoKeys(),
-    });
-    await checkBlocks(path, fd, image.isTiled, image.littleEndian);
-    const nodata = image.getGDALNoData();
-    const classes = bands === 1 ? classTable(path, fd.hasTag('ColorMap') ? await fd.loadValue('ColorMap') as ArrayLike<number> : undefined) : undefined;
-    const bytes = width * height * bands * Number(dataType.replace(/\D/g, '')) / 8;
-    const description: RasterDescription = {
-      format: 'geotiff', path, dataPath: path, height, width, bands, dataType,
-      interleave: bands === 1 ? 'band' : image.planarConfiguration === 2 ? 'band' : 'pixel',
-      compression: `${compression}${image.isTiled ? ', tiled' : ', striped'}`,
-      byteOrder: image.littleEndian ? 'little' : 'big',
-      storedBytes: bytes,
-      ...(georef && { georef }),
-      ...(nodata !== null && { nodata }),
-      ...(classes && { classes }),
-    };
-    let closed = false;
-    return {
-      describe: () => description,
-      async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
-        if (closed) throw new Error('GeoTIFF source read after close');
-        if (row0 < 0 || rows < 0 || row0 + rows > height || out.length !== rows * width * bands) {
-          throw new RangeError(`GeoTIFF window rows ${row0}+${rows} of ${height} into ${out.length} values`);
-        }
-        // interleave: true hands back the window pixel by pixel, all samples of a pixel together: BIP.
-        const data = await wrap(path, () => image.readRasters({ window: [0, row0, width, row0 + rows], interleave: true }));
-        out.set(data as unknown as ArrayLike<number>);
-        return out;
-      },
-      close() {
-        if (!closed) void tiff.close();
-        closed = true;
-      },
-    };
+    // geotiff.js throws plain errors on damaged directories (a missing geokey, a tag of the wrong type): all become InputFileErrors.
+    return await wrap(path, () => sourceOf(path, tiff));
   } catch (e) {
     void tiff.close();
     throw e;
   }
 }
 
-/** The first IFD must lie inside the file (geotiff.js would read zeros past the end as a directory). */
-function checkFirstIfd(path: string): void {
-  const head = Buffer.alloc(16);
-  const fd = openSync(path, 'r');
-  let got: number;
-  try {
-    got = readSync(fd, head, 0, 16, 0);
-  } finally {
-    closeSync(fd);
+async function sourceOf(path: string, tiff: GeoTIFF): Promise<RasterSource> {
+  const image = await tiff.getImage(0);
+  const fd = image.getFileDirectory();
+  const width = image.getWidth(), height = image.getHeight(), bands = image.getSamplesPerPixel();
+  for (const [what, v, max] of [['width', width, 2 ** 31], ['height', height, 2 ** 31], ['samples per pixel', bands, 65535]] as const) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) {
+      const shown = typeof v === 'number' ? String(v) : 'a list';
+      throw new InputFileError(path, `is a TIFF whose ${what} is ${shown}, not a whole number from 1 to ${max}`, 'check that the file is complete; if it is, rewrite it with GDAL (gdal_translate)');
+    }
   }
-  const le = head.toString('latin1', 0, 2) === 'II';
-  const big = (le ? head.readUInt16LE(2) : head.readUInt16BE(2)) === 43;
-  const size = statSync(path).size;
-  const at = got < (big ? 16 : 8) ? Infinity : big ? Number(le ? head.readBigUInt64LE(8) : head.readBigUInt64BE(8)) : le ? head.readUInt32LE(4) : head.readUInt32BE(4);
-  if (!(at + 2 <= size)) {
+  const code = Number(fd.getValue('Compression') ?? 1);
+  const compression = COMPRESSIONS.get(code);
+  if (compression === undefined) {
     throw new InputFileError(
-      path, `is a TIFF whose first image directory (at byte ${Number.isFinite(at) ? at : '?'}) lies past the end of the ${size}-byte file: it is truncated`,
-      'copy the file again completely',
+      path, `is compressed with ${KNOWN_OTHERS.get(code) ?? 'an unknown method'} (TIFF Compression ${code}), which the GeoTIFF reader (geotiff.js) cannot decode`,
+      CONVERT_FIX,
     );
   }
+  const dataType = sampleType(path, fd.getValue('BitsPerSample') as ArrayLike<number> | undefined, fd.getValue('SampleFormat') as ArrayLike<number> | undefined, bands);
+  const georef = tiffGeoReference({
+    transformation: await fd.loadValue('ModelTransformation') as ArrayLike<number> | undefined,
+    tiepoint: await fd.loadValue('ModelTiepoint') as ArrayLike<number> | undefined,
+    scale: await fd.loadValue('ModelPixelScale') as ArrayLike<number> | undefined,
+    geoKeys: image.getGeoKeys(),
+  });
+  const blockW = image.isTiled ? image.getTileWidth() : width, blockH = image.isTiled ? image.getTileHeight() : Number(fd.getValue('RowsPerStrip') ?? height);
+  const needed = Math.ceil(width / blockW) * Math.ceil(height / Math.min(blockH, height)) * (image.planarConfiguration === 2 ? bands : 1);
+  await checkBlocks(path, fd, image.isTiled, image.littleEndian, needed);
+  const nodata = image.getGDALNoData();
+  const classes = bands === 1 ? classTable(path, fd.hasTag('ColorMap') ? await fd.loadValue('ColorMap') as ArrayLike<number> : undefined) : undefined;
+  const bytes = width * height * bands * Number(dataType.replace(/\D/g, '')) / 8;
+  const description: RasterDescription = {
+    format: 'geotiff', path, dataPath: path, height, width, bands, dataType,
+    interleave: bands === 1 ? 'band' : image.planarConfiguration === 2 ? 'band' : 'pixel',
+    compression: `${compression}${image.isTiled ? ', tiled' : ', striped'}`,
+    byteOrder: image.littleEndian ? 'little' : 'big',
+    storedBytes: bytes,
+    ...(georef && { georef }),
+    ...(nodata !== null && { nodata }),
+    ...(classes && { classes }),
+  };
+  let closed = false;
+  return {
+    describe: () => description,
+    async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
+      if (closed) throw new Error('GeoTIFF source read after close');
+      if (row0 < 0 || rows < 0 || row0 + rows > height || out.length !== rows * width * bands) {
+        throw new RangeError(`GeoTIFF window rows ${row0}+${rows} of ${height} into ${out.length} values`);
+      }
+      // interleave: true hands back the window pixel by pixel, all samples of a pixel together: BIP.
+      const data = await wrap(path, () => image.readRasters({ window: [0, row0, width, row0 + rows], interleave: true }));
+      out.set(data as unknown as ArrayLike<number>);
+      return out;
+    },
+    close() {
+      if (!closed) void tiff.close();
+      closed = true;
+    },
+  };
 }
 
 /**
@@ -110,13 +102,16 @@ function checkFirstIfd(path: string): void {
  * truncated file would otherwise load as a scene of zeros. geotiff.js 3.0.5 also reads the out-of-line
  * offset arrays of big-endian (MM) files byte-swapped, which this check turns into a refusal too.
  */
-async function checkBlocks(path: string, fd: ImageFileDirectory, tiled: boolean, littleEndian: boolean): Promise<void> {
+async function checkBlocks(path: string, fd: ImageFileDirectory, tiled: boolean, littleEndian: boolean, needed: number): Promise<void> {
   const offsets = await wrap(path, () => fd.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number | bigint> | undefined;
   const counts = await wrap(path, () => fd.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number | bigint> | undefined;
   const size = statSync(path).size;
   const what = tiled ? 'tile' : 'strip';
-  if (offsets === undefined || counts === undefined || offsets.length !== counts.length) {
-    throw new InputFileError(path, `is a TIFF without consistent ${what} offsets and byte counts`, `check that the file is complete; if it is, ${CONVERT_FIX}`);
+  if (offsets === undefined || counts === undefined || offsets.length !== counts.length || !(offsets.length >= needed)) {
+    throw new InputFileError(
+      path, `is a TIFF without consistent ${what} offsets and byte counts (${offsets?.length ?? 0} offsets and ${counts?.length ?? 0} counts; its size needs ${needed} ${what}s)`,
+      `check that the file is complete; if it is, ${CONVERT_FIX}`,
+    );
   }
   for (let i = 0; i < offsets.length; i++) {
     const start = Number(offsets[i]), end = start + Number(counts[i]);
@@ -142,8 +137,14 @@ async function wrap<T>(path: string, fn: () => Promise<T>): Promise<T> {
 }
 
 function sampleType(path: string, bits: ArrayLike<number> | undefined, formats: ArrayLike<number> | undefined, bands: number): string {
-  const b = Array.from(bits ?? [1]);
-  const f = Array.from(formats ?? [1]);
+  // One entry per sample (or one for all); a longer list is a damaged directory, not something to copy.
+  for (const [tag, list] of [['BitsPerSample', bits], ['SampleFormat', formats]] as const) {
+    if (list !== undefined && list.length !== 1 && list.length !== bands) {
+      throw new InputFileError(path, `is a TIFF whose ${tag} lists ${list.length} values for ${bands} samples per pixel`, 'check that the file is complete; if it is, rewrite it with GDAL (gdal_translate)');
+    }
+  }
+  const b = bits ?? [1];
+  const f = formats ?? [1];
   const types = new Set<string>();
   for (let s = 0; s < bands; s++) {
     const nb = b[s] ?? b[0], nf = f[s] ?? f[0];

@@ -56,7 +56,7 @@ describe('GeoTIFF refusals', () => {
     expect(e.message).toMatch(/strip 1 of 1 lies at bytes \d+-\d+, past the end of the \d+-byte file/);
     const cut = await thrownAsync(() => loadScene({ cubePath: tiff({}, 20) }));
     expect(cut).toBeInstanceOf(InputFileError);
-    expect(cut.message).toMatch(/is a TIFF whose first image directory \(at byte \d+\) lies past the end of the 20-byte file: it is truncated/);
+    expect(cut.message).toMatch(/is a TIFF whose first image directory .* lies past the end of the 20-byte file: it is truncated/);
   });
 
   it('big-endian with several strips (offsets geotiff.js misreads) is refused, not read as zeros', async () => {
