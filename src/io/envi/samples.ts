@@ -1,9 +1,7 @@
 /**
  * Raw ENVI samples → BIP numbers. The bytes are swapped in place when the file's byte order is not the
- * machine's, viewed as a typed array of the sample type, converted to the sink's float type by the
- * engine's own TypedArray.set (native code, one pass), and transposed from the file's interleave.
- * Converting first keeps the transposition loops to one element type per sink (Float32 or Float64), so
- * they stay monomorphic whatever the sample type is.
+ * machine's, viewed as a typed array of the sample type, and gathered pixel by pixel into the sink
+ * (BIP: the engine's own TypedArray.set converts them in one native pass).
  */
 import { InputFileError } from '../../errors.ts';
 import type { RasterSink } from '../raster/types.ts';
@@ -27,17 +25,9 @@ export function decodeSamples(
     else b.swap64();
   }
   const src = view(raw, dataType, count, path);
-  if (interleave === 'bip') {
-    out.set(src);
-    return;
-  }
-  const tmp = out instanceof Float32Array ? new Float32Array(count) : new Float64Array(count);
-  tmp.set(src);
-  if (interleave === 'bil') {
-    if (out instanceof Float32Array) bilToBip(tmp as Float32Array, out, rows, width, bands);
-    else bilToBip(tmp as Float64Array, out, rows, width, bands);
-  } else if (out instanceof Float32Array) bsqToBip(tmp as Float32Array, out, rows, width, bands);
-  else bsqToBip(tmp as Float64Array, out, rows, width, bands);
+  if (interleave === 'bip') out.set(src);
+  else if (interleave === 'bil') bilToBip(src, out, rows, width, bands);
+  else bsqToBip(src, out, rows * width, bands);
 }
 
 function view(raw: Uint8Array, dataType: number, n: number, path: string): Samples {
@@ -72,21 +62,26 @@ function exactInt64(src: BigInt64Array | BigUint64Array, path: string): Float64A
   return out;
 }
 
-/** Per row: B lines of W samples → W pixels of B bands. */
-function bilToBip<T extends Float32Array | Float64Array>(src: T, out: T, rows: number, W: number, B: number): void {
-  for (let r = 0; r < rows; r++) {
+/*
+ * Both gathers read the source directly (no converted copy) with pixels outer and bands inner: the
+ * writes run sequentially and the B source streams stay in cache. Measured on a 512×614×176 int16 BIL
+ * block (2-core shared machine, CPU time): 0.17-0.19 s, against 0.27-0.38 s for converting to float
+ * first and then scattering each band line into the pixels.
+ */
+
+/** BIL: row r holds B lines of W samples; band b of pixel (r, c) is at (r·B + b)·W + c. */
+function bilToBip(src: Samples, out: RasterSink, rows: number, W: number, B: number): void {
+  for (let r = 0, o = 0; r < rows; r++) {
     const base = r * W * B;
-    for (let b = 0; b < B; b++) {
-      const s = base + b * W;
-      for (let c = 0, o = base + b; c < W; c++, o += B) out[o] = src[s + c];
+    for (let c = 0; c < W; c++) {
+      for (let b = 0, k = base + c; b < B; b++, k += W) out[o++] = src[k];
     }
   }
 }
 
-/** B planes of rows × W → rows × W pixels of B bands. Pixels outer, so each output run is written once. */
-function bsqToBip<T extends Float32Array | Float64Array>(src: T, out: T, rows: number, W: number, B: number): void {
-  const plane = rows * W;
-  for (let p = 0, o = 0; p < plane; p++) {
-    for (let b = 0, k = p; b < B; b++, k += plane) out[o++] = src[k];
+/** BSQ (one block of rows): B planes of `pixels` samples; band b of pixel p is at b·pixels + p. */
+function bsqToBip(src: Samples, out: RasterSink, pixels: number, B: number): void {
+  for (let p = 0, o = 0; p < pixels; p++) {
+    for (let b = 0, k = p; b < B; b++, k += pixels) out[o++] = src[k];
   }
 }
