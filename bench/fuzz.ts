@@ -3,6 +3,8 @@
  *
  *   npm run fuzz -- [--cases 100000] [--seed 6] [--first 0] [--data ../shared/data] [--hang-seconds 30]
  *   npm run fuzz -- --seed 6 --case 1234        replay one case: its source, mutations and outcome
+ *   npm run fuzz -- --rasters [--cases 20000] [--seed 11] [--first 0]
+ *                                               ENVI headers and TIFF tags instead (test/fuzz/rasterFuzzCases.ts), in this thread
  *
  * Cases run in a worker thread that reports each case before starting it; if one runs longer than
  * --hang-seconds the worker is stopped and the case is printed, so a hang is caught (a synchronous
@@ -16,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { FUZZ_MAX_BYTES, allSources, exercise, makeCase, runFuzz, type FuzzReport } from '../test/fuzz/matFuzzCases.ts';
+import { runRasterFuzz } from '../test/fuzz/rasterFuzzCases.ts';
 
 interface Job {
   readonly seed: number;
@@ -38,7 +41,7 @@ async function main(): Promise<void> {
     options: {
       cases: { type: 'string', default: '20000' }, seed: { type: 'string', default: '6' },
       first: { type: 'string', default: '0' }, case: { type: 'string' }, data: { type: 'string', default: DEFAULT_DATA },
-      'hang-seconds': { type: 'string', default: '30' },
+      'hang-seconds': { type: 'string', default: '30' }, rasters: { type: 'boolean', default: false },
     },
   });
   const int = (name: string, s: string) => {
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
     return n;
   };
   const seed = int('seed', v.seed), data = v.data;
+  if (v.rasters) return rasterFuzz(seed, int('first', v.first), int('cases', v.cases));
   if (v.case !== undefined) return replay(seed, int('case', v.case), data);
   const job: Job = { seed, cases: int('cases', v.cases), first: int('first', v.first), data };
   const hangMs = 1000 * int('hang-seconds', v['hang-seconds']);
@@ -98,6 +102,18 @@ async function main(): Promise<void> {
   process.exit(report.failures.length === 0 ? 0 : 1);
 }
 
+/** ENVI/GeoTIFF soak: every case in this thread (their readers are asynchronous and bounded by the file size). */
+async function rasterFuzz(seed: number, first: number, cases: number): Promise<void> {
+  const t0 = performance.now();
+  const r = await runRasterFuzz(seed, first, cases);
+  console.log(
+    `raster fuzz: ${r.cases} cases (seed ${seed}) in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${r.read} read, ${r.refused} refused with a typed error, ` +
+      `${r.failures.length} failures; slowest case ${r.maxMs.toFixed(1)} ms (#${r.slowest})`,
+  );
+  for (const f of r.failures.slice(0, 10)) console.log(`FAILED case ${f.index} (${f.source}; ${f.mutations.join(', ')}):\n${f.error}`);
+  process.exit(r.failures.length === 0 ? 0 : 1);
+}
+
 async function runWorker(job: Job): Promise<void> {
   const { sources } = allSources(job.data);
   const post = (m: Message) => parentPort?.postMessage(m);
@@ -109,7 +125,7 @@ async function runWorker(job: Job): Promise<void> {
   post({ kind: 'done', report });
 }
 
-function replay(seed: number, index: number, data: string): void {
+async function replay(seed: number, index: number, data: string): Promise<void> {
   const { sources } = allSources(data);
   const c = makeCase(index, seed, sources);
   console.log(`case ${index} of seed ${seed}: ${c.source}, ${c.bytes.length} bytes after: ${c.mutations.join('; ')}`);
@@ -118,7 +134,7 @@ function replay(seed: number, index: number, data: string): void {
     const p = join(dir, 'case.mat');
     writeFileSync(p, c.bytes);
     const t0 = performance.now();
-    const r = exercise(p, FUZZ_MAX_BYTES);
+    const r = await exercise(p, FUZZ_MAX_BYTES);
     console.log(`${r.outcome}${r.message ?? ''} (${(performance.now() - t0).toFixed(1)} ms)`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

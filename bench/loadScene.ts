@@ -24,7 +24,7 @@ export interface LoadSceneBench {
   readonly maxRssMiB: number;
 }
 
-export function benchLoadScene(cubePath: string, gtPath?: string, repeats = 1): LoadSceneBench {
+export async function benchLoadScene(cubePath: string, gtPath?: string, repeats = 1): Promise<LoadSceneBench> {
   const seconds: number[] = [];
   const cpuSeconds: number[] = [];
   let shape: [number, number, number] = [0, 0, 0];
@@ -32,7 +32,7 @@ export function benchLoadScene(cubePath: string, gtPath?: string, repeats = 1): 
   for (let i = 0; i < repeats; i++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    const scene = loadScene({ cubePath, gtPath });
+    const scene = await loadScene({ cubePath, gtPath });
     seconds.push((performance.now() - t0) / 1000);
     const c = process.cpuUsage(c0);
     cpuSeconds.push((c.user + c.system) / 1e6);
@@ -43,14 +43,14 @@ export function benchLoadScene(cubePath: string, gtPath?: string, repeats = 1): 
   return { shape, labelled, seconds, cpuSeconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { repeats: { type: 'string', default: '1' } } });
   if (positionals.length < 1) {
     console.error('usage: node --import tsx bench/loadScene.ts CUBE.mat [GT.mat] [--repeats N]');
     process.exitCode = 2;
     return;
   }
-  const r = benchLoadScene(positionals[0], positionals[1], Number(values.repeats));
+  const r = await benchLoadScene(positionals[0], positionals[1], Number(values.repeats));
   const fmt = (xs: readonly number[]) => xs.map((x) => x.toFixed(3)).join(' ');
   console.log(`cube ${r.shape.join('×')}, ${r.labelled} labelled pixels`);
   console.log(`load seconds (wall): ${fmt(r.seconds)}`);
@@ -58,4 +58,4 @@ function main(): void {
   console.log(`peak RSS: ${r.maxRssMiB.toFixed(0)} MiB`);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

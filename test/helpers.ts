@@ -11,6 +11,16 @@ export function thrown(fn: () => unknown): Error & { fix?: string } {
   throw new Error('expected an error');
 }
 
+/** Awaits fn and returns what it rejected with (the async form of `thrown`). */
+export async function thrownAsync(fn: () => Promise<unknown>): Promise<Error & { fix?: string }> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as Error & { fix?: string };
+  }
+  throw new Error('expected an error');
+}
+
 /** max |a − b| / max |a| over the whole tensor: one scale, so near-zero entries do not blow it up. */
 export function relativeError(reference: ArrayLike<number>, actual: ArrayLike<number>): number {
   expect(actual.length).toBe(reference.length);

@@ -102,11 +102,14 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --tile-rows N         rows per band with --queue (default 64)
 `;
 
-export const INSPECT_HELP = `usage: spinalnet inspect FILE.mat [--json]
+export const INSPECT_HELP = `usage: spinalnet inspect FILE [--json]
 
-Lists each variable: name, MATLAB class (double, single, int8…uint64, logical, char, cell, struct,
-sparse…), dimensions, and min and max of numeric arrays. --json prints them as a JSON array of
-{name, class, dims, min?, max?}. Unreadable files get the same typed errors as everywhere else.
+MAT files (v5, v7 and v7.3): lists each variable: name, MATLAB class (double, single, int8…uint64,
+logical, char, cell, struct, sparse…), dimensions, and (v5/v7) min and max of numeric arrays. --json
+prints them as a JSON array of {name, class, dims, min?, max?}.
+ENVI (.hdr or its data file) and GeoTIFF: size, bands, sample type, interleave, compression, byte
+order, georeference and CRS, nodata, wavelength range, bad bands and class names, from the header.
+The format is read from the file's first bytes. Unreadable files get the same typed errors as everywhere else.
 `;
 
 export const DOWNLOAD_HELP = `usage: spinalnet download NAME [--data-dir DIR]

@@ -4,7 +4,8 @@
  */
 import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
 import { ConfigError, SpinalnetError } from '../errors.ts';
-import { formatInspection, inspectMatFile } from '../io/mat/inspect.ts';
+import { formatInspection } from '../io/mat/inspect.ts';
+import { formatRaster, inspectFile } from '../io/raster/inspectRaster.ts';
 import { DEFAULTS } from '../pipeline/config.ts';
 import { predictPipeline, type PredictConfig } from '../pipeline/predictPipeline.ts';
 import { resumePipeline, runPipeline, type RunResult } from '../pipeline/runPipeline.ts';
@@ -98,12 +99,17 @@ async function inspectCommand(argv: string[]): Promise<number> {
     out(INSPECT_HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new ConfigError('spinalnet inspect', 'one MAT file', positionals.join(' ') || 'nothing', 'run `spinalnet inspect FILE.mat`');
-  // The library reads each numeric variable once for its min and max (src/io/mat/inspect.ts).
-  const vars = inspectMatFile(positionals[0]!);
-  if (v.json) out(JSON.stringify(vars, null, 2));
-  else for (const line of formatInspection(vars)) out(line);
+  if (positionals.length !== 1) throw new ConfigError('spinalnet inspect', 'one scene file', positionals.join(' ') || 'nothing', 'run `spinalnet inspect FILE` (.mat, ENVI .hdr, .tif)');
+  // MAT: each numeric variable is read once for its min and max (src/io/mat/inspect.ts); ENVI/GeoTIFF: the header only.
+  const found = await inspectFile(positionals[0]!);
+  if (v.json) out(JSON.stringify('variables' in found ? found.variables : found.raster, jsonValue, 2));
+  else for (const line of 'variables' in found ? formatInspection(found.variables) : formatRaster(found.raster)) out(line);
   return 0;
+}
+
+/** JSON for typed arrays (wavelengths) as plain arrays. */
+function jsonValue(_key: string, value: unknown): unknown {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value;
 }
 
 async function downloadCommand(argv: string[]): Promise<number> {

@@ -91,12 +91,12 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   const start = performance.now();
   const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
-  const scene = loadInputScene(config.base.input);
+  const scene = await loadInputScene(config.base.input);
   const runs: ExperimentRun[] = [];
   const cache = new Map<string, PreparedRun>();
   try {
     for (const [i, c] of configs.entries()) {
-      const prepared = preparedFor(cache, c, scene);
+      const prepared = await preparedFor(cache, c, scene);
       log(`[${i + 1}/${configs.length}] ${c.model}, ${c.split} split, seed ${c.seed}: ${prepared.split.train.length} train / ${prepared.split.test.length} test pixels`);
       const run = await runCell(c, prepared);
       log(`  OA ${(100 * run.overallAccuracy).toFixed(2)}%  AA ${(100 * run.averageAccuracy).toFixed(2)}%  kappa ${run.kappa.toFixed(4)}  (${run.trainSeconds.toFixed(0)} s, gradients on ${run.trainingEngine})`);
@@ -123,14 +123,14 @@ export function gridConfigs(config: ExperimentConfig): RunConfig[] {
  * The split and PCA of a cell, shared by the cells that differ only by model (the grid runs models
  * innermost, so one entry is kept). `sceneKey` tells scenes apart when one cache serves several.
  */
-export function preparedFor(cache: Map<string, PreparedRun>, c: RunConfig, scene: InputScene, sceneKey = ''): PreparedRun {
+export async function preparedFor(cache: Map<string, PreparedRun>, c: RunConfig, scene: InputScene, sceneKey = ''): Promise<PreparedRun> {
   const spec = getModelSpec(c.model);
   const { model: _model, out: _out, force: _force, ...rest } = c;
   const key = `${sceneKey}/${JSON.stringify({ ...rest, patch: spec.spectral ? 1 : c.patch })}`;
   const hit = cache.get(key);
   if (hit) return { ...hit, spec };
   cache.clear();
-  const prepared = prepareRun(c, scene);
+  const prepared = await prepareRun(c, scene);
   cache.set(key, prepared);
   return prepared;
 }

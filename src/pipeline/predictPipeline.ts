@@ -80,7 +80,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       throw new ConfigError('--model', 'a model trained by `spinalnet run` on a scene', `${config.modelDir} (an image model)`, 'spinalnet predict maps hyperspectral scenes; image models are evaluated by `spinalnet image`');
     }
     const pca = pcaFromJSON(meta.preprocessing);
-    const scene = loadScene({
+    const scene = await loadScene({
       cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar,
       classes: meta.classes, rgbBands: meta.rgbBands, dropBands: meta.droppedBands ?? [],
     });

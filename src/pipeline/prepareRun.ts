@@ -41,15 +41,15 @@ export function requireLabels(scene: Scene): LabelMap {
   return scene.labels;
 }
 
-export function prepareRun(config: RunConfig, scene: Scene): PreparedRun {
+export async function prepareRun(config: RunConfig, scene: Scene): Promise<PreparedRun> {
   const labels = requireLabels(scene);
   const spec = getModelSpec(config.model);
   const patch = spec.spectral ? 1 : config.patch;
   checkPatchSize(patch, scene.cube);
-  const mapFile = (path: string | undefined, variable: string | undefined) => {
+  const mapFile = async (path: string | undefined, variable: string | undefined) => {
     if (path === undefined) return undefined;
     if (!existsSync(path)) throw new InputFileError(path, 'file not found', 'check the path given to --train-map / --test-map');
-    return loadLabels(path, scene.cube, variable).labels;
+    return (await loadLabels(path, { ...scene.cube, path: 'the cube', georef: scene.georef }, variable)).labels;
   };
   const split = makeSplit(labels, scene.classes, {
     strategy: config.split,
@@ -59,8 +59,8 @@ export function prepareRun(config: RunConfig, scene: Scene): PreparedRun {
     trainPerClass: config.trainPerClass,
     valFraction: config.valFraction,
     blockSize: config.blockSize,
-    trainMap: mapFile(config.trainMap, config.trainMapVar),
-    testMap: mapFile(config.testMap, config.testMapVar),
+    trainMap: await mapFile(config.trainMap, config.trainMapVar),
+    testMap: await mapFile(config.testMap, config.testMapVar),
   });
   if (split.train.length === 0 || split.test.length === 0) {
     throw new DataError(`the ${config.split} split left ${split.train.length} training and ${split.test.length} test pixels`, 'use a larger training share, a smaller --block-size, or another --split');

@@ -85,11 +85,11 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
     log(`backend: ${backend.detail}`);
     clock.reset();
-    const scene = loadInputScene(config.input);
+    const scene = await loadInputScene(config.input);
     log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('load');
-    const prepared = prepareRun(config, scene);
+    const prepared = await prepareRun(config, scene);
     const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands, prepared.reduced);
     prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('pca');
@@ -218,7 +218,12 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
 
   const env = runEnvironment(ctx.backend);
   const summary = {
-    scene: { name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes, ...(ctx.scene.georef ? { georef: ctx.scene.georef } : {}) },
+    scene: {
+      name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes,
+      ...(ctx.scene.georef ? { georef: ctx.scene.georef } : {}),
+      // Band centres (nm) of the bands used, when the file gave them (ENVI wavelength); the other band facts stay with the file.
+      ...(scene.bandInfo?.wavelengthsNm && { wavelengthsNm: Array.from(scene.bandInfo.wavelengthsNm) }),
+    },
     pca: { components: p.pca.components, fittedOn: p.pcaFit, explainedVarianceRatio: p.pca.explainedVarianceRatio },
     dataWarnings: ctx.scene.warnings,
     droppedBands: ctx.scene.droppedBands,

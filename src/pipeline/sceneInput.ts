@@ -16,7 +16,7 @@ export type InputScene = Scene & {
   readonly fileBands: number;
 };
 
-export function loadInputScene(input: RunConfig['input']): InputScene {
+export async function loadInputScene(input: RunConfig['input']): Promise<InputScene> {
   switch (input.kind) {
     case 'demo': {
       const scene = makeDemoScene();
@@ -26,7 +26,7 @@ export function loadInputScene(input: RunConfig['input']): InputScene {
       for (const f of [input.cube, input.gt]) {
         if (!existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
       }
-      return withFileBands(loadScene({ cubePath: input.cube, gtPath: input.gt, cubeVar: input.cubeVar, gtVar: input.gtVar }));
+      return withFileBands(await loadScene({ cubePath: input.cube, gtPath: input.gt, cubeVar: input.cubeVar, gtVar: input.gtVar }));
     case 'dataset': {
       const d = findDataset(input.id);
       if (!d) throw new ConfigError('--dataset', `one of ${DATASETS.map((x) => x.id).join(', ')}`, input.id);
@@ -38,7 +38,7 @@ export function loadInputScene(input: RunConfig['input']): InputScene {
           throw new InputFileError(f, 'file not found', `${how} put ${d.cubeFile} and ${d.gtFile} in ${input.dataDir} (see data/README.md), or pass --data-dir`);
         }
       }
-      return withFileBands(loadScene({ cubePath: cube, gtPath: gt, cubeVar: d.cubeVar, gtVar: d.gtVar, name: d.id, classes: d.classes, rgbBands: d.rgbBands }));
+      return withFileBands(await loadScene({ cubePath: cube, gtPath: gt, cubeVar: d.cubeVar, gtVar: d.gtVar, name: d.id, classes: d.classes, rgbBands: d.rgbBands }));
     }
   }
 }
@@ -49,5 +49,5 @@ const withFileBands = (s: LoadedScene): InputScene => ({ ...s, fileBands: s.sour
 export function inputName(input: RunConfig['input']): string {
   if (input.kind === 'demo') return 'demo';
   if (input.kind === 'dataset') return findDataset(input.id)?.id ?? input.id;
-  return input.cube.replace(/^.*[\\/]/, '').replace(/\.mat$/i, '');
+  return input.cube.replace(/^.*[\\/]/, '').replace(/\.(mat|hdr|tiff?|img|dat|bsq|bil|bip)$/i, '');
 }

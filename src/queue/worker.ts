@@ -59,8 +59,8 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
     const { config, inputKey } = await unpackConfig(redis, job.data.job, cacheDir);
     const fetchSeconds = (performance.now() - fetchStart) / 1000;
     const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
-    if (scene?.key !== inputKey) scene = { key: inputKey, scene: loadInputScene(config.input) };
-    const p = preparedFor(prepared, config, scene.scene, inputKey);
+    if (scene?.key !== inputKey) scene = { key: inputKey, scene: await loadInputScene(config.input) };
+    const p = await preparedFor(prepared, config, scene.scene, inputKey);
     const resumeFrom = await loadCheckpoint(redis, job.id!);
     log(`${job.id}: ${name}${resumeFrom ? `, continuing from epoch ${resumeFrom.epoch}` : ''} (attempt ${job.attemptsStarted})`);
     const outcome = await runCell(config, p, {

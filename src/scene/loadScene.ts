@@ -1,37 +1,51 @@
 /**
- * Loads a scene from MAT files: the cube into one row-major BIP Float32Array, the ground truth into a
- * row-major Int32 label map, and the class list from the labels present. Variables can be named or
- * found: the cube is the one 3-D numeric array, the labels the one 2-D array of the cube's height×width.
+ * Loads a scene from any file spinalnet reads (MAT v5/v7.3, ENVI, GeoTIFF; src/io/raster): the cube
+ * into one row-major BIP Float32Array, the ground truth into a row-major Int32 label map, and the class
+ * list from the labels present. For MAT files variables can be named or found: the cube is the one 3-D
+ * numeric array, the labels the one 2-D array of the cube's height×width.
  *
  * Value policies (each either a warning in `warnings` or a typed error):
+ * - No data: a pixel whose every band equals the file's nodata value (ENVI `data ignore value`,
+ *   GDAL_NODATA) is no data (src/scene/nodata.ts): masked in `nodata`, its values replaced by band
+ *   means, its label set to 0 so it is never trained, tested or counted (a warning counts both).
+ * - Bad bands the file marks (ENVI `bbl`): dropped, with a warning naming them.
  * - NaN or ±Inf in the cube (also a double beyond float32's ±3.4e38, which becomes ±Inf): the bands
  *   holding any are dropped, with a warning naming them; if every band holds some, DataError.
  *   `nonFinite: 'error'` refuses such a cube instead; `dropBands` fixes the band set (for a saved model).
  * - Constant bands (one value at every pixel): kept, with a warning (PCA gives them zero variance;
  *   whitening more components than there are varying bands is refused by PCA with its own message).
- * - Pixels that are 0 in every band (no-data fill): kept and classified like any other, with a warning
- *   counting them and how many are labelled.
- * - Labels: whole numbers ≥ 0 of any numeric class (double 3.0 is fine, 2.5 or NaN is a DataError);
- *   for a registry scene every value must be one of its classes (DataError naming the others); with
- *   explicit `classes` every value must have a name (ConfigError); otherwise each nonzero value is a class.
+ * - Pixels that are 0 in every band (no-data fill without a nodata value): kept and classified like any
+ *   other, with a warning counting them and how many are labelled.
+ * - Labels: whole numbers ≥ 0 of any numeric type (double 3.0 is fine, 2.5 or NaN is a DataError), on
+ *   the cube's grid (size, and geotransform and CRS when both files carry one); for a registry scene
+ *   every value must be one of its classes (DataError naming the others); with explicit `classes` every
+ *   value must have a name (ConfigError); otherwise each nonzero value is a class, named (and coloured)
+ *   by the label file where it says (ENVI class names, TIFF categories), else 'class N'.
+ * - False colour: `rgbBands`, else the registry's, else the file's `default bands`, else the bands
+ *   nearest 640/550/460 nm when the file gives wavelengths.
  * - Memory: the cube's size is known from the file's header; a cube needing more than
  *   `memoryLimitBytes` to load is refused before anything is read (MatFormatError).
  */
 import { basename, extname } from 'node:path';
-import { ConfigError, DataError, MatFormatError } from '../errors.ts';
-import { columnMajorToBIP, columnMajorToLabels } from '../io/mat/layout.ts';
-import { checkMemory, formatBytes } from '../io/mat/limits.ts';
-import { describeVariables, openMatFile, readMatStored, storedBytes, type MatFileIndex } from '../io/mat/reader.ts';
-import { NUMERIC_CLASSES, type MatVariableInfo } from '../io/mat/types.ts';
+import { ConfigError, DataError } from '../errors.ts';
+import { checkMemory, defaultMemoryLimit, formatBytes } from '../io/mat/limits.ts';
+import { openRaster } from '../io/raster/openRaster.ts';
+import type { RasterDescription, RasterFormat } from '../io/raster/types.ts';
+import { keepBandInfo, rgbFromWavelengths } from './bandChoice.ts';
+import { bandList, bandsToDrop, cubeStats, remapRgb, removeBands } from './cubeStats.ts';
+import { maskNodata } from './nodata.ts';
 import { findDataset, type DatasetEntry } from './registry.ts';
-import type { ClassInfo, CubeBIP, LabelMap, Scene } from './types.ts';
+import { classesPresent, loadLabels, type ClassNames, type LoadedLabels } from './sceneLabels.ts';
+import type { ClassInfo, CubeBIP, Scene } from './types.ts';
+
+export { loadLabels, type LoadedLabels } from './sceneLabels.ts';
 
 export interface LoadSceneOptions {
-  /** MAT v5/v7 file holding the cube. */
+  /** File holding the cube: MAT (v5/v7/v7.3), ENVI (.hdr or its data file) or GeoTIFF; the format is read from the bytes. */
   readonly cubePath: string;
-  /** MAT file holding the label map. Default: none, so no labels (unless `gtVar` is set, see there). */
+  /** File holding the label map, in any of those formats. Default: none, so no labels (unless `gtVar` is set, see there). */
   readonly gtPath?: string;
-  /** Cube variable name. Default: the one 3-D numeric array in the cube file. */
+  /** Cube variable name (MAT files only). Default: the one 3-D numeric array in the cube file. */
   readonly cubeVar?: string;
   /**
    * Label-map variable name. Default: the one 2-D numeric array of the cube's height×width in `gtPath`.
@@ -69,8 +83,11 @@ export interface LoadSceneOptions {
 export interface LoadedScene extends Scene {
   readonly source: {
     readonly cubePath: string;
+    /** The MAT variable read; for other formats the file's name. */
     readonly cubeVar: string;
-    /** The cube variable's MATLAB class (the data are Float32 whatever it was). */
+    /** The file's format, as detected from its bytes. */
+    readonly format: RasterFormat;
+    /** The cube's stored type: MATLAB class or sample type (the data are Float32 whatever it was). */
     readonly cubeClass: string;
     /** Bands of the cube in the file, before any were dropped. */
     readonly cubeBands: number;
@@ -84,22 +101,23 @@ export interface LoadedScene extends Scene {
    * `rgbBands` refers to the kept bands.
    */
   readonly droppedBands: readonly number[];
-  /** One line per thing the user should know about the data (dropped or constant bands, all-zero pixels). */
+  /** One line per thing the user should know about the data (dropped or constant bands, all-zero or no-data pixels). */
   readonly warnings: readonly string[];
 }
 
-export function loadScene(opts: LoadSceneOptions): LoadedScene {
-  const name = opts.name ?? basename(opts.cubePath, extname(opts.cubePath));
+export async function loadScene(opts: LoadSceneOptions): Promise<LoadedScene> {
+  const name = opts.name ?? sceneName(opts.cubePath);
   const dataset = findDataset(name);
-  const maxBytes = opts.memoryLimitBytes;
-  const cubeFile = openMatFile(opts.cubePath, { maxBytes });
-  const loaded = loadCube(cubeFile, opts.cubeVar);
+  const maxBytes = opts.memoryLimitBytes ?? defaultMemoryLimit();
+  const loaded = await loadCube(opts.cubePath, opts.cubeVar, maxBytes);
+  const d = loaded.description;
   if (dataset !== undefined) checkShape(dataset, loaded.cube, opts.cubePath);
-  const stats = cubeStats(loaded.cube);
-  const what = `${opts.cubePath}: cube '${loaded.variable}'`;
-  const drop = bandsToDrop(what, loaded.cube, stats, opts);
+  const what = d.variable === undefined ? `${opts.cubePath}: cube` : `${opts.cubePath}: cube '${d.variable}'`;
   const warnings: string[] = [];
-  if (drop.warning !== undefined) warnings.push(drop.warning);
+  const nodata = d.nodata === undefined ? undefined : maskNodata(loaded.cube, d.nodata);
+  const stats = cubeStats(loaded.cube);
+  const drop = bandsToDrop(what, loaded.cube, stats, { ...opts, badBands: d.badBands });
+  warnings.push(...drop.warnings);
   const cube = drop.bands.length > 0 ? removeBands(loaded.cube, drop.bands) : loaded.cube;
   const dropped = new Set(drop.bands);
   const constant = stats.constant.filter((b) => !dropped.has(b));
@@ -115,7 +133,23 @@ export function loadScene(opts: LoadSceneOptions): LoadedScene {
   let labels: LoadedLabels | undefined;
   const gtPath = opts.gtPath ?? (opts.gtVar !== undefined ? opts.cubePath : undefined);
   if (gtPath !== undefined) {
-    labels = loadLabels(gtPath === opts.cubePath ? cubeFile : openMatFile(gtPath, { maxBytes }), cube, opts.gtVar);
+    labels = await loadLabels(gtPath, { path: opts.cubePath, height: cube.height, width: cube.width, georef: d.georef }, opts.gtVar, { maxBytes });
+  }
+  if (nodata !== undefined) {
+    let labelled = 0;
+    if (labels !== undefined) {
+      const l = labels.labels.data;
+      for (let p = 0; p < l.length; p++) if (nodata.mask[p] === 1 && l[p] !== 0) { labelled++; l[p] = 0; }
+      if (!l.some((v) => v !== 0)) {
+        throw new DataError(`${gtPath}: every labelled pixel is a no-data pixel of the cube (value ${d.nodata} in every band)`, 'pass the ground truth of this scene, or check the nodata value of the cube');
+      }
+    }
+    const n = cube.height * cube.width;
+    warnings.push(
+      `${what} has ${nodata.count} no-data pixel${nodata.count === 1 ? '' : 's'} (${((100 * nodata.count) / n).toFixed(1)}%, value ${d.nodata} in every band); ` +
+        `they are never trained, tested or counted and are background in the maps` +
+        (labels === undefined ? '.' : `; ${labelled} labelled one${labelled === 1 ? ' was' : 's were'} set to 0 (unlabelled).`),
+    );
   }
   if (stats.zeroPixels > 0) {
     let labelled = 0;
@@ -127,13 +161,18 @@ export function loadScene(opts: LoadSceneOptions): LoadedScene {
         (labels === undefined ? '.' : `; ${labelled} of them ${labelled === 1 ? 'is' : 'are'} labelled.`),
     );
   }
-  const named = opts.classes ?? dataset?.classes;
+  const names: ClassNames = opts.classes !== undefined ? { kind: 'explicit', classes: opts.classes }
+    : dataset !== undefined ? { kind: 'dataset', classes: dataset.classes, dataset }
+    : labels?.description.classes !== undefined ? { kind: 'file', classes: labels.description.classes }
+    : { kind: 'none' };
   const classes = labels === undefined
-    ? [...(named ?? [])]
-    : classesPresent(labels.labels, named, opts.classes !== undefined, dataset, `${gtPath}: label map '${labels.variable}'`);
+    ? [...(names.kind === 'none' ? [] : names.classes)]
+    : classesPresent(labels.labels, names, `${gtPath}: label map${labels.description.variable === undefined ? '' : ` '${labels.variable}'`}`);
   const rgb = opts.rgbBands ?? dataset?.rgbBands;
   if (rgb !== undefined) checkRgb(rgb, loaded.cube.bands);
-  const rgbBands = rgb === undefined ? undefined : remapRgb(rgb, drop.bands, loaded.cube.bands, warnings);
+  const fileRgb = rgb ?? d.defaultBands ?? rgbFromWavelengths(d.bandInfo?.wavelengthsNm);
+  const rgbBands = fileRgb === undefined ? undefined : remapRgb(fileRgb, drop.bands, loaded.cube.bands, warnings);
+  const bandInfo = keepBandInfo(d.bandInfo, loaded.cube.bands, drop.bands);
 
   return {
     name,
@@ -141,8 +180,11 @@ export function loadScene(opts: LoadSceneOptions): LoadedScene {
     ...(labels && { labels: labels.labels }),
     classes,
     ...(rgbBands && { rgbBands }),
+    ...(d.georef && { georef: d.georef }),
+    ...(bandInfo && { bandInfo }),
+    ...(nodata && { nodata: nodata.mask }),
     source: {
-      cubePath: opts.cubePath, cubeVar: loaded.variable, cubeClass: loaded.cls, cubeBands: loaded.cube.bands,
+      cubePath: opts.cubePath, cubeVar: loaded.variable, format: d.format, cubeClass: d.dataType, cubeBands: loaded.cube.bands,
       ...(labels && { gtPath, gtVar: labels.variable }),
     },
     droppedBands: drop.bands,
@@ -150,151 +192,39 @@ export function loadScene(opts: LoadSceneOptions): LoadedScene {
   };
 }
 
+/** The scene's default name: the file's name without extension (an ENVI data file's .hdr too). */
+function sceneName(path: string): string {
+  return basename(path, extname(path));
+}
+
 export interface LoadedCube {
   readonly cube: CubeBIP;
+  /** The MAT variable read; for other formats the file's name. */
   readonly variable: string;
+  /** Its stored type (MATLAB class or sample type). */
   readonly cls: string;
-}
-
-/** Reads a cube variable (named, or the one 3-D numeric array) and converts it to BIP Float32. */
-export function loadCube(file: string | MatFileIndex, variable?: string): LoadedCube {
-  const index = typeof file === 'string' ? openMatFile(file) : file;
-  const info = variable === undefined ? discoverCube(index) : index.variables.find((v) => v.name === variable);
-  // An unknown name: readMatStored raises the "no such variable, the file holds …" error.
-  if (info !== undefined) {
-    if (info.dims.length !== 3) {
-      throw new DataError(
-        `${index.path}: variable '${info.name}' is ${info.dims.join('×')}, not a 3-D cube (height×width×bands)`,
-        `pass the name of the cube variable with --cube-var; the file holds ${describeVariables(index.variables)}`,
-      );
-    }
-    if (info.complex) {
-      throw new MatFormatError(index.path, info.name, 'is complex; a cube must be real', 'save the real part (or magnitude) instead');
-    }
-    // Known from the header: refuse a cube that cannot fit before reading or inflating any of it.
-    const count = info.dims[0] * info.dims[1] * info.dims[2];
-    const asStored = storedBytes(index, info.name);
-    const bigInt = info.class === 'int64' || info.class === 'uint64' ? count * 8 : 0;
-    checkMemory({
-      file: index.path, variable: info.name, limit: index.maxBytes, bytes: asStored + count * 4 + bigInt,
-      what: `to load the ${info.dims.join('×')} ${info.class} cube (${formatBytes(asStored)} as stored, ${formatBytes(count * 4)} as float32)`,
-    });
-  }
-  const stored = readMatStored(index, variable ?? (info as MatVariableInfo).name);
-  const [height, width, bands] = stored.dims;
-  if (stored.dims.length !== 3 || height * width * bands === 0) {
-    throw new DataError(
-      `${index.path}: variable '${stored.name}' is ${stored.dims.join('×')}, not a non-empty 3-D cube (height×width×bands)`,
-      'pass the name of the cube variable with --cube-var',
-    );
-  }
-  const data = columnMajorToBIP(stored.data, height, width, bands);
-  return { cube: { height, width, bands, data }, variable: stored.name, cls: stored.class };
-}
-
-export interface LoadedLabels {
-  readonly labels: LabelMap;
-  readonly variable: string;
+  readonly description: RasterDescription;
 }
 
 /**
- * Reads a label map (named, or the one 2-D numeric array of the cube's height×width), checks that it
- * matches the cube, holds non-negative integers and labels at least one pixel.
+ * Reads a whole cube (for MAT: named, or the one 3-D numeric array) as BIP Float32, after checking that
+ * it fits in `maxBytes` (known from the header, before anything is read).
  */
-export function loadLabels(file: string | MatFileIndex, cube: { height: number; width: number }, variable?: string): LoadedLabels {
-  const index = typeof file === 'string' ? openMatFile(file) : file;
-  const name = variable ?? discoverLabels(index, cube).name;
-  const info = index.variables.find((v) => v.name === name);
-  if (info !== undefined && info.dims.length === 2) {
-    const count = info.dims[0] * info.dims[1];
+export async function loadCube(path: string, variable?: string, maxBytes = defaultMemoryLimit()): Promise<LoadedCube> {
+  const source = await openRaster(path, { variable, role: 'cube', maxBytes });
+  try {
+    const d = source.describe();
+    const count = d.height * d.width * d.bands;
     checkMemory({
-      file: index.path, variable: name, limit: index.maxBytes, bytes: storedBytes(index, name) + count * 4,
-      what: `to load the ${info.dims.join('×')} label map`,
+      file: path, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4,
+      what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} as stored, ${formatBytes(count * 4)} as float32)`,
     });
+    const data = await source.readRows(0, d.height, new Float32Array(count));
+    const cube = { height: d.height, width: d.width, bands: d.bands, data };
+    return { cube, variable: d.variable ?? basename(path), cls: d.dataType, description: d };
+  } finally {
+    source.close();
   }
-  const stored = readMatStored(index, name);
-  const [height, width] = stored.dims;
-  if (stored.dims.length !== 2 || height !== cube.height || width !== cube.width) {
-    throw new DataError(
-      `${index.path}: label map '${name}' is ${stored.dims.join('×')} but the cube is ${cube.height}×${cube.width}`,
-      'pass the ground truth that belongs to this cube (same height and width), or name the right variable with --gt-var',
-    );
-  }
-  if (stored.complex) throw new MatFormatError(index.path, name, 'is complex; labels must be real integers', 'save the labels as uint8/int32');
-  const { data, problem } = columnMajorToLabels(stored.data, height, width);
-  if (problem !== undefined) {
-    const where = `row ${problem.row + 1}, column ${problem.col + 1} (counting from 1, as MATLAB does)`;
-    const what = problem.kind === 'not-integer' ? 'is not an integer' : problem.kind === 'negative' ? 'is negative' : 'is beyond int32';
-    throw new DataError(
-      `${index.path}: label map '${name}' (${stored.class}) holds ${problem.value} at ${where}, which ${what}; labels must be whole numbers ≥ 0 (0 = unlabelled)`,
-      'pass an integer label map (class values 1, 2, …, 0 for unlabelled), or name the right variable with --gt-var',
-    );
-  }
-  const labels = data as Int32Array;
-  if (!labels.some((v) => v !== 0)) {
-    throw new DataError(
-      `${index.path}: label map '${name}' has no labelled pixel (every value is 0)`,
-      'pass the ground-truth file of this scene, or name the right variable with --gt-var',
-    );
-  }
-  return { labels: { height, width, data: labels }, variable: name };
-}
-
-function discoverCube(index: MatFileIndex): MatVariableInfo {
-  const found = index.variables.filter((v) => isNumeric(v) && v.dims.length === 3);
-  if (found.length === 1) return found[0];
-  const problem = found.length === 0
-    ? `has no 3-D numeric array to use as the cube; it holds ${describeVariables(index.variables)}`
-    : `has several 3-D numeric arrays: ${describeVariables(found)}`;
-  throw new MatFormatError(index.path, undefined, problem, 'name the cube variable with --cube-var NAME');
-}
-
-function discoverLabels(index: MatFileIndex, cube: { height: number; width: number }): MatVariableInfo {
-  const found = index.variables.filter(
-    (v) => isNumeric(v) && v.dims.length === 2 && v.dims[0] === cube.height && v.dims[1] === cube.width,
-  );
-  if (found.length === 1) return found[0];
-  const problem = found.length === 0
-    ? `has no ${cube.height}×${cube.width} numeric array (the cube's size) to use as labels; it holds ${describeVariables(index.variables)}`
-    : `has several ${cube.height}×${cube.width} numeric arrays: ${describeVariables(found)}`;
-  throw new MatFormatError(index.path, undefined, problem, 'name the label-map variable with --gt-var NAME');
-}
-
-/** Real numbers only: complex arrays and logical masks are never a cube or a label map by default. */
-function isNumeric(v: MatVariableInfo): boolean {
-  return !v.complex && v.class !== 'logical' && NUMERIC_CLASSES.has(v.class);
-}
-
-/** The label values present, ascending, with their names. */
-function classesPresent(
-  labels: LabelMap, named: readonly ClassInfo[] | undefined, explicit: boolean, dataset: DatasetEntry | undefined, where: string,
-): ClassInfo[] {
-  const seen = new Uint8Array(65536);
-  const big = new Set<number>();
-  for (const v of labels.data) {
-    if (v < 65536) seen[v] = 1;
-    else big.add(v);
-  }
-  const values: number[] = [];
-  for (let v = 1; v < 65536; v++) if (seen[v]) values.push(v);
-  values.push(...[...big].sort((a, b) => a - b));
-  if (named === undefined) return values.map((value) => ({ value, name: `class ${value}` }));
-  const byValue = new Map(named.map((c) => [c.value, c.name]));
-  const unknown = values.filter((v) => !byValue.has(v));
-  if (unknown.length > 0) {
-    const known = named.map((c) => c.value).join(', ');
-    if (explicit) {
-      throw new ConfigError(
-        'classes', `a name for every label value present (${values.join(', ')})`, `names for ${known} only (none for ${unknown.join(', ')})`,
-        `pass the ground truth that uses these classes, or class names for ${unknown.join(', ')} too`,
-      );
-    }
-    throw new DataError(
-      `${where} holds label value${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a class' : 'are not classes'} of dataset '${dataset?.id}' (its values are ${known})`,
-      "pass this dataset's own ground-truth file, or another scene name",
-    );
-  }
-  return values.map((value) => ({ value, name: byValue.get(value) as string }));
 }
 
 function checkShape(dataset: DatasetEntry, cube: CubeBIP, path: string): void {
@@ -313,151 +243,3 @@ function checkRgb(rgb: readonly number[], bands: number): void {
   }
 }
 
-/** Per-band facts about a BIP cube, gathered in one pass. */
-interface CubeStats {
-  /** Non-finite (NaN, ±Inf) values per band. */
-  readonly nonFinite: Float64Array;
-  /** Zero-based bands with one value at every pixel (bands holding NaN/±Inf are never listed). */
-  readonly constant: number[];
-  /** First non-finite value (row-major pixel order), for messages. */
-  readonly firstNonFinite?: { readonly row: number; readonly col: number; readonly band: number; readonly value: number };
-  /** Pixels that are 0 in every band. */
-  readonly zeroPixels: number;
-  /** Their row-major indices (computed on demand). */
-  zeroPixelList(): Int32Array;
-}
-
-/**
- * Per-band facts and all-zero pixels of a BIP cube. Each band accumulates Σ|v − v₀| (v₀: its value at
- * the first pixel) in float64: NaN or ±Inf anywhere in the band makes the sum non-finite, and a finite
- * band sums to exactly 0 only when constant (float32 differences are exact in float64 and cannot
- * overflow it). Eight pixels per sweep, as in pcaStats. Measured on a 512×614×176 cube (2-core machine,
- * CPU time, best of 5): 0.13-0.19 s, against 0.32 s for a per-value min/max/isFinite loop. All-zero
- * pixels are found by scanning each pixel only up to its first nonzero band (usually the first).
- */
-function cubeStats(cube: CubeBIP): CubeStats {
-  const { bands, data, width } = cube;
-  const n = cube.height * width;
-  const acc = new Float64Array(bands);
-  const ref = Float64Array.from(data.subarray(0, bands));
-  const stride = 8 * bands;
-  let o = 0;
-  for (; o + stride <= data.length; o += stride) {
-    for (let i = o, b = 0; b < bands; i++, b++) {
-      const r = ref[b];
-      acc[b] +=
-        Math.abs(data[i] - r) + Math.abs(data[i + bands] - r) +
-        (Math.abs(data[i + 2 * bands] - r) + Math.abs(data[i + 3 * bands] - r)) +
-        (Math.abs(data[i + 4 * bands] - r) + Math.abs(data[i + 5 * bands] - r) +
-          (Math.abs(data[i + 6 * bands] - r) + Math.abs(data[i + 7 * bands] - r)));
-    }
-  }
-  for (; o < data.length; o += bands) for (let b = 0; b < bands; b++) acc[b] += Math.abs(data[o + b] - ref[b]);
-
-  const nonFinite = new Float64Array(bands);
-  const constant: number[] = [];
-  let firstNonFinite: CubeStats['firstNonFinite'];
-  for (let b = 0; b < bands; b++) {
-    if (acc[b] === 0) constant.push(b);
-    else if (!Number.isFinite(acc[b])) {
-      // Rare: count this band's NaN/±Inf values (v − v is NaN exactly for those).
-      for (let k = b; k < data.length; k += bands) if (data[k] - data[k] !== 0) nonFinite[b]++;
-    }
-  }
-  if (nonFinite.some((c) => c > 0)) {
-    const i = data.findIndex((v) => v - v !== 0);
-    const p = Math.floor(i / bands);
-    firstNonFinite = { row: Math.floor(p / width), col: p % width, band: i % bands, value: data[i] };
-  }
-  let zeroPixels = 0;
-  const isZero = (p: number) => {
-    let b = 0;
-    const q = p * bands;
-    while (b < bands && data[q + b] === 0) b++;
-    return b === bands;
-  };
-  for (let p = 0; p < n; p++) if (isZero(p)) zeroPixels++;
-  return {
-    nonFinite, constant, firstNonFinite, zeroPixels,
-    zeroPixelList: () => {
-      const out = new Int32Array(zeroPixels);
-      for (let p = 0, k = 0; p < n && k < zeroPixels; p++) if (isZero(p)) out[k++] = p;
-      return out;
-    },
-  };
-}
-
-/** Which bands to remove, by `dropBands` and the non-finite policy; throws when none would be left. */
-function bandsToDrop(
-  what: string, cube: CubeBIP, stats: CubeStats, opts: LoadSceneOptions,
-): { bands: number[]; warning?: string } {
-  const bad: number[] = [];
-  for (let b = 0; b < cube.bands; b++) if (stats.nonFinite[b] > 0) bad.push(b);
-  const total = bad.reduce((s, b) => s + stats.nonFinite[b], 0);
-  const f = stats.firstNonFinite;
-  const first = f === undefined ? '' : `; the first is ${f.value} at row ${f.row + 1}, column ${f.col + 1}, band ${f.band + 1}`;
-  const cleanFix = 'replace the NaN/Inf values in the source data (MATLAB: `X(~isfinite(X)) = 0;`), or crop the pixels that hold them';
-  if (opts.dropBands !== undefined) {
-    const fixed = [...new Set(opts.dropBands)].sort((a, b) => a - b);
-    if (!fixed.every((b) => Number.isInteger(b) && b >= 0 && b < cube.bands)) {
-      throw new ConfigError('dropBands', `zero-based band indices from 0 to ${cube.bands - 1}`, [...opts.dropBands]);
-    }
-    const fixedSet = new Set(fixed);
-    const left = bad.filter((b) => !fixedSet.has(b));
-    if (left.length > 0) {
-      throw new DataError(
-        `${what} holds NaN or infinite values in ${bandList(left)}, which the band selection given keeps${first}`,
-        `${cleanFix}; the model was trained without bands ${bandList(fixed, false)} only`,
-      );
-    }
-    if (fixed.length === cube.bands) throw new ConfigError('dropBands', `fewer than all ${cube.bands} bands`, `all of them`);
-    return { bands: fixed };
-  }
-  if (bad.length === 0) return { bands: [] };
-  const summary = `${total} NaN or infinite value${total === 1 ? '' : 's'} in ${bad.length} of its ${cube.bands} bands${first} (counting from 1)`;
-  if (bad.length === cube.bands) {
-    throw new DataError(`${what} holds ${summary}: every band has some, so none is left to use`, cleanFix);
-  }
-  if (opts.nonFinite === 'error') throw new DataError(`${what} holds ${summary}`, `${cleanFix}, or let the loader drop those bands`);
-  return { bands: bad, warning: `${what}: dropped ${bandList(bad)} (${summary.replace(/ \(counting from 1\)$/, '')}); ${cube.bands - bad.length} bands are left.` };
-}
-
-/** Removes bands from a BIP cube in place; the result's data is a view of the start of the same buffer. */
-function removeBands(cube: CubeBIP, drop: readonly number[]): CubeBIP {
-  const { bands, data } = cube;
-  const keep: number[] = [];
-  const dropped = new Set(drop);
-  for (let b = 0; b < bands; b++) if (!dropped.has(b)) keep.push(b);
-  const n = cube.height * cube.width;
-  const k = keep.length;
-  // Writing pixel p at p*k never overtakes reading it at p*bands (k < bands), so no copy is needed.
-  for (let p = 0, w = 0; p < n; p++) {
-    const o = p * bands;
-    for (let j = 0; j < k; j++) data[w++] = data[o + keep[j]];
-  }
-  return { height: cube.height, width: cube.width, bands: k, data: data.subarray(0, n * k) };
-}
-
-/** rgbBands given for the file's bands, renumbered for the kept ones (a dropped one: its nearest kept band). */
-function remapRgb(
-  rgb: readonly [number, number, number], drop: readonly number[], bands: number, warnings: string[],
-): [number, number, number] {
-  if (drop.length === 0) return [rgb[0], rgb[1], rgb[2]];
-  const dropped = new Set(drop);
-  const kept: number[] = [];
-  for (let b = 0; b < bands; b++) if (!dropped.has(b)) kept.push(b);
-  const out = rgb.map((b) => {
-    let best = 0;
-    for (let j = 1; j < kept.length; j++) if (Math.abs(kept[j] - b) < Math.abs(kept[best] - b)) best = j;
-    if (kept[best] !== b) warnings.push(`false-colour band ${b + 1} was dropped; band ${kept[best] + 1} is shown instead (counting from 1).`);
-    return best;
-  });
-  return [out[0], out[1], out[2]];
-}
-
-/** "band 5" / "bands 5, 6, 100" (counting from 1, as MATLAB does), shortened past 20 entries. */
-function bandList(zeroBased: readonly number[], word = true): string {
-  const shown = zeroBased.slice(0, 20).map((b) => b + 1).join(', ');
-  const more = zeroBased.length > 20 ? ` and ${zeroBased.length - 20} more` : '';
-  return `${word ? (zeroBased.length === 1 ? 'band ' : 'bands ') : ''}${shown}${more}`;
-}

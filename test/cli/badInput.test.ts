@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { writeMatV5 } from '../../src/io/mat/writer.ts';
+import { makeTiff } from '../fuzz/tiffBytes.ts';
 
 const shared = join(__dirname, '..', '..', '..', 'shared', 'data');
 let dir: string;
@@ -67,12 +68,11 @@ describe('spinalnet run on bad input', () => {
     expect(r.stderr).toMatch(/junk\.mat/);
   });
 
-  it.skipIf(!existsSync(join(shared, 'hdf5')))('a MAT v7.3 (HDF5) file', async () => {
+  it.skipIf(!existsSync(join(shared, 'hdf5')))('a MAT v7.3 (HDF5) label map of another scene is read, and refused for its size', async () => {
     const [cube] = writeScene('v73', 12, 12, 4);
     const r = await runCli(['run', '--cube', cube, '--gt', join(shared, 'hdf5', 'KSC_gt_v73.mat'), '--out', join(dir, 'out'), ...fast]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/7\.3/);
-    expect(r.stderr).toMatch(/-v7/);
+    expect(r.stderr).toMatch(/KSC_gt_v73\.mat: has no 12×12 numeric array \(the cube's size\) to use as labels; it holds 'gt' \(uint8 512×614\)/);
   });
 
   it('a cube and label map of different sizes', async () => {
@@ -166,5 +166,54 @@ describe('spinalnet run on bad input', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--force/);
     expect(readdirSync(existing)).toEqual(['keep.txt']);
+  });
+});
+
+describe('spinalnet run on bad ENVI and GeoTIFF input', () => {
+  /** A 12×12×4 int16 ENVI cube (BSQ) with the header lines given; returns the header path. */
+  function enviScene(name: string, header: string, bytes = 12 * 12 * 4 * 2): string {
+    writeFileSync(join(dir, `${name}.img`), Buffer.alloc(bytes, 1));
+    writeFileSync(join(dir, `${name}.hdr`), `ENVI\n${header}\n`);
+    return join(dir, `${name}.hdr`);
+  }
+  const dims = 'samples = 12\nlines = 12\nbands = 4\ndata type = 2\ninterleave = bsq';
+
+  for (const [what, make, pattern] of [
+    ['a header promising more bytes than the data file holds', () => enviScene('short', dims, 100), /short\.img: holds 100 bytes, but its header short\.hdr promises 1152/],
+    ['a data file with no header', () => {
+      writeFileSync(join(dir, 'orphan.img'), Buffer.alloc(1152));
+      return join(dir, 'orphan.img');
+    }, /orphan\.img: is not a format spinalnet reads .*no ENVI header/],
+    ['an unknown data type', () => enviScene('dtype', dims.replace('data type = 2', 'data type = 8')), /header key 'data type' is 8, which is not an ENVI data type/],
+    ['an unknown interleave', () => enviScene('il', dims.replace('bsq', 'bsp')), /header key 'interleave' is "bsp"; ENVI interleaves are bsq, bil and bip/],
+    ['a header that is not ENVI', () => {
+      writeFileSync(join(dir, 'other.hdr'), 'NOT ENVI\n');
+      return join(dir, 'other.hdr');
+    }, /other\.hdr: is not an ENVI header: its first line should be 'ENVI'/],
+    ['a GeoTIFF with a compression the reader lacks', () => {
+      const t = makeTiff({ width: 12, height: 12, bands: 4, values: new Array(576).fill(1), type: 'int16', compression: 34925, fakeCompression: true });
+      writeFileSync(join(dir, 'lzma.tif'), t.bytes);
+      return join(dir, 'lzma.tif');
+    }, /lzma\.tif: is compressed with LZMA \(TIFF Compression 34925\), which the GeoTIFF reader \(geotiff\.js\) cannot decode/],
+  ] as const) {
+    it(what, async () => {
+      const [, gt] = writeScene(`fmt-${what.length}`, 12, 12, 4);
+      const r = await runCli(['run', '--cube', make(), '--gt', gt, '--out', join(dir, 'out'), ...fast]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).toMatch(/fix: /);
+    });
+  }
+
+  it('a label raster of another grid or CRS', async () => {
+    const info = (x: number, zone: number) => `map info = {UTM, 1, 1, ${x}, 5000, 30, 30, ${zone}, North, WGS-84}`;
+    const cube = enviScene('geo', `${dims}\n${info(1000, 33)}`);
+    writeFileSync(join(dir, 'geo_gt.img'), Buffer.from(Array.from({ length: 144 }, (_, i) => 1 + (i % 3))));
+    for (const [x, zone] of [[1030, 33], [1000, 34]]) {
+      writeFileSync(join(dir, 'geo_gt.hdr'), `ENVI\nsamples = 12\nlines = 12\nbands = 1\ndata type = 1\ninterleave = bsq\n${info(x, zone)}\n`);
+      const r = await runCli(['run', '--cube', cube, '--gt', join(dir, 'geo_gt.hdr'), '--out', join(dir, 'out'), ...fast]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/geo_gt\.hdr: label map lies on another grid than the cube .*: cube 12×12, origin \(1000, 5000\), pixel 30×-30, EPSG:32633; labels 12×12/);
+    }
   });
 });

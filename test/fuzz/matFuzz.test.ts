@@ -23,15 +23,16 @@ if (!existsSync(DATA)) console.log(`MAT fuzz: ${DATA} is absent; fuzzing only th
 const { sources, real } = allSources(DATA);
 
 describe('MAT fuzzing (seeded)', () => {
-  it('the unmutated sources read, or are refused with the expected typed error', () => {
+  it('the unmutated sources read, or are refused with the expected typed error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spinalnet-fuzz-plain-'));
     try {
-      const outcomes = Object.fromEntries(sources.map((s) => {
+      const outcomes: Record<string, string> = {};
+      for (const s of sources) {
         const p = join(dir, 'plain.mat');
         writeFileSync(p, s.bytes);
-        const r = exercise(p, FUZZ_MAX_BYTES);
-        return [s.name, r.outcome === 'read' ? 'read' : (r.message ?? '')];
-      }));
+        const r = await exercise(p, FUZZ_MAX_BYTES);
+        outcomes[s.name] = r.outcome === 'read' ? 'read' : (r.message ?? '');
+      }
       for (const [name, outcome] of Object.entries(outcomes)) {
         if (name === 'raw:v4') expect(outcome).toContain('MAT v4');
         else if (name === 'raw:v7.3-lookalike' || name === 'real:hdf5/KSC_gt_v73.mat') expect(outcome).toContain('MAT v7.3');

@@ -271,7 +271,7 @@ export type Outcome = 'read' | 'refused';
  * 3-D numeric array as a scene cube and its first 2-D one as a label map. Returns 'read' or 'refused' (a typed error naming the
  * file); anything else — an untyped error, or a typed one that does not name the file — is thrown.
  */
-export function exercise(path: string, maxBytes: number): { outcome: Outcome; message?: string } {
+export async function exercise(path: string, maxBytes: number): Promise<{ outcome: Outcome; message?: string }> {
   let stage = 'reader';
   try {
     const index = openMatFile(path, { maxBytes });
@@ -281,8 +281,8 @@ export function exercise(path: string, maxBytes: number): { outcome: Outcome; me
     const cube = numeric.find((v) => v.dims.length === 3);
     const map = numeric.find((v) => v.dims.length === 2);
     stage = 'scene';
-    if (cube !== undefined) loadScene({ cubePath: path, cubeVar: cube.name, memoryLimitBytes: maxBytes });
-    if (map !== undefined) loadLabels(index, { height: map.dims[0], width: map.dims[1] }, map.name);
+    if (cube !== undefined) await loadScene({ cubePath: path, cubeVar: cube.name, memoryLimitBytes: maxBytes });
+    if (map !== undefined) await loadLabels(index.path, { height: map.dims[0], width: map.dims[1] }, map.name, { maxBytes });
     return { outcome: 'read' };
   } catch (e) {
     const typed = e instanceof MatFormatError || e instanceof InputFileError ||
@@ -349,7 +349,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
       const t0 = performance.now();
       let outcome: Outcome | 'failed';
       try {
-        const r = exercise(path, FUZZ_MAX_BYTES);
+        const r = await exercise(path, FUZZ_MAX_BYTES);
         outcome = r.outcome;
         if (r.outcome === 'read') read++;
         else {

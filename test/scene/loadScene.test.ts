@@ -8,7 +8,7 @@ import { writeMatV5, type MatWriteVariable } from '../../src/io/mat/writer.ts';
 import { fitPca, transformCube } from '../../src/preprocess/pca.ts';
 import { loadCube, loadLabels, loadScene } from '../../src/scene/loadScene.ts';
 import { createRng } from '../../src/util/random.ts';
-import { thrown } from '../helpers.ts';
+import { thrown, thrownAsync } from '../helpers.ts';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-scene-'));
@@ -38,10 +38,10 @@ const GT = [[0, 1, 1], [2, 0, 5]]; // 2×3, values 1, 2, 5
 
 
 describe('loadScene on small files', () => {
-  it('finds the cube and labels, converts to BIP and row-major, names classes', () => {
+  it('finds the cube and labels, converts to BIP and row-major, names classes', async () => {
     const cubePath = mat(cube('X', 2, 3, 4), { name: 'wavelengths', data: new Float64Array(4), dims: [4, 1] });
     const gtPath = mat(labels('truth', GT), { name: 'other', data: new Uint8Array(6), dims: [3, 2] });
-    const s = loadScene({ cubePath, gtPath, name: 'tiny' });
+    const s = await loadScene({ cubePath, gtPath, name: 'tiny' });
     expect([s.cube.height, s.cube.width, s.cube.bands]).toEqual([2, 3, 4]);
     for (let r = 0; r < 2; r++) for (let c = 0; c < 3; c++) for (let b = 0; b < 4; b++) {
       expect(s.cube.data[(r * 3 + c) * 4 + b]).toBe(r * 100 + c * 10 + b);
@@ -53,8 +53,8 @@ describe('loadScene on small files', () => {
     expect(s.name).toBe('tiny');
   });
 
-  it('uses given class names and rgbBands, and integral double labels', () => {
-    const s = loadScene({
+  it('uses given class names and rgbBands, and integral double labels', async () => {
+    const s = await loadScene({
       cubePath: mat(cube('X', 2, 3, 4)),
       gtPath: mat(labels('g', GT, 'double')),
       classes: [{ value: 1, name: 'Water' }, { value: 2, name: 'Trees' }, { value: 5, name: 'Soil' }, { value: 9, name: 'Unused' }],
@@ -65,88 +65,88 @@ describe('loadScene on small files', () => {
     expect(s.name).toMatch(/^s\d+$/); // the file stem by default
   });
 
-  it('without gtPath: no labels; gtVar alone looks in the cube file', () => {
+  it('without gtPath: no labels; gtVar alone looks in the cube file', async () => {
     const both = mat(cube('X', 2, 3, 4), labels('gt', GT));
-    expect(loadScene({ cubePath: both }).labels).toBeUndefined();
-    const s = loadScene({ cubePath: both, gtVar: 'gt' });
+    expect((await loadScene({ cubePath: both })).labels).toBeUndefined();
+    const s = await loadScene({ cubePath: both, gtVar: 'gt' });
     expect(Array.from(s.labels?.data ?? [])).toEqual([0, 1, 1, 2, 0, 5]);
   });
 
-  it('names picked explicitly win over discovery', () => {
+  it('names picked explicitly win over discovery', async () => {
     const p = mat(cube('A', 2, 3, 4), cube('B', 2, 3, 2));
-    expect(loadCube(p, 'B').cube.bands).toBe(2);
+    expect((await loadCube(p, 'B')).cube.bands).toBe(2);
     const g = mat(labels('g1', GT), labels('g2', [[3, 3, 3], [0, 0, 0]]));
-    expect(Array.from(loadLabels(g, { height: 2, width: 3 }, 'g2').labels.data)).toEqual([3, 3, 3, 0, 0, 0]);
+    expect(Array.from((await loadLabels(g, { height: 2, width: 3 }, 'g2')).labels.data)).toEqual([3, 3, 3, 0, 0, 0]);
   });
 });
 
 describe('loadScene errors', () => {
-  it('several or no 3-D arrays: MatFormatError listing candidates, fix names --cube-var', () => {
-    const e = thrown(() => loadScene({ cubePath: mat(cube('A', 2, 3, 4), cube('B', 2, 3, 2)) }));
+  it('several or no 3-D arrays: MatFormatError listing candidates, fix names --cube-var', async () => {
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(cube('A', 2, 3, 4), cube('B', 2, 3, 2)) }));
     expect(e).toBeInstanceOf(MatFormatError);
     expect(e.message).toContain("'A' (uint16 2×3×4), 'B' (uint16 2×3×2)");
     expect(e.fix).toContain('--cube-var');
-    const none = thrown(() => loadScene({ cubePath: mat(labels('g', GT)) }));
+    const none = await thrownAsync(() => loadScene({ cubePath: mat(labels('g', GT)) }));
     expect(none).toBeInstanceOf(MatFormatError);
     expect(none.message).toContain("no 3-D numeric array to use as the cube; it holds 'g' (uint8 2×3)");
   });
 
-  it('a named cube that is not 3-D', () => {
-    const e = thrown(() => loadScene({ cubePath: mat(labels('g', GT)), cubeVar: 'g' }));
+  it('a named cube that is not 3-D', async () => {
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(labels('g', GT)), cubeVar: 'g' }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toContain("'g' is 2×3, not a 3-D cube");
   });
 
-  it('a named cube that is not there lists what is', () => {
-    const e = thrown(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), cubeVar: 'Y' }));
+  it('a named cube that is not there lists what is', async () => {
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), cubeVar: 'Y' }));
     expect(e).toBeInstanceOf(MatFormatError);
     expect(e.message).toContain("'X' (uint16 2×3×4)");
   });
 
-  it('several label candidates: fix names --gt-var', () => {
-    const e = thrown(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath: mat(labels('g1', GT), labels('g2', GT)) }));
+  it('several label candidates: fix names --gt-var', async () => {
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath: mat(labels('g1', GT), labels('g2', GT)) }));
     expect(e).toBeInstanceOf(MatFormatError);
     expect(e.message).toContain("several 2×3 numeric arrays: 'g1' (uint8 2×3), 'g2' (uint8 2×3)");
     expect(e.fix).toContain('--gt-var');
   });
 
-  it('label map of another size: both sizes in the message', () => {
+  it('label map of another size: both sizes in the message', async () => {
     const gtPath = mat(labels('g', [[1, 2], [3, 4], [5, 6]]));
-    const e = thrown(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath, gtVar: 'g' }));
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath, gtVar: 'g' }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toContain("label map 'g' is 3×2 but the cube is 2×3");
     // Found automatically: no candidate of the cube's size, so the file's contents are listed.
-    const auto = thrown(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath }));
+    const auto = await thrownAsync(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath }));
     expect(auto).toBeInstanceOf(MatFormatError);
     expect(auto.message).toContain("no 2×3 numeric array (the cube's size) to use as labels; it holds 'g' (uint8 3×2)");
   });
 
-  it('non-integral, negative and all-zero labels', () => {
+  it('non-integral, negative and all-zero labels', async () => {
     const cubePath = mat(cube('X', 2, 3, 4));
-    const frac = thrown(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 1, 1], [2, 0.5, 5]], 'double')) }));
+    const frac = await thrownAsync(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 1, 1], [2, 0.5, 5]], 'double')) }));
     expect(frac).toBeInstanceOf(DataError);
     expect(frac.message).toContain('holds 0.5 at row 2, column 2');
     expect(frac.message).toContain('is not an integer');
-    const neg = thrown(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 1, -1], [2, 0, 5]], 'int16')) }));
+    const neg = await thrownAsync(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 1, -1], [2, 0, 5]], 'int16')) }));
     expect(neg).toBeInstanceOf(DataError);
     expect(neg.message).toContain('holds -1 at row 1, column 3');
     expect(neg.message).toContain('is negative');
-    const zero = thrown(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 0, 0], [0, 0, 0]])) }));
+    const zero = await thrownAsync(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 0, 0], [0, 0, 0]])) }));
     expect(zero).toBeInstanceOf(DataError);
     expect(zero.message).toContain('no labelled pixel');
   });
 
-  it('class names that miss a label value, and rgbBands outside the cube', () => {
+  it('class names that miss a label value, and rgbBands outside the cube', async () => {
     const cubePath = mat(cube('X', 2, 3, 4));
     const gtPath = mat(labels('g', GT));
-    expect(thrown(() => loadScene({ cubePath, gtPath, classes: [{ value: 1, name: 'a' }] }))).toBeInstanceOf(ConfigError);
-    const rgb = thrown(() => loadScene({ cubePath, rgbBands: [0, 1, 4] }));
+    expect(await thrownAsync(() => loadScene({ cubePath, gtPath, classes: [{ value: 1, name: 'a' }] }))).toBeInstanceOf(ConfigError);
+    const rgb = await thrownAsync(() => loadScene({ cubePath, rgbBands: [0, 1, 4] }));
     expect(rgb).toBeInstanceOf(ConfigError);
     expect(rgb.message).toContain('three band indices from 0 to 3');
   });
 
-  it('a registry name with a cube of another shape', () => {
-    const e = thrown(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), name: 'ksc' }));
+  it('a registry name with a cube of another shape', async () => {
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), name: 'ksc' }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toContain("the cube is 2×3×4 but dataset 'ksc' is 512×614×176");
   });
@@ -167,9 +167,9 @@ const pixel = (s: { cube: { width: number; bands: number; data: Float32Array } }
   Array.from(s.cube.data.subarray((r * s.cube.width + c) * s.cube.bands, (r * s.cube.width + c + 1) * s.cube.bands));
 
 describe('value policies', () => {
-  it('bands holding NaN or ±Inf are dropped with a warning naming them; the other bands keep their values', () => {
+  it('bands holding NaN or ±Inf are dropped with a warning naming them; the other bands keep their values', async () => {
     const cubePath = mat(floatCube('X', 2, 3, 5, [[0, 1, 1, Number.NaN], [1, 2, 3, Infinity], [1, 0, 3, -Infinity]]));
-    const s = loadScene({ cubePath, gtPath: mat(labels('g', GT)) });
+    const s = await loadScene({ cubePath, gtPath: mat(labels('g', GT)) });
     expect(s.droppedBands).toEqual([1, 3]);
     expect([s.cube.bands, s.source.cubeBands, s.cube.data.length]).toEqual([3, 5, 18]);
     expect(pixel(s, 1, 2)).toEqual([120, 122, 124]);
@@ -180,59 +180,59 @@ describe('value policies', () => {
     expect(s.classes.map((c) => c.value)).toEqual([1, 2, 5]);
   });
 
-  it('a double beyond float32 range becomes Inf in the float32 cube, so its band is dropped too', () => {
-    const s = loadScene({ cubePath: mat(floatCube('X', 2, 3, 3, [[1, 1, 0, 1e39]], 'double')) });
+  it('a double beyond float32 range becomes Inf in the float32 cube, so its band is dropped too', async () => {
+    const s = await loadScene({ cubePath: mat(floatCube('X', 2, 3, 3, [[1, 1, 0, 1e39]], 'double')) });
     expect(s.droppedBands).toEqual([0]);
     expect(s.warnings[0]).toContain('the first is Infinity at row 2, column 2, band 1');
   });
 
-  it('NaN in every band, or nonFinite: error, is a DataError naming the bands and how to clean them', () => {
+  it('NaN in every band, or nonFinite: error, is a DataError naming the bands and how to clean them', async () => {
     const all = floatCube('X', 2, 2, 3, [[0, 0, 0, Number.NaN], [1, 1, 1, Number.NaN], [0, 1, 2, -Infinity]]);
-    const e = thrown(() => loadScene({ cubePath: mat(all) }));
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(all) }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toContain("cube 'X' holds 3 NaN or infinite values in 3 of its 3 bands");
     expect(e.message).toContain('every band has some, so none is left to use');
     expect(e.fix).toContain('X(~isfinite(X)) = 0');
     const one = mat(floatCube('X', 2, 2, 3, [[1, 0, 2, Number.NaN]]));
-    const strict = thrown(() => loadScene({ cubePath: one, nonFinite: 'error' }));
+    const strict = await thrownAsync(() => loadScene({ cubePath: one, nonFinite: 'error' }));
     expect(strict).toBeInstanceOf(DataError);
     expect(strict.message).toContain('holds 1 NaN or infinite value in 1 of its 3 bands; the first is NaN at row 2, column 1, band 3 (counting from 1)');
   });
 
-  it('dropBands fixes the band set (as a saved model needs): NaN elsewhere is an error, bad indices a ConfigError', () => {
+  it('dropBands fixes the band set (as a saved model needs): NaN elsewhere is an error, bad indices a ConfigError', async () => {
     const cubePath = mat(floatCube('X', 2, 3, 5, [[0, 1, 1, Number.NaN]]));
-    const s = loadScene({ cubePath, dropBands: [4, 1] });
+    const s = await loadScene({ cubePath, dropBands: [4, 1] });
     expect([s.droppedBands, s.cube.bands, s.warnings]).toEqual([[1, 4], 3, []]);
     expect(pixel(s, 0, 2)).toEqual([20, 22, 23]);
-    const e = thrown(() => loadScene({ cubePath, dropBands: [0] }));
+    const e = await thrownAsync(() => loadScene({ cubePath, dropBands: [0] }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toContain('holds NaN or infinite values in band 2, which the band selection given keeps');
-    expect(thrown(() => loadScene({ cubePath, dropBands: [5] }))).toBeInstanceOf(ConfigError);
-    expect(thrown(() => loadScene({ cubePath: mat(floatCube('X', 2, 3, 2)), dropBands: [0, 1] }))).toBeInstanceOf(ConfigError);
+    expect(await thrownAsync(() => loadScene({ cubePath, dropBands: [5] }))).toBeInstanceOf(ConfigError);
+    expect(await thrownAsync(() => loadScene({ cubePath: mat(floatCube('X', 2, 3, 2)), dropBands: [0, 1] }))).toBeInstanceOf(ConfigError);
   });
 
-  it('rgbBands follow the kept bands; a dropped one is replaced by its nearest kept band', () => {
-    const s = loadScene({ cubePath: mat(floatCube('X', 2, 2, 6, [[0, 0, 2, Number.NaN]])), rgbBands: [5, 2, 0] });
+  it('rgbBands follow the kept bands; a dropped one is replaced by its nearest kept band', async () => {
+    const s = await loadScene({ cubePath: mat(floatCube('X', 2, 2, 6, [[0, 0, 2, Number.NaN]])), rgbBands: [5, 2, 0] });
     expect(s.droppedBands).toEqual([2]);
     expect(s.rgbBands).toEqual([4, 1, 0]); // band 5 → 4th kept; band 2 → nearest kept (1) → index 1; band 0 → 0
     expect(s.warnings[1]).toBe('false-colour band 3 was dropped; band 2 is shown instead (counting from 1).');
   });
 
-  it('constant bands are kept, with a warning saying how many whitened components PCA can keep', () => {
+  it('constant bands are kept, with a warning saying how many whitened components PCA can keep', async () => {
     const H = 2, W = 3;
     const c = floatCube('X', H, W, 4);
     for (let i = 0; i < H * W; i++) {
       c.data[i + 1 * H * W] = 7; // band 2 constant
       c.data[i + 3 * H * W] = 0; // band 4 constant (zero)
     }
-    const s = loadScene({ cubePath: mat(c) });
+    const s = await loadScene({ cubePath: mat(c) });
     expect(s.cube.bands).toBe(4);
     expect(s.warnings).toEqual([
       expect.stringMatching(/cube 'X' has 2 constant bands \(the same value at every pixel\): bands 2, 4\. They are kept but carry no information: PCA gives them zero variance, so whitened PCA can keep at most 2 components\.$/),
     ]);
   });
 
-  it('constant bands through PCA: fine unwhitened; whitening more components than varying bands is a clear DataError', () => {
+  it('constant bands through PCA: fine unwhitened; whitening more components than varying bands is a clear DataError', async () => {
     const H = 6, W = 7, B = 5;
     const rng = createRng(11);
     const c = floatCube('X', H, W, B);
@@ -241,7 +241,7 @@ describe('value policies', () => {
       c.data[i + 1 * H * W] = 7;
       c.data[i + 3 * H * W] = 0;
     }
-    const s = loadScene({ cubePath: mat(c) });
+    const s = await loadScene({ cubePath: mat(c) });
     expect(s.warnings[0]).toContain('bands 2, 4. They are kept but carry no information: PCA gives them zero variance, so whitened PCA can keep at most 3 components.');
     const all = fitPca(s.cube, { components: 5, whiten: false });
     expect(transformCube(s.cube, all).data.every(Number.isFinite)).toBe(true);
@@ -252,64 +252,64 @@ describe('value policies', () => {
     expect(e.fix).toContain('ask for at most 3 components');
   });
 
-  it('pixels that are 0 in every band are kept, with a warning counting them and the labelled ones', () => {
+  it('pixels that are 0 in every band are kept, with a warning counting them and the labelled ones', async () => {
     const c = floatCube('X', 2, 3, 3);
     for (const [r, col] of [[0, 0], [1, 1]]) for (let b = 0; b < 3; b++) c.data[r + col * 2 + b * 6] = 0;
-    const s = loadScene({ cubePath: mat(c), gtPath: mat(labels('g', [[1, 1, 1], [2, 0, 5]])) });
+    const s = await loadScene({ cubePath: mat(c), gtPath: mat(labels('g', [[1, 1, 1], [2, 0, 5]])) });
     expect(pixel(s, 1, 1)).toEqual([0, 0, 0]);
     expect(s.warnings).toEqual([
       expect.stringMatching(/cube 'X' has 2 pixels \(33\.3%\) that are 0 in every band \(no-data fill\?\); they are kept and classified like any other pixel; 1 of them is labelled\.$/),
     ]);
-    expect(loadScene({ cubePath: mat(floatCube('X', 2, 3, 3)) }).warnings).toEqual([]);
+    expect((await loadScene({ cubePath: mat(floatCube("X", 2, 3, 3)) })).warnings).toEqual([]);
   });
 
-  it('labels outside a registry scene\'s classes are a DataError naming them; elsewhere every value is a class', () => {
+  it('labels outside a registry scene\'s classes are a DataError naming them; elsewhere every value is a class', async () => {
     const samsonShaped = { name: 'X', data: new Uint8Array(95 * 95 * 156).map((_, i) => i % 251), dims: [95, 95, 156] };
     const cubePath = mat(samsonShaped);
     const rows = Array.from({ length: 95 }, (_, r) => Array.from({ length: 95 }, (_, c) => (r === 3 && c === 4 ? 7 : r === 5 ? 9 : (r + c) % 4)));
-    const e = thrown(() => loadScene({ cubePath, gtPath: mat(labels('g', rows)), name: 'samson' }));
+    const e = await thrownAsync(() => loadScene({ cubePath, gtPath: mat(labels('g', rows)), name: 'samson' }));
     expect(e).toBeInstanceOf(DataError);
     expect(e.message).toMatch(/s\d+\.mat: label map 'g' holds label values 7, 9, which are not classes of dataset 'samson' \(its values are 1, 2, 3\)$/);
-    const s = loadScene({ cubePath, gtPath: mat(labels('g', rows)), name: 'mine' });
+    const s = await loadScene({ cubePath, gtPath: mat(labels('g', rows)), name: 'mine' });
     expect(s.classes.map((c) => c.value)).toEqual([1, 2, 3, 7, 9]);
   });
 
-  it('labels stored as double: whole numbers are fine, 2.5 and NaN are DataErrors', () => {
+  it('labels stored as double: whole numbers are fine, 2.5 and NaN are DataErrors', async () => {
     const cubePath = mat(floatCube('X', 2, 3, 2));
-    const ok = loadScene({ cubePath, gtPath: mat(labels('g', [[0, 3, 3], [1, 0, 2]], 'double')) });
+    const ok = await loadScene({ cubePath, gtPath: mat(labels('g', [[0, 3, 3], [1, 0, 2]], 'double')) });
     expect(Array.from(ok.labels?.data ?? [])).toEqual([0, 3, 3, 1, 0, 2]);
     for (const [bad, shown] of [[2.5, '2.5'], [Number.NaN, 'NaN']] as const) {
-      const e = thrown(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 3, 3], [1, bad, 2]], 'double')) }));
+      const e = await thrownAsync(() => loadScene({ cubePath, gtPath: mat(labels('g', [[0, 3, 3], [1, bad, 2]], 'double')) }));
       expect(e).toBeInstanceOf(DataError);
       expect(e.message).toContain(`holds ${shown} at row 2, column 2 (counting from 1, as MATLAB does), which is not an integer`);
     }
   });
 
-  it('explicit classes that miss a label value: ConfigError naming the value', () => {
-    const e = thrown(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath: mat(labels('g', GT)), classes: [{ value: 1, name: 'a' }, { value: 2, name: 'b' }] }));
+  it('explicit classes that miss a label value: ConfigError naming the value', async () => {
+    const e = await thrownAsync(() => loadScene({ cubePath: mat(cube('X', 2, 3, 4)), gtPath: mat(labels('g', GT)), classes: [{ value: 1, name: 'a' }, { value: 2, name: 'b' }] }));
     expect(e).toBeInstanceOf(ConfigError);
     expect(e.message).toContain("got 'names for 1, 2 only (none for 5)'");
     expect(e.fix).toContain('class names for 5 too');
   });
 
-  it('a cube larger than memoryLimitBytes is refused from its header, before any of it is read', () => {
+  it('a cube larger than memoryLimitBytes is refused from its header, before any of it is read', async () => {
     const path = mat(cube('X', 20, 30, 40)); // uint16: 48,000 bytes stored, 96,000 as float32
     const bytes = readFileSync(path);
     expect(bytes.length).toBeGreaterThan(3000);
     bytes.fill(0x42, 2000); // damage the zlib stream past the header: reading it would fail differently
     writeFileSync(path, bytes);
-    const e = thrown(() => loadScene({ cubePath: path, memoryLimitBytes: 100_000 }));
+    const e = await thrownAsync(() => loadScene({ cubePath: path, memoryLimitBytes: 100_000 }));
     expect(e).toBeInstanceOf(MatFormatError);
     expect(e.message).toMatch(/\(variable 'X'\): needs 140\.\d KiB of memory to load the 20×30×40 uint16 cube \(46\.\d KiB as stored, 93\.8 KiB as float32\), more than the 97\.7 KiB allowed$/);
-    expect(thrown(() => loadScene({ cubePath: path })).message).toContain('does not inflate');
+    expect((await thrownAsync(() => loadScene({ cubePath: path }))).message).toContain('does not inflate');
   });
 });
 
 describe.skipIf(!existsSync(DATA))('loadScene on the real scenes', () => {
   if (!existsSync(DATA)) console.log(`skipping real-scene tests: ${DATA} is absent`);
 
-  it('SalinasA: int16-stored cube in BIP, labels, registry classes and bands', () => {
-    const s = loadScene({
+  it('SalinasA: int16-stored cube in BIP, labels, registry classes and bands', async () => {
+    const s = await loadScene({
       cubePath: join(DATA, 'salinasA/SalinasA_corrected.mat'), gtPath: join(DATA, 'salinasA/SalinasA_gt.mat'),
     });
     const { height: H, width: W, bands: B, data } = s.cube;
@@ -327,8 +327,8 @@ describe.skipIf(!existsSync(DATA))('loadScene on the real scenes', () => {
     expect([s.warnings, s.droppedBands]).toEqual([[], []]);
   });
 
-  it('Samson: float32 cube and uint8 labels', () => {
-    const s = loadScene({ cubePath: join(DATA, 'samson/Samson_cube.mat'), gtPath: join(DATA, 'samson/Samson_gt.mat'), name: 'samson' });
+  it('Samson: float32 cube and uint8 labels', async () => {
+    const s = await loadScene({ cubePath: join(DATA, 'samson/Samson_cube.mat'), gtPath: join(DATA, 'samson/Samson_gt.mat'), name: 'samson' });
     expect(s.cube.data[(50 * 95 + 60) * 156 + 100]).toBe(Math.fround(0.16690442));
     expect(s.classes.map((c) => c.name)).toEqual(['Rock', 'Tree', 'Water']);
     const counts = [0, 0, 0, 0];
@@ -336,8 +336,8 @@ describe.skipIf(!existsSync(DATA))('loadScene on the real scenes', () => {
     expect(counts).toEqual([1313, 2472, 3109, 2131]);
   });
 
-  it('KSC_gt: the real label map against a KSC-sized shape', () => {
-    const { labels: l, variable } = loadLabels(join(DATA, 'ksc/KSC_gt.mat'), { height: 512, width: 614 });
+  it('KSC_gt: the real label map against a KSC-sized shape', async () => {
+    const { labels: l, variable } = await loadLabels(join(DATA, 'ksc/KSC_gt.mat'), { height: 512, width: 614 });
     expect(variable).toBe('KSC_gt');
     expect(l.data[124 * 614 + 195]).toBe(13);
     expect(l.data[345 * 614 + 530]).toBe(7);

@@ -35,11 +35,31 @@ export function columnMajorToBIP(src: MatTypedArray, height: number, width: numb
 }
 
 function transpose(src: NumberArray, out: Float32Array, height: number, width: number, bands: number): void {
+  transposeRows(src, out, height, width, bands, 0, height);
+}
+
+/**
+ * Rows [row0, row0 + rows) of a column-major height×width×bands array into BIP `out` (rows×width×bands),
+ * Float32 (cubes) or Float64 (labels, exact for every int32), same loop order as above.
+ */
+export function columnMajorRowsToBIP(
+  src: MatTypedArray, height: number, width: number, bands: number, row0: number, rows: number, out: Float32Array | Float64Array,
+): void {
+  if (src.length !== height * width * bands || out.length !== rows * width * bands || row0 < 0 || row0 + rows > height) {
+    throw new RangeError(`columnMajorRowsToBIP: rows ${row0}+${rows} of ${height}×${width}×${bands} (${src.length} values) into ${out.length}`);
+  }
+  const values: NumberArray = src instanceof BigInt64Array || src instanceof BigUint64Array ? Float64Array.from(src, Number) : src;
+  transposeRows(values, out, height, width, bands, row0, rows);
+}
+
+function transposeRows(
+  src: NumberArray, out: Float32Array | Float64Array, height: number, width: number, bands: number, row0: number, rows: number,
+): void {
   const hw = height * width;
   for (let c = 0; c < width; c++) {
-    for (let r = 0; r < height; r++) {
+    for (let r = 0; r < rows; r++) {
       let o = (r * width + c) * bands;
-      for (let b = 0, k = r + c * height; b < bands; b++, k += hw) out[o++] = src[k];
+      for (let b = 0, k = row0 + r + c * height; b < bands; b++, k += hw) out[o++] = src[k];
     }
   }
 }

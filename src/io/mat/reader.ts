@@ -112,6 +112,11 @@ export function storedBytes(index: MatFileIndex, name: string): number {
   return v.compressed ? v.inflatedBytes : v.nbytes;
 }
 
+/** True when the variable is stored zlib-compressed (MAT v7's miCOMPRESSED). */
+export function isCompressed(index: MatFileIndex, name: string): boolean {
+  return findVariable(index, name).compressed;
+}
+
 /**
  * Reads the real part of a numeric or logical variable as a typed array of its class, column-major.
  * A double variable stored in a smaller type (MATLAB does this) is converted to Float64Array.

@@ -1,0 +1,142 @@
+/**
+ * MAT v7.3 files (HDF5 behind a 512-byte MATLAB header) through h5wasm (HDF5 compiled to WebAssembly).
+ * Variables are the file's top-level datasets and groups with a MATLAB_class attribute; the cube and
+ * labels are found by the same rules as MAT v5 (src/io/mat/discover.ts). MATLAB writes its column-major
+ * array with the dimensions reversed, so an H×W×B cube is an HDF5 dataset of shape [B, W, H] whose
+ * row-major bytes are MATLAB's column-major order: the MAT v5 transposition (columnMajorRowsToBIP)
+ * applies as it is, and a window of rows is the hyperslab [0:B, 0:W, row0:row0+rows]. Chunked and
+ * deflate-compressed datasets are decoded by HDF5 itself. Structs, cells, sparse and complex arrays
+ * are refused by name.
+ */
+import type { Dataset, File as H5File, Group } from 'h5wasm';
+import { DataError, MatFormatError } from '../../errors.ts';
+import { discoverCube, discoverLabels } from '../mat/discover.ts';
+import { columnMajorRowsToBIP } from '../mat/layout.ts';
+import { describeVariables } from '../mat/reader.ts';
+import type { MatClass, MatTypedArray, MatVariableInfo } from '../mat/types.ts';
+import type { OpenRasterOptions, RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
+
+type H5wasmModule = typeof import('h5wasm');
+
+let h5: Promise<H5wasmModule> | undefined;
+/** Loads and starts h5wasm once, on first use (not at import: most runs never open a v7.3 file). */
+function h5wasm(): Promise<H5wasmModule> {
+  h5 ??= import('h5wasm/node').then(async (m) => {
+    await m.ready;
+    return m;
+  });
+  return h5;
+}
+
+async function openH5(path: string): Promise<H5File> {
+  const mod = await h5wasm();
+  try {
+    return new mod.File(path, 'r');
+  } catch (e) {
+    throw new MatFormatError(path, undefined, `is a MAT v7.3 (HDF5) file that HDF5 cannot open: ${e instanceof Error ? e.message : String(e)}`, 'check that the file was copied completely, or re-save it in MATLAB');
+  }
+}
+
+const HDF5_INTEGER = 0, HDF5_FLOAT = 1, HDF5_COMPOUND = 6;
+const NOT_ARRAYS: ReadonlySet<string> = new Set(['struct', 'cell', 'sparse', 'function_handle', 'object', 'char']);
+
+interface Variable extends MatVariableInfo {
+  readonly dataset?: Dataset;
+}
+
+export async function openMat73(path: string, opts: OpenRasterOptions = {}): Promise<RasterSource> {
+  const file = await openH5(path);
+  try {
+    const vars = listVariables(file);
+    const role = opts.role ?? 'cube';
+    const chosen = opts.variable !== undefined
+      ? vars.find((v) => v.name === opts.variable)
+      : role === 'cube' ? discoverCube(path, vars) : discoverLabels(path, vars, opts.grid ?? { height: 0, width: 0 });
+    if (chosen === undefined) {
+      throw new MatFormatError(path, opts.variable, `no such variable; the file holds ${describeVariables(vars)}`, 'pass one of the names listed (MATLAB names are case-sensitive)');
+    }
+    const v = checkArray(path, chosen, role);
+    const [height, width] = v.dims;
+    const bands = v.dims[2] ?? 1;
+    const dataset = v.dataset as Dataset;
+    const size = dataset.metadata.size;
+    const description: RasterDescription = {
+      format: 'mat-v7.3', path, dataPath: path, variable: v.name, height, width, bands, dataType: v.class,
+      interleave: 'column-major', compression: dataset.filters.map((f) => f.name).join(', ') || 'none',
+      // HDF5 decodes into the WebAssembly heap, then the values are copied out: twice the stored size.
+      storedBytes: 2 * height * width * bands * size,
+    };
+    let closed = false;
+    return {
+      describe: () => description,
+      async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
+        if (closed) throw new Error('MAT v7.3 source read after close');
+        const shape: [number, number][] = v.dims.length === 3 ? [[0, bands], [0, width], [row0, row0 + rows]] : [[0, width], [row0, row0 + rows]];
+        const block = dataset.slice(shape) as MatTypedArray | null;
+        if (block === null || typeof block !== 'object' || !('length' in block)) throw new MatFormatError(path, v.name, 'could not be read as a numeric array', 'save it as a plain numeric array');
+        columnMajorRowsToBIP(block, rows, width, bands, 0, rows, out);
+        return out;
+      },
+      close() {
+        if (!closed) file.close();
+        closed = true;
+      },
+    };
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+}
+
+/** The variables of a MAT v7.3 file (name, class, dims, complex), for `inspect`. */
+export async function listMat73Variables(path: string): Promise<MatVariableInfo[]> {
+  const file = await openH5(path);
+  try {
+    return listVariables(file).map(({ name, class: cls, dims, complex }) => ({ name, class: cls, dims, complex }));
+  } finally {
+    file.close();
+  }
+}
+
+/** Top-level variables (MATLAB's own '#refs#' and '#subsystem#' groups are not variables). */
+function listVariables(file: H5File): Variable[] {
+  const out: Variable[] = [];
+  for (const name of file.keys()) {
+    if (name.startsWith('#')) continue;
+    const entity = file.get(name) as Dataset | Group | null;
+    if (entity === null) continue;
+    const attr = entity.attrs.MATLAB_class?.value;
+    const cls = (typeof attr === 'string' ? attr : 'unknown') as MatClass;
+    if (!('shape' in entity)) {
+      // A group: a struct, a sparse matrix (data/ir/jc), or an object.
+      const sparse = entity.attrs.MATLAB_sparse !== undefined;
+      out.push({ name, class: sparse ? 'sparse' : cls === 'unknown' ? 'struct' : cls, dims: [], complex: false });
+      continue;
+    }
+    const meta = entity.metadata;
+    const dims = [...(entity.shape ?? [])].reverse();
+    const empty = entity.attrs.MATLAB_empty !== undefined;
+    const complex = meta.type === HDF5_COMPOUND;
+    const known = meta.type === HDF5_INTEGER || meta.type === HDF5_FLOAT || complex;
+    out.push({ name, class: known || NOT_ARRAYS.has(cls) ? cls : 'unknown', dims: empty ? [0, 0] : dims, complex, dataset: entity });
+  }
+  return out;
+}
+
+function checkArray(path: string, v: Variable, role: 'cube' | 'labels'): Variable {
+  const fixSave = 'save the numeric array itself as a variable (MATLAB: `X = s.field; save(FILE, "X", "-v7.3")`)';
+  if (NOT_ARRAYS.has(v.class) || v.class === 'unknown' || v.dataset === undefined) {
+    throw new MatFormatError(path, v.name, `is a MATLAB ${v.class === 'unknown' ? 'value of unknown class' : v.class}, not a numeric array; a ${role === 'cube' ? 'cube' : 'label map'} must be one`, fixSave);
+  }
+  if (v.complex) {
+    throw new MatFormatError(path, v.name, `is complex; ${role === 'cube' ? 'a cube must be real' : 'labels must be real integers'}`, role === 'cube' ? 'save the real part (or magnitude) instead' : 'save the labels as uint8/int32');
+  }
+  const want = role === 'cube' ? 3 : 2;
+  if (v.dims.length !== want || v.dims.some((d) => d === 0)) {
+    throw new DataError(
+      `${path}: variable '${v.name}' is ${v.dims.join('×')}, not a non-empty ${role === 'cube' ? '3-D cube (height×width×bands)' : '2-D label map (height×width)'}`,
+      `pass the name of the ${role === 'cube' ? 'cube variable with --cube-var' : 'label variable with --gt-var'}`,
+    );
+  }
+  return v;
+}

@@ -1,0 +1,46 @@
+/**
+ * No-data pixels: a pixel is no data when EVERY band holds the file's nodata value (ENVI `data ignore
+ * value`, GDAL_NODATA; NaN matches NaN). A pixel where only some bands hold it is real data with an
+ * unlucky value, as GDAL's per-dataset nodata and ENVI's ignore value are used in practice (fill around
+ * a scene's footprint is fill in every band).
+ *
+ * Their values are replaced, band by band, by the mean of the pixels that have data: the fill value
+ * (often -9999, 0 or NaN) then neither drops bands as NaN nor pulls the PCA fitted on the cube, and the
+ * mask (Scene.nodata) keeps them out of training, testing, counts and maps.
+ */
+import type { CubeBIP } from './types.ts';
+
+export interface NodataMask {
+  /** Row-major H×W, 1 = no data. */
+  readonly mask: Uint8Array;
+  readonly count: number;
+}
+
+/** Finds the no-data pixels of a BIP cube and fills them with band means in place; undefined when there are none. */
+export function maskNodata(cube: CubeBIP, value: number): NodataMask | undefined {
+  const { bands, data } = cube;
+  const n = cube.height * cube.width;
+  const mask = new Uint8Array(n);
+  const isNaN = Number.isNaN(value);
+  // float32 storage: compare against the value as float32 (-9999.9 in a float32 cube is not the double -9999.9).
+  const v32 = Math.fround(value);
+  let count = 0;
+  for (let p = 0; p < n; p++) {
+    const o = p * bands;
+    let b = 0;
+    if (isNaN) while (b < bands && data[o + b] !== data[o + b]) b++;
+    else while (b < bands && data[o + b] === v32) b++;
+    if (b === bands) {
+      mask[p] = 1;
+      count++;
+    }
+  }
+  if (count === 0) return undefined;
+  if (count < n) {
+    const sum = new Float64Array(bands);
+    for (let p = 0; p < n; p++) if (mask[p] === 0) for (let b = 0, o = p * bands; b < bands; b++) sum[b] += data[o + b];
+    const mean = Float32Array.from(sum, (s) => s / (n - count));
+    for (let p = 0; p < n; p++) if (mask[p] === 1) data.set(mean, p * bands);
+  }
+  return { mask, count };
+}
