@@ -120,6 +120,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   download: downloadCommand,
   experiment: experimentCommand,
   image: async (argv) => (await import('./imageCommand.ts')).imageCommand(argv),
+  view: async (argv) => (await import('./viewCommand.ts')).viewCommand(argv),
 };
 
 /** Runs the CLI; returns the exit code. */

@@ -14,6 +14,7 @@ import { loadScene } from '../scene/loadScene.ts';
 import type { LabelMap } from '../scene/types.ts';
 import { type InferenceEngine, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
@@ -121,7 +122,9 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     model.dispose();
     const env = runEnvironment(backend);
     const total = (performance.now() - start) / 1000;
-    writeFileAtomic(staged.path('run.json'), `${JSON.stringify({ status: 'done', command: 'predict', config, ...env, timings: { total } }, null, 2)}\n`);
+    const record = { status: 'done', command: 'predict', config, ...env, timings: { total } };
+    writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
+    writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels' });
     writeFileAtomic(
       staged.path('report.md'),
       renderReport({

@@ -62,6 +62,8 @@ export function writeSceneOutputs(o: SceneOutputsInput): void {
   const colors = palette(values.length);
   const labelled = o.labels && o.maskBackground ? o.labels.data : undefined;
   const predictionImg = renderLabelMap(o.prediction, values, colors, { mask: labelled });
+  // The false-colour view on its own, for `spinalnet view` and report.html (the overview has it too, scaled).
+  writePng(o.path('false-color.png'), o.falseColor);
   writePng(o.path('classification-map.png'), predictionImg);
   let groundTruth: RgbaImage | undefined;
   let errors: RgbaImage | undefined;

@@ -49,3 +49,17 @@ export function predictRange(
   }
   return out;
 }
+
+/**
+ * Class probabilities (softmax of the model's logits) of samples `indices` of `source`, in inference
+ * mode: `indices.length × K` values, row-major. For a few samples at a time (the viewer asks for one).
+ */
+export function predictProbabilities(model: tf.LayersModel, source: SampleSource, indices: ArrayLike<number>): Float32Array {
+  const [h, w, c] = source.sampleShape;
+  const data = new Float32Array(indices.length * h * w * c);
+  source.fill(indices, data);
+  const probs = tf.tidy(() => tf.softmax(model.apply(tf.tensor4d(data, [indices.length, h, w, c]), { training: false }) as tf.Tensor));
+  const out = probs.dataSync() as Float32Array;
+  probs.dispose();
+  return out;
+}
