@@ -1,0 +1,26 @@
+/** Real run folders for the viewer tests: short seeded runs through the installed command. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { writeSolidPng } from '../images/fixtures.ts';
+
+const root = join(__dirname, '..', '..');
+
+async function cli(args: string[]): Promise<void> {
+  await promisify(execFile)(process.execPath, [join(root, 'bin', 'spinalnet.js'), ...args], { cwd: root });
+}
+
+/** A `spinalnet run` on the built-in 96×96 demo scene: spectral model, 3 epochs, pure-JS backend. */
+export async function demoRun(out: string, seed = 1, model = 'spinal-mlp'): Promise<void> {
+  await cli(['run', '--demo', '--model', model, '--epochs', '3', '--seed', String(seed), '--backend', 'cpu', '--training', 'tfjs', '--predict-workers', '0', '--out', out]);
+}
+
+/** A `spinalnet image` run on a PNG folder of two classes of 16×16 images (dark and bright). */
+export async function imageRun(dir: string, out: string): Promise<void> {
+  const data = join(dir, 'pngs');
+  for (let i = 0; i < 8; i++) {
+    writeSolidPng(join(data, 'dark', `${i}.png`), 16, 16, [20 + i, 20, 20]);
+    writeSolidPng(join(data, 'bright', `${i}.png`), 16, 16, [220 - i, 220, 220]);
+  }
+  await cli(['image', '--dataset', 'folder', '--data-dir', data, '--model', 'fc-mnist', '--epochs', '1', '--batch-size', '4', '--seed', '1', '--backend', 'cpu', '--out', out]);
+}
