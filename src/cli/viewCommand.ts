@@ -19,9 +19,8 @@ export async function viewCommand(argv: string[]): Promise<number> {
     throw new ConfigError('spinalnet view', 'one or two run folders', positionals.join(' ') || 'nothing', 'run `spinalnet view RUN_DIR [RUN_DIR2]`');
   }
   const view = await startView(positionals, { port: num(v, 'port', 0), host: str(v, 'host') ?? '127.0.0.1' }, (line) => process.stderr.write(`${line}\n`));
-  process.stdout.write(`${view.url}\n`);
-  if (bool(v, 'open', false)) openBrowser(view.url);
-  await new Promise<void>((done) => {
+  // Ctrl-C is caught before the URL is printed: whoever sees the URL may already stop the server.
+  const stopped = new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -30,6 +29,9 @@ export async function viewCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  process.stdout.write(`${view.url}\n`);
+  if (bool(v, 'open', false)) openBrowser(view.url);
+  await stopped;
   return 0;
 }
 

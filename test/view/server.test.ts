@@ -4,10 +4,12 @@
  * nothing. report.html is checked here too (self-contained, the same evidence).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
@@ -204,4 +206,69 @@ describe('report.html', () => {
     }
     expect(existsSync(join(runDir, 'false-color.png'))).toBe(true);
   });
+});
+
+describe('spinalnet view (the command)', () => {
+  const bin = join(__dirname, '..', '..', 'bin', 'spinalnet.js');
+
+  it('prints the URL, serves until Ctrl-C, then exits 0', async () => {
+    const child = spawn(process.execPath, [bin, 'view', runDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((ok, fail) => {
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => {
+        text += c.toString();
+        const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(text);
+        if (m) ok(m[0]);
+      });
+      child.on('exit', (code) => fail(new Error(`exited ${code} before printing a URL`)));
+    });
+    const runs = await (await fetch(`${url}api/runs`)).json();
+    expect(runs[0].kind).toBe('run');
+    const code = new Promise<number | null>((ok) => child.on('exit', ok));
+    child.kill('SIGINT');
+    expect(await code).toBe(0);
+  }, 30_000);
+
+  it('refuses what is not a finished run folder, and bad flags, with exit 2 and a fix', async () => {
+    // In-process (each spawned command costs seconds of start-up): main() is what bin/spinalnet.js calls.
+    const run = async (...args: string[]) => {
+      const err: string[] = [];
+      const out: string[] = [];
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => err.push(String(c)) > 0);
+      const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => out.push(String(c)) > 0);
+      try {
+        return { status: await main(['view', ...args]), stderr: err.join(''), stdout: out.join('') };
+      } finally {
+        e.mockRestore();
+        o.mockRestore();
+      }
+    };
+    const cases: [string[], RegExp][] = [
+      [[join(dir, 'nope')], /not a folder/],
+      [[dir], /no run.json: not a spinalnet run folder/],
+      [[], /one or two run folders/],
+      [[runDir, runDir, runDir], /one or two run folders/],
+      [[runDir, '--port', 'x'], /--port: expected a number/],
+      [[runDir, '--port', '70000'], /--port: expected a port/],
+      [[runDir, imageDir], /one run maps a scene and the other an image dataset/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await run(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr).toMatch(/fix: /);
+    }
+    expect((await run('--help')).stdout).toMatch(/usage: spinalnet view RUN_DIR/);
+  });
+
+  it('warns when asked to listen beyond this machine', async () => {
+    const child = spawn(process.execPath, [bin, 'view', runDir, '--host', '0.0.0.0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    await new Promise<void>((ok) => child.stdout.once('data', () => ok()));
+    expect(err).toMatch(/warning: serving on 0\.0\.0\.0/);
+    const code = new Promise<number | null>((ok) => child.on('exit', ok));
+    child.kill('SIGINT');
+    expect(await code).toBe(0);
+  }, 30_000);
 });
