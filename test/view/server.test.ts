@@ -3,7 +3,7 @@
  * files and the saved model, it refuses paths out of the folders and bad parameters, and it writes
  * nothing. report.html is checked here too (self-contained, the same evidence).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -188,6 +188,31 @@ describe('spinalnet view: an image-dataset run', () => {
       expect(runs[0].files).toEqual(expect.arrayContaining(['misclassified.png', 'confusion-matrix.png', 'report.html']));
       expect((await fetch(`${v.url}api/run/0/evidence.html`)).status).toBe(200);
       expect((await fetch(`${v.url}api/run/0/scene`)).status).toBe(404);
+    } finally {
+      await v.close();
+    }
+  });
+});
+
+const gdal = spawnSync('/usr/bin/python3', ['-c', 'from osgeo import gdal'], { encoding: 'utf8' }).status === 0;
+if (!gdal) console.warn('skipping the confidence.tif test: /usr/bin/python3 with GDAL is absent (apt-get install python3-gdal)');
+
+describe.skipIf(!gdal)('spinalnet view: confidence.tif', () => {
+  it('serves the band GDAL wrote, pixel for pixel', async () => {
+    const confDir = join(dir, 'with-confidence');
+    cpSync(runDir, confDir, { recursive: true, verbatimSymlinks: true });
+    // Pixel (r, c) holds (r·96 + c) / 9216: every value is distinct, so a transposed or shifted read fails.
+    const script = `from osgeo import gdal\nimport numpy as np\nd = gdal.GetDriverByName('GTiff').Create('${join(confDir, 'confidence.tif')}', 96, 96, 1, gdal.GDT_Float32)\nd.GetRasterBand(1).WriteArray((np.arange(96 * 96, dtype=np.float32) / 9216).reshape(96, 96))\nd = None`;
+    const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const v = await startView([confDir], { port: 0, host: '127.0.0.1' });
+    try {
+      const runs = await (await fetch(`${v.url}api/runs`)).json();
+      expect(runs[0].files).toContain('confidence.tif');
+      const bytes = await (await fetch(`${v.url}api/run/0/confidence`)).arrayBuffer();
+      const conf = new Float32Array(bytes);
+      expect(conf).toHaveLength(96 * 96);
+      for (const p of [0, 1, 95, 96, 5000, 9215]) expect(conf[p]).toBeCloseTo(p / 9216, 6);
     } finally {
       await v.close();
     }
