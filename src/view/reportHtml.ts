@@ -32,9 +32,13 @@ export interface ReportHtmlInput {
 
 /** Writes report.html at `path('report.html')`, inlining the figures found at `path(name)`. */
 export function writeReportHtml(path: (name: string) => string, r: ReportHtmlInput): void {
-  const figures = FIGURES.filter(([f]) => existsSync(path(f))).map(
-    ([f, caption]) => `<figure><img class="figure" alt="${escapeHtml(caption)}" src="data:image/png;base64,${readFileSync(path(f)).toString('base64')}"><figcaption>${escapeHtml(caption)} (${f})</figcaption></figure>`,
-  );
+  const figures = FIGURES.filter(([f]) => existsSync(path(f))).map(([f, caption]) => {
+    const png = readFileSync(path(f));
+    // Scene-sized rasters (one PNG pixel per scene pixel) are enlarged with exact pixels, up to 4×.
+    const width = png.readUInt32BE(16);
+    const style = f === 'false-color.png' || f === 'split.png' ? ` style="image-rendering:pixelated;width:${Math.min(4 * width, 900)}px"` : '';
+    return `<figure><img class="figure" alt="${escapeHtml(caption)}"${style} src="data:image/png;base64,${png.toString('base64')}"><figcaption>${escapeHtml(caption)} (${f})</figcaption></figure>`;
+  });
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.title)}</title>
 <style>${readFileSync(STYLE, 'utf8')}

@@ -140,7 +140,10 @@ async function setupMaps(runs) {
   renderControls();
   $('mapsection').hidden = false;
   $('spectra').hidden = false;
-  state.views = new MapViews(H, W, { onHover: showHover, onClick: selectPixel });
+  state.views = new MapViews(H, W, {
+    onHover: showHover,
+    onClick: (row, col, run) => selectPixel(row, col, run).catch((err) => ($('spectrum-info').textContent = `no spectrum: ${err.message}`)),
+  });
   runs.forEach((r, i) => {
     const pane = document.createElement('div');
     pane.className = 'pane';
@@ -235,11 +238,13 @@ function showHover(px) {
   const xy = mapXY(row, col);
   const roles = ['not used', 'training', 'validation', 'test'];
   const lines = [`<tr><th>pixel</th><td>row ${row}, column ${col}${xy ? ` · map x ${xy[0].toFixed(2)}, y ${xy[1].toFixed(2)}` : ''}</td></tr>`];
-  lines.push(`<tr><th>true class</th><td class="truth">${className(state.maps[0].truth[p] - 1)} <span class="note">(${roles[state.maps[0].role[p]]} pixel)</span></td></tr>`);
+  lines.push(`<tr><th>true class</th><td class="truth">${className(state.maps[0].truth[p] - 1)}</td></tr>`);
   state.maps.forEach((m, i) => {
     const tag = state.maps.length > 1 ? (i === 0 ? ' A' : ' B') : '';
     const conf = m.confidence ? ` · confidence ${(100 * m.confidence[p]).toFixed(1)}%` : '';
-    lines.push(`<tr><th>predicted${tag}</th><td class="predicted">${className(m.predicted[p] - 1)}${conf}</td></tr>`);
+    // Each run has its own split: the same pixel may have trained one run and tested the other.
+    const role = m.truth[p] ? ` <span class="note">(${roles[m.role[p]]} pixel)</span>` : '';
+    lines.push(`<tr><th>predicted${tag}</th><td class="predicted">${className(m.predicted[p] - 1)}${conf}${role}</td></tr>`);
     lines.push(`<tr><th>top three${tag}</th><td id="top-${i}" class="note">…</td></tr>`);
   });
   box.innerHTML = `<table>${lines.join('')}</table>`;
@@ -261,15 +266,17 @@ function showHover(px) {
   }, 120);
 }
 
-async function selectPixel(row, col) {
-  const info = await api(`/api/run/0/pixel?row=${row}&col=${col}`);
+/** A click in pane `run`: that run's prediction is the one the spectrum is compared with. */
+async function selectPixel(row, col, run = 0) {
+  const info = await api(`/api/run/${run}/pixel?row=${row}&col=${col}`);
   const wanted = [...new Set([info.truth, info.predicted].filter((k) => k >= 0))];
-  const stats = await Promise.all(wanted.map((k) => api(`/api/run/0/class/${k}/spectrum`)));
+  const stats = await Promise.all(wanted.map((k) => api(`/api/run/${run}/class/${k}/spectrum`)));
   state.current = {
     row, col, spectrum: info.spectrum, truth: info.truth, predicted: info.predicted,
     classes: wanted.map((k, i) => ({ k, stats: stats[i] })),
   };
-  $('spectrum-info').textContent = `row ${row}, column ${col}: true ${className(info.truth)}, predicted ${className(info.predicted)}. Shaded: 25–75 % of each class's labelled pixels; dashed: their mean.`;
+  const tag = state.maps.length > 1 ? (run === 0 ? ' by A' : ' by B') : '';
+  $('spectrum-info').textContent = `row ${row}, column ${col}: true ${className(info.truth)}, predicted${tag} ${className(info.predicted)}. Shaded: 25–75 % of each class's labelled pixels; dashed: their mean.`;
   $('pin').disabled = false;
   state.views.marker = { row, col };
   state.views.draw();

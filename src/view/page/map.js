@@ -25,7 +25,7 @@ export class MapViews {
   /**
    * @param {number} height scene rows
    * @param {number} width scene columns
-   * @param {{onHover: Function, onClick: Function}} hooks called with (row, col) or null
+   * @param {{onHover: Function, onClick: Function}} hooks: onHover({row, col} or null), onClick(row, col, pane index)
    */
   constructor(height, width, hooks) {
     this.height = height;
@@ -77,7 +77,7 @@ export class MapViews {
       drag = null;
       if (clicked) {
         const px = this.pixelAt(canvas, e);
-        if (px) this.hooks.onClick(px.row, px.col);
+        if (px) this.hooks.onClick(px.row, px.col, this.panes.indexOf(pane));
       }
     });
     canvas.addEventListener('pointerleave', () => {
