@@ -16,6 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,15 +55,29 @@ interface RunState {
   confidence?: Promise<Float32Array | undefined>;
 }
 
-export function createViewServer(runs: readonly RunView[]): Server {
+/**
+ * `loopback`: the server listens on this machine only, so it also refuses requests whose Host header
+ * names another host — a web page elsewhere cannot reach it by pointing its own name at 127.0.0.1
+ * (DNS rebinding).
+ */
+export function createViewServer(runs: readonly RunView[], opts: { loopback: boolean }): Server {
   const states: RunState[] = runs.map((view) => ({ view, spectra: new Map() }));
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
+    if (opts.loopback && !isLocalHost(req.headers.host, (server.address() as AddressInfo).port)) {
+      sendJson(res, 403, { error: 'this server answers only requests addressed to this machine (127.0.0.1, localhost)' });
+      return;
+    }
     handle(states, req, res).catch((err: unknown) => {
       if (err instanceof HttpError) sendJson(res, err.status, { error: err.message });
       else if (err instanceof SpinalnetError) sendJson(res, 500, { error: err.message, fix: err.fix });
       else sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
     });
   });
+  return server;
+}
+
+function isLocalHost(host: string | undefined, port: number): boolean {
+  return host !== undefined && [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host.toLowerCase());
 }
 
 async function handle(states: RunState[], req: IncomingMessage, res: ServerResponse): Promise<void> {

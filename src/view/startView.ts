@@ -28,7 +28,7 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
   if (!LOOPBACK.has(opts.host)) {
     log(`warning: serving on ${opts.host}: anyone who can reach this address can see the run folders' files (the page has no login)`);
   }
-  const server = createViewServer(runs);
+  const server = createViewServer(runs, { loopback: LOOPBACK.has(opts.host) });
   await new Promise<void>((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       fail(err.code === 'EADDRINUSE' ? new ConfigError('--port', 'a free port', opts.port, 'pick another --port, or leave it out for a free one') : err),

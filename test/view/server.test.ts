@@ -21,10 +21,10 @@ const imageDir = join(dir, 'image');
 let view: RunningView;
 
 /** A raw GET: the path is sent exactly as given (no URL normalisation, unlike fetch). */
-function get(path: string, method = 'GET'): Promise<{ status: number; body: Buffer; type?: string }> {
+function get(path: string, method = 'GET', hostHeader?: string): Promise<{ status: number; body: Buffer; type?: string }> {
   const { hostname, port } = new URL(view.url);
   return new Promise((ok, fail) => {
-    const req = request({ host: hostname, port, path, method }, (res) => {
+    const req = request({ host: hostname, port, path, method, headers: hostHeader ? { host: hostHeader } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => ok({ status: res.statusCode!, body: Buffer.concat(chunks), type: res.headers['content-type'] }));
@@ -172,6 +172,13 @@ describe('spinalnet view server', () => {
     expect((await get('/api/run/0/class/99/spectrum')).status).toBe(400);
     expect((await get('/api/run/0/pixel?row=1&col=1', 'POST')).status).toBe(405);
     expect((await get('/api/run/0/pixel?row=1&col=1')).status).toBe(200);
+  });
+
+  it('refuses requests addressed to another host name (DNS rebinding)', async () => {
+    const { port } = new URL(view.url);
+    expect((await get('/api/runs', 'GET', `evil.example:${port}`)).status).toBe(403);
+    expect((await get('/files/0/run.json', 'GET', `127.0.0.1.nip.io:${port}`)).status).toBe(403);
+    expect((await get('/api/runs', 'GET', `localhost:${port}`)).status).toBe(200);
   });
 
   it('has written nothing to disk', () => {
