@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { demoRun } from './fixture.ts';
+import { demoRun, imageRun } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
@@ -30,11 +30,13 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
   let context: BrowserContext;
   let one: RunningView;
   let two: RunningView;
+  let images: RunningView;
   const errors: string[] = [];
 
   beforeAll(async () => {
-    await Promise.all([demoRun(runA, 1), demoRun(runB, 2)]);
+    await Promise.all([demoRun(runA, 1), demoRun(runB, 2), imageRun(dir, join(dir, 'image'))]);
     one = await startView([runA], { port: 0, host: '127.0.0.1' });
+    images = await startView([join(dir, 'image')], { port: 0, host: '127.0.0.1' });
     two = await startView([runA, runB], { port: 0, host: '127.0.0.1' });
     context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spinalnet-chromium-')), {
       executablePath: CHROMIUM,
@@ -48,6 +50,7 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
     await context?.close();
     await one?.close();
     await two?.close();
+    await images?.close();
   });
 
   async function open(url: string): Promise<Page> {
@@ -179,6 +182,16 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
     expect(pa![0]).toBeCloseTo(pb![0]!, 3);
     expect(pa![1]).toBeCloseTo(pb![1]!, 3);
     await page.screenshot({ path: join(artifacts, 'view-two-runs.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows an image-dataset run without a map: evidence, curves, misclassified images', async () => {
+    const page = await open(images.url);
+    expect(await page.isHidden('#mapsection')).toBe(true);
+    expect(await page.locator('table.confusion[data-mode="counts"] td[data-t]').count()).toBe(4);
+    await page.waitForSelector('.run-evidence .uplot');
+    await page.waitForFunction(() => (document.querySelector('img.figure') as HTMLImageElement | null)?.naturalWidth! > 0);
     expect(errors).toEqual([]);
     await page.close();
   });
