@@ -1,5 +1,5 @@
 /** Real run folders for the viewer tests: short seeded runs through the installed command. */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeSolidPng } from '../images/fixtures.ts';
@@ -23,4 +23,14 @@ export async function imageRun(dir: string, out: string): Promise<void> {
     writeSolidPng(join(data, 'bright', `${i}.png`), 16, 16, [220 - i, 220, 220]);
   }
   await cli(['image', '--dataset', 'folder', '--data-dir', data, '--model', 'fc-mnist', '--epochs', '1', '--batch-size', '4', '--seed', '1', '--backend', 'cpu', '--out', out]);
+}
+
+/** Whether Debian's python3 with GDAL is there to write GeoTIFFs the way other tools do. */
+export const hasGdal = spawnSync('/usr/bin/python3', ['-c', 'from osgeo import gdal'], { encoding: 'utf8' }).status === 0;
+
+/** Writes a 96×96 float32 confidence.tif with GDAL: pixel (r, c) holds (r·96 + c) / 9216, every value distinct. */
+export function writeConfidenceTif(path: string): void {
+  const script = `from osgeo import gdal\nimport numpy as np\nd = gdal.GetDriverByName('GTiff').Create('${path}', 96, 96, 1, gdal.GDT_Float32)\nd.GetRasterBand(1).WriteArray((np.arange(96 * 96, dtype=np.float32) / 9216).reshape(96, 96))\nd = None`;
+  const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`GDAL could not write ${path}: ${r.stderr}`);
 }

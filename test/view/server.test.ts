@@ -4,7 +4,7 @@
  * nothing. report.html is checked here too (self-contained, the same evidence).
  */
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { main } from '../../src/cli/main.ts';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { demoRun, imageRun } from './fixture.ts';
+import { demoRun, hasGdal, imageRun, writeConfidenceTif } from './fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-view-'));
 const runDir = join(dir, 'run');
@@ -201,17 +201,13 @@ describe('spinalnet view: an image-dataset run', () => {
   });
 });
 
-const gdal = spawnSync('/usr/bin/python3', ['-c', 'from osgeo import gdal'], { encoding: 'utf8' }).status === 0;
-if (!gdal) console.warn('skipping the confidence.tif test: /usr/bin/python3 with GDAL is absent (apt-get install python3-gdal)');
+if (!hasGdal) console.warn('skipping the confidence.tif test: /usr/bin/python3 with GDAL is absent (apt-get install python3-gdal)');
 
-describe.skipIf(!gdal)('spinalnet view: confidence.tif', () => {
+describe.skipIf(!hasGdal)('spinalnet view: confidence.tif', () => {
   it('serves the band GDAL wrote, pixel for pixel', async () => {
     const confDir = join(dir, 'with-confidence');
     cpSync(runDir, confDir, { recursive: true, verbatimSymlinks: true });
-    // Pixel (r, c) holds (r·96 + c) / 9216: every value is distinct, so a transposed or shifted read fails.
-    const script = `from osgeo import gdal\nimport numpy as np\nd = gdal.GetDriverByName('GTiff').Create('${join(confDir, 'confidence.tif')}', 96, 96, 1, gdal.GDT_Float32)\nd.GetRasterBand(1).WriteArray((np.arange(96 * 96, dtype=np.float32) / 9216).reshape(96, 96))\nd = None`;
-    const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
+    writeConfidenceTif(join(confDir, 'confidence.tif'));
     const v = await startView([confDir], { port: 0, host: '127.0.0.1' });
     try {
       const runs = await (await fetch(`${v.url}api/runs`)).json();
