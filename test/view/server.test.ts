@@ -279,6 +279,7 @@ describe('spinalnet view (the command)', () => {
       [[runDir, '--port', 'x'], /--port: expected a number/],
       [[runDir, '--port', '70000'], /--port: expected a port/],
       [[runDir, imageDir], /one run maps a scene and the other an image dataset/],
+      [[runDir, '--port', new URL(view.url).port], /--port: expected a free port/],
     ];
     for (const [args, message] of cases) {
       const r = await run(...args);
