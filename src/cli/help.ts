@@ -73,7 +73,11 @@ resuming:
 outputs:
   --out DIR             output folder (default outputs/<scene>-<time>); must be new or empty
   --force               replace an existing --out folder
-  --no-mask-background  colour unlabelled pixels in classification-map.png too
+  --no-mask-background  colour unlabelled pixels in classification-map.png and .tif too
+  --map-format LIST     class maps beside the PNG: tif (default; classification-map.tif is always
+                        written) and envi (adds classification-map.dat/.hdr, an ENVI classification),
+                        comma-separated: --map-format tif,envi
+  --probabilities       also write probabilities.tif: every class's softmax probability, one band each
   --predict-batch N     pixels per forward pass when mapping (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
@@ -88,6 +92,8 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --out DIR             output folder (must be new or empty); --force replaces it
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto)
   --no-mask-background  colour unlabelled pixels too
+  --map-format LIST     tif (default, always written) and/or envi: --map-format tif,envi
+  --probabilities       also write probabilities.tif (every class's probability)
   --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)

@@ -12,7 +12,7 @@ import { pct } from '../pipeline/sceneOutputs.ts';
 import { downloadDataset } from '../scene/download.ts';
 import { bool, num, oneOf, parse, str } from './args.ts';
 import { experimentCommand } from './experimentCommand.ts';
-import { runConfigFromArgs } from './runArgs.ts';
+import { mapFormatsFrom, runConfigFromArgs } from './runArgs.ts';
 import { DOWNLOAD_HELP, INSPECT_HELP, MAIN_HELP, PREDICT_HELP, RUN_HELP } from './help.ts';
 import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
 
@@ -51,6 +51,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       'cube-var': { type: 'string' }, 'gt-var': { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
       'predict-workers': { type: 'string' }, inference: { type: 'string' },
+      'map-format': { type: 'string' }, probabilities: { type: 'boolean' },
     },
     'predict',
   );
@@ -77,6 +78,8 @@ async function predictCommand(argv: string[]): Promise<number> {
       predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
       predictWorkers: num(v, 'predict-workers'),
       inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
+      mapFormats: mapFormatsFrom(v),
+      probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
     },
     err,
   );

@@ -5,7 +5,8 @@ import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
 import { ConfigError } from '../errors.ts';
 import { DEFAULTS, DEMO_TRAIN_FRACTION, type RunConfig } from '../pipeline/config.ts';
 import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
-import { bool, num, oneOf, parse, str, type Options } from './args.ts';
+import { parseMapFormats } from '../pipeline/gisMaps.ts';
+import { bool, num, oneOf, parse, str, type Options, type Values } from './args.ts';
 import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES } from '../training/trainModel.ts';
 
@@ -18,6 +19,7 @@ const RUN_OPTIONS: Options = {
   model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
   'lr-drop-epoch': { type: 'string' }, 'lr-drop-factor': { type: 'string' }, backend: { type: 'string' },
   out: { type: 'string' }, force: { type: 'boolean' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
+  'map-format': { type: 'string' }, probabilities: { type: 'boolean' },
   split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
   'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
   'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
@@ -80,6 +82,8 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     out: str(v, 'out'),
     force: bool(v, 'force', DEFAULTS.force),
     maskBackground: bool(v, 'mask-background', DEFAULTS.maskBackground),
+    mapFormats: mapFormatsFrom(v),
+    probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
     predictWorkers: num(v, 'predict-workers'),
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
@@ -88,3 +92,9 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
   };
 }
 
+
+/** --map-format LIST (run and predict): the class-map formats, default ['tif']. */
+export function mapFormatsFrom(v: Values): RunConfig['mapFormats'] {
+  const list = str(v, 'map-format');
+  return list === undefined ? [...DEFAULTS.mapFormats] : parseMapFormats(list);
+}

@@ -8,13 +8,16 @@ import { MODELS } from '../models/registry.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
 import { INFERENCE_ENGINES, type InferenceEngine } from '../training/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
+import type { GeoReference } from '../scene/types.ts';
+import { checkMapFormats, type MapFormat } from './gisMaps.ts';
 
 export interface RunConfig {
   /** Where the scene comes from: a registry dataset in `dataDir`, explicit files, or the built-in demo. */
   input:
     | { kind: 'dataset'; id: string; dataDir: string }
     | { kind: 'files'; cube: string; gt: string; cubeVar?: string; gtVar?: string }
-    | { kind: 'demo' };
+    // georef: library use only (no flag): places the synthetic demo on the ground, for tests of the GIS outputs.
+    | { kind: 'demo'; georef?: GeoReference };
   /** Principal components kept (the paper: 30). */
   pca: number;
   /** Divide each component by its standard deviation (the paper: yes). */
@@ -62,8 +65,12 @@ export interface RunConfig {
   out?: string;
   /** Replace an existing output folder. */
   force: boolean;
-  /** Black where the scene has no label, in the classification map. */
+  /** Black (PNG) / nodata (GeoTIFF, ENVI) where the scene has no label, in the classification maps. */
   maskBackground: boolean;
+  /** Class-map formats beside the PNG: the GeoTIFF always; 'envi' adds an ENVI classification. */
+  mapFormats: MapFormat[];
+  /** Also write probabilities.tif: every class's softmax probability, one float32 band per class. */
+  probabilities: boolean;
   /** Samples per forward pass when mapping the scene. */
   predictBatch: number;
   /** Worker threads (tfjs) or intra-op threads (onnxruntime) for the full-scene map; default one per core. */
@@ -92,6 +99,8 @@ export const DEFAULTS: Omit<RunConfig, 'input'> = {
   backend: 'auto',
   force: false,
   maskBackground: true,
+  mapFormats: ['tif'],
+  probabilities: false,
   predictBatch: 512,
   inference: 'auto',
   training: 'auto',
@@ -110,6 +119,7 @@ export function validateConfig(c: RunConfig): void {
   int('--epochs', c.epochs, 1);
   int('--batch-size', c.batchSize, 1);
   int('--predict-batch', c.predictBatch, 1);
+  checkMapFormats(c.mapFormats);
   if (!INFERENCE_ENGINES.includes(c.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, c.inference);
   if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
   if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);

@@ -19,6 +19,7 @@ import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { StagedOutput } from './stagedOutput.ts';
+import { checkMapFormats, type MapFormat } from './gisMaps.ts';
 
 export interface PredictConfig {
   modelDir: string;
@@ -34,6 +35,10 @@ export interface PredictConfig {
   /** Worker threads for the map; default: one per core (small scenes stay on the main thread). */
   predictWorkers?: number;
   inference?: InferenceEngine;
+  /** Class-map formats beside the PNG (default ['tif']; 'envi' adds an ENVI classification). */
+  mapFormats?: MapFormat[];
+  /** Also write probabilities.tif (every class's probability). */
+  probabilities?: boolean;
 }
 
 export interface PredictResult {
@@ -44,6 +49,7 @@ export interface PredictResult {
 
 export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}): Promise<PredictResult> {
   const start = performance.now();
+  checkMapFormats(config.mapFormats ?? []);
   for (const f of [config.cube, config.gt]) {
     if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
   }
@@ -73,6 +79,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
     const mapped = await predictPatchesParallel(model, reduced, meta.patch, undefined, {
       batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
+      probabilities: config.probabilities ? 'all' : 'confidence',
     });
     if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
     log(`mapped with ${mapped.engine}`);
@@ -117,12 +124,21 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       metrics,
       falseColor: sceneFalseColor(cube, meta.rgbBands, reduced),
       maskBackground: config.maskBackground && labels !== undefined,
+      nodata: scene.nodata,
+      georef: scene.georef,
+      confidence: mapped.confidence,
+      probabilities: mapped.probabilities,
+      mapFormats: config.mapFormats,
       subtitle: `saved model from ${config.modelDir}`,
     });
     model.dispose();
     const env = runEnvironment(backend);
     const total = (performance.now() - start) / 1000;
-    const record = { status: 'done', command: 'predict', config, ...env, timings: { total } };
+    const record = {
+      status: 'done', command: 'predict', config,
+      scene: { name: scene.name, height: cube.height, width: cube.width, bands: cube.bands, ...(scene.georef ? { georef: scene.georef } : {}) },
+      ...env, timings: { total },
+    };
     writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
     writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels' });
     writeFileAtomic(

@@ -162,6 +162,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     batchSize: config.predictBatch,
     workers: config.predictWorkers,
     engine: config.inference,
+    probabilities: config.probabilities ? 'all' : 'confidence',
   });
   if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
   log(`mapped with ${mapped.engine}`);
@@ -189,6 +190,11 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     metrics,
     falseColor: ctx.falseColorImg,
     maskBackground: config.maskBackground,
+    nodata: ctx.scene.nodata,
+    georef: ctx.scene.georef,
+    confidence: mapped.confidence,
+    probabilities: mapped.probabilities,
+    mapFormats: config.mapFormats,
     epochs: training.epochs,
     keptEpoch: split.validation.length > 0 ? training.keptEpoch : undefined,
     subtitle: `${split.description}; seed ${config.seed}; ${training.epochs.length} epochs; ${ctx.backend.name}`,
@@ -213,7 +219,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
 
   const env = runEnvironment(ctx.backend);
   const summary = {
-    scene: { name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes },
+    scene: { name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes, ...(ctx.scene.georef ? { georef: ctx.scene.georef } : {}) },
     pca: { components: p.pca.components, fittedOn: p.pcaFit, explainedVarianceRatio: p.pca.explainedVarianceRatio },
     dataWarnings: ctx.scene.warnings,
     droppedBands: ctx.scene.droppedBands,

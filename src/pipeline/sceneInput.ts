@@ -20,7 +20,7 @@ export function loadInputScene(input: RunConfig['input']): InputScene {
   switch (input.kind) {
     case 'demo': {
       const scene = makeDemoScene();
-      return { ...scene, warnings: [], droppedBands: [], fileBands: scene.cube.bands };
+      return { ...scene, ...(input.georef ? { georef: input.georef } : {}), warnings: [], droppedBands: [], fileBands: scene.cube.bands };
     }
     case 'files':
       for (const f of [input.cube, input.gt]) {

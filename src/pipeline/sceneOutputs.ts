@@ -1,7 +1,7 @@
 /**
  * The files a mapping run leaves: metrics.json, the maps (classification, ground truth, errors),
- * the overview figure, the confusion matrix, training curves and prediction.mat. `run` and `predict`
- * both write through here, so the two commands' outputs read the same.
+ * the overview figure, the confusion matrix, training curves, prediction.mat and the GIS maps
+ * (gisMaps.ts). `run` and `predict` both write through here, so the two commands' outputs read the same.
  */
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { writeMatV5 } from '../io/mat/writer.ts';
@@ -17,8 +17,9 @@ import {
   writePng,
   type RgbaImage,
 } from '../render/index.ts';
-import type { ClassInfo, CubeBIP, LabelMap } from '../scene/types.ts';
+import type { ClassInfo, CubeBIP, GeoReference, LabelMap } from '../scene/types.ts';
 import type { EpochStats } from '../training/trainModel.ts';
+import { backgroundKeep, type MapFormat, writeGisMaps } from './gisMaps.ts';
 
 /** metrics.json: the issue's field names, accuracies as fractions 0..1. */
 export interface MetricsFile extends Metrics {
@@ -40,7 +41,18 @@ export interface SceneOutputsInput {
   metrics?: MetricsFile;
   /** The false-colour view, rendered while the raw cube was at hand. */
   falseColor: RgbaImage;
+  /** Black (PNG) / nodata 0 (GeoTIFF, ENVI) where the ground truth is 0. */
   maskBackground: boolean;
+  /** The scene's no-data pixels (1), background in every map whatever maskBackground says. */
+  nodata?: Uint8Array;
+  /** The scene's grid on the ground, kept by the GeoTIFF and ENVI maps. */
+  georef?: GeoReference;
+  /** The winning class's softmax probability per pixel (confidence.tif). */
+  confidence?: Float32Array;
+  /** Every class's probability, pixel-major (probabilities.tif). */
+  probabilities?: Float32Array;
+  /** Default ['tif']: the GeoTIFF only. */
+  mapFormats?: readonly MapFormat[];
   epochs?: readonly EpochStats[];
   /** 1-based epoch whose weights were kept (best on validation), marked on the curves. */
   keptEpoch?: number;
@@ -60,11 +72,24 @@ export function sceneFalseColor(cube: CubeBIP, rgbBands: readonly [number, numbe
 export function writeSceneOutputs(o: SceneOutputsInput): void {
   const values = o.classes.map((c) => c.value);
   const colors = palette(values.length);
-  const labelled = o.labels && o.maskBackground ? o.labels.data : undefined;
-  const predictionImg = renderLabelMap(o.prediction, values, colors, { mask: labelled });
+  const { height, width } = o.prediction;
+  const keep = backgroundKeep(height * width, o.labels?.data, o.maskBackground, o.nodata);
+  const predictionImg = renderLabelMap(o.prediction, values, colors, { mask: keep });
   // The false-colour view on its own, for `spinalnet view` and report.html (the overview has it too, scaled).
   writePng(o.path('false-color.png'), o.falseColor);
   writePng(o.path('classification-map.png'), predictionImg);
+  writeGisMaps({
+    path: o.path,
+    prediction: o.prediction,
+    classes: o.classes,
+    colors,
+    keep,
+    georef: o.georef,
+    confidence: o.confidence,
+    probabilities: o.probabilities,
+    formats: o.mapFormats ?? ['tif'],
+    description: `spinalnet ${o.modelId} classification of ${o.sceneName}`,
+  });
   let groundTruth: RgbaImage | undefined;
   let errors: RgbaImage | undefined;
   if (o.labels) {

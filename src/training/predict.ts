@@ -8,6 +8,7 @@
  * 16 Slice calls took 332 ms). apply() runs the same layers in inference mode on the whole batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type ProbabilityTargets, writeSoftmax } from './probabilities.ts';
 import { batchesOf, type SampleSource } from './sampleSource.ts';
 
 export interface PredictOptions {
@@ -15,6 +16,8 @@ export interface PredictOptions {
   batchSize?: number;
   /** Called after each batch with the number of samples done. */
   onProgress?: (done: number, total: number) => void;
+  /** Also write softmax probabilities here. Absent: classes only (no logits leave the backend). */
+  probabilities?: ProbabilityTargets;
 }
 
 /** The most likely class of every sample of `source`, with the model in inference mode. */
@@ -36,30 +39,20 @@ export function predictRange(
   const [h, w, c] = source.sampleShape;
   const total = end - start;
   const out = new Int32Array(total);
+  const wanted = opts.probabilities;
   for (const { data, size, offset } of batchesOf(source, start, end, opts.batchSize ?? 512)) {
-    const classes = tf.tidy(() => {
+    const [classes, logits] = tf.tidy(() => {
       const xs = tf.tensor4d(data, [size, h, w, c]);
       // training = false: dropout off, batch norm on its moving averages.
       const logits = model.apply(xs, { training: false }) as tf.Tensor;
-      return tf.argMax(logits, -1);
+      return [tf.argMax(logits, -1), wanted ? logits : undefined] as const;
     });
-    out.set(classes.dataSync() as Int32Array, offset);
+    const batchClasses = classes.dataSync() as Int32Array;
+    out.set(batchClasses, offset);
+    if (wanted && logits) writeSoftmax(logits.dataSync() as Float32Array, size, batchClasses, wanted, offset);
     classes.dispose();
+    logits?.dispose();
     opts.onProgress?.(offset + size, total);
   }
-  return out;
-}
-
-/**
- * Class probabilities (softmax of the model's logits) of samples `indices` of `source`, in inference
- * mode: `indices.length × K` values, row-major. For a few samples at a time (the viewer asks for one).
- */
-export function predictProbabilities(model: tf.LayersModel, source: SampleSource, indices: ArrayLike<number>): Float32Array {
-  const [h, w, c] = source.sampleShape;
-  const data = new Float32Array(indices.length * h * w * c);
-  source.fill(indices, data);
-  const probs = tf.tidy(() => tf.softmax(model.apply(tf.tensor4d(data, [indices.length, h, w, c]), { training: false }) as tf.Tensor));
-  const out = probs.dataSync() as Float32Array;
-  probs.dispose();
   return out;
 }

@@ -9,7 +9,7 @@ import { loadModel } from '../models/modelFiles.ts';
 import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { percentile } from '../render/index.ts';
 import type { CubeBIP } from '../scene/types.ts';
-import { predictProbabilities } from '../training/predict.ts';
+import { predictRange } from '../training/predict.ts';
 import { patchSource } from '../training/sampleSource.ts';
 import type { SceneMaps } from './runData.ts';
 
@@ -34,7 +34,10 @@ export class PixelProbe {
     const window = cropWindow(this.maps.scene.cube, row, col, (patch - 1) >> 1);
     const reduced = transformCube(window.cube, pca);
     const centre = Int32Array.of(window.row * window.cube.width + window.col);
-    return predictProbabilities(model, patchSource(reduced, patch, centre), [0]);
+    const probabilities = new Float32Array(this.maps.meta.classes.length);
+    // The map's own prediction path and softmax (writeSoftmax), for one sample.
+    predictRange(model, patchSource(reduced, patch, centre), 0, 1, { probabilities: { at: 0, probabilities } });
+    return probabilities;
   }
 }
 

@@ -141,11 +141,21 @@ describe('spinalnet run on bad input', () => {
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--inference', 'gpu'], /--inference: expected one of auto, onnxruntime, tfjs/],
       [['--training', 'gpu'], /--training: expected one of auto, onnxruntime, tfjs/],
+      [['--map-format', 'kml'], /--map-format: expected a comma-separated list of tif, envi, got 'kml'/],
+      [['--map-format', 'tif,png'], /--map-format: expected a comma-separated list of tif, envi, got 'png'/],
     ] as const) {
       const r = await runCli(['run', '--demo', '--out', join(dir, 'out'), ...args]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(pattern);
     }
+  });
+
+  it('predict: an unknown --map-format, before anything is loaded', async () => {
+    const out = join(dir, 'predict-out');
+    const r = await runCli(['predict', '--model', join(dir, 'no-model'), '--cube', join(dir, 'no.mat'), '--out', out, '--map-format', 'envi,shp']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--map-format: expected a comma-separated list of tif, envi, got 'shp'/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('an --out folder that exists and is not empty', async () => {

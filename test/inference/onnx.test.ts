@@ -111,6 +111,13 @@ describe.skipIf(skip)('ONNX export run by onnxruntime', () => {
       const disagree = onnx.classes.filter((c, i) => c !== tfjs.classes[i]).length;
       expect(new Set(tfjs.classes).size).toBeGreaterThan(1);
       expect(disagree).toBe(0);
+      // Softmax probabilities from onnxruntime's logits agree with tfjs's to float32 rounding.
+      const p = await predictPatchesParallel(model, cube, 9, undefined, { workers: 2, probabilities: 'all' });
+      const q = await predictPatchesParallel(model, cube, 9, undefined, { workers: 0, engine: 'tfjs', probabilities: 'all' });
+      expect(p.engine).toMatch(/^onnxruntime /);
+      expect(p.probabilities!.length).toBe(cube.height * cube.width * 4);
+      expect(relativeError(q.probabilities!, p.probabilities!)).toBeLessThan(1e-4);
+      expect(relativeError(q.confidence!, p.confidence!)).toBeLessThan(1e-4);
       model.dispose();
     });
 

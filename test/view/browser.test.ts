@@ -4,7 +4,7 @@
  * cell highlights exactly its pixels, a click draws a spectrum, two runs sit side by side; screenshots
  * at two sizes go to test-artifacts/ (gitignored).
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { demoRun, hasGdal, imageRun, writeConfidenceTif } from './fixture.ts';
+import { demoRun, imageRun } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
@@ -95,24 +95,25 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
     expect(await page.textContent('#hover .predicted')).toContain(nameOf(maps.predicted(p)));
     // The top three come from the saved model; its best class is the mapped one.
     await expect.poll(() => page.textContent('#top-0')).toMatch(new RegExp(`^${nameOf(maps.predicted(p))} \\d+\\.\\d%`));
-    // No confidence.tif in this run: no confidence layer on offer.
-    expect(await page.locator('#controls label[data-layer="confidence"]').count()).toBe(0);
+    // The run wrote confidence.tif: the layer is offered, and the hover's confidence (from the file) is the
+    // saved model's top probability (recomputed on the server).
+    expect(await page.locator('#controls label[data-layer="confidence"]').count()).toBe(1);
+    const hover = (await page.textContent('#hover .predicted'))!;
+    const top = (await page.textContent('#top-0'))!;
+    expect(hover.match(/confidence (\d+\.\d)%/)![1]).toBe(top.match(/ (\d+\.\d)%/)![1]);
     expect(errors).toEqual([]);
     await page.close();
   });
 
-  if (!hasGdal) console.warn('skipping the confidence layer test: /usr/bin/python3 with GDAL is absent (apt-get install python3-gdal)');
-  it.skipIf(!hasGdal)('offers the confidence layer when the run has confidence.tif, and shows the value on hover', async () => {
-    const withConf = join(dir, 'with-confidence');
-    cpSync(runA, withConf, { recursive: true });
-    writeConfidenceTif(join(withConf, 'confidence.tif'));
-    const v = await startView([withConf], { port: 0, host: '127.0.0.1' });
+  it('offers no confidence layer when the run folder has no confidence.tif', async () => {
+    const bare = join(dir, 'without-confidence');
+    cpSync(runA, bare, { recursive: true });
+    rmSync(join(bare, 'confidence.tif'));
+    const v = await startView([bare], { port: 0, host: '127.0.0.1' });
     try {
       const page = await open(v.url);
-      expect(await page.locator('#controls label[data-layer="confidence"]').count()).toBe(1);
-      const pt = await page.evaluate(() => window.spinalnetView.clientPoint(0, 50, 20));
-      await page.mouse.move(pt.x, pt.y);
-      await expect.poll(() => page.textContent('#hover')).toContain(`confidence ${((100 * (50 * 96 + 20)) / 9216).toFixed(1)}%`);
+      expect(await page.locator('#controls label[data-layer="confidence"]').count()).toBe(0);
+      expect(await page.locator('#controls label[data-layer="prediction"]').count()).toBe(1);
       expect(errors).toEqual([]);
       await page.close();
     } finally {

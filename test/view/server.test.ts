@@ -3,7 +3,7 @@
  * files and the saved model, it refuses paths out of the folders and bad parameters, and it writes
  * nothing. report.html is checked here too (self-contained, the same evidence).
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -146,8 +146,15 @@ describe('spinalnet view server', () => {
     const ev = (await get('/api/run/0/evidence.html')).body.toString();
     expect(ev).toMatch(/data-t="0" data-p="0"/);
     expect(ev).toMatch(/Wilson/);
-    // No confidence.tif in this run: the layer is not offered.
-    expect((await get('/api/run/0/confidence')).status).toBe(404);
+    // The run wrote confidence.tif: the server reads it (geotiff), and it holds the saved model's top probability.
+    const conf = new Float32Array(new Uint8Array((await get('/api/run/0/confidence')).body).buffer);
+    expect(conf).toHaveLength(96 * 96);
+    const scene = makeDemoScene();
+    const labelled = scene.labels!.data.findIndex((v) => v !== 0);
+    const px = await json(`/api/run/0/pixel?row=${Math.floor(labelled / 96)}&col=${labelled % 96}`);
+    expect(conf[labelled]).toBeCloseTo(px.top[0].probability, 4);
+    // Background (unlabelled, masked by the run) is the file's nodata, served as NaN.
+    expect(conf[scene.labels!.data.findIndex((v) => v === 0)]).toBeNaN();
   });
 
   it('refuses traversal, absolute paths, encoded variants, dot-files and symlinks out of the folder with 404', async () => {
@@ -203,8 +210,22 @@ describe('spinalnet view: an image-dataset run', () => {
 
 if (!hasGdal) console.warn('skipping the confidence.tif test: /usr/bin/python3 with GDAL is absent (apt-get install python3-gdal)');
 
-describe.skipIf(!hasGdal)('spinalnet view: confidence.tif', () => {
-  it('serves the band GDAL wrote, pixel for pixel', async () => {
+describe('spinalnet view: confidence.tif', () => {
+  it('is not offered when the run folder has none', async () => {
+    const bare = join(dir, 'without-confidence');
+    cpSync(runDir, bare, { recursive: true, verbatimSymlinks: true });
+    rmSync(join(bare, 'confidence.tif'));
+    const v = await startView([bare], { port: 0, host: '127.0.0.1' });
+    try {
+      const runs = await (await fetch(`${v.url}api/runs`)).json();
+      expect(runs[0].files).not.toContain('confidence.tif');
+      expect((await fetch(`${v.url}api/run/0/confidence`)).status).toBe(404);
+    } finally {
+      await v.close();
+    }
+  });
+
+  it.skipIf(!hasGdal)('serves the band GDAL wrote, pixel for pixel', async () => {
     const confDir = join(dir, 'with-confidence');
     cpSync(runDir, confDir, { recursive: true, verbatimSymlinks: true });
     writeConfidenceTif(join(confDir, 'confidence.tif'));

@@ -5,6 +5,8 @@
  * tfjs computes, up to float32 rounding (test/inference/onnx.test.ts compares them).
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { PredictOptions } from '../../training/predict.ts';
+import { writeSoftmax } from '../../training/probabilities.ts';
 import { batchesOf, type SampleSource } from '../../training/sampleSource.ts';
 import { exportOnnx } from './exportOnnx.ts';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession } from '../../onnx/onnxRuntime.ts';
@@ -63,18 +65,23 @@ function predictor(
   };
 }
 
-/** Classes of samples start … end − 1 of `source` (the same batching as tfjs's predictRange). */
+/**
+ * Classes of samples start … end − 1 of `source` (the same batching as tfjs's predictRange), and their
+ * softmax probabilities into opts.probabilities when given (from the logits the session returns anyway).
+ */
 export async function predictRangeOnnx(
   p: OnnxPredictor,
   source: SampleSource,
   start: number,
   end: number,
-  opts: { batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
+  opts: PredictOptions = {},
 ): Promise<Int32Array> {
   const total = end - start;
   const out = new Int32Array(total);
   for (const { data, size, offset } of batchesOf(source, start, end, opts.batchSize ?? 512)) {
-    out.set((await p.run(data, size)).classes, offset);
+    const { classes, logits } = await p.run(data, size);
+    out.set(classes, offset);
+    if (opts.probabilities) writeSoftmax(logits, size, classes, opts.probabilities, offset);
     opts.onProgress?.(offset + size, total);
   }
   return out;

@@ -41,11 +41,22 @@ export interface ParallelPredictOptions {
   minSamplesPerWorker?: number;
   /** Called as chunks complete, with the number of samples done. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Softmax probabilities beside the classes: 'confidence' the winning class's (samples floats),
+   * 'all' every class's too (samples × classes floats). Absent: classes only, as fast as before.
+   */
+  probabilities?: ProbabilityOutput;
 }
+
+export type ProbabilityOutput = 'confidence' | 'all';
 
 export interface ParallelPredictResult {
   /** Class index of each sample (of `pixels`, or of every pixel row-major). */
   classes: Int32Array;
+  /** With `probabilities`: the winning class's softmax probability of each sample. */
+  confidence?: Float32Array;
+  /** With `probabilities: 'all'`: class k's probability of sample j at [j * classes + k]. */
+  probabilities?: Float32Array;
   /** Worker threads used (0 = the calling thread did it all, or onnxruntime did). */
   workers: number;
   /** What ran: "onnxruntime 1.30.0, 2 threads" or "tfjs wasm". */
@@ -62,6 +73,20 @@ async function modelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifac
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
   return captured!;
+}
+
+/** The arrays the softmax outputs go into (shared between worker threads when `share`). */
+function probabilityArrays(
+  model: tf.LayersModel,
+  count: number,
+  asked: ProbabilityOutput | undefined,
+  share: boolean,
+): { confidence?: Float32Array; probabilities?: Float32Array } {
+  if (!asked) return {};
+  const shape = model.outputs[0]!.shape;
+  const classes = shape[shape.length - 1] ?? 0;
+  const floats = (n: number) => new Float32Array(share ? new SharedArrayBuffer(n * 4) : new ArrayBuffer(n * 4));
+  return { confidence: floats(count), ...(asked === 'all' ? { probabilities: floats(count * classes) } : {}) };
 }
 
 function shared(data: ArrayLike<number>, kind: 'f32' | 'i32'): SharedArrayBuffer {
@@ -89,8 +114,11 @@ export async function predictPatchesParallel(
     createOnnxPredictor(model, [patch, patch, cube.bands], Math.max(1, asked)));
   if (onnx) {
     try {
-      const classes = await predictRangeOnnx(onnx, patchSource(cube, patch, pixels), 0, count, { batchSize, onProgress: opts.onProgress });
-      return { classes, workers: 0, engine: onnx.description };
+      const p = probabilityArrays(model, count, opts.probabilities, false);
+      const classes = await predictRangeOnnx(onnx, patchSource(cube, patch, pixels), 0, count, {
+        batchSize, onProgress: opts.onProgress, probabilities: opts.probabilities ? { at: 0, ...p } : undefined,
+      });
+      return { classes, ...p, workers: 0, engine: onnx.description };
     } finally {
       await onnx.release();
     }
@@ -98,11 +126,15 @@ export async function predictPatchesParallel(
   const tfjsEngine = `tfjs ${tf.getBackend()}`;
   const workers = Math.min(asked, Math.floor(count / (opts.minSamplesPerWorker ?? 8192)));
   if (workers <= 1) {
-    const classes = predictClasses(model, patchSource(cube, patch, pixels), { batchSize, onProgress: opts.onProgress });
-    return { classes, workers: 0, engine: tfjsEngine, ...(fallbackReason ? { fallbackReason } : {}) };
+    const p = probabilityArrays(model, count, opts.probabilities, false);
+    const classes = predictClasses(model, patchSource(cube, patch, pixels), {
+      batchSize, onProgress: opts.onProgress, probabilities: opts.probabilities ? { at: 0, ...p } : undefined,
+    });
+    return { classes, ...p, workers: 0, engine: tfjsEngine, ...(fallbackReason ? { fallbackReason } : {}) };
   }
 
   const out = new SharedArrayBuffer(count * 4);
+  const p = probabilityArrays(model, count, opts.probabilities, true);
   const setup: WorkerSetup = {
     backend: tf.getBackend() as BackendChoice,
     artifacts: await modelArtifacts(model),
@@ -111,9 +143,11 @@ export async function predictPatchesParallel(
     patch,
     batchSize,
     out,
+    ...(p.confidence ? { confidence: p.confidence.buffer as SharedArrayBuffer } : {}),
+    ...(p.probabilities ? { probabilities: p.probabilities.buffer as SharedArrayBuffer } : {}),
   };
   await runPool(workers, setup, count, chunkSize, opts.onProgress);
-  return { classes: new Int32Array(out), workers, engine: `${tfjsEngine} on ${workers} worker threads`, ...(fallbackReason ? { fallbackReason } : {}) };
+  return { classes: new Int32Array(out), ...p, workers, engine: `${tfjsEngine} on ${workers} worker threads`, ...(fallbackReason ? { fallbackReason } : {}) };
 }
 
 /** Starts the workers, hands out ranges until all are done, stops them. */

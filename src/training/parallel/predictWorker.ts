@@ -1,6 +1,7 @@
 /**
  * One prediction worker: its own tfjs engine and backend, a copy of the model, the cube in shared memory.
- * Classifies the ranges the parent sends and writes classes straight into the shared output.
+ * Classifies the ranges the parent sends and writes classes (and softmax probabilities, when asked)
+ * straight into the shared outputs.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,6 +24,9 @@ async function start(setup: WorkerSetup): Promise<void> {
   const cube = { height, width, bands, data: new Float32Array(setup.cube.data) };
   const source = patchSource(cube, setup.patch, setup.pixels ? new Int32Array(setup.pixels) : undefined);
   const out = new Int32Array(setup.out);
+  const confidence = setup.confidence && new Float32Array(setup.confidence);
+  const probabilities = setup.probabilities && new Float32Array(setup.probabilities);
+  const wanted = confidence || probabilities;
   port.on('message', (command: WorkerCommand) => {
     if (command.kind === 'stop') {
       model.dispose();
@@ -30,7 +34,9 @@ async function start(setup: WorkerSetup): Promise<void> {
       return;
     }
     try {
-      out.set(predictRange(model, source, command.start, command.end, { batchSize: setup.batchSize }), command.start);
+      // Probabilities go straight into the shared arrays at the range's place.
+      const targets = wanted ? { at: command.start, confidence, probabilities } : undefined;
+      out.set(predictRange(model, source, command.start, command.end, { batchSize: setup.batchSize, probabilities: targets }), command.start);
       post({ kind: 'done', start: command.start, end: command.end });
     } catch (err) {
       post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });

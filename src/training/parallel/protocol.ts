@@ -15,6 +15,10 @@ export interface WorkerSetup {
   batchSize: number;
   /** Where the worker writes class indices (Int32Array over this buffer, one per sample). */
   out: SharedArrayBuffer;
+  /** When asked: the winning class's softmax probability (Float32Array, one per sample). */
+  confidence?: SharedArrayBuffer;
+  /** When asked: every class's probability (Float32Array, sample-major, samples × classes). */
+  probabilities?: SharedArrayBuffer;
 }
 
 /** Parent → worker: classify samples start … end − 1, or stop. */

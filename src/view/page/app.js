@@ -125,7 +125,8 @@ async function setupMaps(runs) {
     m.canvases.prediction = rasterCanvas(H, W, (p) => (m.predicted[p] ? color(m.predicted[p]) : null));
     const { correct, wrong } = scene.errorColors;
     m.canvases.errors = rasterCanvas(H, W, (p) => (m.role[p] === 3 && m.truth[p] ? (m.truth[p] === m.predicted[p] ? correct : wrong) : null));
-    if (m.confidence) m.canvases.confidence = rasterCanvas(H, W, (p) => ramp(m.confidence[p]));
+    // NaN: no data (background) in confidence.tif.
+    if (m.confidence) m.canvases.confidence = rasterCanvas(H, W, (p) => (Number.isNaN(m.confidence[p]) ? null : ramp(m.confidence[p])));
     m.canvases.falsecolor = await imageCanvas(`/api/run/${r.index}/falsecolor.png`);
     state.maps.push(m);
   }
@@ -241,7 +242,7 @@ function showHover(px) {
   lines.push(`<tr><th>true class</th><td class="truth">${className(state.maps[0].truth[p] - 1)}</td></tr>`);
   state.maps.forEach((m, i) => {
     const tag = state.maps.length > 1 ? (i === 0 ? ' A' : ' B') : '';
-    const conf = m.confidence ? ` · confidence ${(100 * m.confidence[p]).toFixed(1)}%` : '';
+    const conf = m.confidence && !Number.isNaN(m.confidence[p]) ? ` · confidence ${(100 * m.confidence[p]).toFixed(1)}%` : '';
     // Each run has its own split: the same pixel may have trained one run and tested the other.
     const role = m.truth[p] ? ` <span class="note">(${roles[m.role[p]]} pixel)</span>` : '';
     lines.push(`<tr><th>predicted${tag}</th><td class="predicted">${className(m.predicted[p] - 1)}${conf}${role}</td></tr>`);

@@ -55,6 +55,38 @@ describe('predictPatchesParallel', () => {
     expect(Array.from(parallel.classes)).toEqual(Array.from(sequential));
   });
 
+  it('returns softmax probabilities: the same on 2 worker threads as on one, equal to tf.softmax of the logits', async () => {
+    const opts = { engine: 'tfjs', batchSize: 100, probabilities: 'all' } as const;
+    const one = await predictPatchesParallel(model, scene, 9, undefined, { ...opts, workers: 0 });
+    const two = await predictPatchesParallel(model, scene, 9, undefined, { ...opts, workers: 2, minSamplesPerWorker: 100, chunkSize: 300 });
+    expect(two.workers).toBe(2);
+    expect(Array.from(two.classes)).toEqual(Array.from(one.classes));
+    expect(Array.from(two.probabilities!)).toEqual(Array.from(one.probabilities!));
+    expect(Array.from(two.confidence!)).toEqual(Array.from(one.confidence!));
+    const n = scene.height * scene.width;
+    expect(one.probabilities!.length).toBe(n * 4);
+    // Reference: tfjs's own softmax of the logits, for a few pixels.
+    const pixels = Int32Array.from([0, 17, 400, n - 1]);
+    const x = new Float32Array(pixels.length * 9 * 9 * 6);
+    patchSource(scene, 9, pixels).fill([0, 1, 2, 3], x);
+    const ref = tf.tidy(() => tf.softmax(model.apply(tf.tensor4d(x, [4, 9, 9, 6]), { training: false }) as tf.Tensor).dataSync());
+    pixels.forEach((px, i) => {
+      for (let k = 0; k < 4; k++) expect(one.probabilities![px * 4 + k]).toBeCloseTo(ref[i * 4 + k]!, 5);
+    });
+    for (let px = 0; px < n; px++) {
+      const row = one.probabilities!.subarray(px * 4, px * 4 + 4);
+      expect(Math.abs(row.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-5);
+      expect(one.confidence![px]).toBe(Math.max(...row));
+      expect(one.confidence![px]).toBe(row[one.classes[px]!]);
+    }
+    // The confidence alone: no per-class array.
+    const conf = await predictPatchesParallel(model, scene, 9, undefined, { engine: 'tfjs', workers: 2, minSamplesPerWorker: 100, probabilities: 'confidence' });
+    expect(conf.probabilities).toBeUndefined();
+    expect(Array.from(conf.confidence!)).toEqual(Array.from(one.confidence!));
+    const none = await predictPatchesParallel(model, scene, 9, undefined, { engine: 'tfjs', workers: 0 });
+    expect(none.confidence).toBeUndefined();
+  });
+
   it('stays on the calling thread for small jobs or workers ≤ 1', async () => {
     const few = await predictPatchesParallel(model, scene, 9, Int32Array.from([0, 5, 9]), { engine: 'tfjs', workers: 2 });
     expect(few.workers).toBe(0);

@@ -1,0 +1,95 @@
+/**
+ * The maps a run leaves for GIS software, beside the PNGs: classification-map.tif (paletted, class
+ * names, the scene's georeference), confidence.tif, probabilities.tif with --probabilities, and the
+ * ENVI classification with --map-format envi. Background pixels (see backgroundKeep) are nodata in all.
+ */
+import { ConfigError } from '../errors.ts';
+import { writeEnviClassification } from '../io/envi/writeEnviClassification.ts';
+import { writeClassMapTiff, writeFloatTiff } from '../io/tiff/writeGeoTiff.ts';
+import type { Rgb } from '../render/image.ts';
+import type { ClassInfo, GeoReference, LabelMap } from '../scene/types.ts';
+
+/** Formats of the class map: the GeoTIFF is always written; 'envi' adds the ENVI classification. */
+export const MAP_FORMATS = ['tif', 'envi'] as const;
+export type MapFormat = (typeof MAP_FORMATS)[number];
+
+/** The files, by name (the README's outputs table lists the same). */
+export const GIS_FILES = {
+  classMap: 'classification-map.tif',
+  confidence: 'confidence.tif',
+  probabilities: 'probabilities.tif',
+  enviData: 'classification-map.dat',
+} as const;
+
+/** `--map-format tif,envi` → ['tif', 'envi']; an unknown name is a ConfigError listing the choices. */
+export function parseMapFormats(list: string): MapFormat[] {
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (names.length === 0) throw new ConfigError('--map-format', `a comma-separated list of ${MAP_FORMATS.join(', ')}`, list);
+  checkMapFormats(names);
+  return [...new Set(names as MapFormat[])];
+}
+
+/** Throws a ConfigError naming the first format that is not one of MAP_FORMATS. */
+export function checkMapFormats(formats: readonly string[]): void {
+  for (const f of formats) {
+    if (!(MAP_FORMATS as readonly string[]).includes(f)) {
+      throw new ConfigError('--map-format', `a comma-separated list of ${MAP_FORMATS.join(', ')}`, f, `pass --map-format ${MAP_FORMATS.join(',')} (the GeoTIFF is always written)`);
+    }
+  }
+}
+
+/**
+ * Which pixels the maps show (1) and which are background (0): pixels the scene marks as no data,
+ * always; and, with `maskLabels`, pixels whose ground-truth label is 0. Undefined: every pixel shows.
+ */
+export function backgroundKeep(n: number, labels: Int32Array | undefined, maskLabels: boolean, nodata: Uint8Array | undefined): Uint8Array | undefined {
+  const byLabels = maskLabels && labels !== undefined;
+  if (!byLabels && nodata === undefined) return undefined;
+  const keep = new Uint8Array(n);
+  for (let i = 0; i < n; i++) keep[i] = (nodata?.[i] === 1 || (byLabels && labels[i] === 0)) ? 0 : 1;
+  return keep;
+}
+
+export interface GisMapsInput {
+  path: (name: string) => string;
+  /** The whole scene predicted, in the scene's own label values. */
+  prediction: LabelMap;
+  classes: readonly ClassInfo[];
+  colors: readonly Rgb[];
+  /** 1 = show, 0 = background (nodata); absent: every pixel. */
+  keep?: Uint8Array;
+  georef?: GeoReference;
+  /** The winning class's softmax probability per pixel (row-major). */
+  confidence?: Float32Array;
+  /** Every class's probability, pixel-major (pixel p, class k at p * classes + k). */
+  probabilities?: Float32Array;
+  formats: readonly MapFormat[];
+  description: string;
+}
+
+export function writeGisMaps(o: GisMapsInput): void {
+  const { height, width } = o.prediction;
+  const keep = o.keep;
+  const shown: LabelMap = keep ? { height, width, data: o.prediction.data.map((v, i) => (keep[i] ? v : 0)) } : o.prediction;
+  writeClassMapTiff(o.path(GIS_FILES.classMap), { map: shown, classes: o.classes, colors: o.colors, georef: o.georef });
+  if (o.confidence) {
+    // 0 marks background: a winning probability is at least 1 / classes, never 0.
+    const data = keep ? o.confidence.map((v, i) => (keep[i] ? v : 0)) : o.confidence;
+    writeFloatTiff(o.path(GIS_FILES.confidence), { height, width, bands: 1, data, nodata: 0, georef: o.georef, bandNames: ['confidence'] });
+  }
+  if (o.probabilities) {
+    // NaN marks background: a class's probability can be 0 in float32.
+    const k = o.classes.length;
+    let data = o.probabilities;
+    if (keep) {
+      data = o.probabilities.slice();
+      for (let p = 0; p < keep.length; p++) if (!keep[p]) data.fill(NaN, p * k, (p + 1) * k);
+    }
+    writeFloatTiff(o.path(GIS_FILES.probabilities), {
+      height, width, bands: k, data, nodata: NaN, georef: o.georef, bandNames: o.classes.map((c) => `${c.value} ${c.name}`),
+    });
+  }
+  if (o.formats.includes('envi')) {
+    writeEnviClassification(o.path(GIS_FILES.enviData), { map: shown, classes: o.classes, colors: o.colors, georef: o.georef, description: o.description });
+  }
+}
