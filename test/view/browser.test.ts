@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { demoRun, imageRun } from './fixture.ts';
+import { demoRun, imageRun, withView } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
@@ -109,16 +109,13 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
     const bare = join(dir, 'without-confidence');
     cpSync(runA, bare, { recursive: true });
     rmSync(join(bare, 'confidence.tif'));
-    const v = await startView([bare], { port: 0, host: '127.0.0.1' });
-    try {
-      const page = await open(v.url);
+    await withView([bare], async (url) => {
+      const page = await open(url);
       expect(await page.locator('#controls label[data-layer="confidence"]').count()).toBe(0);
       expect(await page.locator('#controls label[data-layer="prediction"]').count()).toBe(1);
       expect(errors).toEqual([]);
       await page.close();
-    } finally {
-      await v.close();
-    }
+    });
   });
 
   it('highlights exactly the pixels of a clicked confusion cell and steps through them', async () => {

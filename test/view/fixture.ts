@@ -2,6 +2,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { startView } from '../../src/view/startView.ts';
 import { writeSolidPng } from '../images/fixtures.ts';
 
 const root = join(__dirname, '..', '..');
@@ -33,4 +34,14 @@ export function writeConfidenceTif(path: string): void {
   const script = `from osgeo import gdal\nimport numpy as np\nd = gdal.GetDriverByName('GTiff').Create('${path}', 96, 96, 1, gdal.GDT_Float32)\nd.GetRasterBand(1).WriteArray((np.arange(96 * 96, dtype=np.float32) / 9216).reshape(96, 96))\nd = None`;
   const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`GDAL could not write ${path}: ${r.stderr}`);
+}
+
+/** Serves `dirs` on a free loopback port for the length of `fn`, then stops. */
+export async function withView<T>(dirs: string[], fn: (url: string) => Promise<T>): Promise<T> {
+  const view = await startView(dirs, { port: 0, host: '127.0.0.1' });
+  try {
+    return await fn(view.url);
+  } finally {
+    await view.close();
+  }
 }

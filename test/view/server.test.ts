@@ -13,7 +13,7 @@ import { main } from '../../src/cli/main.ts';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { demoRun, hasGdal, imageRun, writeConfidenceTif } from './fixture.ts';
+import { demoRun, hasGdal, imageRun, withView, writeConfidenceTif } from './fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-view-'));
 const runDir = join(dir, 'run');
@@ -195,16 +195,13 @@ describe('spinalnet view server', () => {
 
 describe('spinalnet view: an image-dataset run', () => {
   it('shows its evidence and says it has no scene', async () => {
-    const v = await startView([imageDir], { port: 0, host: '127.0.0.1' });
-    try {
-      const runs = await (await fetch(`${v.url}api/runs`)).json();
+    await withView([imageDir], async (url) => {
+      const runs = await (await fetch(`${url}api/runs`)).json();
       expect(runs[0]).toMatchObject({ kind: 'image', hasScene: false });
       expect(runs[0].files).toEqual(expect.arrayContaining(['misclassified.png', 'confusion-matrix.png', 'report.html']));
-      expect((await fetch(`${v.url}api/run/0/evidence.html`)).status).toBe(200);
-      expect((await fetch(`${v.url}api/run/0/scene`)).status).toBe(404);
-    } finally {
-      await v.close();
-    }
+      expect((await fetch(`${url}api/run/0/evidence.html`)).status).toBe(200);
+      expect((await fetch(`${url}api/run/0/scene`)).status).toBe(404);
+    });
   });
 });
 
@@ -215,31 +212,25 @@ describe('spinalnet view: confidence.tif', () => {
     const bare = join(dir, 'without-confidence');
     cpSync(runDir, bare, { recursive: true, verbatimSymlinks: true });
     rmSync(join(bare, 'confidence.tif'));
-    const v = await startView([bare], { port: 0, host: '127.0.0.1' });
-    try {
-      const runs = await (await fetch(`${v.url}api/runs`)).json();
+    await withView([bare], async (url) => {
+      const runs = await (await fetch(`${url}api/runs`)).json();
       expect(runs[0].files).not.toContain('confidence.tif');
-      expect((await fetch(`${v.url}api/run/0/confidence`)).status).toBe(404);
-    } finally {
-      await v.close();
-    }
+      expect((await fetch(`${url}api/run/0/confidence`)).status).toBe(404);
+    });
   });
 
   it.skipIf(!hasGdal)('serves the band GDAL wrote, pixel for pixel', async () => {
     const confDir = join(dir, 'with-confidence');
     cpSync(runDir, confDir, { recursive: true, verbatimSymlinks: true });
     writeConfidenceTif(join(confDir, 'confidence.tif'));
-    const v = await startView([confDir], { port: 0, host: '127.0.0.1' });
-    try {
-      const runs = await (await fetch(`${v.url}api/runs`)).json();
+    await withView([confDir], async (url) => {
+      const runs = await (await fetch(`${url}api/runs`)).json();
       expect(runs[0].files).toContain('confidence.tif');
-      const bytes = await (await fetch(`${v.url}api/run/0/confidence`)).arrayBuffer();
+      const bytes = await (await fetch(`${url}api/run/0/confidence`)).arrayBuffer();
       const conf = new Float32Array(bytes);
       expect(conf).toHaveLength(96 * 96);
       for (const p of [0, 1, 95, 96, 5000, 9215]) expect(conf[p]).toBeCloseTo(p / 9216, 6);
-    } finally {
-      await v.close();
-    }
+    });
   });
 });
 
