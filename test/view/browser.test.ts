@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
+import { DEFAULTS } from '../../src/pipeline/config.ts';
+import { runPipeline } from '../../src/pipeline/runPipeline.ts';
 import { demoRun, imageRun, withView } from './fixture.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -27,6 +29,7 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinalnet-browser-'));
   const runA = join(dir, 'mlp-seed1');
   const runB = join(dir, 'mlp-seed2');
+  const placed = join(dir, 'georeferenced');
   let context: BrowserContext;
   let one: RunningView;
   let two: RunningView;
@@ -35,6 +38,12 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
 
   beforeAll(async () => {
     await Promise.all([demoRun(runA, 1), demoRun(runB, 2), imageRun(dir, join(dir, 'image'))]);
+    // The demo scene placed on a UTM grid (library only, as in the GIS output tests); 1 epoch is enough.
+    // In this process and before any server loads a model: a pipeline ends with tf.disposeVariables().
+    await runPipeline({
+      ...DEFAULTS, input: { kind: 'demo', georef: { geoTransform: [440720, 18, 0, 3751320, 0, -18], epsg: 32617 } },
+      model: 'spinal-mlp', pca: 6, epochs: 1, trainFraction: 0.1, seed: 3, backend: 'cpu', training: 'tfjs', predictWorkers: 0, out: placed,
+    });
     one = await startView([runA], { port: 0, host: '127.0.0.1' });
     images = await startView([join(dir, 'image')], { port: 0, host: '127.0.0.1' });
     two = await startView([runA, runB], { port: 0, host: '127.0.0.1' });
@@ -113,6 +122,18 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
       const page = await open(url);
       expect(await page.locator('#controls label[data-layer="confidence"]').count()).toBe(0);
       expect(await page.locator('#controls label[data-layer="prediction"]').count()).toBe(1);
+      expect(errors).toEqual([]);
+      await page.close();
+    });
+  });
+
+  it('shows map coordinates of the hovered pixel centre when the scene is georeferenced', async () => {
+    await withView([placed], async (url) => {
+      const page = await open(url);
+      const pt = await page.evaluate(() => window.spinalnetView.clientPoint(0, 10, 20));
+      await page.mouse.move(pt.x, pt.y);
+      // GDAL's convention: the centre of (row, col) is ApplyGeoTransform(gt, col + 0.5, row + 0.5).
+      await expect.poll(() => page.textContent('#hover')).toContain(`map x ${(440720 + 20.5 * 18).toFixed(2)}, y ${(3751320 - 10.5 * 18).toFixed(2)}`);
       expect(errors).toEqual([]);
       await page.close();
     });
