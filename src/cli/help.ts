@@ -14,6 +14,7 @@ commands:
   experiment models × splits × seeds on one scene, with mean ± std and paired comparisons
   image      the same spinal head on image datasets (MNIST family, CIFAR-10, PNG folders)
   worker     run experiment jobs from a Redis queue (spinalnet experiment --queue)
+  view       look at a finished run (or two side by side) in the browser: maps, spectra, errors
   inspect    list the variables of a MAT file
   download   fetch a known scene into data/ and verify its checksum
 
@@ -116,4 +117,16 @@ export const DOWNLOAD_HELP = `usage: spinalnet download NAME [--data-dir DIR]
 
 Fetches a known scene's cube and ground truth into --data-dir (default: data) and checks their SHA-256.
 Names: ${DATASETS.filter((d) => d.remote).map((d) => d.id).join(', ')}
+`;
+
+export const VIEW_HELP = `usage: spinalnet view RUN_DIR [RUN_DIR2] [--port N] [--host H] [--open]
+
+Serves an interactive page for the output folder of a finished \`spinalnet run\`, \`predict\` or \`image\`
+(two folders: side by side, with linked zoom and a "where they disagree" layer) and prints its URL.
+Read-only; Ctrl-C stops it.
+
+  --port N    port to listen on (default: a free one)
+  --host H    address to listen on (default 127.0.0.1, this machine only; any other address is
+              reachable by others and is warned about)
+  --open      open the page in the desktop's browser
 `;

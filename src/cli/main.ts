@@ -134,6 +134,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   experiment: experimentCommand,
   image: async (argv) => (await import('./imageCommand.ts')).imageCommand(argv),
   worker: async (argv) => (await import('./workerCommand.ts')).workerCommand(argv),
+  view: async (argv) => (await import('./viewCommand.ts')).viewCommand(argv),
 };
 
 /** Runs the CLI; returns the exit code. */

@@ -24,6 +24,7 @@ import { withSeededMathRandom } from '../training/seededRandom.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { createRng } from '../util/random.ts';
+import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { pct } from './sceneOutputs.ts';
@@ -146,26 +147,21 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
 
     const env = runEnvironment(backend);
     const trainingLine = `${config.epochs} epochs, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${config.augment ? ', augmented (±2 px shifts, ±10° rotations)' : ''}; ${Math.round(training.samplesPerSecond)} images/s; gradients on ${training.engine}`;
-    writeFileAtomic(
-      staged.path('run.json'),
-      `${JSON.stringify(
-        {
-          status: 'done',
-          command: 'image',
-          config,
-          dataset: { id: ds.id, title: ds.title, classes: ds.classes, files: ds.files, height: train.height, width: train.width, channels: train.channels },
-          split: { protocol: split.protocol, train: train.count, test: test.count, warnings: split.warnings },
-          normalization,
-          model: { id: spec.id, weights: params },
-          training: { engine: training.engine, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
-          ...env,
-          timings: done,
-          cpuSeconds,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+    const record = {
+      status: 'done',
+      command: 'image',
+      config,
+      dataset: { id: ds.id, title: ds.title, classes: ds.classes, files: ds.files, height: train.height, width: train.width, channels: train.channels },
+      split: { protocol: split.protocol, train: train.count, test: test.count, warnings: split.warnings },
+      normalization,
+      model: { id: spec.id, weights: params },
+      training: { engine: training.engine, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
+      ...env,
+      timings: done,
+      cpuSeconds,
+    };
+    writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
+    writeReportHtml((f) => staged.path(f), { title: runName, metrics, record, unit: 'images' });
     const warnings = [...ds.warnings, ...split.warnings];
     writeFileAtomic(
       staged.path('report.md'),

@@ -14,6 +14,7 @@ import { loadScene } from '../scene/loadScene.ts';
 import type { CubeBIP, LabelMap } from '../scene/types.ts';
 import { type InferenceEngine, type ParallelPredictResult, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
+import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
@@ -148,11 +149,13 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     model.dispose();
     const env = runEnvironment(backend);
     const total = (performance.now() - start) / 1000;
-    writeFileAtomic(staged.path('run.json'), `${JSON.stringify({
+    const record = {
       status: 'done', command: 'predict', config,
       scene: { name: scene.name, height: cube.height, width: cube.width, bands: cube.bands, ...(scene.georef ? { georef: scene.georef } : {}) },
       ...env, timings: { total },
-    }, null, 2)}\n`);
+    };
+    writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
+    writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels' });
     writeFileAtomic(
       staged.path('report.md'),
       renderReport({

@@ -1,5 +1,5 @@
 /** report.md: what a person reads after a run — results per class, the protocol, sizes, timings. */
-import type { Metrics } from '../evaluation/metrics.ts';
+import type { Interval, Metrics } from '../evaluation/metrics.ts';
 import { pct } from './sceneOutputs.ts';
 
 /** The scores and what they were counted on: scene pixels or images. */
@@ -23,12 +23,18 @@ export interface ReportInput {
   config: unknown;
 }
 
+const opt = (x: number | null): string => (x === null ? '—' : pct(x));
+const ci = (i: Interval): string => (i === null ? '' : `(${(100 * i[0]).toFixed(1)}–${(100 * i[1]).toFixed(1)}%)`);
+
 export function renderReport(r: ReportInput): string {
   const lines: string[] = [`# ${r.title}`, ''];
   if (r.results) {
     const { metrics: m, unit } = r.results;
     lines.push(
-      `**Overall accuracy (OA)** ${pct(m.overallAccuracy)} · **average accuracy (AA)** ${pct(m.averageAccuracy)} · **kappa** ${m.kappa.toFixed(4)}`,
+      `**Overall accuracy (OA)** ${pct(m.overallAccuracy)} ${ci(m.overallAccuracyCI95)} · **average accuracy (AA)** ${pct(m.averageAccuracy)} · **kappa** ${m.kappa.toFixed(4)}`,
+      '',
+      `**Disagreement** (Pontius & Millones 2011): quantity ${pct(m.quantityDisagreement)}, allocation ${pct(m.allocationDisagreement)} (together 1 − OA).`,
+      `Kappa is kept for comparison with published tables; it compares with random chance, which is not a useful baseline for a map (Pontius & Millones 2011; Foody 2020).`,
       '',
       `On ${r.results.test} test ${unit}; the model was trained on ${r.results.train}.${r.results.note ? ` ${r.results.note}` : ''}`,
       '',
@@ -38,6 +44,14 @@ export function renderReport(r: ReportInput): string {
       '',
       `Recall is the share of a class's test ${unit} labelled correctly (producer's accuracy); precision is the`,
       `share of ${unit} predicted as the class that are right (user's accuracy). AA is the mean recall.`,
+      '',
+      `### Accuracy with 95 % intervals`,
+      '',
+      `| class | producer's accuracy | omission error | user's accuracy | commission error |`,
+      '|---|---:|---:|---:|---:|',
+      ...m.perClass.map((c) => `| ${c.name} | ${opt(c.producersAccuracy)} ${ci(c.producersAccuracyCI95)} | ${opt(c.omissionError)} | ${opt(c.usersAccuracy)} ${ci(c.usersAccuracyCI95)} | ${opt(c.commissionError)} |`),
+      '',
+      `Intervals: ${m.intervalMethod}. — means no test ${unit} (producer's) or none predicted (user's).`,
       '',
     );
   }

@@ -28,6 +28,7 @@ import { checkOutDir, RunFolder } from './runFolder.ts';
 import { inputName, loadInputScene, type InputScene } from './sceneInput.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { listenForStop } from './stopSignals.ts';
+import { writeReportHtml } from '../view/reportHtml.ts';
 
 export interface RunHooks {
   /** One line of news for the user (the CLI prints it on stderr). Default: silent. */
@@ -254,7 +255,9 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
       config,
     }),
   );
-  folder.publish({ ...summary, finishedAt: new Date().toISOString() });
+  const finishedAt = new Date().toISOString();
+  writeReportHtml((f) => folder.partial(f), { title: `${spec.id} on ${ctx.name}`, metrics, record: { command: 'run', config, ...summary, finishedAt }, unit: 'pixels' });
+  folder.publish({ ...summary, finishedAt });
   return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
 }
 

@@ -75,6 +75,8 @@ export function writeSceneOutputs(o: SceneOutputsInput): void {
   const { height, width } = o.prediction;
   const keep = backgroundKeep(height * width, o.labels?.data, o.maskBackground, o.nodata);
   const predictionImg = renderLabelMap(o.prediction, values, colors, { mask: keep });
+  // The false-colour view on its own, for `spinalnet view` and report.html (the overview has it too, scaled).
+  writePng(o.path('false-color.png'), o.falseColor);
   writePng(o.path('classification-map.png'), predictionImg);
   writeGisMaps({
     path: o.path,

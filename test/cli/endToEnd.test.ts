@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { decodePng } from '../../src/render/index.ts';
+import { startView } from '../../src/view/startView.ts';
 import { gdalMissing, gdalRead } from '../io/gdal.ts';
 
 const root = join(__dirname, '..', '..');
@@ -30,7 +31,7 @@ describe.skipIf(!present)('spinalnet run → predict on SalinasA', () => {
   it('writes every output of a run', () => {
     const stdout = cli(['run', '--cube', cube, '--gt', gt, '--model', 'spinal-mlp', '--train-fraction', '0.05', '--epochs', '8', '--lr', '0.003', '--seed', '1', '--backend', 'wasm', '--map-format', 'tif,envi', '--probabilities', '--out', out]);
     expect(stdout).toMatch(/OA \d+\.\d\d%/);
-    for (const f of ['metrics.json', 'classification-map.png', 'ground-truth.png', 'errors.png', 'overview.png', 'confusion-matrix.png', 'training-curves.png', 'report.md', 'prediction.mat', 'classification-map.tif', 'classification-map.tif.aux.xml', 'confidence.tif', 'probabilities.tif', 'classification-map.dat', 'classification-map.hdr', 'run.json', 'model/model.json', 'model/weights.bin', 'model/spinalnet.json', 'split.mat', 'split.png']) {
+    for (const f of ['metrics.json', 'classification-map.png', 'ground-truth.png', 'errors.png', 'overview.png', 'confusion-matrix.png', 'training-curves.png', 'report.md', 'prediction.mat', 'classification-map.tif', 'classification-map.tif.aux.xml', 'confidence.tif', 'probabilities.tif', 'classification-map.dat', 'classification-map.hdr', 'run.json', 'model/model.json', 'model/weights.bin', 'model/spinalnet.json', 'split.mat', 'split.png', 'report.html', 'false-color.png']) {
       expect(existsSync(join(out, f)), f).toBe(true);
     }
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
@@ -96,6 +97,7 @@ describe.skipIf(!present)('spinalnet run → predict on SalinasA', () => {
     const again = join(dir, 'predict');
     const stdout = cli(['predict', '--model', join(out, 'model'), '--cube', cube, '--gt', gt, '--backend', 'wasm', '--map-format', 'envi', '--out', again]);
     expect(stdout).toMatch(/OA/);
+    expect(existsSync(join(again, 'report.html'))).toBe(true);
     for (const f of ['classification-map.tif', 'confidence.tif', 'classification-map.dat', 'classification-map.hdr']) expect(existsSync(join(again, f)), f).toBe(true);
     expect(existsSync(join(again, 'probabilities.tif'))).toBe(false);
     expect(readFileSync(join(again, 'classification-map.tif'))).toEqual(readFileSync(join(out, 'classification-map.tif')));
@@ -104,5 +106,21 @@ describe.skipIf(!present)('spinalnet run → predict on SalinasA', () => {
     expect(first.dims).toEqual([83, 86]);
     expect(Array.from(second.data, Number)).toEqual(Array.from(first.data, Number));
     expect(new Set(Array.from(first.data, Number))).toEqual(new Set([1, 10, 11, 12, 13, 14]));
+  });
+
+  it('spinalnet view shows the predict run: its scene, classes and a pixel from the saved model', async () => {
+    const view = await startView([join(dir, 'predict')], { port: 0, host: '127.0.0.1' });
+    try {
+      const scene = await (await fetch(`${view.url}api/run/0/scene`)).json();
+      expect([scene.height, scene.width]).toEqual([83, 86]);
+      expect(scene.classes.map((c: { value: number }) => c.value)).toEqual([1, 10, 11, 12, 13, 14]);
+      const px = await (await fetch(`${view.url}api/run/0/pixel?row=40&col=40`)).json();
+      const prediction = readMatNumeric(join(dir, 'predict', 'prediction.mat'), 'prediction');
+      expect(scene.classes[px.predicted].value).toBe(Number(prediction.data[40 * 83 + 40]));
+      expect(px.top[0].class).toBe(px.predicted);
+      expect(px.spectrum).toHaveLength(scene.bands);
+    } finally {
+      await view.close();
+    }
   });
 });

@@ -59,7 +59,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'spinalnet-image-'));
 });
 
-const OUTPUTS = ['metrics.json', 'report.md', 'confusion-matrix.png', 'training-curves.png', 'misclassified.png', 'run.json', 'model/model.json', 'model/weights.bin', 'model/spinalnet.json'];
+const OUTPUTS = ['metrics.json', 'report.md', 'confusion-matrix.png', 'training-curves.png', 'misclassified.png', 'run.json', 'model/model.json', 'model/weights.bin', 'model/spinalnet.json', 'report.html'];
 
 describe('spinalnet image: runs', () => {
   it('trains on a PNG folder, writes every output, and the saved model predicts the same', async () => {

@@ -1,0 +1,224 @@
+/**
+ * The `spinalnet view` HTTP server (node:http; a handful of GET routes needs no framework). Read-only:
+ * it serves the page's own files, uPlot from node_modules, the given run folders' files, and small JSON
+ * or binary answers computed from them. Nothing it does writes to disk.
+ *
+ *   GET /                          the page
+ *   GET /page/FILE, /vendor/FILE   the page's modules and styles, uPlot
+ *   GET /api/runs                  every run: kind, run.json, metrics.json, files present
+ *   GET /api/run/I/scene           size, classes with colours and counts, bands, wavelengths, georeference
+ *   GET /api/run/I/maps            3·H·W bytes: truth, predicted (class index + 1) and split role per pixel
+ *   GET /api/run/I/falsecolor.png  the false-colour view
+ *   GET /api/run/I/confidence      H·W float32 (little-endian) from confidence.tif, when the run has one
+ *   GET /api/run/I/pixel?row=R&col=C   one pixel: classes, probabilities, spectrum, map coordinates
+ *   GET /api/run/I/class/K/spectrum    class K's per-band mean and quartiles
+ *   GET /files/I/PATH              a file of run I
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SpinalnetError } from '../errors.ts';
+import { encodePng, ERROR_COLORS } from '../render/index.ts';
+import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
+import { sceneFalseColor } from '../pipeline/sceneOutputs.ts';
+import type { Metrics } from '../evaluation/metrics.ts';
+import { evidenceHtml } from './evidenceHtml.ts';
+import { readConfidence } from './confidence.ts';
+import { classSpectrum, PixelProbe, type ClassSpectrum } from './pixelProbe.ts';
+import { mapCoordinates, pixelSpectrum, type RunView, type SceneMaps } from './runData.ts';
+import { resolveInside } from './safePath.ts';
+
+const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8', '.md': 'text/markdown; charset=utf-8', '.png': 'image/png',
+  '.tif': 'image/tiff', '.mat': 'application/octet-stream', '.bin': 'application/octet-stream',
+};
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** Per-run caches of what is computed on demand. */
+interface RunState {
+  view: RunView;
+  probe?: PixelProbe;
+  spectra: Map<number, ClassSpectrum>;
+  falseColor?: Buffer;
+  confidence?: Promise<Float32Array | undefined>;
+}
+
+/**
+ * `loopback`: the server listens on this machine only, so it also refuses requests whose Host header
+ * names another host — a web page elsewhere cannot reach it by pointing its own name at 127.0.0.1
+ * (DNS rebinding).
+ */
+export function createViewServer(runs: readonly RunView[], opts: { loopback: boolean }): Server {
+  const states: RunState[] = runs.map((view) => ({ view, spectra: new Map() }));
+  const server = createServer((req, res) => {
+    if (opts.loopback && !isLocalHost(req.headers.host, (server.address() as AddressInfo).port)) {
+      sendJson(res, 403, { error: 'this server answers only requests addressed to this machine (127.0.0.1, localhost)' });
+      return;
+    }
+    handle(states, req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) sendJson(res, err.status, { error: err.message });
+      else if (err instanceof SpinalnetError) sendJson(res, 500, { error: err.message, fix: err.fix });
+      else sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
+    });
+  });
+  return server;
+}
+
+function isLocalHost(host: string | undefined, port: number): boolean {
+  return host !== undefined && [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host.toLowerCase());
+}
+
+async function handle(states: RunState[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const path = q < 0 ? raw : raw.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  if (path === '/' || path === '/index.html') return sendFile(res, join(PAGE_DIR, 'index.html'));
+  if (path.startsWith('/page/')) return sendFile(res, resolveInside(PAGE_DIR, path.slice(6)));
+  if (path === '/vendor/uPlot.esm.js' || path === '/vendor/uPlot.min.css') return sendFile(res, join(UPLOT_DIR, path.slice(8)));
+  if (path === '/api/runs') return sendJson(res, 200, states.map(({ view }, i) => runSummary(view, i)));
+  let m = /^\/files\/(\d+)\/(.+)$/.exec(path);
+  if (m) return sendFile(res, resolveInside(runAt(states, m[1]!).view.dir, m[2]!));
+  m = /^\/api\/run\/(\d+)\/(.+)$/.exec(path);
+  if (!m) throw new HttpError(404, 'not found');
+  const state = runAt(states, m[1]!);
+  const what = m[2]!;
+  if (what === 'evidence.html') {
+    const { view } = state;
+    return sendBytes(res, Buffer.from(evidenceHtml({ metrics: view.metrics as Metrics | undefined, record: view.record, unit: view.hasScene ? 'pixels' : 'images' })), TYPES['.html']!);
+  }
+  if (!state.view.hasScene) throw new HttpError(404, 'an image-dataset run has no scene');
+  const maps = await state.view.sceneMaps();
+  if (what === 'scene') return sendJson(res, 200, sceneSummary(maps));
+  if (what === 'maps') return sendBytes(res, Buffer.concat([maps.truthBytes, maps.predictedBytes, maps.roleBytes]), 'application/octet-stream');
+  if (what === 'falsecolor.png') {
+    state.falseColor ??= falseColorPng(state.view, maps);
+    return sendBytes(res, state.falseColor, 'image/png');
+  }
+  if (what === 'confidence') {
+    state.confidence ??= readConfidence(join(state.view.dir, 'confidence.tif'), maps.height, maps.width);
+    const conf = await state.confidence;
+    if (!conf) throw new HttpError(404, 'this run has no confidence.tif');
+    return sendBytes(res, Buffer.from(conf.buffer, conf.byteOffset, conf.byteLength), 'application/octet-stream');
+  }
+  if (what === 'pixel') {
+    const row = intParam(query, 'row', maps.height);
+    const col = intParam(query, 'col', maps.width);
+    state.probe ??= new PixelProbe(maps);
+    const probs = await state.probe.probabilities(row, col);
+    const p = row * maps.width + col;
+    const ranked = Array.from(probs, (prob, k) => ({ k, prob })).sort((a, b) => b.prob - a.prob);
+    return sendJson(res, 200, {
+      row,
+      col,
+      truth: maps.truthBytes[p]! - 1,
+      predicted: maps.predictedBytes[p]! - 1,
+      role: maps.roleBytes[p],
+      probabilities: Array.from(probs),
+      top: ranked.slice(0, 3).map(({ k, prob }) => ({ class: k, probability: prob })),
+      spectrum: Array.from(pixelSpectrum(maps.scene.cube, row, col)),
+      map: mapCoordinates(maps.scene.georef, row, col),
+    });
+  }
+  m = /^class\/(\d+)\/spectrum$/.exec(what);
+  if (m) {
+    const k = Number(m[1]);
+    if (!(k < maps.classes.length)) throw new HttpError(400, `class must be 0..${maps.classes.length - 1}`);
+    let s = state.spectra.get(k);
+    if (!s) state.spectra.set(k, (s = classSpectrum(maps, k)));
+    return sendJson(res, 200, s);
+  }
+  throw new HttpError(404, 'not found');
+}
+
+function runAt(states: RunState[], index: string): RunState {
+  const s = states[Number(index)];
+  if (!s) throw new HttpError(404, `no run ${index}`);
+  return s;
+}
+
+/** A query parameter that must be an integer in 0..limit−1; anything else is a 400. */
+function intParam(query: URLSearchParams, name: string, limit: number): number {
+  const v = query.get(name);
+  if (v === null || !/^\d{1,9}$/.test(v)) throw new HttpError(400, `${name} must be an integer`);
+  const n = Number(v);
+  if (n >= limit) throw new HttpError(400, `${name} must be 0..${limit - 1}`);
+  return n;
+}
+
+function runSummary(view: RunView, index: number) {
+  const files = ['overview.png', 'confusion-matrix.png', 'training-curves.png', 'misclassified.png', 'split.png', 'report.md', 'report.html', 'confidence.tif', 'probabilities.tif', 'classification-map.tif']
+    .filter((f) => existsSync(join(view.dir, f)));
+  return { index, dir: view.dir, name: view.dir.replace(/^.*[\\/]/, ''), kind: view.kind, hasScene: view.hasScene, run: view.record, metrics: view.metrics, files };
+}
+
+function sceneSummary(maps: SceneMaps) {
+  const k = maps.classes.length;
+  const truthCounts = new Array<number>(k).fill(0);
+  const predictedCounts = new Array<number>(k).fill(0);
+  for (let p = 0; p < maps.truthBytes.length; p++) {
+    const t = maps.truthBytes[p]!;
+    const q = maps.predictedBytes[p]!;
+    if (t > 0) truthCounts[t - 1]!++;
+    if (q > 0) predictedCounts[q - 1]!++;
+  }
+  const { scene } = maps;
+  return {
+    height: maps.height,
+    width: maps.width,
+    bands: scene.cube.bands,
+    bandNumbers: maps.bandNumbers,
+    wavelengthsNm: scene.bandInfo?.wavelengthsNm ? Array.from(scene.bandInfo.wavelengthsNm) : undefined,
+    georef: scene.georef,
+    hasLabels: scene.labels !== undefined,
+    errorColors: { correct: ERROR_COLORS.correct, wrong: ERROR_COLORS.wrong },
+    classes: maps.classes.map((c, i) => ({ ...c, truthPixels: truthCounts[i], predictedPixels: predictedCounts[i] })),
+  };
+}
+
+/** The run's own false-colour PNG when it wrote one, else the pipeline's false colour of the scene. */
+function falseColorPng(view: RunView, maps: SceneMaps): Buffer {
+  const file = join(view.dir, 'false-color.png');
+  if (existsSync(file)) return readFileSync(file);
+  const { cube, rgbBands } = maps.scene;
+  const usable = rgbBands && rgbBands.every((b) => b < cube.bands);
+  // The principal-component fallback needs the projected cube; skip projecting when the bands are known.
+  const reduced = usable ? cube : transformCube(cube, pcaFromJSON(maps.meta.preprocessing));
+  return encodePng(sceneFalseColor(cube, rgbBands, reduced));
+}
+
+function sendFile(res: ServerResponse, file: string | undefined): void {
+  if (!file || !existsSync(file)) throw new HttpError(404, 'not found');
+  sendBytes(res, readFileSync(file), TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream');
+}
+
+function sendBytes(res: ServerResponse, body: Buffer, type: string): void {
+  res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}

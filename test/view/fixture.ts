@@ -1,0 +1,47 @@
+/** Real run folders for the viewer tests: short seeded runs through the installed command. */
+import { execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startView } from '../../src/view/startView.ts';
+import { writeSolidPng } from '../images/fixtures.ts';
+
+const root = join(__dirname, '..', '..');
+
+async function cli(args: string[]): Promise<void> {
+  await promisify(execFile)(process.execPath, [join(root, 'bin', 'spinalnet.js'), ...args], { cwd: root });
+}
+
+/** A `spinalnet run` on the built-in 96×96 demo scene: spectral model, 3 epochs, pure-JS backend. */
+export async function demoRun(out: string, seed = 1, model = 'spinal-mlp'): Promise<void> {
+  await cli(['run', '--demo', '--model', model, '--epochs', '3', '--seed', String(seed), '--backend', 'cpu', '--training', 'tfjs', '--predict-workers', '0', '--out', out]);
+}
+
+/** A `spinalnet image` run on a PNG folder of two classes of 16×16 images (dark and bright). */
+export async function imageRun(dir: string, out: string): Promise<void> {
+  const data = join(dir, 'pngs');
+  for (let i = 0; i < 8; i++) {
+    writeSolidPng(join(data, 'dark', `${i}.png`), 16, 16, [20 + i, 20, 20]);
+    writeSolidPng(join(data, 'bright', `${i}.png`), 16, 16, [220 - i, 220, 220]);
+  }
+  await cli(['image', '--dataset', 'folder', '--data-dir', data, '--model', 'fc-mnist', '--epochs', '1', '--batch-size', '4', '--seed', '1', '--backend', 'cpu', '--out', out]);
+}
+
+/** Whether Debian's python3 with GDAL is there to write GeoTIFFs the way other tools do. */
+export const hasGdal = spawnSync('/usr/bin/python3', ['-c', 'from osgeo import gdal'], { encoding: 'utf8' }).status === 0;
+
+/** Writes a 96×96 float32 confidence.tif with GDAL: pixel (r, c) holds (r·96 + c) / 9216, every value distinct. */
+export function writeConfidenceTif(path: string): void {
+  const script = `from osgeo import gdal\nimport numpy as np\nd = gdal.GetDriverByName('GTiff').Create('${path}', 96, 96, 1, gdal.GDT_Float32)\nd.GetRasterBand(1).WriteArray((np.arange(96 * 96, dtype=np.float32) / 9216).reshape(96, 96))\nd = None`;
+  const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`GDAL could not write ${path}: ${r.stderr}`);
+}
+
+/** Serves `dirs` on a free loopback port for the length of `fn`, then stops. */
+export async function withView<T>(dirs: string[], fn: (url: string) => Promise<T>): Promise<T> {
+  const view = await startView(dirs, { port: 0, host: '127.0.0.1' });
+  try {
+    return await fn(view.url);
+  } finally {
+    await view.close();
+  }
+}
