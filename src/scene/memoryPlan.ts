@@ -43,6 +43,8 @@ export interface MemoryPlanInput {
   readonly bands: number;
   /** Bytes a reader holds beyond the window (RasterDescription.storedBytes). */
   readonly storedBytes: number;
+  /** The file's format: ENVI reads each window's raw rows only (positioned reads), others hold `storedBytes`. */
+  readonly format?: string;
   /** Bands of the reduced cube kept in memory (PCA components); 0 when the cube is loaded whole instead. */
   readonly components: number;
   /** Default `defaultMemoryLimit()`. */
@@ -74,8 +76,12 @@ const PER_PIXEL_BYTES = 12 + 12 + 1 + 8;
 export function planMemory(p: MemoryPlanInput): MemoryPlan {
   const limit = p.limit ?? defaultMemoryLimit();
   const pixels = p.height * p.width;
-  const fixedBytes = p.storedBytes + pixels * (p.components * 4 + PER_PIXEL_BYTES);
-  const rowBytes = p.width * p.bands * 4;
+  // ENVI reads a window's raw bytes and converts them (per row: stored bytes / height); the other readers
+  // may hold their stored bytes whole (an inflated MAT variable, a decoded GeoTIFF strip cache).
+  const perRowStored = p.format === 'envi' ? Math.ceil(p.storedBytes / Math.max(1, p.height)) : 0;
+  const storedBytes = p.format === 'envi' ? 0 : p.storedBytes;
+  const fixedBytes = storedBytes + pixels * (p.components * 4 + PER_PIXEL_BYTES);
+  const rowBytes = p.width * p.bands * 4 + perRowStored;
   const minimumBytes = fixedBytes + rowBytes;
   const fits = Math.floor((limit - fixedBytes) / rowBytes);
   const tileRows = Math.min(p.height, p.tileRows ?? fits);
@@ -83,8 +89,8 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
     const asked = p.tileRows === undefined ? 'one row at a time' : `windows of ${tileRows} rows (--tile-size)`;
     throw new DataError(
       `${p.file}: the ${p.height}×${p.width}×${p.bands} scene needs at least ${formatBytes(p.tileRows === undefined ? minimumBytes : fixedBytes + tileRows * rowBytes)} ` +
-        `read ${asked} (${formatBytes(fixedBytes - p.storedBytes)} for the reduced ${p.components}-component scene, maps and labels kept in memory, ` +
-        `${p.storedBytes > 0 ? `${formatBytes(p.storedBytes)} the reader holds, ` : ''}${formatBytes(rowBytes)} per row read), more than the ${formatBytes(limit)} memory limit`,
+        `read ${asked} (${formatBytes(fixedBytes - storedBytes)} for the reduced ${p.components}-component scene, maps and labels kept in memory, ` +
+        `${storedBytes > 0 ? `${formatBytes(storedBytes)} the reader holds, ` : ''}${formatBytes(rowBytes)} per row read), more than the ${formatBytes(limit)} memory limit`,
       `raise --memory-limit to at least ${formatBytes(minimumBytes)}${p.tileRows === undefined ? '' : ' or use a smaller --tile-size'}, or ask for fewer --pca components; ` +
         '(a reduced scene kept in a temporary file instead of memory is not implemented yet)',
     );

@@ -14,7 +14,7 @@
  * In passes 2 and 3 each window first gets what loadScene's policies decided after pass 1: no-data
  * pixels filled with the band means of the pixels with data, then dropped bands removed in place.
  */
-import { DataError } from '../errors.ts';
+import { DataError, InputFileError, SpinalnetError } from '../errors.ts';
 import { checkPcaFit, pcaFromStats, pcaProjector, type PcaModel } from '../preprocess/pca.ts';
 import { BandSumAccumulator, CovarianceAccumulator } from '../preprocess/pcaStats.ts';
 import type { RasterSource } from '../io/raster/types.ts';
@@ -83,7 +83,7 @@ export class SceneScan {
     let nodataCount = 0;
     const buffer = new Float32Array(tileRows * width * bands);
     for (const { rows: [r0, r1] } of rowBands(height, tileRows)) {
-      const data = await source.readRows(r0, r1 - r0, buffer.subarray(0, (r1 - r0) * width * bands));
+      const data = await readWindow(source, r0, r1 - r0, buffer.subarray(0, (r1 - r0) * width * bands));
       let skip: Uint8Array | undefined;
       if (mask !== undefined) {
         const m = mask.subarray(r0 * width, r1 * width);
@@ -129,7 +129,7 @@ export class SceneScan {
         data = this.cached.data;
       } else {
         this.buffer ??= new Float32Array(this.tileRows * width * fileBands);
-        const raw = await this.source.readRows(r0, rows, this.buffer.subarray(0, rows * width * fileBands));
+        const raw = await readWindow(this.source, r0, rows, this.buffer.subarray(0, rows * width * fileBands));
         data = this.prepare(raw, r0);
       }
       yield { row0: r0, rows, data };
@@ -254,4 +254,22 @@ function validPixels(skip: Uint8Array): Int32Array {
   const out = new Int32Array(k);
   for (let p = 0, j = 0; p < skip.length; p++) if (skip[p] === 0) out[j++] = p;
   return out;
+}
+
+/**
+ * Reads a window, naming the rows when the file fails under us (e.g. truncated after it was opened and
+ * its size checked): the message says where, so the user knows the file, not the program, is short.
+ */
+async function readWindow(source: RasterSource, row0: number, rows: number, out: Float32Array): Promise<Float32Array> {
+  try {
+    return await source.readRows(row0, rows, out);
+  } catch (err) {
+    const d = source.describe();
+    const why = err instanceof SpinalnetError ? err.message.replace(/^fd \d+: /, '') : (err as Error).message;
+    throw new InputFileError(
+      d.dataPath,
+      `reading rows ${row0 + 1}–${row0 + rows} of ${d.height} (counting from 1) failed: ${why}`,
+      'the file is truncated or damaged: copy it again completely, or check the disk it is on',
+    );
+  }
 }
