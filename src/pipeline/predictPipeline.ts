@@ -11,7 +11,7 @@ import { loadModel, type ModelMetadata } from '../models/modelFiles.ts';
 import { pcaFromJSON } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { openScene } from '../scene/loadScene.ts';
-import type { ScanProgress } from '../scene/sceneScan.ts';
+import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import type { CubeBIP, LabelMap } from '../scene/types.ts';
 import { type InferenceEngine, type ParallelPredictResult, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
@@ -59,13 +59,15 @@ export type SceneMapper = (r: {
   reduced: CubeBIP;
   config: PredictConfig;
   log: (line: string) => void;
+  progress?: ScanProgress;
 }) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'>>;
 
 /** Maps every pixel in this process (worker threads or onnxruntime). */
-export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log }) => {
+export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log, progress }) => {
   const mapped = await predictPatchesParallel(model, reduced, meta.patch, undefined, {
     batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
     probabilities: config.probabilities ? 'all' : 'confidence',
+    onProgress: mapProgress(progress, reduced.width),
   });
   if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
   return mapped;
@@ -107,7 +109,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       scene.scan.close();
     }
     log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
-    const mapped = await mapScene({ model, meta, reduced, config, log });
+    const mapped = await mapScene({ model, meta, reduced, config, log, progress });
     log(`mapped with ${mapped.engine}`);
     const predicted = mapped.classes;
     const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };

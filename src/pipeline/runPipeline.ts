@@ -28,7 +28,7 @@ import { checkOutDir, RunFolder } from './runFolder.ts';
 import { inputName, loadInputScene, type InputScene } from './sceneInput.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { listenForStop } from './stopSignals.ts';
-import type { ScanProgress } from '../scene/sceneScan.ts';
+import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
 
 export interface RunHooks {
@@ -172,6 +172,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     workers: config.predictWorkers,
     engine: config.inference,
     probabilities: config.probabilities ? 'all' : 'confidence',
+    onProgress: mapProgress(ctx.hooks.scanProgress, scene.grid.width),
   });
   if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
   log(`mapped with ${mapped.engine}`);

@@ -23,8 +23,13 @@ import { fillNodata, findNodata, type NodataMask } from './nodata.ts';
 import { rowBands } from './rowBands.ts';
 import type { CubeBIP } from './types.ts';
 
-/** Rows done of `total` in one stage; called after each window. */
-export type ScanProgress = (stage: 'read' | 'pca' | 'project', done: number, total: number) => void;
+/** Rows done of `total` in one stage; called after each window (and as the map advances). */
+export type ScanProgress = (stage: 'read' | 'pca' | 'project' | 'map', done: number, total: number) => void;
+
+/** The map's progress in samples, reported as whole rows done (for predictPatchesParallel's onProgress). */
+export function mapProgress(progress: ScanProgress | undefined, width: number): ((done: number, total: number) => void) | undefined {
+  return progress && ((done, total) => progress('map', Math.floor(done / width), Math.ceil(total / width)));
+}
 
 export interface ScanOptions {
   /** Rows per window (≥ 1); the whole height makes one window, read once. */
