@@ -43,8 +43,6 @@ export interface MemoryPlanInput {
   readonly bands: number;
   /** Bytes a reader holds beyond the window (RasterDescription.storedBytes). */
   readonly storedBytes: number;
-  /** The file's format: ENVI reads each window's raw rows only (positioned reads), others hold `storedBytes`. */
-  readonly format?: string;
   /** Bands of the reduced cube kept in memory (PCA components); 0 when the cube is loaded whole instead. */
   readonly components: number;
   /** Default `defaultMemoryLimit()`. */
@@ -76,12 +74,11 @@ const PER_PIXEL_BYTES = 12 + 12 + 1 + 8;
 export function planMemory(p: MemoryPlanInput): MemoryPlan {
   const limit = p.limit ?? defaultMemoryLimit();
   const pixels = p.height * p.width;
-  // ENVI reads a window's raw bytes and converts them (per row: stored bytes / height); the other readers
-  // may hold their stored bytes whole (an inflated MAT variable, a decoded GeoTIFF strip cache).
-  const perRowStored = p.format === 'envi' ? Math.ceil(p.storedBytes / Math.max(1, p.height)) : 0;
-  const storedBytes = p.format === 'envi' ? 0 : p.storedBytes;
+  // What the reader says it holds beside the window: ENVI its read block (≤ 32 MiB), MAT v5 the stored
+  // variable (read whole at the first window), MAT v7.3 and GeoTIFF the whole raster as their readers count it.
+  const storedBytes = p.storedBytes;
   const fixedBytes = storedBytes + pixels * (p.components * 4 + PER_PIXEL_BYTES);
-  const rowBytes = p.width * p.bands * 4 + perRowStored;
+  const rowBytes = p.width * p.bands * 4;
   const minimumBytes = fixedBytes + rowBytes;
   const fits = Math.floor((limit - fixedBytes) / rowBytes);
   const tileRows = Math.min(p.height, p.tileRows ?? fits);

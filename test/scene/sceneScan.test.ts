@@ -159,17 +159,17 @@ describe('scene read in row windows', () => {
   });
 
   it('a memory limit too small: DataError with the minimum', async () => {
-    const e = await thrownAsync(() => openScene({ cubePath: files.envi, memoryLimitBytes: 20_000 }, { components: 4 }));
+    const e = await thrownAsync(() => openScene({ cubePath: files.envi, memoryLimitBytes: 20_000 }, { components: 3 }));
     expect(e).toBeInstanceOf(DataError);
-    // 23×17 pixels × (4 × 4 + 33) bytes + one row of 17 × 12 float32s and its 17 × 12 int16s as read.
-    const minimum = H * W * (4 * 4 + 33) + W * B * 6;
+    // 23×17 pixels × (3 × 4 + 33) bytes + the ENVI reader's block (the whole 23×17×12 int16 file here) + one row of 17 × 12 float32s.
+    const minimum = H * W * (3 * 4 + 33) + H * W * B * 2 + W * B * 4;
     expect(e.message).toContain('more than the 19.5 KiB memory limit');
     expect(e.fix).toContain(`at least ${(minimum / 1024).toFixed(1)} KiB`);
     // A tile size that does not fit is refused too, naming the flag.
-    const t = await thrownAsync(() => openScene({ cubePath: files.envi, memoryLimitBytes: minimum + 2 * W * B * 6 }, { components: 4, tileRows: 8 }));
+    const t = await thrownAsync(() => openScene({ cubePath: files.envi, memoryLimitBytes: minimum + 2 * W * B * 4 }, { components: 3, tileRows: 8 }));
     expect(t.fix).toContain('smaller --tile-size');
     // Just enough: one-row windows would do, and three rows are chosen.
-    const ok = await openScene({ cubePath: files.envi, memoryLimitBytes: minimum + 2 * W * B * 6 }, { components: 4 });
+    const ok = await openScene({ cubePath: files.envi, memoryLimitBytes: minimum + 2 * W * B * 4 }, { components: 3 });
     expect(ok.plan.tileRows).toBe(3);
     ok.scan.close();
   });
