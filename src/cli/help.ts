@@ -87,7 +87,7 @@ large scenes (docs/large-scenes.md):
   --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
                         the machine's memory); the cube is read in windows of rows that fit it
   --tile-size N         rows per window when reading the scene and applying PCA (default: as many as
-                        fit), and per band when mapping (default: one band)
+                        fit), and per band when mapping (at least 65,536 pixels; default: one band)
 `;
 
 export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [--gt FILE] --out DIR [flags]
@@ -110,7 +110,7 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
                         the machine's memory); the cube is read in windows of rows that fit it
   --tile-size N         rows per window when reading the scene and applying PCA (default: as many as
-                        fit), and per band when mapping (default: one band)
+                        fit), and per band when mapping (at least 65,536 pixels; default: one band)
 `;
 
 export const INSPECT_HELP = `usage: spinalnet inspect FILE [--json]

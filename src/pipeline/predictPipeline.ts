@@ -14,7 +14,7 @@ import { openScene } from '../scene/loadScene.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import type { CubeBIP, LabelMap } from '../scene/types.ts';
 import type { InferenceEngine, ParallelPredictResult } from '../training/parallel/parallelPredict.ts';
-import { predictInBands } from './tiledMap.ts';
+import { mapBandRows, predictInBands } from './tiledMap.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
@@ -65,7 +65,7 @@ export type SceneMapper = (r: {
 
 /** Maps every pixel in this process (worker threads or onnxruntime). */
 export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log, progress }) => {
-  const mapped = await predictInBands(model, reduced, meta.patch, config.tileSize, {
+  const mapped = await predictInBands(model, reduced, meta.patch, mapBandRows(config.tileSize, reduced.width), {
     batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
     probabilities: config.probabilities ? 'all' : 'confidence',
     onProgress: mapProgress(progress, reduced.width),

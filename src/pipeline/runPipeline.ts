@@ -14,7 +14,7 @@ import { pcaToJSON } from '../preprocess/pca.ts';
 import { renderLabelMap, writePng } from '../render/index.ts';
 import { splitToMap } from '../sampling/makeSplit.ts';
 import type { LabelMap } from '../scene/types.ts';
-import { predictInBands } from './tiledMap.ts';
+import { mapBandRows, predictInBands } from './tiledMap.ts';
 import { progressReporter } from '../training/progress.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
@@ -167,7 +167,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   lap('train');
 
   log(`mapping ${scene.grid.height * scene.grid.width} pixels`);
-  const mapped = await predictInBands(model, reduced, patch, config.tileSize, {
+  const mapped = await predictInBands(model, reduced, patch, mapBandRows(config.tileSize, reduced.width), {
     batchSize: config.predictBatch,
     workers: config.predictWorkers,
     engine: config.inference,

@@ -10,6 +10,18 @@ import { rowBands } from '../scene/rowBands.ts';
 import type { CubeBIP } from '../scene/types.ts';
 import { predictPatchesParallel, type ParallelPredictOptions, type ParallelPredictResult } from '../training/parallel/parallelPredict.ts';
 
+/**
+ * Fewest pixels a map band holds under `--tile-size`: each band starts its own inference session, which
+ * costs ~15 ms on 2 cores (measured: a KSC-sized map in 32 bands of 16 rows took 1.3–1.45× the wall time
+ * of one band with spinal-mlp; in 8 bands of 64 rows, 0.9–1.1×).
+ */
+export const MIN_MAP_BAND_PIXELS = 65_536;
+
+/** Rows per map band for `--tile-size` (undefined: one band): the tile size, raised to MIN_MAP_BAND_PIXELS. */
+export function mapBandRows(tileSize: number | undefined, width: number): number | undefined {
+  return tileSize === undefined ? undefined : Math.max(tileSize, Math.ceil(MIN_MAP_BAND_PIXELS / width));
+}
+
 export async function predictInBands(
   model: tf.LayersModel, reduced: CubeBIP, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
 ): Promise<ParallelPredictResult> {
