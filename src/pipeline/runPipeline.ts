@@ -206,7 +206,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     version: 1,
     modelId: spec.id,
     patch,
-    classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
+    classes: scene.classes.map((c) => ({ value: c.value, name: c.name, ...(c.color && { color: [c.color[0], c.color[1], c.color[2]] as [number, number, number] }) })),
     inputBands: ctx.scene.fileBands,
     droppedBands: [...ctx.scene.droppedBands],
     preprocessing: pcaToJSON(p.pca),

@@ -42,7 +42,7 @@ describe.skipIf(!redisPresent)('queue job inputs', () => {
     });
     const config: RunConfig = { ...DEFAULTS, input: { kind: 'files', cube: join(dir, 'scene.hdr'), gt: join(dir, 'labels.tif') } };
     const q = parseQueueUrl(redis.url);
-    const conn = connect(q, { log: () => {} });
+    const conn = connect(q, { log: () => {}, role: 'test' });
     try {
       const packed = await packConfig(conn, config);
       expect(packed.files.map((f) => f.path).sort()).toEqual(['cube/scene.hdr', 'cube/scene.img', 'gt/labels.tif', 'gt/labels.tif.aux.xml']);
