@@ -4,7 +4,7 @@
  *
  *   npm run bench [-- --quick] [--backends wasm,cpu,tensorflow] [--train-samples 512]
  *                 [--predict-samples 4096] [--workers N] [--wasm-threads N] [--map-fraction 1]
- *                 [--torch-samples 1024] [--no-torch]
+ *                 [--torch-samples 1024] [--no-torch] [--no-load]
  *
  * Each backend runs in its own child process (bench/backendRun.ts). With more than one core, wasm gets a
  * second row with XNNPACK on --wasm-threads threads (default: the cores); that row maps the scene on the
@@ -12,6 +12,7 @@
  * second, what a user waits for; the same work per CPU-second of the process (all its threads) follows,
  * because on a shared machine other jobs stretch wall time. The cpu backend (~1 training sample/s) only
  * trains one batch of 16 and predicts 128 samples; its map time is extrapolated from that.
+ * Last, a KSC-sized scene loaded from ENVI and GeoTIFF against GDAL's ReadAsArray (bench/formatLoad.ts).
  * It is a benchmark: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../src/backend/selectBackend.ts';
 import type { BackendPlan, BackendResult } from './backendRun.ts';
+import { benchFormatLoad, formatLoadTable, gdalMissing } from './formatLoad.ts';
 import { runTorchReference, type TorchReference, torchAbsence } from './torchReference.ts';
 import type { Rate } from './workloads.ts';
 import { KSC } from './workloads.ts';
@@ -38,6 +40,8 @@ interface Options {
   mapFraction: number;
   torchSamples: number;
   torch: boolean;
+  /** The scene-loading rows (ENVI and GeoTIFF against GDAL), bench/formatLoad.ts. */
+  load: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -53,6 +57,7 @@ function parseOptions(argv: string[]): Options {
       'map-fraction': { type: 'string' },
       'torch-samples': { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
+      'no-load': { type: 'boolean', default: false },
     },
   });
   const quick = values.quick;
@@ -75,6 +80,7 @@ function parseOptions(argv: string[]): Options {
     mapFraction,
     torchSamples: num(values['torch-samples'], quick ? 512 : 1024, 'torch-samples'),
     torch: !values['no-torch'],
+    load: !values['no-load'],
   };
 }
 
@@ -213,6 +219,11 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`(${samples}; cpu backend: 16 training samples, 128 predicted)`);
   console.log(out.join('\n'));
+  if (o.load) {
+    const missing = gdalMissing();
+    console.log('');
+    console.log(missing === undefined ? formatLoadTable(await benchFormatLoad(o.quick ? 1 : 3)).join('\n') : `scene loading against GDAL skipped: ${missing}`);
+  }
 }
 
 await main();

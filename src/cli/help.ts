@@ -28,9 +28,10 @@ export const RUN_HELP = `usage: spinalnet run [scene] [flags]
 scene (one of):
   --dataset NAME        a known scene in --data-dir: ${DATASETS.map((d) => d.id).join(', ')}
   --data-dir DIR        folder of the known scenes (default: data)
-  --cube FILE --gt FILE MAT files of the cube (H×W×B) and its label map (H×W)
-  --cube-var NAME       cube variable (default: the one 3-D numeric array in the file)
-  --gt-var NAME         label variable (default: the one 2-D array of the cube's size)
+  --cube FILE --gt FILE the cube (H×W×B) and its label map (H×W): MAT (v5/v7/v7.3), ENVI (.hdr or its
+                        data file) or GeoTIFF, told apart by their bytes; both on one grid
+  --cube-var NAME       MAT cube variable (default: the one 3-D numeric array in the file)
+  --gt-var NAME         MAT label variable (default: the one 2-D array of the cube's size)
   --demo                the built-in synthetic scene (trains on 20% of its pixels unless
                         --train-fraction says otherwise)
   (none)                KSC from data/ when present, else the demo
@@ -87,7 +88,7 @@ outputs:
 export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [--gt FILE] --out DIR [flags]
 
   --model DIR           the model/ folder of a finished run
-  --cube FILE           MAT file of the scene to map (same bands as the training scene)
+  --cube FILE           the scene to map, MAT, ENVI or GeoTIFF (same bands as the training scene)
   --gt FILE             optional label map: metrics are written too
   --cube-var / --gt-var variable names (default: found automatically)
   --out DIR             output folder (must be new or empty); --force replaces it
