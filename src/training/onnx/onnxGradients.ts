@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../onnx/onnxRuntime.ts';
 import { BatchNormalization } from '../../models/batchNorm.ts';
 import { SpinalLayer } from '../../models/spinalLayer.ts';
+import { fasterSession } from '../../onnx/fasterSession.ts';
 import { toOnnxConvKernel } from '../../onnx/layers.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { buildGradientGraph, type GradientGraph } from './gradientGraph.ts';
@@ -66,8 +67,14 @@ export async function createOnnxGradientStep(
       return `layer ${bn.layer.name} is a ${bn.layer.getClassName()} from outside spinalnet, whose batch-norm averages it cannot update`;
     }
   }
-  const session = await createSession(ort, graph.bytes, threads);
-  if (typeof session === 'string') return session;
+  const spinning = await createSession(ort, graph.bytes, threads);
+  if (typeof spinning === 'string') return spinning;
+  let session: OrtSession = spinning;
+  if (threads > 1) {
+    // Threads that spin or sleep between operators: which is faster depends on the machine's load.
+    const sleeping = await createSession(ort, graph.bytes, threads, false);
+    if (typeof sleeping !== 'string') session = fasterSession(spinning, sleeping);
+  }
   return gradientStep(ort, session, graph, sampleShape, numClasses, threads);
 }
 
