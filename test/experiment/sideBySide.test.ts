@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { experimentCommand } from '../../src/cli/experimentCommand.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { defaultJobs, runExperimentScheduled } from '../../src/experiment/sideBySide.ts';
 import { DEFAULTS } from '../../src/pipeline/config.ts';
@@ -24,6 +25,11 @@ describe('runExperimentScheduled', () => {
 
   it('fails before starting any process on bad input, with the error runExperiment gives', async () => {
     await expect(runExperimentScheduled({ ...grid, base: { ...base, epochs: 0 } }, 2)).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('spinalnet experiment refuses --jobs 0 and --jobs for image datasets', async () => {
+    await expect(experimentCommand(['--demo', '--jobs', '0'])).rejects.toThrow(/--jobs: expected a whole number/);
+    await expect(experimentCommand(['--dataset', 'mnist', '--jobs', '2'])).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('queues side by side only when two or more runs are queued', () => {
