@@ -205,6 +205,8 @@ function protocolPart(o: Options, torchMissing: string | undefined): string[] {
       runs.push(run);
       details.push(`  ${scene.name} pair ${r}: PyTorch ${run.torch.toFixed(1)} s (load ${run.loadTorch.toFixed(2)}, ${run.cpuTorch.toFixed(1)} CPU-s whole process), ` +
         `spinalnet ${run.ours.toFixed(1)} s (load ${run.loadOurs.toFixed(2)}, ${run.cpuOurs.toFixed(1)} CPU-s whole process, ${run.engine}) → ${(run.torch / run.ours).toFixed(2)}×`);
+      // Each pair as it ends: on a busy machine a pair can take many minutes.
+      console.error(`bench:${details[details.length - 1]}`);
     }
     const ours = median(runs.map((r) => r.ours));
     const torch = median(runs.map((r) => r.torch));
