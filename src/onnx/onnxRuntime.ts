@@ -44,6 +44,8 @@ export interface OrtModule {
       graphOptimizationLevel: 'all';
       executionMode: 'sequential';
       logSeverityLevel: 0 | 1 | 2 | 3 | 4;
+      /** Session config entries; nested keys join with dots ("session.intra_op.allow_spinning"). */
+      extra?: Record<string, unknown>;
     }): Promise<OrtSession>;
   };
   env: { versions: { node?: string; common?: string } };
@@ -66,8 +68,13 @@ export function loadOnnxRuntime(): Promise<OrtModule | string> {
   return loading;
 }
 
-/** A session for `model` (ModelProto bytes) on `threads` intra-op threads, or why onnxruntime refused it. */
-export async function createSession(ort: OrtModule, model: Uint8Array, threads: number): Promise<OrtSession | string> {
+/**
+ * A session for `model` (ModelProto bytes) on `threads` intra-op threads, or why onnxruntime refused it.
+ * `spinning: false` makes idle intra-op threads sleep instead of spin-waiting for the next operator
+ * (onnxruntime's default is to spin: fastest on idle cores, but on busy ones a spinning thread takes the
+ * core from the thread it waits for).
+ */
+export async function createSession(ort: OrtModule, model: Uint8Array, threads: number, spinning = true): Promise<OrtSession | string> {
   try {
     return await ort.InferenceSession.create(model, {
       intraOpNumThreads: Math.max(1, threads),
@@ -75,6 +82,7 @@ export async function createSession(ort: OrtModule, model: Uint8Array, threads: 
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
       logSeverityLevel: 3,
+      ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     });
   } catch (err) {
     return `onnxruntime refused the graph: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;

@@ -79,6 +79,8 @@ export interface RunConfig {
   inference: InferenceEngine;
   /** Who computes the training gradients: onnxruntime when it is installed and can ('auto'), or tfjs. */
   training: TrainingEngine;
+  /** onnxruntime threads for the training gradients; default one per core (experiments side by side: 1). */
+  trainThreads?: number;
 }
 
 export const DEFAULTS: Omit<RunConfig, 'input'> = {
