@@ -70,7 +70,7 @@ export async function predictRate(model: tf.LayersModel, samples: number, batchS
     const t = await clock(() => predictRangeOnnx(onnx, source, 0, samples, { batchSize }));
     return { ...t, samples };
   }
-  predictClasses(model, arraySource(data.subarray(0, warm * PER), [PATCH, PATCH, CHANNELS]), { batchSize });
+  await predictClasses(model, arraySource(data.subarray(0, warm * PER), [PATCH, PATCH, CHANNELS]), { batchSize });
   const t = await clock(() => predictClasses(model, source, { batchSize }));
   return { ...t, samples };
 }

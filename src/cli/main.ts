@@ -120,6 +120,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   download: downloadCommand,
   experiment: experimentCommand,
   image: async (argv) => (await import('./imageCommand.ts')).imageCommand(argv),
+  backends: async (argv) => (await import('./backendsCommand.ts')).backendsCommand(argv, out),
 };
 
 /** Runs the CLI; returns the exit code. */

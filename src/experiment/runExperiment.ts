@@ -92,6 +92,7 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   const start = performance.now();
   const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
+  if (backend.warning) log(`warning: ${backend.warning}`);
   const scene = loadInputScene(config.base.input);
   const name = inputName(config.base.input);
   const runs: ExperimentRun[] = [];

@@ -23,14 +23,15 @@ async function start(setup: WorkerSetup): Promise<void> {
   const cube = { height, width, bands, data: new Float32Array(setup.cube.data) };
   const source = patchSource(cube, setup.patch, setup.pixels ? new Int32Array(setup.pixels) : undefined);
   const out = new Int32Array(setup.out);
-  port.on('message', (command: WorkerCommand) => {
+  // async: predictRange reads asynchronously; the parent sends a worker one range at a time.
+  port.on('message', async (command: WorkerCommand) => {
     if (command.kind === 'stop') {
       model.dispose();
       port.close();
       return;
     }
     try {
-      out.set(predictRange(model, source, command.start, command.end, { batchSize: setup.batchSize }), command.start);
+      out.set(await predictRange(model, source, command.start, command.end, { batchSize: setup.batchSize }), command.start);
       post({ kind: 'done', start: command.start, end: command.end });
     } catch (err) {
       post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
