@@ -82,7 +82,9 @@ async function webgpuReport(): Promise<EngineReport> {
 async function tfjsReport(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<EngineReport> {
   try {
     const info = await selectBackend(name);
-    return { name, available: true, detail: info.detail, role: ROLE[name] };
+    // The threaded build is opt-in (src/backend/wasmThreads.ts): say how far it goes here.
+    const threads = name === 'wasm' ? `; --wasm-threads N runs XNNPACK on up to ${availableParallelism()} threads here` : '';
+    return { name, available: true, detail: `${info.detail}${threads}`, role: ROLE[name] };
   } catch (err) {
     if (!(err instanceof BackendError)) throw err;
     return { name, available: false, detail: name, role: ROLE[name], why: err.message, howTo: err.fix };

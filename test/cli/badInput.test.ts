@@ -141,6 +141,8 @@ describe('spinalnet run on bad input', () => {
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--inference', 'gpu'], /--inference: expected one of auto, onnxruntime, tfjs/],
       [['--training', 'gpu'], /--training: expected one of auto, onnxruntime, tfjs/],
+      [['--backend', 'webgpu', '--training', 'onnxruntime'], /--training: expected 'auto' or 'tfjs' with --backend webgpu/],
+      [['--backend', 'webgpu', '--inference', 'onnxruntime'], /--inference: expected 'auto' or 'tfjs' with --backend webgpu/],
     ] as const) {
       const r = await runCli(['run', '--demo', '--out', join(dir, 'out'), ...args]);
       expect(r.code).toBe(2);
