@@ -12,7 +12,8 @@ if [ ! -d node_modules/webgpu ] || [ ! -d node_modules/@tensorflow/tfjs-backend-
   echo "gpu.sh: installing npm dependencies (npm ci) …" >&2
   npm ci --no-audit --no-fund >&2
 fi
-if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
+# Not `ldconfig -p | grep -q`: under pipefail, grep's early exit fails the pipeline (SIGPIPE).
+if ! (ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true) | grep 'libvulkan.so.1' >/dev/null; then
   echo "gpu.sh: libvulkan.so.1 not found: install the Vulkan loader (Debian/Ubuntu: apt-get install libvulkan1) and your GPU's Vulkan driver" >&2
 fi
 exec node --import tsx bench/gpu.ts "$@"

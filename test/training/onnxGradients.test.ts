@@ -10,7 +10,7 @@ import { createRng } from '../../src/util/random.ts';
 import { UnsupportedModelError } from '../../src/onnx/layers.ts';
 import { relativeError } from '../helpers.ts';
 import { spinalBatchNormModel } from './smallModels.ts';
-import { tfjsGradients, worstGradientError } from './tfjsGradients.ts';
+import { type GradientCase as Case, tfjsGradients, worstGradientError } from './tfjsGradients.ts';
 
 const runtime = await loadOnnxRuntime();
 const skip = typeof runtime === 'string';
@@ -34,13 +34,6 @@ function oddModel(): tf.LayersModel {
   return m;
 }
 
-
-interface Case {
-  name: string;
-  build: () => tf.LayersModel;
-  sample: [number, number, number];
-  classes: number;
-}
 
 const CASES: Case[] = [
   { name: 'spinal-cnn', build: () => getModelSpec('spinal-cnn').build({ patch: 9, channels: 6, numClasses: 5 }), sample: [9, 9, 6], classes: 5 },

@@ -1,6 +1,14 @@
 /** tfjs's own gradients of trainModel's loss: the reference the onnxruntime and WebGPU gradient tests compare against. */
 import * as tf from '@tensorflow/tfjs';
 
+/** A model whose gradients a test compares: how to build it, one sample's shape (NHWC without N), classes. */
+export interface GradientCase {
+  name: string;
+  build: () => tf.LayersModel;
+  sample: [number, number, number];
+  classes: number;
+}
+
 export interface Gradients {
   loss: number;
   /** By variable name. */
