@@ -70,9 +70,9 @@ describe.skipIf(skip)('webgpu backend (Dawn)', () => {
     it(`computes the gradients of ${c.name} as the cpu backend does (relative error ≤ 1e-3)`, async () => {
       await tf.setBackend('cpu');
       const model = await withSeededMathRandom(createRng(1, c.name), c.build);
-      // VGG-5's batch norm sees only 2×2 pixels per sample in its last block: four samples keep its batch
-      // statistics well-conditioned enough for two float32 backends to agree (two samples: 1.5e-3 apart).
-      const n = c.name.includes('vgg5') ? 4 : 2;
+      // VGG-5's batch norm sees only 2×2 pixels per sample in its last block: with two samples, vgg5's
+      // gradients on the two float32 backends were 1.5e-3 apart, with four within 1e-3 (spinal-vgg5: two suffice).
+      const n = c.name === 'vgg5' ? 4 : 2;
       const rng = createRng(2, c.name);
       const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
       const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));
