@@ -129,7 +129,8 @@ function planFor(row: BenchRow, o: Options): BackendPlan {
   };
 }
 
-function runChild(plan: BackendPlan): BackendResult {
+/** Runs one backend's plan in a child process (bench/backendRun.ts) and returns its result. */
+export function runChild(plan: BackendPlan): BackendResult {
   const script = fileURLToPath(new URL('./backendRun.ts', import.meta.url));
   const child = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
@@ -142,8 +143,8 @@ function runChild(plan: BackendPlan): BackendResult {
   }
 }
 
-const fmtRate = (r: number): string => (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(r >= 10 ? 1 : 2));
-const perWall = (r: Rate | undefined) => (r ? r.samples / r.wall : undefined);
+export const fmtRate = (r: number): string => (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(r >= 10 ? 1 : 2));
+export const perWall = (r: Rate | undefined) => (r ? r.samples / r.wall : undefined);
 const perCpu = (r: Rate | undefined) => (r ? r.samples / r.cpu : undefined);
 const cell = (v: number | undefined, unit = '/s') => (v === undefined ? '—' : `${fmtRate(v)}${unit}`);
 
@@ -166,7 +167,7 @@ function bestPredict(r: BackendResult, wall: boolean): number | undefined {
   return Math.max(one ?? 0, map ?? 0) || undefined;
 }
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
@@ -326,4 +327,5 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
   return out;
 }
 
-await main();
+// Only as a script: bench/gpu.ts imports the helpers above.
+if (import.meta.url === `file://${process.argv[1]}`) await main();

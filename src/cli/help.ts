@@ -17,6 +17,7 @@ commands:
   view       look at a finished run (or two side by side) in the browser: maps, spectra, errors
   inspect    list the variables of a MAT file
   download   fetch a known scene into data/ and verify its checksum
+  backends   the compute engines this machine has (onnxruntime, webgpu/GPU, wasm, …) and how to get the others
 
 \`spinalnet <command> --help\` shows the flags of a command.
 With no flags, \`spinalnet run\` maps KSC from data/ when data/KSC.mat and data/KSC_gt.mat exist,
@@ -64,7 +65,8 @@ model and training:
   --lr X                Adam learning rate (default ${DEFAULTS.learningRate})
   --lr-drop-epoch N     divide the rate once after N epochs, 0 = never (default ${DEFAULTS.lrDropEpoch})
   --lr-drop-factor X    by this factor (default ${DEFAULTS.lrDropFactor})
-  --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: native TensorFlow if installed, else wasm, else cpu)
+  --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: WebGPU on a hardware GPU, else native TensorFlow if
+                        installed, else wasm, else cpu; webgpu on a software adapter with a warning)
   --wasm-threads N      XNNPACK threads for wasm (default 1; more helps only when the cores are idle)
   --training E          auto|onnxruntime|tfjs: who computes the gradients (default auto: onnxruntime
                         when installed, on every core; the model and optimizer stay tfjs's)

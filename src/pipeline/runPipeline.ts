@@ -85,6 +85,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
   try {
     const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
     log(`backend: ${backend.detail}`);
+    if (backend.warning) log(`warning: ${backend.warning}`);
     clock.reset();
     const scene = await loadInputScene(config.input);
     log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
