@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend/selectBackend.ts';
+import type { GpuAdapterDescription } from '../src/backend/webgpu/dawn.ts';
 import { peakRssMiB } from './clock.ts';
 import { mapScene, type MapTiming, onnxPredictor, paperNetwork, predictRate, type Rate, trainRate } from './workloads.ts';
 
@@ -14,6 +15,10 @@ export interface BackendPlan {
   /** Samples per training measurement, by batch size; 0 skips it. */
   train16: number;
   train64: number;
+  /** Batch 256 (bench/gpu.ts); absent or 0 skips it. */
+  train256?: number;
+  /** Warm-up batches before each training measurement (default 2; 0 on the cpu backend). */
+  warmupBatches?: number;
   /** Samples for the one-thread prediction measurement. */
   predict: number;
   predictBatch: number;
@@ -33,10 +38,13 @@ export interface BackendPlan {
 export interface BackendResult {
   backend: BackendName;
   detail?: string;
+  /** The GPU adapter (webgpu). */
+  adapter?: GpuAdapterDescription;
   /** Why the backend could not run. */
   unavailable?: string;
   train16?: Rate;
   train64?: Rate;
+  train256?: Rate;
   predict?: Rate;
   map?: MapTiming;
   peakRssMiB: number;
@@ -44,17 +52,22 @@ export interface BackendResult {
 
 export async function runBackend(plan: BackendPlan): Promise<BackendResult> {
   let detail: string;
+  let adapter: GpuAdapterDescription | undefined;
   try {
     const opts = plan.wasmThreads === undefined ? {} : { wasmThreads: plan.wasmThreads };
-    detail = (await selectBackend(plan.backend, opts)).detail;
+    const info = await selectBackend(plan.backend, opts);
+    detail = info.detail;
+    adapter = info.adapter;
   } catch (err) {
     return { backend: plan.backend, unavailable: err instanceof Error ? err.message : String(err), peakRssMiB: peakRssMiB() };
   }
-  const result: BackendResult = { backend: plan.backend, detail, peakRssMiB: 0 };
+  const result: BackendResult = { backend: plan.backend, detail, ...(adapter ? { adapter } : {}), peakRssMiB: 0 };
   const model = paperNetwork();
   if (plan.onnx) return runOnnx(plan, model, result);
-  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'tfjs', plan.backend === 'cpu' ? 0 : 2);
-  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'tfjs', plan.backend === 'cpu' ? 0 : 2);
+  const warm = plan.warmupBatches ?? (plan.backend === 'cpu' ? 0 : 2);
+  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'tfjs', warm);
+  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'tfjs', warm);
+  if ((plan.train256 ?? 0) > 0) result.train256 = await trainRate(model, 256, plan.train256!, 'tfjs', warm);
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch);
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, plan.workers, plan.predictBatch);
   model.dispose();
@@ -69,6 +82,7 @@ async function runOnnx(plan: BackendPlan, model: tf.LayersModel, result: Backend
   result.detail = onnx.description;
   if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'onnxruntime', 2, threads);
   if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'onnxruntime', 2, threads);
+  if ((plan.train256 ?? 0) > 0) result.train256 = await trainRate(model, 256, plan.train256!, 'onnxruntime', 2, threads);
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch, onnx);
   await onnx.release();
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, threads, plan.predictBatch, 'onnxruntime');

@@ -40,14 +40,20 @@ from osgeo import gdal
 gdal.SetCacheMax(0)
 def read(): return gdal.Open(sys.argv[1]).ReadAsArray()
 read()
-t = time.perf_counter(); a = read(); print(time.perf_counter() - t, a.dtype, a.shape)
+t, c = time.perf_counter(), time.process_time(); a = read(); print(time.perf_counter() - t, time.process_time() - c, a.dtype, a.shape)
 `;
 
 export interface FormatLoadRow {
   readonly format: string;
   readonly file: string;
-  readonly ours: number[];
-  readonly gdal: number[];
+  /** Wall-clock and CPU seconds per rep. */
+  readonly ours: Timing[];
+  readonly gdal: Timing[];
+}
+
+interface Timing {
+  readonly wall: number;
+  readonly cpu: number;
 }
 
 export function gdalMissing(): string | undefined {
@@ -56,19 +62,22 @@ export function gdalMissing(): string | undefined {
   return r.status === 0 ? undefined : `${PYTHON} lacks GDAL's Python bindings (apt-get install python3-gdal)`;
 }
 
-async function ours(path: string): Promise<number> {
+async function ours(path: string): Promise<Timing> {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const source = await openRaster(path);
   const d = source.describe();
   await source.readRows(0, d.height, new Float32Array(d.height * d.width * d.bands));
   source.close();
-  return (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6 };
 }
 
-function gdal(path: string): number {
+function gdal(path: string): Timing {
   const r = spawnSync(PYTHON, ['-c', READ, path], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`GDAL read failed: ${r.stderr}`);
-  return Number(r.stdout.split(' ')[0]);
+  const [wall, cpu] = r.stdout.split(' ').map(Number);
+  return { wall, cpu };
 }
 
 export async function benchFormatLoad(repeats = 3, dir = join(tmpdir(), 'spinalnet-bench-formats')): Promise<FormatLoadRow[]> {
@@ -78,7 +87,7 @@ export async function benchFormatLoad(repeats = 3, dir = join(tmpdir(), 'spinaln
     const r = spawnSync(PYTHON, ['-c', WRITE, dir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`writing the bench scene failed: ${r.stderr}`);
   }
-  const rows = files.map(([format, file]) => ({ format, file, ours: [] as number[], gdal: [] as number[] }));
+  const rows = files.map(([format, file]) => ({ format, file, ours: [] as Timing[], gdal: [] as Timing[] }));
   for (const row of rows) await ours(row.file); // warm-up: file cache, decoders, JIT
   for (let i = 0; i < repeats; i++) {
     for (const row of rows) {
@@ -92,13 +101,13 @@ export async function benchFormatLoad(repeats = 3, dir = join(tmpdir(), 'spinaln
 export function formatLoadTable(rows: readonly FormatLoadRow[]): string[] {
   const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const target: Record<string, string> = { 'ENVI BIL int16': '≤ 1.5×', 'GeoTIFF tiled deflate int16': '≤ 2×' };
-  const out = ['Loading a KSC-sized cube (512×614×176 int16) whole: ours (BIP float32) against GDAL ReadAsArray (band-sequential int16), median of interleaved reps:'];
-  const table = [['file', 'ours (s)', 'GDAL (s)', 'ratio', 'target'], ...rows.map((r) => [
-    r.format, median(r.ours).toFixed(3), median(r.gdal).toFixed(3), `${(median(r.ours) / median(r.gdal)).toFixed(2)}×`, target[r.format] ?? '',
-  ])];
+  const out = ['Loading a KSC-sized cube (512×614×176 int16) whole: ours (BIP float32) against GDAL ReadAsArray (band-sequential int16), medians of interleaved reps:'];
+  const table = [['file', 'ours wall', 'GDAL wall', 'ratio', 'ours CPU', 'GDAL CPU', 'ratio', 'target'], ...rows.map((r) => {
+    const [ow, gw, oc, gc] = [median(r.ours.map((t) => t.wall)), median(r.gdal.map((t) => t.wall)), median(r.ours.map((t) => t.cpu)), median(r.gdal.map((t) => t.cpu))];
+    return [r.format, `${ow.toFixed(3)} s`, `${gw.toFixed(3)} s`, `${(ow / gw).toFixed(2)}×`, `${oc.toFixed(3)} s`, `${gc.toFixed(3)} s`, `${(oc / gc).toFixed(2)}×`, target[r.format] ?? ''];
+  })];
   const w = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  out.push(...table.map((row) => row.map((cell, c) => cell.padEnd(w[c])).join('  ')));
-  out.push(`(each rep: ours ${rows.map((r) => r.ours.map((x) => x.toFixed(3)).join(' ')).join(' | ')}; GDAL ${rows.map((r) => r.gdal.map((x) => x.toFixed(3)).join(' ')).join(' | ')})`);
+  out.push(...table.map((row) => row.map((cell, c) => cell.padEnd(w[c])).join('  ').trimEnd()));
   return out;
 }
 

@@ -4,7 +4,13 @@
  *
  *   npm run bench [-- --quick] [--backends wasm,cpu,tensorflow] [--train-samples 512]
  *                 [--predict-samples 4096] [--workers N] [--wasm-threads N] [--map-fraction 1]
- *                 [--torch-samples 1024] [--no-torch]
+ *                 [--torch-samples 1024] [--no-torch] [--no-load]
+ *                 [--protocol samson,ksc-shaped|none] [--protocol-rounds N] [--ksc-shaped DIR] [--no-throughput]
+ *
+ * Two parts, each skippable: the throughput rows (random data, every backend; --no-throughput skips them)
+ * and the real-protocol rows (bench/protocol.ts: `spinalnet run` on a real scene against
+ * ../shared/bench/torch_protocol.py, alternating, --protocol-rounds pairs each; --protocol none skips them;
+ * default: Samson 20 %, and ksc-shaped too when asked for, its files made by make_ksc_shaped.py in --ksc-shaped DIR).
  *
  * Each backend runs in its own child process (bench/backendRun.ts). With more than one core, wasm gets a
  * second row with XNNPACK on --wasm-threads threads (default: the cores); that row maps the scene on the
@@ -12,14 +18,19 @@
  * second, what a user waits for; the same work per CPU-second of the process (all its threads) follows,
  * because on a shared machine other jobs stretch wall time. The cpu backend (~1 training sample/s) only
  * trains one batch of 16 and predicts 128 samples; its map time is extrapolated from that.
+ * Last, a KSC-sized scene loaded from ENVI and GeoTIFF against GDAL's ReadAsArray (bench/formatLoad.ts).
  * It is a benchmark: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../src/backend/selectBackend.ts';
 import type { BackendPlan, BackendResult } from './backendRun.ts';
+import { benchFormatLoad, formatLoadTable, gdalMissing } from './formatLoad.ts';
+import { kscShaped, protocolAbsence, type ProtocolRun, type ProtocolScene, runProtocolPair, SAMSON } from './protocol.ts';
 import { runTorchReference, type TorchReference, torchAbsence } from './torchReference.ts';
 import type { Rate } from './workloads.ts';
 import { KSC } from './workloads.ts';
@@ -38,7 +49,15 @@ interface Options {
   mapFraction: number;
   torchSamples: number;
   torch: boolean;
+  /** The scene-loading rows (ENVI and GeoTIFF against GDAL), bench/formatLoad.ts. */
+  load: boolean;
+  throughput: boolean;
+  protocol: string[];
+  protocolRounds: number;
+  kscShapedDir: string;
 }
+
+const PROTOCOL_SCENES = ['samson', 'ksc-shaped'];
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -53,6 +72,11 @@ function parseOptions(argv: string[]): Options {
       'map-fraction': { type: 'string' },
       'torch-samples': { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
+      'no-load': { type: 'boolean', default: false },
+      'no-throughput': { type: 'boolean', default: false },
+      protocol: { type: 'string', default: 'samson' },
+      'protocol-rounds': { type: 'string', default: '1' },
+      'ksc-shaped': { type: 'string', default: path.join(os.tmpdir(), 'kscshaped') },
     },
   });
   const quick = values.quick;
@@ -63,6 +87,8 @@ function parseOptions(argv: string[]): Options {
   };
   const backends = values.backends.split(',').map((b) => b.trim()) as BenchRow[];
   for (const b of backends) if (!BACKENDS.includes(b)) throw new Error(`--backends: unknown backend '${b}' (known: ${BACKENDS.join(', ')})`);
+  const protocol = values.protocol === 'none' ? [] : values.protocol.split(',').map((p) => p.trim());
+  for (const p of protocol) if (!PROTOCOL_SCENES.includes(p)) throw new Error(`--protocol: unknown scene '${p}' (known: ${PROTOCOL_SCENES.join(', ')}, or none)`);
   const mapFraction = num(values['map-fraction'], quick ? 0.125 : 1, 'map-fraction');
   if (mapFraction > 1) throw new Error('--map-fraction must be at most 1');
   return {
@@ -75,6 +101,11 @@ function parseOptions(argv: string[]): Options {
     mapFraction,
     torchSamples: num(values['torch-samples'], quick ? 512 : 1024, 'torch-samples'),
     torch: !values['no-torch'],
+    load: !values['no-load'],
+    throughput: !values['no-throughput'],
+    protocol,
+    protocolRounds: Math.max(1, Math.floor(num(values['protocol-rounds'], 1, 'protocol-rounds'))),
+    kscShapedDir: values['ksc-shaped'],
   };
 }
 
@@ -98,7 +129,8 @@ function planFor(row: BenchRow, o: Options): BackendPlan {
   };
 }
 
-function runChild(plan: BackendPlan): BackendResult {
+/** Runs one backend's plan in a child process (bench/backendRun.ts) and returns its result. */
+export function runChild(plan: BackendPlan): BackendResult {
   const script = fileURLToPath(new URL('./backendRun.ts', import.meta.url));
   const child = spawnSync(process.execPath, ['--import', 'tsx', script, JSON.stringify(plan)], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24,
@@ -111,8 +143,8 @@ function runChild(plan: BackendPlan): BackendResult {
   }
 }
 
-const fmtRate = (r: number): string => (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(r >= 10 ? 1 : 2));
-const perWall = (r: Rate | undefined) => (r ? r.samples / r.wall : undefined);
+export const fmtRate = (r: number): string => (r >= 100 ? Math.round(r).toLocaleString('en-US') : r.toFixed(r >= 10 ? 1 : 2));
+export const perWall = (r: Rate | undefined) => (r ? r.samples / r.wall : undefined);
 const perCpu = (r: Rate | undefined) => (r ? r.samples / r.cpu : undefined);
 const cell = (v: number | undefined, unit = '/s') => (v === undefined ? '—' : `${fmtRate(v)}${unit}`);
 
@@ -135,10 +167,69 @@ function bestPredict(r: BackendResult, wall: boolean): number | undefined {
   return Math.max(one ?? 0, map ?? 0) || undefined;
 }
 
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The CPU as /proc/cpuinfo names it, with its widest vector unit (what onnxruntime's and PyTorch's kernels use). */
+function cpuModel(): string {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim();
+    const flags = /^flags\s*:\s*(.+)$/m.exec(info)?.[1]?.split(' ') ?? [];
+    const simd = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : undefined;
+    if (model) return simd ? `${model} (${simd})` : model;
+  } catch {
+    // Not Linux: fall through to what Node reports.
+  }
+  return os.cpus()[0]?.model ?? 'CPU';
+}
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** The real-protocol rows: `rounds` alternating PyTorch / spinalnet pairs per scene. */
+function protocolPart(o: Options, torchMissing: string | undefined): string[] {
+  const out: string[] = [];
+  if (o.protocol.length === 0) return out;
+  const rows: string[][] = [];
+  const details: string[] = [];
+  for (const name of o.protocol) {
+    const scene: ProtocolScene | string = name === 'samson' ? SAMSON : kscShaped(o.kscShapedDir);
+    const absent = typeof scene === 'string' ? scene : protocolAbsence(scene, torchMissing);
+    if (typeof scene === 'string' || absent) {
+      out.push(`real protocol on ${name}: not run: ${absent}`);
+      continue;
+    }
+    const runs: ProtocolRun[] = [];
+    for (let r = 1; r <= o.protocolRounds; r++) {
+      console.error(`bench: real protocol on ${scene.name}, pair ${r} of ${o.protocolRounds} (PyTorch, then spinalnet) …`);
+      const run = runProtocolPair(scene);
+      runs.push(run);
+      details.push(`  ${scene.name} pair ${r}: PyTorch ${run.torch.toFixed(1)} s (load ${run.loadTorch.toFixed(2)}, ${run.cpuTorch.toFixed(1)} CPU-s whole process), ` +
+        `spinalnet ${run.ours.toFixed(1)} s (load ${run.loadOurs.toFixed(2)}, ${run.cpuOurs.toFixed(1)} CPU-s whole process, ${run.engine}) → ${(run.torch / run.ours).toFixed(2)}×`);
+      // Each pair as it ends: on a busy machine a pair can take many minutes.
+      console.error(`bench:${details[details.length - 1]}`);
+    }
+    const ours = median(runs.map((r) => r.ours));
+    const torch = median(runs.map((r) => r.torch));
+    rows.push([
+      scene.name, runs[0]!.trainPatches.toLocaleString('en-US'), `${ours.toFixed(1)} s`, `${torch.toFixed(1)} s`,
+      `${fmtRate((runs[0]!.trainPatches * 16) / ours)}/s`, `${fmtRate((runs[0]!.trainPatches * 16) / torch)}/s`,
+      `${median(runs.map((r) => r.torch / r.ours)).toFixed(2)}×`,
+    ]);
+  }
+  if (rows.length > 0) {
+    out.push(`Real protocol, 16 epochs at batch 16 (spinalnet run … timings.train against torch_protocol.py's train time, ` +
+      `${o.protocolRounds} alternating pair${o.protocolRounds === 1 ? '' : 's'}, medians; targets ≥ 0.7×, aim 1×):`);
+    out.push(table(['scene', 'patches', 'spinalnet', 'PyTorch', 'spinalnet rate', 'PyTorch rate', 'ratio'], rows));
+    out.push(...details);
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -147,21 +238,49 @@ async function main(): Promise<void> {
   const cores = os.availableParallelism();
   const loadStart = load();
   console.error(`bench: load average ${loadStart} on ${cores} cores${o.quick ? ' (quick run)' : ''}`);
+  const torchMissing = o.torch ? torchAbsence() : 'skipped (--no-torch)';
 
+  const out: string[] = [];
+  out.push(`spinalnet bench: paper network (spinal-cnn); ${cpuModel()}, ${cores} cores, Node ${process.version}`);
+  const loadLine = out.length;
+  out.push('');
+  out.push(...protocolPart(o, torchMissing));
+  if (o.throughput) {
+    if (out.length > loadLine + 1) out.push('');
+    out.push(...throughputPart(o, torchMissing));
+  }
+  if (o.load) {
+    const missing = gdalMissing();
+    out.push('');
+    out.push(...(missing === undefined ? formatLoadTable(await benchFormatLoad(o.quick ? 1 : 3)) : [`scene loading against GDAL skipped: ${missing}`]));
+  }
+  const loadEnd = load();
+  const notes = [`load average ${loadStart} at start, ${loadEnd} at end (the end includes the bench's own threads)`];
+  // Only the start says whether others were busy: the 1-minute average at the end counts the bench's own threads.
+  if (Number(loadStart) > 1) {
+    notes.push('WARNING: other processes were using the CPU: wall-clock rates, the threaded rows and the PyTorch ' +
+      'reference (its 2 threads spin-wait for each other) are all depressed; compare per-CPU-second rates, or rerun on an idle machine.');
+  }
+  out.splice(loadLine, 0, ...notes);
+  console.log(out.join('\n'));
+}
+
+/** The throughput rows: every backend on random data, and their ratios to torch_throughput.py. */
+function throughputPart(o: Options, torchMissing: string | undefined): string[] {
   let torch: TorchReference | undefined;
-  let torchNote: string;
-  const absent = o.torch ? torchAbsence() : 'skipped (--no-torch)';
-  if (absent === undefined) {
+  let torchNote = `PyTorch reference absent: ${torchMissing}`;
+  const measureTorch = () => {
     console.error(`bench: PyTorch reference, ${o.torchSamples} samples …`);
     torch = runTorchReference(o.torchSamples);
     torchNote = `PyTorch reference (${torch.command}): train b16 ${fmtRate(torch.train16)}/s, b64 ${fmtRate(torch.train64)}/s, predict ${fmtRate(torch.predict)}/s` +
       (torch.cpuSeconds === undefined ? '' : `; ${torch.cpuSeconds.toFixed(1)} CPU-s in ${torch.wallSeconds.toFixed(1)} s`);
-  } else {
-    torchNote = `PyTorch reference absent: ${absent}`;
-  }
-
+  };
+  // PyTorch runs right before the onnxruntime row (the default engine), so the two see the same load.
+  const torchFirst = torchMissing === undefined && !o.backends.includes('onnxruntime');
+  if (torchFirst) measureTorch();
   const results: BackendResult[] = [];
   for (const backend of o.backends) {
+    if (backend === 'onnxruntime' && torchMissing === undefined) measureTorch();
     console.error(`bench: ${backend} …`);
     results.push(runChild(planFor(backend, o)));
     if (backend === 'wasm' && o.wasmThreads > 1) {
@@ -181,15 +300,7 @@ async function main(): Promise<void> {
     `${Math.round(r.peakRssMiB)} MiB`,
   ]);
   const out: string[] = [];
-  out.push(`spinalnet bench: paper network (spinal-cnn, ${15}×${15}×30 patches, 13 classes), random data; ` +
-    `${os.cpus()[0]?.model ?? 'CPU'}, ${cores} cores, Node ${process.version}`);
-  const loadEnd = load();
-  out.push(`load average ${loadStart} at start, ${loadEnd} at end (the end includes the bench's own threads)`);
-  // Only the start says whether others were busy: the 1-minute average at the end counts the bench's own threads.
-  if (Number(loadStart) > 1) {
-    out.push('WARNING: other processes were using the CPU: wall-clock rates, the threaded rows and the PyTorch ' +
-      'reference (its 2 threads spin-wait for each other) are all depressed; compare per-CPU-second rates, or rerun on an idle machine.');
-  }
+  out.push('Throughput on random data (15×15×30 patches, 13 classes), samples per wall-clock second:');
   out.push(torchNote);
   out.push('');
   out.push(table(['backend', 'train b16', 'train b64', 'predict', `KSC map (${(KSC.height * KSC.width).toLocaleString('en-US')} px)`, 'peak RSS'], rows));
@@ -200,19 +311,21 @@ async function main(): Promise<void> {
     r.detail ?? r.backend, cell(perCpu(r.train16)), cell(perCpu(r.train64)), cell(perCpu(r.predict)),
     cell(r.map ? r.map.pixels / r.map.cpu : undefined),
   ])));
-  if (torch) {
+  const ref = torch as TorchReference | undefined;
+  if (ref) {
     out.push('');
-    out.push('Ratio to PyTorch (wall clock; targets: train b16 ≥ 0.5×, predict ≥ 1×, KSC map ≤ 60 s):');
+    out.push('Ratio to PyTorch (wall clock; targets: train b16 ≥ 0.7×, b64 ≥ 0.8×, predict ≥ 1×, KSC map ≤ 60 s):');
     out.push(table(['backend', 'train b16', 'train b64', 'predict (best)'], available.map((r) => {
-      const ratio = (v: number | undefined, ref: number) => (v === undefined ? '—' : `${(v / ref).toFixed(2)}×`);
-      return [r.detail ?? r.backend, ratio(perWall(r.train16), torch!.train16), ratio(perWall(r.train64), torch!.train64), ratio(bestPredict(r, true), torch!.predict)];
+      const ratio = (v: number | undefined, base: number) => (v === undefined ? '—' : `${(v / base).toFixed(2)}×`);
+      return [r.detail ?? r.backend, ratio(perWall(r.train16), ref.train16), ratio(perWall(r.train64), ref.train64), ratio(bestPredict(r, true), ref.predict)];
     })));
   }
   const samples = `train ${o.trainSamples} samples per batch size after 2 warm-up batches; predict ${o.predictSamples} samples, batch 512; ` +
     `map ${o.mapFraction === 1 ? 'the whole scene' : `${o.mapFraction} of the rows, extrapolated`} with up to ${o.workers} worker threads`;
   out.push('');
   out.push(`(${samples}; cpu backend: 16 training samples, 128 predicted)`);
-  console.log(out.join('\n'));
+  return out;
 }
 
-await main();
+// Only as a script: bench/gpu.ts imports the helpers above.
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -70,7 +70,7 @@ export async function predictRate(model: tf.LayersModel, samples: number, batchS
     const t = await clock(() => predictRangeOnnx(onnx, source, 0, samples, { batchSize }));
     return { ...t, samples };
   }
-  predictClasses(model, arraySource(data.subarray(0, warm * PER), [PATCH, PATCH, CHANNELS]), { batchSize });
+  await predictClasses(model, arraySource(data.subarray(0, warm * PER), [PATCH, PATCH, CHANNELS]), { batchSize });
   const t = await clock(() => predictClasses(model, source, { batchSize }));
   return { ...t, samples };
 }
@@ -101,8 +101,9 @@ export async function mapScene(
   const data = new Float32Array(height * width * CHANNELS);
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   const cube = { height, width, bands: CHANNELS, data };
-  const rows = Math.max(1, Math.round(height * fraction));
-  const pixels = rows === height ? undefined : Int32Array.from({ length: rows * width }, (_, i) => i);
+  // A fraction of the pixels (whole rows when it is a fraction of the rows), at least one pixel.
+  const count = Math.max(1, Math.round(height * width * fraction));
+  const pixels = count >= height * width ? undefined : Int32Array.from({ length: count }, (_, i) => i);
   let used = { workers: 0, engine: '' };
   const t = await clock(async () => {
     used = await predictPatchesParallel(model, cube, PATCH, pixels, { workers, batchSize, engine });

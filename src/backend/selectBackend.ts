@@ -1,7 +1,8 @@
 /**
  * Picks and initialises the tfjs compute backend.
  *
- * Order for 'auto': the native TensorFlow backend (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`;
+ * Order for 'auto': WebGPU through Dawn when Dawn finds a hardware adapter (never a software one: SwiftShader
+ * and llvmpipe are CPUs; `--backend webgpu` runs on them with a warning), then the native TensorFlow backend (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`;
  * neither can be installed where libtensorflow cannot be downloaded), then wasm (XNNPACK, with our conv
  * gradient kernels so conv nets train), then the pure-JS cpu backend (slow: ~2 samples/s on the paper net).
  * Nothing is printed here; the caller reports `BackendInfo`.
@@ -10,10 +11,12 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError, ConfigError } from '../errors.ts';
 import { registerWasmKernels } from './wasmKernels.ts';
 import { setWasmThreads } from './wasmThreads.ts';
+import type { GpuAdapterDescription } from './webgpu/dawn.ts';
+import { activateWebGpu } from './webgpu/activateWebGpu.ts';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** A backend that 'auto' tried and passed over, and why. */
 export interface SkippedBackend {
@@ -28,6 +31,10 @@ export interface BackendInfo {
   detail: string;
   /** Backends tried before this one ('auto' only), with the reason each was not used. */
   skipped: SkippedBackend[];
+  /** The GPU adapter ('webgpu' only): recorded in run.json. */
+  adapter?: GpuAdapterDescription;
+  /** Something the user should know about what runs (a software WebGPU adapter); callers log it. */
+  warning?: string;
 }
 
 export interface SelectBackendOptions {
@@ -81,8 +88,21 @@ export async function selectBackend(choice: BackendChoice, opts: SelectBackendOp
     return { ...result, skipped: [] };
   }
   if (choice === 'cpu') return { ...(await activateCpu()), skipped: [] };
+  if (choice === 'webgpu') {
+    const result = await activateWebGpu(true);
+    if (typeof result === 'string') {
+      throw new BackendError(
+        `the 'webgpu' backend cannot be used: ${result}`,
+        'run `spinalnet backends` to see what this machine has and how to get WebGPU (README, "GPUs"), or use --backend auto',
+      );
+    }
+    return { name: 'webgpu', ...result, skipped: [] };
+  }
 
   const skipped: SkippedBackend[] = [];
+  const gpu = await activateWebGpu(false);
+  if (typeof gpu !== 'string') return { name: 'webgpu', ...gpu, skipped };
+  skipped.push({ name: 'webgpu', reason: gpu });
   const native = await activateTensorflow();
   if (typeof native !== 'string') return { ...native, skipped };
   skipped.push({ name: 'tensorflow', reason: native });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { writeExperimentFiles } from '../experiment/experimentReport.ts';
 import { runImageExperiment } from '../experiment/imageExperiment.ts';
-import { runExperiment, type ExperimentResult } from '../experiment/runExperiment.ts';
+import { type ExperimentResult } from '../experiment/runExperiment.ts';
+import { defaultJobs, runExperimentScheduled } from '../experiment/sideBySide.ts';
 import { bool, parse, str } from './args.ts';
 import { findImageDataset } from '../images/registry.ts';
 import { imageConfigFromArgs } from './imageCommand.ts';
@@ -24,6 +25,9 @@ time; a paired comparison of the models seed by seed) and experiment.png.
   --splits LIST   comma-separated splits: ${SPLIT_STRATEGIES.join(', ')} (default random)
   --seeds N|LIST  N seeds (1..N) or a comma-separated list (default 3)
   --out DIR       output folder (default outputs/experiment-<scene>-<time>); --force replaces it
+  --jobs N        scene experiments: runs trained side by side, each in its own process on one
+                  thread (default 2 when two or more runs are queued on a machine with 2+ cores;
+                  1 = one run at a time on every core). Same numbers either way, sooner side by side.
   every other flag of \`spinalnet run\` sets the shared protocol (scene, --pca, --patch, --epochs, …)
 `;
 
@@ -73,7 +77,14 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const seeds = /^\d+$/.test(seedsArg) ? Array.from({ length: Number(seedsArg) }, (_, i) => i + 1) : list(seedsArg).map(Number);
   if (seeds.length === 0 || seeds.some((s) => !Number.isSafeInteger(s))) throw new ConfigError('--seeds', 'a count or a comma-separated list of integers', seedsArg);
   if (imageDataset && queue !== undefined) throw new ConfigError('--queue', 'a scene experiment (image datasets run locally only)', '--dataset ' + rest[datasetIndex + 1]);
-  if (imageDataset) return imageExperiment(rest, models, splits, seeds);
+  const jobsArg = take(rest, 'jobs');
+  const jobs = jobsArg === undefined ? defaultJobs(models.length * splits.length * seeds.length) : Number(jobsArg);
+  if (!Number.isSafeInteger(jobs) || jobs < 1) throw new ConfigError('--jobs', 'a whole number ≥ 1', jobsArg);
+  if (imageDataset) {
+    if (jobsArg !== undefined) throw new ConfigError('--jobs', 'no --jobs for image datasets (their runs take one at a time)', jobsArg);
+    return imageExperiment(rest, models, splits, seeds);
+  }
+  if (queue !== undefined && jobsArg !== undefined) throw new ConfigError('--jobs', 'no --jobs with --queue (each worker takes --concurrency jobs)', jobsArg);
   const base = runConfigFromArgs(rest);
   if (base === 'help' || 'resume' in base) throw new ConfigError('spinalnet experiment', 'run flags without --resume', '--resume');
   const config = { base, models, splits: splits as SplitStrategy[], seeds };
@@ -81,7 +92,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (queue !== undefined && detach) return (await import('./queueCommand.ts')).submitDetached(queue, config);
   const out = base.out ?? join('outputs', `experiment-${inputName(base.input)}-${timestamp()}`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  return writeExperiment(out, base.force, async () => (queue !== undefined ? (await import('./queueCommand.ts')).runOnQueue(queue, config, log) : runExperiment(config, log)));
+  return writeExperiment(out, base.force, async () => (queue !== undefined ? (await import('./queueCommand.ts')).runOnQueue(queue, config, log) : runExperimentScheduled(config, jobs, log)));
 }
 
 /** Writes experiment.json/md/png of `produce()` into `out` (checked before any work; nothing left on failure). */

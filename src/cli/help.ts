@@ -17,6 +17,7 @@ commands:
   view       look at a finished run (or two side by side) in the browser: maps, spectra, errors
   inspect    list the variables of a MAT file
   download   fetch a known scene into data/ and verify its checksum
+  backends   the compute engines this machine has (onnxruntime, webgpu/GPU, wasm, …) and how to get the others
 
 \`spinalnet <command> --help\` shows the flags of a command.
 With no flags, \`spinalnet run\` maps KSC from data/ when data/KSC.mat and data/KSC_gt.mat exist,
@@ -28,9 +29,10 @@ export const RUN_HELP = `usage: spinalnet run [scene] [flags]
 scene (one of):
   --dataset NAME        a known scene in --data-dir: ${DATASETS.map((d) => d.id).join(', ')}
   --data-dir DIR        folder of the known scenes (default: data)
-  --cube FILE --gt FILE MAT files of the cube (H×W×B) and its label map (H×W)
-  --cube-var NAME       cube variable (default: the one 3-D numeric array in the file)
-  --gt-var NAME         label variable (default: the one 2-D array of the cube's size)
+  --cube FILE --gt FILE the cube (H×W×B) and its label map (H×W): MAT (v5/v7/v7.3), ENVI (.hdr or its
+                        data file) or GeoTIFF, told apart by their bytes; both on one grid
+  --cube-var NAME       MAT cube variable (default: the one 3-D numeric array in the file)
+  --gt-var NAME         MAT label variable (default: the one 2-D array of the cube's size)
   --demo                the built-in synthetic scene (trains on 20% of its pixels unless
                         --train-fraction says otherwise)
   (none)                KSC from data/ when present, else the demo
@@ -63,7 +65,8 @@ model and training:
   --lr X                Adam learning rate (default ${DEFAULTS.learningRate})
   --lr-drop-epoch N     divide the rate once after N epochs, 0 = never (default ${DEFAULTS.lrDropEpoch})
   --lr-drop-factor X    by this factor (default ${DEFAULTS.lrDropFactor})
-  --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: native TensorFlow if installed, else wasm, else cpu)
+  --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: WebGPU on a hardware GPU, else native TensorFlow if
+                        installed, else wasm, else cpu; webgpu on a software adapter with a warning)
   --wasm-threads N      XNNPACK threads for wasm (default 1; more helps only when the cores are idle)
   --training E          auto|onnxruntime|tfjs: who computes the gradients (default auto: onnxruntime
                         when installed, on every core; the model and optimizer stay tfjs's)
@@ -93,7 +96,7 @@ large scenes (docs/large-scenes.md):
 export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [--gt FILE] --out DIR [flags]
 
   --model DIR           the model/ folder of a finished run
-  --cube FILE           MAT file of the scene to map (same bands as the training scene)
+  --cube FILE           the scene to map, MAT, ENVI or GeoTIFF (same bands as the training scene)
   --gt FILE             optional label map: metrics are written too
   --cube-var / --gt-var variable names (default: found automatically)
   --out DIR             output folder (must be new or empty); --force replaces it

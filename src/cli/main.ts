@@ -138,6 +138,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   image: async (argv) => (await import('./imageCommand.ts')).imageCommand(argv),
   worker: async (argv) => (await import('./workerCommand.ts')).workerCommand(argv),
   view: async (argv) => (await import('./viewCommand.ts')).viewCommand(argv),
+  backends: async (argv) => (await import('./backendsCommand.ts')).backendsCommand(argv, out),
 };
 
 /** Runs the CLI; returns the exit code. */

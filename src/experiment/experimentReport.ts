@@ -15,13 +15,15 @@ const SPLIT_PROTOCOL: Record<string, string> = {
   maps: 'given training and test maps',
 };
 
-export function renderExperimentMarkdown(r: ExperimentResult): string {
+/** `schedule` (sideBySide.ts): how the runs shared the cores, when the experiment says. */
+export function renderExperimentMarkdown(r: ExperimentResult & { schedule?: string }): string {
   const c = r.config;
   const lines = [
     `# Experiment on ${r.data.name}: ${c.models.join(', ')} × ${c.splits.join(', ')} × ${c.seeds.length} seeds`,
     '',
     `${r.data.description}, ${r.data.classes.length} classes. Seeds ${c.seeds.join(', ')}; ${r.protocol}. ` +
-      `Backend ${r.backend.detail}; gradients on ${[...new Set(r.runs.map((x) => x.trainingEngine))].join(', ')}; ${(r.seconds / 60).toFixed(1)} minutes in all.`,
+      `Backend ${r.backend.detail}; gradients on ${[...new Set(r.runs.map((x) => x.trainingEngine))].join(', ')}; ` +
+      `${r.schedule ? `${r.schedule}; ` : ''}${(r.seconds / 60).toFixed(1)} minutes in all.`,
     '',
     'Which protocol each number comes from:',
     '',
@@ -63,7 +65,7 @@ export function renderExperimentMarkdown(r: ExperimentResult): string {
   return lines.join('\n');
 }
 
-export function writeExperimentFiles(path: (name: string) => string, r: ExperimentResult): void {
+export function writeExperimentFiles(path: (name: string) => string, r: ExperimentResult & { schedule?: string }): void {
   writeFileAtomic(path('experiment.json'), `${JSON.stringify(r, null, 2)}\n`);
   writeFileAtomic(path('experiment.md'), renderExperimentMarkdown(r));
   const at = (split: string, model: string) => r.summaries.find((s) => s.split === split && s.model === model)!;

@@ -91,6 +91,7 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   const start = performance.now();
   const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
+  if (backend.warning) log(`warning: ${backend.warning}`);
   const scene = await loadInputScene(config.base.input, { memoryLimit: config.base.memoryLimit, tileSize: config.base.tileSize, components: config.base.pca });
   const runs: ExperimentRun[] = [];
   const cache = new Map<string, PreparedRun>();

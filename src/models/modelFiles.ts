@@ -21,7 +21,7 @@ export interface ModelMetadata {
   /** Patch side the model was trained on (1 for spectral models; image models: the image height). */
   patch: number;
   /** Class k of the output = classes[k] (the scene's or image dataset's own label values). */
-  classes: { value: number; name: string }[];
+  classes: { value: number; name: string; color?: [number, number, number] }[];
   /** Bands of the input cube before preprocessing (image models: channels per pixel). */
   inputBands: number;
   /** Zero-based bands of the file dropped before PCA (NaN/Inf in the training scene); dropped again when predicting. */

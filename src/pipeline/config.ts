@@ -5,6 +5,7 @@
 import type { BackendChoice } from '../backend/selectBackend.ts';
 import { checkInteger, ConfigError } from '../errors.ts';
 import { MODELS } from '../models/registry.ts';
+import { checkEngineForBackend } from '../onnx/onnxRuntime.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
 import { INFERENCE_ENGINES, type InferenceEngine } from '../training/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
@@ -86,6 +87,8 @@ export interface RunConfig {
   inference: InferenceEngine;
   /** Who computes the training gradients: onnxruntime when it is installed and can ('auto'), or tfjs. */
   training: TrainingEngine;
+  /** onnxruntime threads for the training gradients; default one per core (experiments side by side: 1). */
+  trainThreads?: number;
 }
 
 export const DEFAULTS: Omit<RunConfig, 'input'> = {
@@ -131,6 +134,8 @@ export function validateConfig(c: RunConfig): void {
   checkMapFormats(c.mapFormats);
   if (!INFERENCE_ENGINES.includes(c.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, c.inference);
   if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
+  checkEngineForBackend(c.backend, '--inference', c.inference);
+  checkEngineForBackend(c.backend, '--training', c.training);
   if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);
   if (c.wasmThreads !== undefined) int('--wasm-threads', c.wasmThreads, 1);
   int('--lr-drop-epoch', c.lrDropEpoch, 0);

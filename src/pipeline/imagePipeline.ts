@@ -74,6 +74,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
   try {
     const backend = await selectBackend(config.backend);
     log(`backend: ${backend.detail}`);
+    if (backend.warning) log(`warning: ${backend.warning}`);
     if (spec.heavy && backend.name !== 'tensorflow') log(`warning: ${spec.id} is heavy for ${backend.name}; expect tens of images per second (see docs/images.md)`);
     clock.reset();
 
@@ -109,7 +110,7 @@ export async function runImagePipeline(config: ImageRunConfig, hooks: ImageRunHo
     if (training.fallbackReason) log(`training gradients on tfjs: ${training.fallbackReason}`);
     lap('train');
 
-    const predicted = predictClasses(model, imageSource(test, normalization), { batchSize: config.predictBatch });
+    const predicted = await predictClasses(model, imageSource(test, normalization), { batchSize: config.predictBatch });
     lap('predict');
 
     const names = ds.classes.map((c) => c.name);

@@ -84,6 +84,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
   try {
     const backend = await selectBackend(config.backend);
     log(`backend: ${backend.detail}`);
+    if (backend.warning) log(`warning: ${backend.warning}`);
     const { model, meta } = await loadModel(config.modelDir);
     if (meta.image) {
       throw new ConfigError('--model', 'a model trained by `spinalnet run` on a scene', `${config.modelDir} (an image model)`, 'spinalnet predict maps hyperspectral scenes; image models are evaluated by `spinalnet image`');

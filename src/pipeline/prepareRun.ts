@@ -97,6 +97,7 @@ export function trainingSetup(config: RunConfig, p: PreparedRun): { source: Samp
       validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
       earlyStopPatience: config.earlyStop,
       engine: config.training,
+      ...(config.trainThreads !== undefined ? { threads: config.trainThreads } : {}),
     },
   };
 }

@@ -88,6 +88,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
   try {
     const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
     log(`backend: ${backend.detail}`);
+    if (backend.warning) log(`warning: ${backend.warning}`);
     clock.reset();
     const scene = await loadInputScene(config.input, { memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca, progress: hooks.scanProgress });
     log(`scene ${name}: ${scene.grid.height}×${scene.grid.width}×${scene.grid.bands}, ${scene.classes.length} classes`);
@@ -216,7 +217,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     version: 1,
     modelId: spec.id,
     patch,
-    classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
+    classes: scene.classes.map((c) => ({ value: c.value, name: c.name, ...(c.color && { color: [c.color[0], c.color[1], c.color[2]] as [number, number, number] }) })),
     inputBands: ctx.scene.fileBands,
     droppedBands: [...ctx.scene.droppedBands],
     preprocessing: pcaToJSON(p.pca),

@@ -8,7 +8,7 @@ import { writeMatV5 } from '../io/mat/writer.ts';
 import type { Metrics } from '../evaluation/metrics.ts';
 import {
   falseColor,
-  palette,
+  classColors,
   renderConfusionMatrix,
   renderErrorMap,
   renderLabelMap,
@@ -72,7 +72,7 @@ export function sceneFalseColor(rgb: CubeBIP | undefined, reduced: CubeBIP): Rgb
 
 export function writeSceneOutputs(o: SceneOutputsInput): void {
   const values = o.classes.map((c) => c.value);
-  const colors = palette(values.length);
+  const colors = classColors(o.classes);
   const { height, width } = o.prediction;
   const keep = backgroundKeep(height * width, o.labels?.data, o.maskBackground, o.nodata);
   const predictionImg = renderLabelMap(o.prediction, values, colors, { mask: keep });

@@ -7,6 +7,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, copyFileSync } from 'nod
 import { basename, dirname, join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { ConfigError, InputFileError } from '../errors.ts';
+import { rasterFiles } from '../io/raster/rasterFiles.ts';
 import type { RunConfig } from '../pipeline/config.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';
 import { fetchBlob, putBlob, sha256 } from './blobs.ts';
@@ -31,11 +32,18 @@ export async function packConfig(redis: Redis, config: RunConfig): Promise<Porta
     files.push({ path, sha: await putBlob(redis, readFileSync(source), source) });
     return path;
   };
+  // A scene file and its companions (ENVI header and data, GeoTIFF .aux.xml) travel into one folder.
+  const addRaster = async (source: string, folder: string): Promise<string> => {
+    if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path');
+    const [main, ...beside] = rasterFiles(source);
+    for (const f of beside) await add(f, join(folder, basename(f)));
+    return add(main, join(folder, basename(main)));
+  };
   const input = config.input;
   let packed: RunConfig['input'];
   if (input.kind === 'demo') packed = input;
   else if (input.kind === 'files') {
-    packed = { ...input, cube: await add(input.cube, join('cube', basename(input.cube))), gt: await add(input.gt, join('gt', basename(input.gt))) };
+    packed = { ...input, cube: await addRaster(input.cube, 'cube'), gt: await addRaster(input.gt, 'gt') };
   } else {
     const d = findDataset(input.id);
     if (!d) throw new ConfigError('--dataset', `one of ${DATASETS.map((x) => x.id).join(', ')}`, input.id);

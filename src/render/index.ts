@@ -3,7 +3,7 @@
  * into RGBA arrays and written as PNG. No canvas library: the few primitives needed live in draw.ts.
  */
 export { type RgbaImage, type Rgb, BLACK, WHITE, createImage, pixelAt, upscale, encodePng, decodePng, writePng } from './image.ts';
-export { palette, hsvToRgb, luma } from './palette.ts';
+export { classColors, palette, hsvToRgb, luma } from './palette.ts';
 export { renderLabelMap, renderErrorMap, ERROR_COLORS, type LabelGrid, type PixelMask, type LabelMapOptions, type ErrorMapOptions } from './labelMap.ts';
 export { falseColor, bandStretch, percentile, type FalseColorOptions, type Stretch } from './falseColor.ts';
 export { renderOverview, overviewScale, type OverviewInput, type OverviewOptions, type LegendEntry } from './overview.ts';

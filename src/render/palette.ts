@@ -70,3 +70,12 @@ export function hsvToRgb(hue: number, saturation: number, value: number): Rgb {
 export function luma(color: Rgb): number {
   return 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2];
 }
+
+/**
+ * One colour per class: the class's own colour where its label file gave one (ENVI class lookup, TIFF
+ * colour map, GDAL colour table), so a map keeps the colours its users know; palette(n)'s otherwise.
+ */
+export function classColors(classes: readonly { readonly color?: readonly [number, number, number] }[]): Rgb[] {
+  const fallback = palette(classes.length);
+  return classes.map((c, k) => (c.color ? [c.color[0], c.color[1], c.color[2]] : fallback[k]!));
+}

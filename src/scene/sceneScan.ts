@@ -55,7 +55,6 @@ export class SceneScan {
   private readonly fill: Float32Array;
   private readonly validSums: Float64Array;
   private keep: number[];
-  private buffer?: Float32Array;
   /** The one window of a one-window scene, and whether it has been filled and its bands removed. */
   private cached?: { data: Float32Array; prepared: boolean };
 
@@ -101,9 +100,7 @@ export class SceneScan {
       opts.progress?.('read', r1, height);
     }
     const nodata = mask !== undefined && nodataCount > 0 ? { mask, count: nodataCount } : undefined;
-    const scan = new SceneScan(source, opts, { stats: stats.result(), nodata, sums, cached: tileRows === height ? buffer : undefined });
-    if (tileRows < height) scan.buffer = buffer;
-    return scan;
+    return new SceneScan(source, opts, { stats: stats.result(), nodata, sums, cached: tileRows === height ? buffer : undefined });
   }
 
   /** Bands left after `removeBands` (the cube's bands as the pipeline sees them). */
@@ -124,6 +121,8 @@ export class SceneScan {
    */
   async *windows(stage: 'pca' | 'project'): AsyncGenerator<{ row0: number; rows: number; data: Float32Array }> {
     const { height, width, fileBands } = this;
+    // Each pass reads into its own window buffer, so that two passes in flight cannot overwrite each other.
+    const buffer = this.cached === undefined ? new Float32Array(this.tileRows * width * fileBands) : undefined;
     for (const { rows: [r0, r1] } of rowBands(height, this.tileRows)) {
       const rows = r1 - r0;
       let data: Float32Array;
@@ -133,8 +132,7 @@ export class SceneScan {
         }
         data = this.cached.data;
       } else {
-        this.buffer ??= new Float32Array(this.tileRows * width * fileBands);
-        const raw = await readWindow(this.source, r0, rows, this.buffer.subarray(0, rows * width * fileBands));
+        const raw = await readWindow(this.source, r0, rows, buffer!.subarray(0, rows * width * fileBands));
         data = this.prepare(raw, r0);
       }
       yield { row0: r0, rows, data };
@@ -230,7 +228,6 @@ export class SceneScan {
   /** Releases the file and the window buffers (idempotent). */
   close(): void {
     this.source.close();
-    this.buffer = undefined;
     this.cached = undefined;
   }
 

@@ -6,6 +6,8 @@
  * its input into batches of 32 (its default batchSize) and concatenates the outputs, which on wasm cost
  * more than the network itself (batch 512, paper network: 979 → 438 CPU-ms, measured with tf.profile:
  * 16 Slice calls took 332 ms). apply() runs the same layers in inference mode on the whole batch.
+ *
+ * Async: classes are read with data(), since tfjs's WebGPU backend cannot read synchronously in Node.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ProbabilityTargets, writeSoftmax } from './probabilities.ts';
@@ -21,7 +23,7 @@ export interface PredictOptions {
 }
 
 /** The most likely class of every sample of `source`, with the model in inference mode. */
-export function predictClasses(model: tf.LayersModel, source: SampleSource, opts: PredictOptions = {}): Int32Array {
+export function predictClasses(model: tf.LayersModel, source: SampleSource, opts: PredictOptions = {}): Promise<Int32Array> {
   return predictRange(model, source, 0, source.count, opts);
 }
 
@@ -29,13 +31,13 @@ export function predictClasses(model: tf.LayersModel, source: SampleSource, opts
  * Classes of samples `start` … `end − 1` of `source` (the parallel predictor gives each worker a range).
  * Returns `end − start` classes.
  */
-export function predictRange(
+export async function predictRange(
   model: tf.LayersModel,
   source: SampleSource,
   start: number,
   end: number,
   opts: PredictOptions = {},
-): Int32Array {
+): Promise<Int32Array> {
   const [h, w, c] = source.sampleShape;
   const total = end - start;
   const out = new Int32Array(total);
@@ -47,9 +49,9 @@ export function predictRange(
       const logits = model.apply(xs, { training: false }) as tf.Tensor;
       return [tf.argMax(logits, -1), wanted ? logits : undefined] as const;
     });
-    const batchClasses = classes.dataSync() as Int32Array;
+    const batchClasses = (await classes.data()) as Int32Array;
     out.set(batchClasses, offset);
-    if (wanted && logits) writeSoftmax(logits.dataSync() as Float32Array, size, batchClasses, wanted, offset);
+    if (wanted && logits) writeSoftmax((await logits.data()) as Float32Array, size, batchClasses, wanted, offset);
     classes.dispose();
     logits?.dispose();
     opts.onProgress?.(offset + size, total);

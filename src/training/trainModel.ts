@@ -176,7 +176,7 @@ export async function trainModel(
         learningRate: lr.learningRate,
         seconds: state.partialSeconds + (performance.now() - t0) / 1000,
       };
-      if (opts.validation) Object.assign(e, evaluate(model, opts.validation.source, opts.validation.labels, numClasses, weights, opts.batchSize));
+      if (opts.validation) Object.assign(e, await evaluate(model, opts.validation.source, opts.validation.labels, numClasses, weights, opts.batchSize));
       state.history.push(e);
       opts.onEpoch?.(e);
       for (const drop of opts.lrDrops ?? []) {
@@ -186,7 +186,7 @@ export async function trainModel(
         // Best = highest validation accuracy, ties to the lower validation loss.
         const best = state.best;
         if (!best || e.valAccuracy > best.valAccuracy || (e.valAccuracy === best.valAccuracy && e.valLoss! < best.valLoss)) {
-          state.best = { epoch: state.epoch, valAccuracy: e.valAccuracy, valLoss: e.valLoss!, weights: model.getWeights().map((t) => t.dataSync().slice() as Float32Array) };
+          state.best = { epoch: state.epoch, valAccuracy: e.valAccuracy, valLoss: e.valLoss!, weights: await readAll(model.getWeights()) };
           state.epochsSinceBest = 0;
         } else state.epochsSinceBest++;
       }
@@ -245,11 +245,18 @@ async function snapshot(model: tf.LayersModel, optimizer: tf.Optimizer, state: T
   const named = await optimizer.getWeights();
   return {
     ...structuredClone({ ...state, modelWeights: [], optimizerWeights: [] }),
-    modelWeights: model.getWeights().map((t) => ({ shape: t.shape, values: t.dataSync().slice() as Float32Array })),
-    optimizerWeights: named.map((nt) => ({ name: nt.name, shape: nt.tensor.shape, values: nt.tensor.dataSync().slice() as Float32Array })),
-    adamPowers: [(optimizer as unknown as AdamPowers).accBeta1.dataSync()[0]!, (optimizer as unknown as AdamPowers).accBeta2.dataSync()[0]!],
+    modelWeights: await Promise.all(model.getWeights().map(async (t) => ({ shape: t.shape, values: await readFloat32(t) }))),
+    optimizerWeights: await Promise.all(named.map(async (nt) => ({ name: nt.name, shape: nt.tensor.shape, values: await readFloat32(nt.tensor) }))),
+    adamPowers: [(await readFloat32((optimizer as unknown as AdamPowers).accBeta1))[0]!, (await readFloat32((optimizer as unknown as AdamPowers).accBeta2))[0]!],
   };
 }
+
+/** A copy of a float32 tensor's values, read asynchronously (WebGPU cannot read synchronously in Node). */
+async function readFloat32(t: tf.Tensor): Promise<Float32Array> {
+  return (await t.data()).slice() as Float32Array;
+}
+
+const readAll = (tensors: tf.Tensor[]): Promise<Float32Array[]> => Promise.all(tensors.map(readFloat32));
 
 async function restore(model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainState): Promise<void> {
   if (state.modelWeights.length !== model.weights.length) {
@@ -273,8 +280,11 @@ function weightedLoss(logits: tf.Tensor2D, oneHot: tf.Tensor, ys: tf.Tensor1D, c
   return tf.div(tf.sum(tf.mul(perSample, w)), tf.sum(w)) as tf.Scalar;
 }
 
-/** One optimisation step; returns the batch's mean loss and the number of correct predictions. */
-function step(
+/**
+ * One optimisation step; returns the batch's mean loss and the number of correct predictions. Reads them
+ * with data(), not dataSync(): tfjs's WebGPU backend cannot read synchronously in Node.
+ */
+async function step(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
@@ -283,8 +293,8 @@ function step(
   y: Int32Array,
   numClasses: number,
   classWeights: tf.Tensor1D,
-): [number, number] {
-  return tf.tidy(() => {
+): Promise<[number, number]> {
+  const [loss, hits] = tf.tidy(() => {
     const xs = tf.tensor4d(x, shape);
     const ys = tf.tensor1d(y, 'int32');
     const oneHot = tf.oneHot(ys, numClasses);
@@ -295,21 +305,25 @@ function step(
       hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'int32')) as tf.Scalar);
       return weightedLoss(logits, oneHot, ys, classWeights);
     }, true, variables)!;
-    const result: [number, number] = [loss.dataSync()[0]!, hits!.dataSync()[0]!];
-    hits!.dispose();
-    return result;
+    return [loss, hits!];
   });
+  try {
+    return [(await loss.data())[0]!, (await hits.data())[0]!];
+  } finally {
+    loss.dispose();
+    hits.dispose();
+  }
 }
 
 /** Loss and accuracy of the model on a source, in inference mode. */
-function evaluate(
+async function evaluate(
   model: tf.LayersModel,
   source: SampleSource,
   labels: Int32Array,
   numClasses: number,
   classWeights: tf.Tensor1D,
   batchSize: number,
-): { valLoss: number; valAccuracy: number } {
+): Promise<{ valLoss: number; valAccuracy: number }> {
   const per = sampleSize(source);
   const [h, w, c] = source.sampleShape;
   const size = Math.max(batchSize, 256);
@@ -322,21 +336,20 @@ function evaluate(
     const m = Math.min(size, source.count - s);
     for (let i = 0; i < m; i++) idx[i] = s + i;
     source.fill(idx.subarray(0, m), buffer);
-    const [l, ws, hit] = tf.tidy(() => {
+    const sums = tf.tidy(() => {
       const xs = tf.tensor4d(buffer.subarray(0, m * per), [m, h, w, c]);
       const ys = tf.tensor1d(labels.subarray(s, s + m), 'int32');
       const logits = model.predict(xs) as tf.Tensor2D;
       const perSample = tf.losses.softmaxCrossEntropy(tf.oneHot(ys, numClasses), logits, undefined, undefined, tf.Reduction.NONE);
       const wt = tf.gather(classWeights, ys);
-      return [
-        tf.sum(tf.mul(perSample, wt)).dataSync()[0]!,
-        tf.sum(wt).dataSync()[0]!,
-        tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'int32')).dataSync()[0]!,
-      ];
+      return tf.stack([tf.sum(tf.mul(perSample, wt)), tf.sum(wt), tf.cast(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'int32')), 'float32')]);
     });
-    lossSum += l;
-    weightSum += ws;
-    correct += hit;
+    // One async read (WebGPU cannot read synchronously in Node); the hit count is exact in float32 below 2^24.
+    const [l, ws, hit] = await sums.data();
+    sums.dispose();
+    lossSum += l!;
+    weightSum += ws!;
+    correct += hit!;
   }
   return { valLoss: lossSum / weightSum, valAccuracy: correct / source.count };
 }

@@ -36,7 +36,7 @@ export class PixelProbe {
     const centre = Int32Array.of(window.row * window.cube.width + window.col);
     const probabilities = new Float32Array(this.maps.meta.classes.length);
     // The map's own prediction path and softmax (writeSoftmax), for one sample.
-    predictRange(model, patchSource(reduced, patch, centre), 0, 1, { probabilities: { at: 0, probabilities } });
+    await predictRange(model, patchSource(reduced, patch, centre), 0, 1, { probabilities: { at: 0, probabilities } });
     return probabilities;
   }
 }

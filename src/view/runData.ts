@@ -11,7 +11,7 @@ import type { ModelMetadata } from '../models/modelFiles.ts';
 import type { RunConfig } from '../pipeline/config.ts';
 import { loadInputScene } from '../pipeline/sceneInput.ts';
 import type { PredictConfig } from '../pipeline/predictPipeline.ts';
-import { palette } from '../render/index.ts';
+import { classColors } from '../render/index.ts';
 import { loadScene } from '../scene/loadScene.ts';
 import type { CubeBIP, GeoReference, Scene } from '../scene/types.ts';
 
@@ -111,9 +111,10 @@ export class RunView {
     }
     const { height, width } = scene.cube;
     if (meta.classes.length > 254) throw new DataError(`${meta.classes.length} classes`, 'the viewer shows at most 254 classes');
-    const colors = palette(meta.classes.length);
+    // The model keeps the colours of the label file it was trained on; the scene's own win where it has them.
     const sceneColors = new Map(scene.classes.map((c) => [c.value, c.color]));
-    const classes: ViewClass[] = meta.classes.map((c, k) => ({ value: c.value, name: c.name, color: sceneColors.get(c.value) ?? colors[k]! }));
+    const colors = classColors(meta.classes.map((c) => ({ ...c, color: sceneColors.get(c.value) ?? c.color })));
+    const classes: ViewClass[] = meta.classes.map((c, k) => ({ value: c.value, name: c.name, color: colors[k]! }));
     const index = new Map(meta.classes.map((c, k) => [c.value, k + 1]));
     const n = height * width;
     const truthBytes = new Uint8Array(n);

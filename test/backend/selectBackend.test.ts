@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { selectBackend, type BackendChoice } from '../../src/backend/selectBackend.ts';
+import { findAdapter } from '../../src/backend/webgpu/dawn.ts';
 import { BackendError, ConfigError } from '../../src/errors.ts';
 
 /** Whether a native tfjs-node package is installed here (it is not on the dev machine: no libtensorflow). */
@@ -17,6 +18,8 @@ function nativeInstalled(): boolean {
   });
 }
 const hasNative = nativeInstalled();
+/** Whether Dawn finds a hardware GPU here ('auto' then picks webgpu); never on the dev machine and CI. */
+const hasGpu = (await findAdapter(false)).found !== undefined;
 
 describe('selectBackend', () => {
   afterEach(() => {
@@ -66,16 +69,17 @@ describe('selectBackend', () => {
     expect(grads).toEqual(new Array(9).fill(4));
   });
 
-  it.skipIf(hasNative)("'auto' falls back to wasm and says why tensorflow was skipped", async () => {
+  it.skipIf(hasNative || hasGpu)("'auto' falls back to wasm and says why webgpu and tensorflow were skipped", async () => {
     const info = await selectBackend('auto');
     expect(info.name).toBe('wasm');
-    expect(info.skipped).toHaveLength(1);
-    expect(info.skipped[0]!.name).toBe('tensorflow');
-    expect(info.skipped[0]!.reason).toContain('@tensorflow/tfjs-node-gpu is not installed');
-    expect(info.skipped[0]!.reason).toContain('@tensorflow/tfjs-node is not installed');
+    expect(info.skipped.map((s) => s.name)).toEqual(['webgpu', 'tensorflow']);
+    // No hardware adapter: a software one (SwiftShader) is never picked on its own, or Dawn found none.
+    expect(info.skipped[0]!.reason).toMatch(/Dawn found only a software adapter|Dawn found no GPU adapter|webgpu \(Dawn\) is not installed/);
+    expect(info.skipped[1]!.reason).toContain('@tensorflow/tfjs-node-gpu is not installed');
+    expect(info.skipped[1]!.reason).toContain('@tensorflow/tfjs-node is not installed');
   });
 
-  it.skipIf(!hasNative)("'auto' picks the native tensorflow backend when installed", async () => {
+  it.skipIf(!hasNative || hasGpu)("'auto' picks the native tensorflow backend when installed", async () => {
     const info = await selectBackend('auto');
     expect(info.name).toBe('tensorflow');
     expect(info.detail).toMatch(/^tfjs-node(-gpu)? \((CUDA|CPU)\)$/);
@@ -93,6 +97,6 @@ describe('selectBackend', () => {
   it('rejects an unknown choice with a ConfigError', async () => {
     const error = await selectBackend('gpu' as BackendChoice).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).message).toBe("backend: expected one of 'auto', 'tensorflow', 'wasm', 'cpu', got 'gpu'");
+    expect((error as ConfigError).message).toBe("backend: expected one of 'auto', 'webgpu', 'tensorflow', 'wasm', 'cpu', got 'gpu'");
   });
 });

@@ -143,6 +143,8 @@ describe('spinalnet run on bad input', () => {
       [['--training', 'gpu'], /--training: expected one of auto, onnxruntime, tfjs/],
       [['--map-format', 'kml'], /--map-format: expected a comma-separated list of tif, envi, got 'kml'/],
       [['--map-format', 'tif,png'], /--map-format: expected a comma-separated list of tif, envi, got 'png'/],
+      [['--backend', 'webgpu', '--training', 'onnxruntime'], /--training: expected 'auto' or 'tfjs' with --backend webgpu/],
+      [['--backend', 'webgpu', '--inference', 'onnxruntime'], /--inference: expected 'auto' or 'tfjs' with --backend webgpu/],
     ] as const) {
       const r = await runCli(['run', '--demo', '--out', join(dir, 'out'), ...args]);
       expect(r.code).toBe(2);

@@ -91,7 +91,7 @@ describe('spinalnet image: runs', () => {
     const norm = meta.preprocessing as { mean: number[]; std: number[] };
     expect(norm.mean).toEqual(run.normalization.mean);
     const all = readPngFolder(data).train;
-    const predicted = predictClasses(model, imageSource(all, norm));
+    const predicted = await predictClasses(model, imageSource(all, norm));
     const right = predicted.filter((k, i) => k === all.labels[i]).length;
     expect(right / all.count).toBeGreaterThanOrEqual(0.8);
     model.dispose();

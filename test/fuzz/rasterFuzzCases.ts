@@ -1,15 +1,17 @@
 /**
- * The ENVI and GeoTIFF fuzzer shared by test/fuzz/rasterFuzz.test.ts (a fixed-seed run in `npm test`) and
+ * The ENVI, GeoTIFF (and MAT v7.3) fuzzer shared by test/fuzz/rasterFuzz.test.ts (a fixed-seed run in `npm test`) and
  * `npm run fuzz -- --rasters` (bench/fuzz.ts): seeded mutations of small ENVI scenes (header keys and
  * values, braces, the data file's length) and hand-made TIFFs (IFD entry types, counts and values,
- * bytes, length). Each case is inspected and loaded as a cube and as labels under a 16 MiB bound; it
+ * bytes, length), plus one case in ten from the real MAT v7.3 label map with flipped bits or cut short
+ * (when ../shared is there). Each case is inspected and loaded as a cube and as labels under a 16 MiB bound; it
  * passes when that works or throws one of the project's typed errors naming the file.
  *
  * Case i of seed s is made from `createRng(s, 'raster case i')` alone, so it can be replayed by itself.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SpinalnetError } from '../../src/errors.ts';
 import { inspectFile } from '../../src/io/raster/inspectRaster.ts';
 import { loadLabels, loadScene } from '../../src/scene/loadScene.ts';
@@ -127,9 +129,34 @@ function mutateTiff(src: TiffSource, rng: Rng): { bytes: Buffer; what: string[] 
 
 const ENVI = enviSources();
 const TIFF = tiffSources();
+/** The real MAT v7.3 label map, when ../shared is there: HDF5 (h5wasm) gets damaged files too. */
+const V73_PATH = fileURLToPath(new URL('../../../shared/data/hdf5/KSC_gt_v73.mat', import.meta.url));
+const V73 = existsSync(V73_PATH) ? readFileSync(V73_PATH) : undefined;
+
+function mutateBytes(src: Buffer, rng: Rng): { bytes: Buffer; what: string[] } {
+  let b = Buffer.from(src);
+  const what: string[] = [];
+  for (let k = 1 + rng.int(4); k > 0; k--) {
+    if (rng.int(5) === 0) {
+      const cut = 512 + rng.int(b.length - 512);
+      b = b.subarray(0, cut);
+      what.push(`cut to ${cut} bytes`);
+    } else {
+      // Mostly inside the HDF5 metadata near the start, where a flip changes structure rather than pixel values.
+      const at = 512 + rng.int(Math.min(b.length - 512, rng.int(2) === 0 ? 4096 : b.length));
+      b[at] ^= 1 << rng.int(8);
+      what.push(`bit flip at ${at}`);
+    }
+  }
+  return { bytes: b, what };
+}
 
 export function makeRasterCase(index: number, seed: number): RasterCase {
   const rng = createRng(seed, `raster case ${index}`);
+  if (V73 !== undefined && rng.int(10) === 0) {
+    const m = mutateBytes(V73, rng);
+    return { index, source: 'mat73:KSC_gt_v73', mutations: m.what, bytes: m.bytes };
+  }
   if (rng.int(2) === 0) {
     const src = rng.pick(ENVI);
     const m = mutateEnvi(src, rng);
@@ -144,11 +171,15 @@ export type RasterOutcome = { outcome: 'read' | 'refused'; message?: string };
 
 /** Inspects the case and loads it as a cube and as labels; anything but success or a typed error naming the file is thrown. */
 export async function exerciseRaster(c: RasterCase, dir: string): Promise<RasterOutcome> {
-  const path = join(dir, c.header === undefined ? 'case.tif' : 'case.img');
+  const path = join(dir, c.source.startsWith('mat73') ? 'case.mat' : c.header === undefined ? 'case.tif' : 'case.img');
   writeFileSync(path, c.bytes);
   if (c.header !== undefined) writeFileSync(join(dir, 'case.hdr'), c.header);
   try {
     await inspectFile(path);
+    if (c.source.startsWith('mat73')) {
+      await loadLabels(path, { height: 512, width: 614 }, undefined, { maxBytes: FUZZ_MAX_BYTES });
+      return { outcome: 'read' };
+    }
     const s = await loadScene({ cubePath: path, memoryLimitBytes: FUZZ_MAX_BYTES });
     if (s.cube.bands === 1) await loadLabels(path, s.cube, undefined, { maxBytes: FUZZ_MAX_BYTES }).catch((e: unknown) => {
       if (!(e instanceof SpinalnetError)) throw e;

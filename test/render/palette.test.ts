@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.ts';
-import { hsvToRgb, luma, palette } from '../../src/render/palette.ts';
+import { classColors, hsvToRgb, luma, palette } from '../../src/render/palette.ts';
 
 const dist = (a: readonly number[], b: readonly number[]) => Math.hypot(a[0]! - b[0]!, a[1]! - b[1]!, a[2]! - b[2]!);
 
@@ -37,5 +37,11 @@ describe('palette', () => {
     expect(hsvToRgb(0, 0, 1)).toEqual([255, 255, 255]);
     expect(luma([255, 255, 255])).toBeCloseTo(255);
     expect(luma([0, 0, 0])).toBe(0);
+  });
+
+  it("keeps a class's own colour (from its label file) and fills the others from the palette", () => {
+    const own: [number, number, number] = [12, 34, 56];
+    expect(classColors([{}, { color: own }, {}])).toEqual([palette(3)[0], own, palette(3)[2]]);
+    expect(classColors([{}, {}])).toEqual(palette(2));
   });
 });

@@ -45,7 +45,7 @@ describe('trainModel', () => {
     const { model, result, cube, classes } = await trained;
     expect(result.epochs).toHaveLength(6);
     expect(result.epochs[5]!.loss).toBeLessThan(result.epochs[0]!.loss);
-    const predicted = predictClasses(model, patchSource(cube, 1), { batchSize: 50 });
+    const predicted = await predictClasses(model, patchSource(cube, 1), { batchSize: 50 });
     expect(Array.from(predicted)).toEqual(Array.from(classes));
   });
 
@@ -66,7 +66,7 @@ describe('trainModel', () => {
   it('leaves no tensors behind', async () => {
     const { model, cube } = await trained;
     const before = tf.memory().numTensors;
-    predictClasses(model, patchSource(cube, 1));
+    await predictClasses(model, patchSource(cube, 1));
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -75,9 +75,11 @@ export function openEnvi(headerPath: string, givenPath: string): RasterSource {
       checkWindow(h, row0, rows, out);
       const rowBytes = h.width * h.bands * h.sampleBytes;
       const block = Math.max(1, Math.floor(BLOCK_BYTES / rowBytes));
+      // One raw buffer for every block, not zero-filled (every byte is read into before use).
+      const scratch = Buffer.allocUnsafeSlow(Math.min(block, rows) * rowBytes);
       for (let r = 0; r < rows; r += block) {
         const n = Math.min(block, rows - r);
-        readBlock(fd, h, row0 + r, n, out.subarray(r * h.width * h.bands, (r + n) * h.width * h.bands));
+        readBlock(fd, h, row0 + r, n, out.subarray(r * h.width * h.bands, (r + n) * h.width * h.bands), scratch);
       }
       if (h.gain !== undefined || h.offset !== undefined) scale(out, h.bands, h.gain, h.offset);
       return out;
@@ -96,10 +98,11 @@ function checkWindow(h: EnviHeader, row0: number, rows: number, out: RasterSink)
 }
 
 /** Reads rows [row0, row0+rows) into `out` (BIP). BSQ takes one read per band; BIL and BIP one read in all. */
-function readBlock(fd: number, h: EnviHeader, row0: number, rows: number, out: RasterSink): void {
+function readBlock(fd: number, h: EnviHeader, row0: number, rows: number, out: RasterSink, scratch: Buffer): void {
   const { width: W, height: H, bands: B, sampleBytes: size } = h;
   const count = rows * W * B;
-  const raw = new Uint8Array(count * size);
+  // allocUnsafeSlow: its own ArrayBuffer from byte 0, as the typed views over it need.
+  const raw = new Uint8Array(scratch.buffer, 0, count * size);
   if (h.interleave === 'bsq') {
     const plane = rows * W * size;
     for (let b = 0; b < B; b++) {

@@ -11,6 +11,7 @@ import type { ClassInfo } from '../../scene/types.ts';
 import type { RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
 import { readAuxCategories } from './auxXml.ts';
 import { checkFirstIfd } from './ifdCheck.ts';
+import { FAST_COMPRESSIONS, readTiffRows, useNodeInflate } from './tileReader.ts';
 import { tiffGeoReference } from './geoKeys.ts';
 
 /** TIFF Compression codes geotiff.js 3 decodes (its compression/index.js registry), by name. */
@@ -26,6 +27,7 @@ const CONVERT_FIX = 'convert it with GDAL to a compression geotiff.js reads: gda
 
 export async function openGeoTiff(path: string): Promise<RasterSource> {
   checkFirstIfd(path);
+  useNodeInflate();
   const tiff = await wrap(path, () => fromFile(path));
   try {
     // geotiff.js throws plain errors on damaged directories (a missing geokey, a tag of the wrong type): all become InputFileErrors.
@@ -85,7 +87,11 @@ async function sourceOf(path: string, tiff: GeoTIFF): Promise<RasterSource> {
       if (row0 < 0 || rows < 0 || row0 + rows > height || out.length !== rows * width * bands) {
         throw new RangeError(`GeoTIFF window rows ${row0}+${rows} of ${height} into ${out.length} values`);
       }
-      // interleave: true hands back the window pixel by pixel, all samples of a pixel together: BIP.
+      if (FAST_COMPRESSIONS.has(code)) {
+        await wrap(path, () => readTiffRows(image, row0, rows, out));
+        return out;
+      }
+      // Other compressions: geotiff.js's own reader; interleave: true hands back the window pixel by pixel (BIP).
       const data = await wrap(path, () => image.readRasters({ window: [0, row0, width, row0 + rows], interleave: true }));
       out.set(data as unknown as ArrayLike<number>);
       return out;

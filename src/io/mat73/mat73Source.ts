@@ -8,8 +8,9 @@
  * deflate-compressed datasets are decoded by HDF5 itself. Structs, cells, sparse and complex arrays
  * are refused by name.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
-import { DataError, MatFormatError } from '../../errors.ts';
+import { DataError, MatFormatError, SpinalnetError } from '../../errors.ts';
 import { discoverCube, discoverLabels } from '../mat/discover.ts';
 import { columnMajorRowsToBIP } from '../mat/layout.ts';
 import { describeVariables } from '../mat/reader.ts';
@@ -29,13 +30,39 @@ function h5wasm(): Promise<H5wasmModule> {
 }
 
 async function openH5(path: string): Promise<H5File> {
-  const mod = await h5wasm();
+  const head = Buffer.alloc(520);
+  const fd = openSync(path, 'r');
   try {
-    return new mod.File(path, 'r');
+    readSync(fd, head, 0, 520, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.subarray(512, 520).equals(HDF5_SIGNATURE)) {
+    throw new MatFormatError(path, undefined, 'says it is a MAT v7.3 file, but holds no HDF5 data (no HDF5 signature at byte 512): it is truncated or damaged', 'copy the file again, or re-save it in MATLAB');
+  }
+  const mod = await h5wasm();
+  let file: H5File | undefined;
+  try {
+    file = new mod.File(path, 'r');
+    file.keys(); // h5wasm opens lazily: a damaged file fails here, with a plain error
+    return file;
   } catch (e) {
-    throw new MatFormatError(path, undefined, `is a MAT v7.3 (HDF5) file that HDF5 cannot open: ${e instanceof Error ? e.message : String(e)}`, 'check that the file was copied completely, or re-save it in MATLAB');
+    try {
+      file?.close();
+    } catch {
+      // the handle was never valid
+    }
+    throw h5Error(path, e);
   }
 }
+
+/** HDF5's own errors (plain Errors from h5wasm) as the typed error that names the file. */
+function h5Error(path: string, e: unknown): Error {
+  if (e instanceof SpinalnetError) return e;
+  return new MatFormatError(path, undefined, `is a MAT v7.3 (HDF5) file that HDF5 cannot read (${e instanceof Error ? e.message : String(e)}): it is truncated or damaged`, 'copy the file again, or re-save it in MATLAB');
+}
+
+const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 const HDF5_INTEGER = 0, HDF5_FLOAT = 1, HDF5_COMPOUND = 6;
 const NOT_ARRAYS: ReadonlySet<string> = new Set(['struct', 'cell', 'sparse', 'function_handle', 'object', 'char']);
@@ -72,7 +99,12 @@ export async function openMat73(path: string, opts: OpenRasterOptions = {}): Pro
       async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
         if (closed) throw new Error('MAT v7.3 source read after close');
         const shape: [number, number][] = v.dims.length === 3 ? [[0, bands], [0, width], [row0, row0 + rows]] : [[0, width], [row0, row0 + rows]];
-        const block = dataset.slice(shape) as MatTypedArray | null;
+        let block: MatTypedArray | null;
+        try {
+          block = dataset.slice(shape) as MatTypedArray | null;
+        } catch (e) {
+          throw h5Error(path, e);
+        }
         if (block === null || typeof block !== 'object' || !('length' in block)) throw new MatFormatError(path, v.name, 'could not be read as a numeric array', 'save it as a plain numeric array');
         columnMajorRowsToBIP(block, rows, width, bands, 0, rows, out);
         return out;
@@ -84,7 +116,7 @@ export async function openMat73(path: string, opts: OpenRasterOptions = {}): Pro
     };
   } catch (e) {
     file.close();
-    throw e;
+    throw h5Error(path, e);
   }
 }
 
@@ -93,6 +125,8 @@ export async function listMat73Variables(path: string): Promise<MatVariableInfo[
   const file = await openH5(path);
   try {
     return listVariables(file).map(({ name, class: cls, dims, complex }) => ({ name, class: cls, dims, complex }));
+  } catch (e) {
+    throw h5Error(path, e);
   } finally {
     file.close();
   }

@@ -39,6 +39,8 @@ export function detectFormat(path: string): DetectedFormat {
       'pass the ENVI header (.hdr) written with the data file, or the data file itself',
     );
   }
+  // A .mat file without the MATLAB text (MAT v4, a damaged or truncated header): the MAT reader names what it is.
+  if (extname(path).toLowerCase() === '.mat') return { format: 'mat-v5' };
   const header = headerBeside(path);
   if (header !== undefined) {
     const h = readHead(header, 64);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../onnx/onnxRuntime.ts';
 import { BatchNormalization } from '../../models/batchNorm.ts';
 import { SpinalLayer } from '../../models/spinalLayer.ts';
+import { fasterSession, type TimedSession } from '../../onnx/fasterSession.ts';
 import { toOnnxConvKernel } from '../../onnx/layers.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { buildGradientGraph, type GradientGraph } from './gradientGraph.ts';
@@ -27,7 +28,11 @@ export interface StepGradients {
 }
 
 export interface OnnxGradientStep {
-  /** What computes the gradients, for logs and run.json: "onnxruntime 1.30.0, 2 threads". */
+  /**
+   * What computes the gradients, for logs and run.json: "onnxruntime 1.30.0, 2 threads", then, once the
+   * first steps have timed the ways of using them (fasterSession.ts), the fastest: "onnxruntime 1.30.0,
+   * 2 threads sleeping".
+   */
   readonly description: string;
   /**
    * Loss and gradients of the weighted loss on n NHWC samples, in training mode (batch statistics,
@@ -66,14 +71,24 @@ export async function createOnnxGradientStep(
       return `layer ${bn.layer.name} is a ${bn.layer.getClassName()} from outside spinalnet, whose batch-norm averages it cannot update`;
     }
   }
-  const session = await createSession(ort, graph.bytes, threads);
-  if (typeof session === 'string') return session;
+  const spinning = await createSession(ort, graph.bytes, threads);
+  if (typeof spinning === 'string') return spinning;
+  let session: OrtSession | TimedSession = spinning;
+  if (threads > 1) {
+    // Threads that spin or sleep between operators, or one thread: which is fastest depends on the load.
+    const sleeping = await createSession(ort, graph.bytes, threads, false);
+    const single = await createSession(ort, graph.bytes, 1);
+    const candidates = [{ name: `${threads} threads spinning`, session: spinning }];
+    if (typeof sleeping !== 'string') candidates.push({ name: `${threads} threads sleeping`, session: sleeping });
+    if (typeof single !== 'string') candidates.push({ name: '1 thread', session: single });
+    session = fasterSession(candidates);
+  }
   return gradientStep(ort, session, graph, sampleShape, numClasses, threads);
 }
 
 function gradientStep(
   ort: OrtModule,
-  session: OrtSession,
+  session: OrtSession | TimedSession,
   graph: GradientGraph,
   sampleShape: readonly [number, number, number],
   numClasses: number,
@@ -117,7 +132,10 @@ function gradientStep(
     };
   };
   return {
-    description: `onnxruntime ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    get description() {
+      const chosen = 'chosen' in session ? session.chosen : undefined;
+      return `onnxruntime ${version}, ${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
+    },
     gradients,
     async run(x, n, labels, classWeights, optimizer) {
       const step = await gradients(x, n, labels, classWeights);

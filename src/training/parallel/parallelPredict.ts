@@ -124,10 +124,11 @@ export async function predictPatchesParallel(
     }
   }
   const tfjsEngine = `tfjs ${tf.getBackend()}`;
-  const workers = Math.min(asked, Math.floor(count / (opts.minSamplesPerWorker ?? 8192)));
+  // On WebGPU the device does the parallel work, and worker threads would each need a device of their own.
+  const workers = tf.getBackend() === 'webgpu' ? 0 : Math.min(asked, Math.floor(count / (opts.minSamplesPerWorker ?? 8192)));
   if (workers <= 1) {
     const p = probabilityArrays(model, count, opts.probabilities, false);
-    const classes = predictClasses(model, patchSource(cube, patch, pixels), {
+    const classes = await predictClasses(model, patchSource(cube, patch, pixels), {
       batchSize, onProgress: opts.onProgress, probabilities: opts.probabilities ? { at: 0, ...p } : undefined,
     });
     return { classes, ...p, workers: 0, engine: tfjsEngine, ...(fallbackReason ? { fallbackReason } : {}) };

@@ -27,7 +27,8 @@ async function start(setup: WorkerSetup): Promise<void> {
   const confidence = setup.confidence && new Float32Array(setup.confidence);
   const probabilities = setup.probabilities && new Float32Array(setup.probabilities);
   const wanted = confidence || probabilities;
-  port.on('message', (command: WorkerCommand) => {
+  // async: predictRange reads asynchronously; the parent sends a worker one range at a time.
+  port.on('message', async (command: WorkerCommand) => {
     if (command.kind === 'stop') {
       model.dispose();
       port.close();
@@ -36,7 +37,7 @@ async function start(setup: WorkerSetup): Promise<void> {
     try {
       // Probabilities go straight into the shared arrays at the range's place.
       const targets = wanted ? { at: command.start, confidence, probabilities } : undefined;
-      out.set(predictRange(model, source, command.start, command.end, { batchSize: setup.batchSize, probabilities: targets }), command.start);
+      out.set(await predictRange(model, source, command.start, command.end, { batchSize: setup.batchSize, probabilities: targets }), command.start);
       post({ kind: 'done', start: command.start, end: command.end });
     } catch (err) {
       post({ kind: 'error', message: err instanceof Error ? err.message : String(err) });

@@ -126,12 +126,13 @@ describe('spinalnet inspect (the command)', () => {
   });
 
   it('an unreadable file: the typed error and its fix, exit 2', () => {
+    // Marked v7.3 (read through HDF5 now), but with no HDF5 data behind the MATLAB header.
     const p = join(dir, 'v73.mat');
     writeFileSync(p, Buffer.concat([v5Header('MATLAB 7.3 MAT-file'), Buffer.alloc(600)]));
     const r = run(p);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`error: ${p}: this is a MAT v7.3 file`);
-    expect(r.stderr).toContain("fix: re-save it as MAT v7 (v5 format): in MATLAB `save(FILE, VAR, '-v7')`");
+    expect(r.stderr).toContain(`error: ${p}: says it is a MAT v7.3 file, but holds no HDF5 data (no HDF5 signature at byte 512)`);
+    expect(r.stderr).toContain('fix: copy the file again, or re-save it in MATLAB');
     expect(r.stdout).toBe('');
   });
 });

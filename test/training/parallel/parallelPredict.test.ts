@@ -37,7 +37,7 @@ describe('predictPatchesParallel', () => {
   });
 
   it('classifies every pixel on 2 worker threads exactly as predictClasses does on one', async () => {
-    const sequential = predictClasses(model, patchSource(scene, 9), { batchSize: 100 });
+    const sequential = await predictClasses(model, patchSource(scene, 9), { batchSize: 100 });
     expect(new Set(sequential).size).toBeGreaterThan(1); // a model that answers one class would prove little
     const progress: number[] = [];
     const parallel = await predictPatchesParallel(model, scene, 9, undefined, {
@@ -50,7 +50,7 @@ describe('predictPatchesParallel', () => {
 
   it('classifies a subset of pixels, in their order', async () => {
     const pixels = Int32Array.from({ length: 700 }, (_, i) => (i * 617) % (scene.height * scene.width));
-    const sequential = predictClasses(model, patchSource(scene, 9, pixels), { batchSize: 64 });
+    const sequential = await predictClasses(model, patchSource(scene, 9, pixels), { batchSize: 64 });
     const parallel = await predictPatchesParallel(model, scene, 9, pixels, { engine: 'tfjs', workers: 2, minSamplesPerWorker: 100, chunkSize: 128, batchSize: 64 });
     expect(Array.from(parallel.classes)).toEqual(Array.from(sequential));
   });
@@ -90,7 +90,7 @@ describe('predictPatchesParallel', () => {
   it('stays on the calling thread for small jobs or workers ≤ 1', async () => {
     const few = await predictPatchesParallel(model, scene, 9, Int32Array.from([0, 5, 9]), { engine: 'tfjs', workers: 2 });
     expect(few.workers).toBe(0);
-    expect(Array.from(few.classes)).toEqual(Array.from(predictClasses(model, patchSource(scene, 9, Int32Array.from([0, 5, 9])))));
+    expect(Array.from(few.classes)).toEqual(Array.from(await predictClasses(model, patchSource(scene, 9, Int32Array.from([0, 5, 9])))));
     expect((await predictPatchesParallel(model, scene, 9, undefined, { engine: 'tfjs', workers: 1, minSamplesPerWorker: 1 })).workers).toBe(0);
   });
 

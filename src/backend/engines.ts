@@ -1,0 +1,105 @@
+/**
+ * Every compute engine spinalnet can use, found on this machine or not, with the reason and the way to
+ * get each missing one (`spinalnet backends`). Each probe goes through the code the runs use
+ * (selectBackend, loadOnnxRuntime, findAdapter), so what this lists is what `--backend` will find.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { availableParallelism } from 'node:os';
+import { BackendError } from '../errors.ts';
+import { loadOnnxRuntime } from '../onnx/onnxRuntime.ts';
+import { selectBackend, type BackendName } from './selectBackend.ts';
+import { findAdapter, formatAdapter, type GpuAdapterDescription, loadDawn, swiftShaderManifest } from './webgpu/dawn.ts';
+
+export interface EngineReport {
+  /** 'onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu'. */
+  name: 'onnxruntime' | BackendName;
+  available: boolean;
+  /** What it is, with its version: "onnxruntime-node 1.30.0 (CPU, 2 threads)". */
+  detail: string;
+  /** What spinalnet uses it for. */
+  role: string;
+  /** When unavailable (or only a software adapter): why. */
+  why?: string;
+  /** When unavailable: how to get it. */
+  howTo?: string;
+  /** webgpu only: every adapter found. */
+  adapters?: GpuAdapterDescription[];
+}
+
+const ROLE = {
+  onnxruntime: 'training gradients (--training auto) and maps (--inference auto) on the CPU, natively',
+  webgpu: "--backend webgpu: training and maps on the GPU through Dawn (auto picks it only on a hardware adapter)",
+  tensorflow: 'native TensorFlow backend (tfjs-node-gpu with CUDA, or tfjs-node)',
+  wasm: 'default tfjs backend on the CPU (XNNPACK)',
+  cpu: 'last-resort tfjs backend in pure JavaScript',
+} as const;
+
+/** Probes every engine. Leaves tfjs on the cpu backend (the probes activate each in turn). */
+export async function listEngines(): Promise<EngineReport[]> {
+  const reports = [await onnxReport(), await webgpuReport()];
+  for (const name of ['tensorflow', 'wasm', 'cpu'] as const) reports.push(await tfjsReport(name));
+  await tf.setBackend('cpu');
+  return reports;
+}
+
+async function onnxReport(): Promise<EngineReport> {
+  const ort = await loadOnnxRuntime();
+  if (typeof ort === 'string') {
+    return {
+      name: 'onnxruntime', available: false, detail: 'onnxruntime-node', role: ROLE.onnxruntime, why: ort,
+      howTo: 'npm install onnxruntime-node (an optional dependency; its native library ships in the npm package)',
+    };
+  }
+  const version = ort.env.versions.node ?? ort.env.versions.common ?? 'unknown version';
+  return { name: 'onnxruntime', available: true, detail: `onnxruntime-node ${version} (CPU, up to ${availableParallelism()} threads)`, role: ROLE.onnxruntime };
+}
+
+async function webgpuReport(): Promise<EngineReport> {
+  const base = { name: 'webgpu' as const, role: ROLE.webgpu };
+  const dawn = await loadDawn();
+  const howTo = 'npm install webgpu (an optional dependency; Dawn ships in the npm package), plus Vulkan: libvulkan1 and the GPU vendor\'s ' +
+    'Vulkan driver (NVIDIA driver, mesa-vulkan-drivers for AMD/Intel); for a CPU-only test adapter, Debian\'s chromium (SwiftShader)';
+  if (typeof dawn === 'string') return { ...base, available: false, detail: 'Dawn (npm webgpu)', why: dawn, howTo };
+  const adapters: GpuAdapterDescription[] = [];
+  const hardware = await findAdapter(false);
+  if (hardware.found) adapters.push(hardware.found.description);
+  // The software adapter is looked for even when a GPU exists, so the listing is complete; the probe sets
+  // VK_ICD_FILENAMES for this process only when the user had not.
+  const userIcd = process.env.VK_ICD_FILENAMES;
+  const software = await findAdapter(true);
+  if (software.found && software.found.description.software) adapters.push(software.found.description);
+  if (userIcd === undefined) delete process.env.VK_ICD_FILENAMES;
+  const detail = `Dawn (npm webgpu): ${adapters.length === 0 ? 'no adapter' : adapters.map(formatAdapter).join('; ')}`;
+  if (hardware.found) return { ...base, available: true, detail, adapters };
+  const manifest = swiftShaderManifest();
+  return {
+    ...base, available: adapters.length > 0, detail, adapters,
+    why: `${hardware.reason ?? 'no hardware adapter'}${adapters.length > 0 ? ': --backend webgpu runs on the software adapter (slow; for tests), auto does not pick it' : ''}`,
+    howTo: adapters.length > 0 || manifest ? 'a GPU with its Vulkan driver (see README, "GPUs")' : howTo,
+  };
+}
+
+async function tfjsReport(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<EngineReport> {
+  try {
+    const info = await selectBackend(name);
+    // The threaded build is opt-in (src/backend/wasmThreads.ts): say how far it goes here.
+    const threads = name === 'wasm' ? `; --wasm-threads N runs XNNPACK on up to ${availableParallelism()} threads here` : '';
+    return { name, available: true, detail: `${info.detail}${threads}`, role: ROLE[name] };
+  } catch (err) {
+    if (!(err instanceof BackendError)) throw err;
+    return { name, available: false, detail: name, role: ROLE[name], why: err.message, howTo: err.fix };
+  }
+}
+
+/** The report as lines for a terminal. */
+export function formatEngines(reports: readonly EngineReport[]): string[] {
+  const lines: string[] = [];
+  for (const r of reports) {
+    lines.push(`${r.available ? 'yes' : 'no '}  ${r.name.padEnd(11)} ${r.detail}`);
+    lines.push(`     ${''.padEnd(11)} use: ${r.role}`);
+    if (r.why) lines.push(`     ${''.padEnd(11)} why: ${r.why}`);
+    if (r.howTo && !r.available) lines.push(`     ${''.padEnd(11)} get it: ${r.howTo}`);
+    else if (r.howTo && r.why) lines.push(`     ${''.padEnd(11)} for speed: ${r.howTo}`);
+  }
+  return lines;
+}

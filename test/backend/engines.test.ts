@@ -1,0 +1,48 @@
+/**
+ * `spinalnet backends` (listEngines): every engine is listed, what is missing says why and how to get it,
+ * and what is found really runs. Its own file: the probes switch tfjs's one engine between backends.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatEngines, listEngines } from '../../src/backend/engines.ts';
+import { main } from '../../src/cli/main.ts';
+import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
+
+describe('listEngines', () => {
+  it('lists onnxruntime, webgpu, tensorflow, wasm and cpu, each found or explained', async () => {
+    const reports = await listEngines();
+    expect(reports.map((r) => r.name)).toEqual(['onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    for (const r of reports) {
+      expect(r.role.length).toBeGreaterThan(0);
+      if (!r.available) {
+        expect(r.why, r.name).toBeTruthy();
+        expect(r.howTo, r.name).toBeTruthy();
+      }
+    }
+    const byName = Object.fromEntries(reports.map((r) => [r.name, r]));
+    expect(byName.cpu!.available).toBe(true);
+    expect(byName.wasm!.available).toBe(true);
+    expect(byName.wasm!.detail).toMatch(/^wasm \((SIMD|no SIMD), \d+ threads?\)/);
+    // onnxruntime's row agrees with the loader the runs use.
+    expect(byName.onnxruntime!.available).toBe(typeof (await loadOnnxRuntime()) !== 'string');
+    if (byName.onnxruntime!.available) expect(byName.onnxruntime!.detail).toMatch(/^onnxruntime-node \d+\.\d+/);
+    // WebGPU: every adapter is described; a software one comes with why the GPU route is not a GPU here.
+    const gpu = byName.webgpu!;
+    for (const a of gpu.adapters ?? []) expect(a.vendor.length + a.architecture.length).toBeGreaterThan(0);
+    if ((gpu.adapters ?? []).every((a) => a.software)) expect(gpu.why).toBeTruthy();
+    const lines = formatEngines(reports);
+    expect(lines.filter((l) => /^(yes|no ) {2}\S/.test(l))).toHaveLength(5);
+  });
+
+  it('is the `spinalnet backends --json` command', async () => {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+    try {
+      expect(await main(['backends', '--json'])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    const parsed = JSON.parse(out.join('')) as { name: string }[];
+    expect(parsed.map((r) => r.name)).toContain('webgpu');
+  });
+});

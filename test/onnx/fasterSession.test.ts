@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fasterSession } from '../../src/onnx/fasterSession.ts';
+import { toOnnxConvKernel } from '../../src/onnx/layers.ts';
+import { createSession, loadOnnxRuntime, type OrtSession, type OrtTensor } from '../../src/onnx/onnxRuntime.ts';
+import { getModelSpec } from '../../src/models/registry.ts';
+import { buildGradientGraph } from '../../src/training/onnx/gradientGraph.ts';
+import { createRng } from '../../src/util/random.ts';
+
+const runtime = await loadOnnxRuntime();
+const skip = typeof runtime === 'string';
+if (skip) console.warn(`fasterSession onnxruntime tests skipped: ${runtime}`);
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** A session that records its runs and answers with its own name. */
+function recorder(name: string) {
+  const log = { runs: 0, released: 0 };
+  const session: OrtSession = {
+    async run() {
+      log.runs++;
+      return { who: { data: name, dims: [] } as OrtTensor };
+    },
+    async release() {
+      log.released++;
+    },
+  };
+  return { session, log };
+}
+
+describe('fasterSession', () => {
+  it('alternates while timing, then serves every run from one session and releases each session once', async () => {
+    const all = ['spinning', 'sleeping', 'one'].map(recorder);
+    const s = fasterSession(all.map((r, i) => ({ name: ['spinning', 'sleeping', 'one'][i]!, session: r.session })), 3);
+    // One untimed run each, then three timed runs each.
+    for (let i = 0; i < 11; i++) {
+      await s.run({}, []);
+      expect(s.chosen).toBeUndefined();
+    }
+    await s.run({}, []);
+    expect(['spinning', 'sleeping', 'one']).toContain(s.chosen);
+    expect(all.map((r) => r.log.runs)).toEqual([4, 4, 4]);
+    for (let i = 0; i < 5; i++) expect((await s.run({}, [])).who!.data).toBe(s.chosen);
+    const winner = all[['spinning', 'sleeping', 'one'].indexOf(s.chosen!)]!;
+    expect(winner.log.runs).toBe(9);
+    for (const r of all) if (r !== winner) expect([r.log.runs, r.log.released]).toEqual([4, 1]);
+    await s.release();
+    expect(all.map((r) => r.log.released)).toEqual([1, 1, 1]);
+  });
+
+  it('releases every session when released before deciding', async () => {
+    const a = recorder('spinning');
+    const b = recorder('sleeping');
+    const s = fasterSession([{ name: 'a', session: a.session }, { name: 'b', session: b.session }]);
+    await s.run({}, []);
+    await s.release();
+    expect([a.log.released, b.log.released]).toEqual([1, 1]);
+  });
+
+  it.skipIf(skip)('the training graph gives identical bits on 2 threads spinning, 2 sleeping and 1 thread', async () => {
+    if (typeof runtime === 'string') return;
+    const model = getModelSpec('spinal-cnn').build({ patch: 9, channels: 6, numClasses: 5 });
+    const graph = buildGradientGraph(model, [9, 9, 6], 5);
+    const n = 8;
+    const rng = createRng(5, 'faster-session');
+    const feeds: Record<string, OrtTensor> = {};
+    feeds[graph.x] = new runtime.Tensor('float32', Float32Array.from({ length: n * 9 * 9 * 6 }, () => rng.normal()), [n, 9, 9, 6]);
+    const oneHot = new Float32Array(n * 5);
+    for (let i = 0; i < n; i++) oneHot[i * 5 + (i % 5)] = 1;
+    feeds[graph.labels] = new runtime.Tensor('float32', oneHot, [n, 5]);
+    feeds[graph.sampleWeights] = new runtime.Tensor('float32', new Float32Array(n).fill(1), [n]);
+    for (const m of graph.masks) {
+      const shape = m.noiseShape(n);
+      feeds[m.input] = new runtime.Tensor('float32', Float32Array.from({ length: shape.reduce((a, v) => a * v, 1) }, () => (rng.next() < m.rate ? 0 : 1 / (1 - m.rate))), shape);
+    }
+    for (const w of graph.weights) {
+      const values = w.variable.read().dataSync() as Float32Array;
+      const shape = w.variable.shape as number[];
+      feeds[w.input] = w.onnxConvLayout
+        ? new runtime.Tensor('float32', toOnnxConvKernel(values, shape), [shape[3]!, shape[2]!, shape[0]!, shape[1]!])
+        : new runtime.Tensor('float32', values, shape);
+    }
+    const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient)];
+    const sessions = [await createSession(runtime, graph.bytes, 2, true), await createSession(runtime, graph.bytes, 2, false), await createSession(runtime, graph.bytes, 1)];
+    const outs = [];
+    for (const s of sessions) {
+      if (typeof s === 'string') throw new Error(s);
+      outs.push(await s.run(feeds, fetches));
+      await s.release();
+    }
+    for (const out of outs.slice(1)) {
+      for (const name of fetches) expect(Array.from(out[name]!.data as Float32Array)).toEqual(Array.from(outs[0]![name]!.data as Float32Array));
+    }
+  });
+});
