@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DataError, InputFileError } from '../../src/errors.ts';
 import { writeMatV5 } from '../../src/io/mat/writer.ts';
+import { predictPipeline } from '../../src/pipeline/predictPipeline.ts';
 import { runPipeline } from '../../src/pipeline/runPipeline.ts';
 import { DEFAULTS, type RunConfig } from '../../src/pipeline/config.ts';
 import { fitPca, transformCube } from '../../src/preprocess/pca.ts';
@@ -199,6 +200,13 @@ describe('a run read in windows maps the same as one window', () => {
     const b = await prediction(tiled.outDir);
     expect(Array.from(b.data)).toEqual(Array.from(a.data));
     expect(tiled.metrics!.overallAccuracy).toBeCloseTo(one.metrics!.overallAccuracy, 3);
+
+    // predict with the saved model, the scene read in 2-row windows and mapped in bands: the run's map again.
+    const predicted = await predictPipeline({
+      modelDir: join(one.outDir, 'model'), cube: files.mat.cube, gt: files.mat.gt, out: join(dir, 'predicted'), force: true,
+      backend: 'wasm', maskBackground: false, predictBatch: 64, predictWorkers: 0, inference: 'tfjs', tileSize: 2,
+    });
+    expect(Array.from((await prediction(predicted.outDir)).data)).toEqual(Array.from(a.data));
 
     const hdr = writeEnvi('cut', plain.bip);
     truncateSync(join(dir, 'cut.bil'), 100);
