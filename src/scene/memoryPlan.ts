@@ -88,8 +88,8 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
       `${p.file}: the ${p.height}×${p.width}×${p.bands} scene needs at least ${formatBytes(p.tileRows === undefined ? minimumBytes : fixedBytes + tileRows * rowBytes)} ` +
         `read ${asked} (${formatBytes(fixedBytes - storedBytes)} for the reduced ${p.components}-component scene, maps and labels kept in memory, ` +
         `${storedBytes > 0 ? `${formatBytes(storedBytes)} the reader holds, ` : ''}${formatBytes(rowBytes)} per row read), more than the ${formatBytes(limit)} memory limit`,
-      `raise --memory-limit to at least ${formatBytes(minimumBytes)}${p.tileRows === undefined ? '' : ' or use a smaller --tile-size'}, or ask for fewer --pca components; ` +
-        '(a reduced scene kept in a temporary file instead of memory is not implemented yet)',
+      `raise --memory-limit to at least ${formatBytes(minimumBytes)}${p.tileRows === undefined ? '' : ' or use a smaller --tile-size'}; ` +
+        '`spinalnet run` can also keep fewer PCA components (--pca). Keeping the reduced scene in a temporary file instead of memory is not implemented yet',
     );
   }
   return { tileRows, limit, fixedBytes, rowBytes, minimumBytes };
