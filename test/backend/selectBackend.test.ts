@@ -74,7 +74,7 @@ describe('selectBackend', () => {
     expect(info.name).toBe('wasm');
     expect(info.skipped.map((s) => s.name)).toEqual(['webgpu', 'tensorflow']);
     // No hardware adapter: a software one (SwiftShader) is never picked on its own, or Dawn found none.
-    expect(info.skipped[0]!.reason).toMatch(/Dawn found only a software adapter|Dawn found no GPU adapter|webgpu \(Dawn\) is not installed/);
+    expect(info.skipped[0]!.reason).toMatch(/this machine has no GPU device|Dawn found only a software adapter|Dawn found no GPU adapter|webgpu \(Dawn\) is not installed/);
     expect(info.skipped[1]!.reason).toContain('@tensorflow/tfjs-node-gpu is not installed');
     expect(info.skipped[1]!.reason).toContain('@tensorflow/tfjs-node is not installed');
   });

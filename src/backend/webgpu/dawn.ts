@@ -10,7 +10,7 @@
  * has not set VK_ICD_FILENAMES. Dawn also sees Mesa's llvmpipe (lavapipe) where installed but refuses it
  * ("shaderUniform*ArrayDynamicIndexing required").
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 /** The parts of Dawn's GPUAdapterInfo we record (run.json, report.md, `spinalnet backends`). */
 export interface GpuAdapterDescription {
@@ -108,6 +108,12 @@ export interface FindAdapterResult {
  * none and `allowSoftware`, SwiftShader (VK_ICD_FILENAMES is set for this process if the user had not).
  */
 export async function findAdapter(allowSoftware: boolean): Promise<FindAdapterResult> {
+  // Without a GPU device node no Vulkan driver can offer a hardware adapter; asking Dawn anyway costs a
+  // second and makes Mesa's drivers print errors on every run of a headless machine, so 'auto' skips it.
+  const devices = gpuDeviceNodes();
+  if (!allowSoftware && devices !== undefined && devices.length === 0 && !process.env.VK_ICD_FILENAMES) {
+    return { reason: 'this machine has no GPU device (no /dev/dri render node, /dev/nvidia* or /dev/dxg)' };
+  }
   const dawn = await loadDawn();
   if (typeof dawn === 'string') return { reason: dawn };
   const userIcd = process.env.VK_ICD_FILENAMES;
@@ -130,4 +136,22 @@ export async function findAdapter(allowSoftware: boolean): Promise<FindAdapterRe
 export function formatAdapter(d: GpuAdapterDescription): string {
   const name = [d.vendor, d.architecture, d.device].filter((s) => s !== '').join(' ');
   return `${name || 'unnamed adapter'}${d.description ? ` (${d.description})` : ''}, ${d.software ? 'software' : 'hardware'}`;
+}
+
+/** GPU device nodes on Linux (DRM render nodes, NVIDIA's, WSL's /dev/dxg); undefined elsewhere (not knowable this way). */
+export function gpuDeviceNodes(): string[] | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const nodes: string[] = [];
+  try {
+    for (const f of readdirSync('/dev/dri')) if (f.startsWith('renderD')) nodes.push(`/dev/dri/${f}`);
+  } catch {
+    // No /dev/dri: no DRM driver loaded.
+  }
+  try {
+    for (const f of readdirSync('/dev')) if (/^nvidia\d+$/.test(f) || f === 'dxg') nodes.push(`/dev/${f}`);
+  } catch {
+    // /dev unreadable: say nothing is known.
+    return undefined;
+  }
+  return nodes;
 }
