@@ -85,6 +85,12 @@ outputs:
   --predict-batch N     pixels per forward pass when mapping (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
+
+large scenes (docs/large-scenes.md):
+  --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
+                        the machine's memory); the cube is read in windows of rows that fit it
+  --tile-size N         rows per window when reading the scene and applying PCA (default: as many as
+                        fit), and per band when mapping (at least 65,536 pixels; default: one band)
 `;
 
 export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [--gt FILE] --out DIR [flags]
@@ -104,6 +110,10 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
                         bands of rows, one job each; the same outputs as a local predict
   --tile-rows N         rows per band with --queue (default 64)
+  --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
+                        the machine's memory); the cube is read in windows of rows that fit it
+  --tile-size N         rows per window when reading the scene and applying PCA (default: as many as
+                        fit), and per band when mapping (at least 65,536 pixels; default: one band)
 `;
 
 export const INSPECT_HELP = `usage: spinalnet inspect FILE [--json]

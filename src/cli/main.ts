@@ -13,7 +13,8 @@ import { pct } from '../pipeline/sceneOutputs.ts';
 import { downloadDataset } from '../scene/download.ts';
 import { bool, num, oneOf, parse, str } from './args.ts';
 import { experimentCommand } from './experimentCommand.ts';
-import { mapFormatsFrom, runConfigFromArgs } from './runArgs.ts';
+import { mapFormatsFrom, memoryFlags, runConfigFromArgs } from './runArgs.ts';
+import { rowProgressLines } from '../util/rowProgress.ts';
 import { DOWNLOAD_HELP, INSPECT_HELP, MAIN_HELP, PREDICT_HELP, RUN_HELP } from './help.ts';
 import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
 
@@ -26,7 +27,7 @@ async function runCommand(argv: string[]): Promise<number> {
     out(RUN_HELP);
     return 0;
   }
-  const hooks = { log: err, progress: true, handleSignals: true };
+  const hooks = { log: err, progress: true, handleSignals: true, scanProgress: rowProgressLines(err) };
   let result: RunResult;
   if ('resume' in config) {
     result = await resumePipeline(config.resume, hooks);
@@ -53,6 +54,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
       'predict-workers': { type: 'string' }, inference: { type: 'string' },
       'map-format': { type: 'string' }, probabilities: { type: 'boolean' }, queue: { type: 'string' }, 'tile-rows': { type: 'string' },
+      'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' },
     },
     'predict',
   );
@@ -83,11 +85,12 @@ async function predictCommand(argv: string[]): Promise<number> {
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
     mapFormats: mapFormatsFrom(v),
     probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
+    ...memoryFlags(v),
   };
   // The queue's code (bullmq, ioredis) loads only when asked for.
   const result = queue !== undefined
     ? await (await import('./queueCommand.ts')).predictOnQueue(queue, predictConfig, tileRows, err)
-    : await predictPipeline(predictConfig, err);
+    : await predictPipeline(predictConfig, err, undefined, rowProgressLines(err));
   if (result.metrics) out(`OA ${pct(result.metrics.overallAccuracy)}  AA ${pct(result.metrics.averageAccuracy)}  kappa ${result.metrics.kappa.toFixed(4)}`);
   out(`outputs: ${result.outDir}`);
   return 0;

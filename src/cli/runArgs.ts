@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.ts';
 import { DEFAULTS, DEMO_TRAIN_FRACTION, type RunConfig } from '../pipeline/config.ts';
 import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
 import { parseMapFormats } from '../pipeline/gisMaps.ts';
+import { parseSize, parseTileSize } from '../scene/memoryPlan.ts';
 import { bool, num, oneOf, parse, str, type Options, type Values } from './args.ts';
 import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES } from '../training/trainModel.ts';
@@ -23,6 +24,7 @@ const RUN_OPTIONS: Options = {
   split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
   'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
   'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
+  'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' },
 };
 
 export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
@@ -56,6 +58,7 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
   return {
     input,
     pca: num(v, 'pca', DEFAULTS.pca),
+    ...memoryFlags(v),
     whiten: bool(v, 'whiten', DEFAULTS.whiten),
     pcaFit: str(v, 'pca-fit') === undefined ? undefined : oneOf(v, 'pca-fit', ['scene', 'train'] as const, 'scene'),
     split: oneOf(v, 'split', SPLIT_STRATEGIES, DEFAULTS.split),
@@ -97,4 +100,14 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
 export function mapFormatsFrom(v: Values): RunConfig['mapFormats'] {
   const list = str(v, 'map-format');
   return list === undefined ? [...DEFAULTS.mapFormats] : parseMapFormats(list);
+}
+
+/** --memory-limit SIZE and --tile-size N (run, experiment and predict), parsed once here. */
+export function memoryFlags(v: Values): { memoryLimit?: number; tileSize?: number } {
+  const limit = str(v, 'memory-limit');
+  const tile = str(v, 'tile-size');
+  return {
+    ...(limit !== undefined && { memoryLimit: parseSize(limit) }),
+    ...(tile !== undefined && { tileSize: parseTileSize(tile) }),
+  };
 }

@@ -92,7 +92,7 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
   if (backend.warning) log(`warning: ${backend.warning}`);
-  const scene = await loadInputScene(config.base.input);
+  const scene = await loadInputScene(config.base.input, { memoryLimit: config.base.memoryLimit, tileSize: config.base.tileSize, components: config.base.pca });
   const runs: ExperimentRun[] = [];
   const cache = new Map<string, PreparedRun>();
   try {
@@ -140,7 +140,7 @@ export async function preparedFor(cache: Map<string, PreparedRun>, c: RunConfig,
 export function describeData(scene: InputScene, name: string): ExperimentResult['data'] {
   return {
     name,
-    description: `${scene.cube.height}×${scene.cube.width} pixels, ${scene.cube.bands} bands`,
+    description: `${scene.grid.height}×${scene.grid.width} pixels, ${scene.grid.bands} bands`,
     unit: 'pixels',
     classes: scene.classes.map((c) => ({ value: c.value, name: c.name })),
   };

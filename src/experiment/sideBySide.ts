@@ -55,7 +55,7 @@ export async function runExperimentScheduled(
   // The checks runExperiment makes first, so that bad input gives its one clear error here.
   grid.forEach((c) => validateConfig({ ...config.base, ...c }));
   config.models.forEach(getModelSpec);
-  loadInputScene(config.base.input);
+  (await loadInputScene(config.base.input, { memoryLimit: config.base.memoryLimit, tileSize: config.base.tileSize, components: config.base.pca })).scan.close();
 
   const start = performance.now();
   const base = { ...config.base, trainThreads: 1, predictWorkers: 1 };

@@ -21,6 +21,13 @@ export interface RunConfig {
     | { kind: 'demo'; georef?: GeoReference };
   /** Principal components kept (the paper: 30). */
   pca: number;
+  /**
+   * Most bytes the scene's arrays may take (`--memory-limit`; src/scene/memoryPlan.ts says what is
+   * counted). Default: 75% of the machine's (or container's) memory.
+   */
+  memoryLimit?: number;
+  /** Rows per window when reading the scene and per band when mapping it (`--tile-size`). Default: as many as fit. */
+  tileSize?: number;
   /** Divide each component by its standard deviation (the paper: yes). */
   whiten: boolean;
   /**
@@ -119,6 +126,8 @@ export const pcaFitOf = (c: Pick<RunConfig, 'pcaFit' | 'split'>): 'scene' | 'tra
 export function validateConfig(c: RunConfig): void {
   const int = checkInteger;
   int('--pca', c.pca, 1);
+  if (c.memoryLimit !== undefined) int('--memory-limit', c.memoryLimit, 1);
+  if (c.tileSize !== undefined) int('--tile-size', c.tileSize, 1);
   int('--epochs', c.epochs, 1);
   int('--batch-size', c.batchSize, 1);
   int('--predict-batch', c.predictBatch, 1);

@@ -8,11 +8,13 @@ import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/
 import { ConfigError, DataError, InputFileError } from '../errors.ts';
 import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
 import { loadModel, type ModelMetadata } from '../models/modelFiles.ts';
-import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
+import { pcaFromJSON } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
-import { loadScene } from '../scene/loadScene.ts';
+import { openScene } from '../scene/loadScene.ts';
+import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import type { CubeBIP, LabelMap } from '../scene/types.ts';
-import { type InferenceEngine, type ParallelPredictResult, predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
+import type { InferenceEngine, ParallelPredictResult } from '../training/parallel/parallelPredict.ts';
+import { mapBandRows, predictInBands } from './tiledMap.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
@@ -39,6 +41,10 @@ export interface PredictConfig {
   mapFormats?: MapFormat[];
   /** Also write probabilities.tif (every class's probability). */
   probabilities?: boolean;
+  /** Most bytes the scene's arrays may take (`--memory-limit`); default 75% of the machine's memory. */
+  memoryLimit?: number;
+  /** Rows per window when reading and mapping the scene (`--tile-size`); default: as many as fit. */
+  tileSize?: number;
 }
 
 export interface PredictResult {
@@ -54,19 +60,21 @@ export type SceneMapper = (r: {
   reduced: CubeBIP;
   config: PredictConfig;
   log: (line: string) => void;
+  progress?: ScanProgress;
 }) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'>>;
 
 /** Maps every pixel in this process (worker threads or onnxruntime). */
-export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log }) => {
-  const mapped = await predictPatchesParallel(model, reduced, meta.patch, undefined, {
+export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log, progress }) => {
+  const mapped = await predictInBands(model, reduced, meta.patch, mapBandRows(config.tileSize, reduced.width), {
     batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
     probabilities: config.probabilities ? 'all' : 'confidence',
+    onProgress: mapProgress(progress, reduced.width),
   });
   if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
   return mapped;
 };
 
-export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}, mapScene: SceneMapper = mapHere): Promise<PredictResult> {
+export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}, mapScene: SceneMapper = mapHere, progress?: ScanProgress): Promise<PredictResult> {
   const start = performance.now();
   checkMapFormats(config.mapFormats ?? []);
   for (const f of [config.cube, config.gt]) {
@@ -82,22 +90,28 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       throw new ConfigError('--model', 'a model trained by `spinalnet run` on a scene', `${config.modelDir} (an image model)`, 'spinalnet predict maps hyperspectral scenes; image models are evaluated by `spinalnet image`');
     }
     const pca = pcaFromJSON(meta.preprocessing);
-    const scene = await loadScene({
+    const scene = await openScene({
       cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar,
-      classes: meta.classes, rgbBands: meta.rgbBands, dropBands: meta.droppedBands ?? [],
-    });
+      classes: meta.classes, rgbBands: meta.rgbBands, dropBands: meta.droppedBands ?? [], memoryLimitBytes: config.memoryLimit,
+    }, { tileRows: config.tileSize, components: pca.components, progress });
     scene.warnings.forEach((w) => log(`warning: ${w}`));
-    const { cube } = scene;
+    const cube = scene.grid;
     if (scene.source.cubeBands !== meta.inputBands) {
       throw new DataError(
         `${config.cube} has ${scene.source.cubeBands} bands but the model was trained on a scene with ${meta.inputBands}`,
         'map a scene from the same sensor and band set as the training scene',
       );
     }
-    checkPatchSize(meta.patch, cube);
-    const reduced = transformCube(cube, pca);
+    let reduced: CubeBIP;
+    let rgb: CubeBIP | undefined;
+    try {
+      checkPatchSize(meta.patch, cube);
+      ({ reduced, rgb } = await scene.scan.transform(pca, meta.rgbBands?.every((b) => b < cube.bands) ? meta.rgbBands : undefined));
+    } finally {
+      scene.scan.close();
+    }
     log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
-    const mapped = await mapScene({ model, meta, reduced, config, log });
+    const mapped = await mapScene({ model, meta, reduced, config, log, progress });
     log(`mapped with ${mapped.engine}`);
     const predicted = mapped.classes;
     const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };
@@ -138,7 +152,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       labels,
       testMask,
       metrics,
-      falseColor: sceneFalseColor(cube, meta.rgbBands, reduced),
+      falseColor: sceneFalseColor(rgb, reduced),
       maskBackground: config.maskBackground && labels !== undefined,
       nodata: scene.nodata,
       georef: scene.georef,

@@ -5,7 +5,8 @@
  */
 import { DataError, InputFileError } from '../errors.ts';
 import { getModelSpec, type ModelSpec } from '../models/registry.ts';
-import { fitPca, transformCube, type PcaModel } from '../preprocess/pca.ts';
+import type { PcaModel } from '../preprocess/pca.ts';
+import type { InputScene } from './sceneInput.ts';
 import { makeSplit, type SceneSplit } from '../sampling/makeSplit.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadLabels } from '../scene/loadScene.ts';
@@ -20,7 +21,7 @@ import { createRng } from '../util/random.ts';
 import { pcaFitOf, type RunConfig } from './config.ts';
 
 export interface PreparedRun {
-  readonly scene: Scene;
+  readonly scene: InputScene;
   readonly labels: LabelMap;
   readonly spec: ModelSpec;
   /** Patch side actually used (1 for spectral models). */
@@ -30,26 +31,28 @@ export interface PreparedRun {
   readonly pcaFit: 'scene' | 'train';
   /** The cube after PCA, what the model sees. */
   readonly reduced: CubeBIP;
+  /** The scene's three false-colour bands (H×W×3), when it has false-colour bands. */
+  readonly rgb?: CubeBIP;
   /** Loss weight per class, when asked for. */
   readonly classWeights?: Float32Array;
 }
 
-export function requireLabels(scene: Scene): LabelMap {
+export function requireLabels(scene: Pick<Scene, 'labels' | 'name'>): LabelMap {
   if (!scene.labels) {
     throw new DataError(`scene ${scene.name} has no ground truth, so there is nothing to train on`, 'pass the label map with --gt (or use `spinalnet predict` with a trained model)');
   }
   return scene.labels;
 }
 
-export async function prepareRun(config: RunConfig, scene: Scene): Promise<PreparedRun> {
+export async function prepareRun(config: RunConfig, scene: InputScene): Promise<PreparedRun> {
   const labels = requireLabels(scene);
   const spec = getModelSpec(config.model);
   const patch = spec.spectral ? 1 : config.patch;
-  checkPatchSize(patch, scene.cube);
+  checkPatchSize(patch, scene.grid);
   const mapFile = async (path: string | undefined, variable: string | undefined) => {
     if (path === undefined) return undefined;
     if (!existsSync(path)) throw new InputFileError(path, 'file not found', 'check the path given to --train-map / --test-map');
-    return (await loadLabels(path, { ...scene.cube, path: 'the cube', georef: scene.georef }, variable)).labels;
+    return (await loadLabels(path, { ...scene.grid, path: 'the cube', georef: scene.georef }, variable)).labels;
   };
   const split = makeSplit(labels, scene.classes, {
     strategy: config.split,
@@ -66,9 +69,9 @@ export async function prepareRun(config: RunConfig, scene: Scene): Promise<Prepa
     throw new DataError(`the ${config.split} split left ${split.train.length} training and ${split.test.length} test pixels`, 'use a larger training share, a smaller --block-size, or another --split');
   }
   const pcaFit = pcaFitOf(config);
-  const pca = fitPca(scene.cube, { components: config.pca, whiten: config.whiten, pixels: pcaFit === 'train' ? split.train : undefined });
-  const reduced = transformCube(scene.cube, pca);
-  return { scene, labels, spec, patch, split, pca, pcaFit, reduced, classWeights: config.classWeights === 'balanced' ? balancedWeights(split.trainClasses, scene.classes.length) : undefined };
+  const pca = await scene.scan.fitPca({ components: config.pca, whiten: config.whiten, pixels: pcaFit === 'train' ? split.train : undefined });
+  const { reduced, rgb } = await scene.scan.transform(pca, scene.rgbBands?.every((b) => b < scene.grid.bands) ? scene.rgbBands : undefined);
+  return { scene, labels, spec, patch, split, pca, pcaFit, reduced, rgb, classWeights: config.classWeights === 'balanced' ? balancedWeights(split.trainClasses, scene.classes.length) : undefined };
 }
 
 /** The model of a prepared run, initialised from the run's seed. */

@@ -14,7 +14,7 @@ import { pcaToJSON } from '../preprocess/pca.ts';
 import { renderLabelMap, writePng } from '../render/index.ts';
 import { splitToMap } from '../sampling/makeSplit.ts';
 import type { LabelMap } from '../scene/types.ts';
-import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
+import { mapBandRows, predictInBands } from './tiledMap.ts';
 import { progressReporter } from '../training/progress.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
@@ -28,6 +28,7 @@ import { checkOutDir, RunFolder } from './runFolder.ts';
 import { inputName, loadInputScene, type InputScene } from './sceneInput.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { listenForStop } from './stopSignals.ts';
+import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
 
 export interface RunHooks {
@@ -37,6 +38,8 @@ export interface RunHooks {
   progress?: boolean;
   /** Stop training at the next batch on SIGINT/SIGTERM and save a checkpoint. Default false (library use). */
   handleSignals?: boolean;
+  /** Rows done while reading the scene, fitting and applying PCA (the CLI shows them on stderr). */
+  scanProgress?: ScanProgress;
 }
 
 export interface RunResult {
@@ -87,12 +90,18 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     log(`backend: ${backend.detail}`);
     if (backend.warning) log(`warning: ${backend.warning}`);
     clock.reset();
-    const scene = await loadInputScene(config.input);
-    log(`scene ${name}: ${scene.cube.height}×${scene.cube.width}×${scene.cube.bands}, ${scene.classes.length} classes`);
+    const scene = await loadInputScene(config.input, { memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca, progress: hooks.scanProgress });
+    log(`scene ${name}: ${scene.grid.height}×${scene.grid.width}×${scene.grid.bands}, ${scene.classes.length} classes`);
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('load');
-    const prepared = await prepareRun(config, scene);
-    const falseColorImg = sceneFalseColor(scene.cube, scene.rgbBands, prepared.reduced);
+    let prepared: PreparedRun;
+    try {
+      prepared = await prepareRun(config, scene);
+    } finally {
+      // The reduced scene is all the later stages need: the cube's file is released.
+      scene.scan.close();
+    }
+    const falseColorImg = sceneFalseColor(prepared.rgb, prepared.reduced);
     prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('pca');
 
@@ -158,19 +167,20 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   }
   lap('train');
 
-  log(`mapping ${scene.cube.height * scene.cube.width} pixels`);
-  const mapped = await predictPatchesParallel(model, reduced, patch, undefined, {
+  log(`mapping ${scene.grid.height * scene.grid.width} pixels`);
+  const mapped = await predictInBands(model, reduced, patch, mapBandRows(config.tileSize, reduced.width), {
     batchSize: config.predictBatch,
     workers: config.predictWorkers,
     engine: config.inference,
     probabilities: config.probabilities ? 'all' : 'confidence',
+    onProgress: mapProgress(ctx.hooks.scanProgress, scene.grid.width),
   });
   if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
   log(`mapped with ${mapped.engine}`);
   const predictedClasses = mapped.classes;
   lap('predict');
 
-  const { height, width } = scene.cube;
+  const { height, width } = scene.grid;
   const prediction: LabelMap = { height, width, data: Int32Array.from(predictedClasses, (k) => scene.classes[k]!.value) };
   const testPredicted = Int32Array.from(split.test, (px) => predictedClasses[px]!);
   const metrics: MetricsFile = {
@@ -221,7 +231,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   const env = runEnvironment(ctx.backend);
   const summary = {
     scene: {
-      name: ctx.name, height, width, bands: scene.cube.bands, classes: scene.classes,
+      name: ctx.name, height, width, bands: scene.grid.bands, classes: scene.classes,
       ...(ctx.scene.georef ? { georef: ctx.scene.georef } : {}),
       // Band centres (nm) of the bands used, when the file gave them (ENVI wavelength); the other band facts stay with the file.
       ...(scene.bandInfo?.wavelengthsNm && { wavelengthsNm: Array.from(scene.bandInfo.wavelengthsNm) }),
@@ -242,7 +252,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
       title: `${spec.id} on ${ctx.name}`,
       results: metrics && { metrics, train: metrics.trainPixels, test: metrics.testPixels, unit: 'pixels' },
       facts: [
-        ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.cube.bands} bands, ${scene.classes.length} classes`],
+        ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.grid.bands} bands, ${scene.classes.length} classes`],
         ['split', `${split.description} (seed ${config.seed})`],
         ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${p.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
         ['model', `${spec.id} (${weights} weights), ${patch}×${patch} patches`],

@@ -3,30 +3,51 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, InputFileError } from '../errors.ts';
 import { makeDemoScene } from '../scene/demoScene.ts';
-import { loadScene, type LoadedScene } from '../scene/loadScene.ts';
+import { memorySource } from '../io/raster/memorySource.ts';
+import { openScene, type OpenedScene } from '../scene/loadScene.ts';
+import { planMemory } from '../scene/memoryPlan.ts';
+import { SceneScan, type ScanProgress } from '../scene/sceneScan.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';
 import type { Scene } from '../scene/types.ts';
 import type { RunConfig } from './config.ts';
 
-/** A scene plus what loading did to it: bands dropped (NaN/Inf) and warnings for the report. */
-export type InputScene = Scene & {
+/**
+ * A scene opened for the pipeline, its cube behind `scan` (read in row windows, src/scene/sceneScan.ts),
+ * plus what loading did to it: bands dropped (NaN/Inf) and warnings for the report.
+ */
+export type InputScene = Omit<Scene, 'cube'> & {
+  readonly scan: SceneScan;
+  /** The cube's shape as the pipeline sees it (after dropped bands). */
+  readonly grid: { readonly height: number; readonly width: number; readonly bands: number };
   readonly warnings: readonly string[];
   readonly droppedBands: readonly number[];
   /** Bands of the cube as stored, before any were dropped. */
   readonly fileBands: number;
 };
 
-export async function loadInputScene(input: RunConfig['input']): Promise<InputScene> {
+/** How the scene is walked: memory limit, rows per window, components kept (for the memory plan), progress. */
+export interface SceneReadOptions {
+  readonly memoryLimit?: number;
+  readonly tileSize?: number;
+  readonly components: number;
+  readonly progress?: ScanProgress;
+}
+
+export async function loadInputScene(input: RunConfig['input'], read: SceneReadOptions = { components: 30 }): Promise<InputScene> {
+  const windows = { tileRows: read.tileSize, components: read.components, progress: read.progress };
+  const limits = { memoryLimitBytes: read.memoryLimit };
   switch (input.kind) {
     case 'demo': {
-      const scene = makeDemoScene();
-      return { ...scene, ...(input.georef ? { georef: input.georef } : {}), warnings: [], droppedBands: [], fileBands: scene.cube.bands };
+      const { cube, ...scene } = makeDemoScene();
+      const plan = planMemory({ ...cube, storedBytes: 0, file: 'the demo scene', limit: read.memoryLimit, tileRows: read.tileSize, components: read.components });
+      const scan = await SceneScan.open(memorySource(cube, 'demo'), { tileRows: plan.tileRows, progress: read.progress });
+      return { ...scene, scan, grid: { height: cube.height, width: cube.width, bands: cube.bands }, ...(input.georef ? { georef: input.georef } : {}), warnings: [], droppedBands: [], fileBands: cube.bands };
     }
     case 'files':
       for (const f of [input.cube, input.gt]) {
         if (!existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
       }
-      return withFileBands(await loadScene({ cubePath: input.cube, gtPath: input.gt, cubeVar: input.cubeVar, gtVar: input.gtVar }));
+      return withFileBands(await openScene({ cubePath: input.cube, gtPath: input.gt, cubeVar: input.cubeVar, gtVar: input.gtVar, ...limits }, windows));
     case 'dataset': {
       const d = findDataset(input.id);
       if (!d) throw new ConfigError('--dataset', `one of ${DATASETS.map((x) => x.id).join(', ')}`, input.id);
@@ -38,12 +59,12 @@ export async function loadInputScene(input: RunConfig['input']): Promise<InputSc
           throw new InputFileError(f, 'file not found', `${how} put ${d.cubeFile} and ${d.gtFile} in ${input.dataDir} (see data/README.md), or pass --data-dir`);
         }
       }
-      return withFileBands(await loadScene({ cubePath: cube, gtPath: gt, cubeVar: d.cubeVar, gtVar: d.gtVar, name: d.id, classes: d.classes, rgbBands: d.rgbBands }));
+      return withFileBands(await openScene({ cubePath: cube, gtPath: gt, cubeVar: d.cubeVar, gtVar: d.gtVar, name: d.id, classes: d.classes, rgbBands: d.rgbBands, ...limits }, windows));
     }
   }
 }
 
-const withFileBands = (s: LoadedScene): InputScene => ({ ...s, fileBands: s.source.cubeBands });
+const withFileBands = (s: OpenedScene): InputScene => ({ ...s, fileBands: s.source.cubeBands });
 
 /** A short name for output folders and titles. */
 export function inputName(input: RunConfig['input']): string {

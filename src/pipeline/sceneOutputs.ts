@@ -63,8 +63,9 @@ export interface SceneOutputsInput {
  * The false-colour view: the scene's usual bands (from the registry) of the raw cube when known, else
  * the first three principal components of the reduced cube.
  */
-export function sceneFalseColor(cube: CubeBIP, rgbBands: readonly [number, number, number] | undefined, reduced: CubeBIP): RgbaImage {
-  if (rgbBands && rgbBands.every((b) => b < cube.bands)) return falseColor(cube, [rgbBands[0], rgbBands[1], rgbBands[2]]);
+/** The false-colour view: the scene's three chosen bands (an H×W×3 cube gathered while reading), else the first three PCA components. */
+export function sceneFalseColor(rgb: CubeBIP | undefined, reduced: CubeBIP): RgbaImage {
+  if (rgb) return falseColor(rgb, [0, 1, 2]);
   const last = reduced.bands - 1;
   return falseColor(reduced, [0, Math.min(1, last), Math.min(2, last)]);
 }

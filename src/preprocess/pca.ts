@@ -58,7 +58,17 @@ export interface TransformOptions {
 export function fitPca(cube: CubeBIP, opts: PcaOptions): PcaModel {
   const { components, whiten = true, pixels, chunkPixels = DEFAULT_FIT_CHUNK_PIXELS } = opts;
   checkCube(cube);
-  const { bands } = cube;
+  checkChunk(chunkPixels);
+  const fittedPixels = pixels === undefined ? cube.height * cube.width : pixels.length;
+  if (pixels !== undefined) checkPixelIndices(cube, pixels);
+  checkPcaFit(cube.bands, components, whiten, fittedPixels);
+  const mean = bandMeans(cube, { pixels });
+  const cov = bandCovariance(cube, mean, chunkPixels, { pixels });
+  return pcaFromStats({ mean, cov, fittedPixels }, components, whiten);
+}
+
+/** The checks on a fit request that need no data: component count against the bands, enough pixels. */
+export function checkPcaFit(bands: number, components: number, whiten: boolean, fittedPixels: number): void {
   if (!Number.isInteger(components) || components < 1 || components > bands) {
     throw new ConfigError(
       '--pca',
@@ -67,9 +77,6 @@ export function fitPca(cube: CubeBIP, opts: PcaOptions): PcaModel {
       components > bands ? `ask for at most ${bands} components` : `ask for 1 to ${bands} components`,
     );
   }
-  checkChunk(chunkPixels);
-  const fittedPixels = pixels === undefined ? cube.height * cube.width : pixels.length;
-  if (pixels !== undefined) checkPixelIndices(cube, pixels);
   if (fittedPixels < 2) {
     throw new DataError(
       `PCA needs at least 2 pixels to fit on, got ${fittedPixels}`,
@@ -83,9 +90,23 @@ export function fitPca(cube: CubeBIP, opts: PcaOptions): PcaModel {
       `ask for at most ${fittedPixels - 1} components, fit on more pixels, or turn whitening off`,
     );
   }
+}
 
-  const mean = bandMeans(cube, { pixels });
-  const cov = bandCovariance(cube, mean, chunkPixels, { pixels });
+/** The statistics a PCA is fitted on: band means and covariance (ddof = 1) over `fittedPixels` pixels. */
+export interface PcaStats {
+  readonly mean: Float64Array;
+  readonly cov: Float64Array;
+  readonly fittedPixels: number;
+}
+
+/**
+ * The PCA model from its statistics, whether they were summed over a cube in memory (`fitPca`) or over
+ * the row windows of a streamed scene (src/scene/sceneScan.ts): the eigen-decomposition and the checks
+ * are this one function either way. The caller has checked `components` against the bands.
+ */
+export function pcaFromStats(stats: PcaStats, components: number, whiten: boolean): PcaModel {
+  const { mean, cov, fittedPixels } = stats;
+  const bands = mean.length;
   let totalVariance = 0;
   for (let b = 0; b < bands; b++) totalVariance += cov[b * bands + b];
 
@@ -140,10 +161,23 @@ export function transformCube(cube: CubeBIP, model: PcaModel, opts: TransformOpt
   const { chunkPixels = DEFAULT_TRANSFORM_CHUNK_PIXELS } = opts;
   checkCube(cube);
   checkChunk(chunkPixels);
+  const n = cube.height * cube.width;
+  const out = new Float32Array(n * model.components);
+  if (n > 0) pcaProjector(model, cube.bands, Math.min(chunkPixels, n)).project(cube.data, out, 0, cube.width);
+  return { height: cube.height, width: cube.width, bands: model.components, data: out };
+}
+
+/**
+ * Projects BIP pixels on a model's components, window by window: `project(data, out, offset)` writes
+ * the scores of every pixel of `data` to out[offset …] (pixels × components). `transformCube` is one
+ * window; a streamed scene (src/scene/sceneScan.ts) calls it once per row window.
+ */
+export function pcaProjector(model: PcaModel, cubeBands: number, chunkPixels = DEFAULT_TRANSFORM_CHUNK_PIXELS) {
+  checkChunk(chunkPixels);
   const { bands, components } = model;
-  if (cube.bands !== bands) {
+  if (cubeBands !== bands) {
     throw new DataError(
-      `the PCA model was fitted on ${bands} bands but the cube has ${cube.bands}`,
+      `the PCA model was fitted on ${bands} bands but the cube has ${cubeBands}`,
       'apply the model only to cubes from the same sensor and band selection, or refit PCA on this cube',
     );
   }
@@ -165,29 +199,32 @@ export function transformCube(cube: CubeBIP, model: PcaModel, opts: TransformOpt
     const scale = model.whiten ? 1 / Math.sqrt(model.eigenvalues[k]) : 1;
     for (let b = 0; b < bands; b++) weights[b * components + k] = model.basis[b * components + k] * scale;
   }
-  const n = cube.height * cube.width;
-  const out = new Float32Array(n * components);
-  if (n > 0) {
-    // Centred in the kernel's chunk first: float32 x·v − m·v would cancel badly for small components.
-    const kernels = new PcaKernels(bands, Math.min(chunkPixels, n), components);
-    kernels.setMean(model.mean);
-    kernels.setWeights(weights);
-    for (let start = 0; start < n; start += chunkPixels) {
-      const rows = Math.min(chunkPixels, n - start);
-      kernels.loadChunk(cube.data, start, rows);
-      kernels.project(rows, out, start * components);
-    }
-  }
-  // NaN/±Infinity in any band reach every score of that pixel, so checking the (smaller) output suffices.
-  for (let i = 0; i < out.length; i++) {
-    if (Number.isFinite(out[i])) continue;
-    if (findNonFinite(cube).count > 0) throw nonFiniteError(cube);
-    throw new DataError(
-      `PCA scores overflow float32 at pixel ${Math.floor(i / components)} (component ${(i % components) + 1})`,
-      'check the cube for absurdly large values; scale the data before PCA',
-    );
-  }
-  return { height: cube.height, width: cube.width, bands: components, data: out };
+  // Centred in the kernel's chunk first: float32 x·v − m·v would cancel badly for small components.
+  const kernels = new PcaKernels(bands, chunkPixels, components);
+  kernels.setMean(model.mean);
+  kernels.setWeights(weights);
+  return {
+    /** `width`: pixels per row of `data`, for naming where a non-finite value is (rows counted within `data`). */
+    project(data: Float32Array, out: Float32Array, outOffset: number, width = data.length / bands): void {
+      const n = data.length / bands;
+      for (let start = 0; start < n; start += chunkPixels) {
+        const rows = Math.min(chunkPixels, n - start);
+        kernels.loadChunk(data, start, rows);
+        kernels.project(rows, out, outOffset + start * components);
+      }
+      // NaN/±Infinity in any band reach every score of that pixel, so checking the (smaller) output suffices.
+      const end = outOffset + n * components;
+      for (let i = outOffset; i < end; i++) {
+        if (Number.isFinite(out[i])) continue;
+        const window: CubeBIP = { height: n / width, width, bands, data };
+        if (findNonFinite(window).count > 0) throw nonFiniteError(window);
+        throw new DataError(
+          `PCA scores overflow float32 at pixel ${Math.floor(i / components)} (component ${((i - outOffset) % components) + 1})`,
+          'check the cube for absurdly large values; scale the data before PCA',
+        );
+      }
+    },
+  };
 }
 
 function checkCube(cube: CubeBIP): void {

@@ -65,7 +65,8 @@ export function openQueue(redis: Redis): Queue<CellJobData, CellJobResult> {
  */
 export async function submitExperiment(redis: Redis, queue: Queue<CellJobData, CellJobResult>, config: ExperimentConfig, log: (line: string) => void): Promise<ExperimentRecord> {
   const configs = gridConfigs(config);
-  const scene = await loadInputScene(config.base.input);
+  const scene = await loadInputScene(config.base.input, { memoryLimit: config.base.memoryLimit, tileSize: config.base.tileSize, components: config.base.pca });
+  scene.scan.close();
   const packed = await packConfig(redis, config.base);
   const id = sha256(new TextEncoder().encode(JSON.stringify({ grid: [config.models, config.splits, config.seeds], ...packed }))).slice(0, 16);
   const jobs = configs.map((c) => {

@@ -11,6 +11,7 @@ import type { BackendChoice } from '../backend/selectBackend.ts';
 import type { PredictConfig, SceneMapper } from '../pipeline/predictPipeline.ts';
 import type { CubeBIP } from '../scene/types.ts';
 import type { InferenceEngine, ProbabilityOutput } from '../training/parallel/parallelPredict.ts';
+import { rowBands } from '../scene/rowBands.ts';
 import { awaitJobs } from './awaitJobs.ts';
 import { BLOB_TTL_S, putBlob, sha256 } from './blobs.ts';
 import { QueueError } from './connection.ts';
@@ -97,10 +98,9 @@ async function submitTiles(redis: Redis, queue: Queue<TileJobData, TileJobResult
   const halo = haloOf(patch);
   const rowFloats = width * bands;
   const tiles: Omit<TileJobData, 'prediction'>[] = [];
-  for (let r0 = 0; r0 < height; r0 += tileRows) {
-    const r1 = Math.min(height, r0 + tileRows);
-    const a = Math.max(0, r0 - halo);
-    const b = Math.min(height, r1 + halo);
+  for (const band of rowBands(height, tileRows, halo)) {
+    const [r0, r1] = band.rows;
+    const [a, b] = band.crop;
     const tile = await putBlob(redis, new Uint8Array(reduced.data.buffer, reduced.data.byteOffset + 4 * a * rowFloats, 4 * (b - a) * rowFloats), `rows ${a}–${b - 1} of the reduced scene`);
     tiles.push({
       rows: [r0, r1], crop: [a, b], width, bands, tile, model, patch,

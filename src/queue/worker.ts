@@ -59,7 +59,11 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
     const { config, inputKey } = await unpackConfig(redis, job.data.job, cacheDir);
     const fetchSeconds = (performance.now() - fetchStart) / 1000;
     const backend = await selectBackend(config.backend, { wasmThreads: config.wasmThreads });
-    if (scene?.key !== inputKey) scene = { key: inputKey, scene: await loadInputScene(config.input) };
+    if (scene?.key !== inputKey) {
+      // The previous scene's file (and its one-window cube) is released before the next is opened.
+      scene?.scene.scan.close();
+      scene = { key: inputKey, scene: await loadInputScene(config.input, { memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca }) };
+    }
     const p = await preparedFor(prepared, config, scene.scene, inputKey);
     const resumeFrom = await loadCheckpoint(redis, job.id!);
     log(`${job.id}: ${name}${resumeFrom ? `, continuing from epoch ${resumeFrom.epoch}` : ''} (attempt ${job.attemptsStarted})`);

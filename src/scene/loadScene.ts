@@ -32,8 +32,9 @@ import { checkMemory, defaultMemoryLimit, formatBytes } from '../io/mat/limits.t
 import { openRaster } from '../io/raster/openRaster.ts';
 import type { RasterDescription, RasterFormat } from '../io/raster/types.ts';
 import { keepBandInfo, rgbFromWavelengths } from './bandChoice.ts';
-import { bandList, bandsToDrop, cubeStats, remapRgb, removeBands } from './cubeStats.ts';
-import { maskNodata } from './nodata.ts';
+import { bandList, bandsToDrop, remapRgb } from './cubeStats.ts';
+import { planMemory, type MemoryPlan } from './memoryPlan.ts';
+import { SceneScan, type ScanProgress } from './sceneScan.ts';
 import { findDataset, type DatasetEntry } from './registry.ts';
 import { classesPresent, loadLabels, type ClassNames, type LoadedLabels } from './sceneLabels.ts';
 import type { ClassInfo, CubeBIP, Scene } from './types.ts';
@@ -79,6 +80,15 @@ export interface LoadSceneOptions {
   readonly memoryLimitBytes?: number;
 }
 
+/** How a scene is walked (openScene): window size by memory limit, progress. */
+export interface SceneWindowOptions {
+  /** Rows per window (`--tile-size`); default: as many as fit `memoryLimitBytes` (memoryPlan.ts). */
+  readonly tileRows?: number;
+  /** Bands of the reduced scene that will be kept in memory (PCA components), for the memory plan. */
+  readonly components: number;
+  readonly progress?: ScanProgress;
+}
+
 /** A loaded scene plus where its arrays came from and what was done to its values. */
 export interface LoadedScene extends Scene {
   readonly source: {
@@ -105,20 +115,78 @@ export interface LoadedScene extends Scene {
   readonly warnings: readonly string[];
 }
 
+/**
+ * A scene opened for streaming: everything loadScene gives except the cube, which stays in its file
+ * behind `scan` (sceneScan.ts: windows, PCA fitted and applied window by window). `grid` is the cube's
+ * shape as the pipeline sees it (after dropped bands).
+ */
+export interface OpenedScene extends Omit<LoadedScene, 'cube'> {
+  readonly scan: SceneScan;
+  readonly grid: { readonly height: number; readonly width: number; readonly bands: number };
+  /** Rows per window and the memory limit they were chosen for. */
+  readonly plan: MemoryPlan;
+}
+
+/** Loads a scene whole: one window of openScene, its cube kept (the file is closed). */
 export async function loadScene(opts: LoadSceneOptions): Promise<LoadedScene> {
+  const { scan, grid: _grid, plan: _plan, ...rest } = await openScene(opts);
+  try {
+    return { ...rest, cube: await scan.readAll() };
+  } finally {
+    scan.close();
+  }
+}
+
+/**
+ * Opens a scene and runs the first pass over its cube (scan), applying the value policies above
+ * window by window; with `windows` undefined the whole cube is one window (loadScene), checked against
+ * the memory limit before anything is read.
+ */
+export async function openScene(opts: LoadSceneOptions, windows?: SceneWindowOptions): Promise<OpenedScene> {
   const name = opts.name ?? sceneName(opts.cubePath);
   const dataset = findDataset(name);
   const maxBytes = opts.memoryLimitBytes ?? defaultMemoryLimit();
-  const loaded = await loadCube(opts.cubePath, opts.cubeVar, maxBytes);
-  const d = loaded.description;
-  if (dataset !== undefined) checkShape(dataset, loaded.cube, opts.cubePath);
+  const source = await openRaster(opts.cubePath, { variable: opts.cubeVar, role: 'cube', maxBytes });
+  let scan: SceneScan;
+  let plan: MemoryPlan;
+  let d: RasterDescription;
+  try {
+    d = source.describe();
+    if (dataset !== undefined) checkShape(dataset, d, opts.cubePath);
+    if (windows === undefined) {
+      const count = d.height * d.width * d.bands;
+      checkMemory({
+        file: opts.cubePath, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4,
+        what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} as stored, ${formatBytes(count * 4)} as float32)`,
+      });
+      plan = { tileRows: d.height, limit: maxBytes, fixedBytes: d.storedBytes, rowBytes: d.width * d.bands * 4, minimumBytes: d.storedBytes + count * 4 };
+    } else {
+      plan = planMemory({ ...d, file: opts.cubePath, limit: maxBytes, tileRows: windows.tileRows, components: windows.components });
+    }
+    scan = await SceneScan.open(source, { tileRows: plan.tileRows, nodata: d.nodata, progress: windows?.progress });
+  } catch (err) {
+    source.close();
+    throw err;
+  }
+  try {
+    return { ...(await applyPolicies(opts, name, dataset, d, scan)), scan, plan };
+  } catch (err) {
+    scan.close();
+    throw err;
+  }
+}
+
+async function applyPolicies(opts: LoadSceneOptions, name: string, dataset: DatasetEntry | undefined, d: RasterDescription, scan: SceneScan): Promise<Omit<OpenedScene, 'scan' | 'plan'>> {
+  const maxBytes = opts.memoryLimitBytes ?? defaultMemoryLimit();
   const what = d.variable === undefined ? `${opts.cubePath}: cube` : `${opts.cubePath}: cube '${d.variable}'`;
   const warnings: string[] = [];
-  const nodata = d.nodata === undefined ? undefined : maskNodata(loaded.cube, d.nodata);
-  const stats = cubeStats(loaded.cube);
-  const drop = bandsToDrop(what, loaded.cube, stats, { ...opts, badBands: d.badBands });
+  const nodata = scan.nodata;
+  const stats = scan.stats;
+  const fileCube = { bands: d.bands };
+  const drop = bandsToDrop(what, fileCube, stats, { ...opts, badBands: d.badBands });
   warnings.push(...drop.warnings);
-  const cube = drop.bands.length > 0 ? removeBands(loaded.cube, drop.bands) : loaded.cube;
+  scan.removeBands(drop.bands);
+  const cube = { height: d.height, width: d.width, bands: scan.bands };
   const dropped = new Set(drop.bands);
   const constant = stats.constant.filter((b) => !dropped.has(b));
   if (constant.length > 0) {
@@ -169,14 +237,14 @@ export async function loadScene(opts: LoadSceneOptions): Promise<LoadedScene> {
     ? [...(names.kind === 'none' ? [] : names.classes)]
     : classesPresent(labels.labels, names, `${gtPath}: label map${labels.description.variable === undefined ? '' : ` '${labels.variable}'`}`);
   const rgb = opts.rgbBands ?? dataset?.rgbBands;
-  if (rgb !== undefined) checkRgb(rgb, loaded.cube.bands);
+  if (rgb !== undefined) checkRgb(rgb, d.bands);
   const fileRgb = rgb ?? d.defaultBands ?? rgbFromWavelengths(d.bandInfo?.wavelengthsNm);
-  const rgbBands = fileRgb === undefined ? undefined : remapRgb(fileRgb, drop.bands, loaded.cube.bands, warnings);
-  const bandInfo = keepBandInfo(d.bandInfo, loaded.cube.bands, drop.bands);
+  const rgbBands = fileRgb === undefined ? undefined : remapRgb(fileRgb, drop.bands, d.bands, warnings);
+  const bandInfo = keepBandInfo(d.bandInfo, d.bands, drop.bands);
 
   return {
     name,
-    cube,
+    grid: cube,
     ...(labels && { labels: labels.labels }),
     classes,
     ...(rgbBands && { rgbBands }),
@@ -184,7 +252,7 @@ export async function loadScene(opts: LoadSceneOptions): Promise<LoadedScene> {
     ...(bandInfo && { bandInfo }),
     ...(nodata && { nodata: nodata.mask }),
     source: {
-      cubePath: opts.cubePath, cubeVar: loaded.variable, format: d.format, cubeClass: d.dataType, cubeBands: loaded.cube.bands,
+      cubePath: opts.cubePath, cubeVar: d.variable ?? basename(opts.cubePath), format: d.format, cubeClass: d.dataType, cubeBands: d.bands,
       ...(labels && { gtPath, gtVar: labels.variable }),
     },
     droppedBands: drop.bands,
@@ -227,7 +295,7 @@ export async function loadCube(path: string, variable?: string, maxBytes = defau
   }
 }
 
-function checkShape(dataset: DatasetEntry, cube: CubeBIP, path: string): void {
+function checkShape(dataset: DatasetEntry, cube: { height: number; width: number; bands: number }, path: string): void {
   const [h, w, b] = dataset.shape;
   if (cube.height !== h || cube.width !== w || cube.bands !== b) {
     throw new DataError(

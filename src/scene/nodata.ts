@@ -21,6 +21,22 @@ export function maskNodata(cube: CubeBIP, value: number): NodataMask | undefined
   const { bands, data } = cube;
   const n = cube.height * cube.width;
   const mask = new Uint8Array(n);
+  const count = findNodata(data, bands, value, mask);
+  if (count === 0) return undefined;
+  if (count < n) {
+    const sum = new Float64Array(bands);
+    for (let p = 0; p < n; p++) if (mask[p] === 0) for (let b = 0, o = p * bands; b < bands; b++) sum[b] += data[o + b];
+    fillNodata(data, bands, mask, Float32Array.from(sum, (s) => s / (n - count)));
+  }
+  return { mask, count };
+}
+
+/**
+ * Marks in `mask` (one entry per pixel of the BIP `data`) the pixels whose every band holds `value`;
+ * returns how many. Works on any window of whole pixels (the streamed scene calls it per row window).
+ */
+export function findNodata(data: Float32Array, bands: number, value: number, mask: Uint8Array): number {
+  const n = data.length / bands;
   const isNaN = Number.isNaN(value);
   // float32 storage: compare against the value as float32 (-9999.9 in a float32 cube is not the double -9999.9).
   const v32 = Math.fround(value);
@@ -35,12 +51,11 @@ export function maskNodata(cube: CubeBIP, value: number): NodataMask | undefined
       count++;
     }
   }
-  if (count === 0) return undefined;
-  if (count < n) {
-    const sum = new Float64Array(bands);
-    for (let p = 0; p < n; p++) if (mask[p] === 0) for (let b = 0, o = p * bands; b < bands; b++) sum[b] += data[o + b];
-    const mean = Float32Array.from(sum, (s) => s / (n - count));
-    for (let p = 0; p < n; p++) if (mask[p] === 1) data.set(mean, p * bands);
-  }
-  return { mask, count };
+  return count;
+}
+
+/** Replaces the masked pixels of BIP `data` with `fill` (one value per band). */
+export function fillNodata(data: Float32Array, bands: number, mask: Uint8Array, fill: Float32Array): void {
+  const n = data.length / bands;
+  for (let p = 0; p < n; p++) if (mask[p] === 1) data.set(fill, p * bands);
 }

@@ -90,7 +90,13 @@ export class RunView {
     if (this.kind === 'run') {
       const input = (this.record.config as RunConfig).input;
       const s = await loadInputScene(input.kind === 'files' ? { ...input, cube: resolvePath(input.cube), gt: resolvePath(input.gt) } : input.kind === 'dataset' ? { ...input, dataDir: resolvePath(input.dataDir) } : input);
-      scene = s;
+      // The viewer probes pixels of the raw cube, so it holds it whole (one window, read once).
+      const { scan, grid: _grid, ...rest } = s;
+      try {
+        scene = { ...rest, cube: await scan.readAll() };
+      } finally {
+        scan.close();
+      }
       fileBands = s.fileBands;
       dropped = s.droppedBands;
     } else {

@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SpinalnetError } from '../errors.ts';
-import { encodePng, ERROR_COLORS } from '../render/index.ts';
+import { encodePng, ERROR_COLORS, falseColor } from '../render/index.ts';
 import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { sceneFalseColor } from '../pipeline/sceneOutputs.ts';
 import type { Metrics } from '../evaluation/metrics.ts';
@@ -199,8 +199,8 @@ function falseColorPng(view: RunView, maps: SceneMaps): Buffer {
   const { cube, rgbBands } = maps.scene;
   const usable = rgbBands && rgbBands.every((b) => b < cube.bands);
   // The principal-component fallback needs the projected cube; skip projecting when the bands are known.
-  const reduced = usable ? cube : transformCube(cube, pcaFromJSON(maps.meta.preprocessing));
-  return encodePng(sceneFalseColor(cube, rgbBands, reduced));
+  if (usable) return encodePng(falseColor(cube, [rgbBands[0], rgbBands[1], rgbBands[2]]));
+  return encodePng(sceneFalseColor(undefined, transformCube(cube, pcaFromJSON(maps.meta.preprocessing))));
 }
 
 function sendFile(res: ServerResponse, file: string | undefined): void {

@@ -219,3 +219,23 @@ describe('spinalnet run on bad ENVI and GeoTIFF input', () => {
     }
   });
 });
+
+describe('spinalnet run and predict: --memory-limit and --tile-size', () => {
+  it('a size that is not one, a tile size below 1, and a limit below the minimum: exit 2, no folder', async () => {
+    const [cube, gt] = writeScene('limits', 12, 12, 4);
+    const base = ['run', '--cube', cube, '--gt', gt, '--out', join(dir, 'out'), ...fast];
+    const size = await runCli([...base, '--memory-limit', '1 lots']);
+    expect(size.code).toBe(2);
+    expect(size.stderr).toMatch(/--memory-limit: expected a size such as 1GiB/);
+    const tile = await runCli([...base, '--tile-size', '0']);
+    expect(tile.code).toBe(2);
+    expect(tile.stderr).toMatch(/--tile-size: expected a whole number of rows ≥ 1/);
+    const small = await runCli([...base, '--memory-limit', '2KiB']);
+    expect(small.code).toBe(2);
+    expect(small.stderr).toMatch(/limits_cube\.mat: the 12×12×4 scene needs at least .* more than the 2\.00 KiB memory limit/);
+    expect(small.stderr).toMatch(/fix: raise --memory-limit to at least/);
+    const predict = await runCli(['predict', '--model', join(dir, 'nomodel'), '--cube', cube, '--out', join(dir, 'out'), '--tile-size', 'x']);
+    expect(predict.code).toBe(2);
+    expect(predict.stderr).toMatch(/--tile-size/);
+  });
+});

@@ -48,7 +48,9 @@ describe.skipIf(!redisPresent)('queue job inputs', () => {
       expect(packed.files.map((f) => f.path).sort()).toEqual(['cube/scene.hdr', 'cube/scene.img', 'gt/labels.tif', 'gt/labels.tif.aux.xml']);
       const { config: there } = await unpackConfig(conn, packed, join(dir, 'worker-cache'));
       const [here, away] = [await loadInputScene(config.input), await loadInputScene(there.input)];
-      expect(away.cube.data).toEqual(here.cube.data);
+      expect((await away.scan.readAll()).data).toEqual((await here.scan.readAll()).data);
+      here.scan.close();
+      away.scan.close();
       expect(away.labels!.data).toEqual(here.labels!.data);
       expect(away.classes).toEqual(here.classes);
       expect(away.classes.map((c) => c.name)).toEqual(['reed bed', 'open water']);
