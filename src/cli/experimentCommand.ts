@@ -28,6 +28,12 @@ time; a paired comparison of the models seed by seed) and experiment.png.
   --jobs N        scene experiments: runs trained side by side, each in its own process on one
                   thread (default 2 when two or more runs are queued on a machine with 2+ cores;
                   1 = one run at a time on every core). Same numbers either way, sooner side by side.
+  --queue URL     run the grid on a Redis job queue (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for
+                  TLS): workers started with \`spinalnet worker --queue URL\` take the runs
+  --detach        with --queue: print the experiment id and return; collect later with
+                  \`spinalnet experiment --collect ID --queue URL [--out DIR]\`
+  --shared-path   with --queue: workers read the scene files at their path on a filesystem they all
+                  mount alike instead of through Redis (scenes over Redis's 512 MB per file)
   every other flag of \`spinalnet run\` sets the shared protocol (scene, --pca, --patch, --epochs, …)
 `;
 
@@ -59,6 +65,9 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   const detach = rest.includes('--detach');
   if (detach) rest.splice(rest.indexOf('--detach'), 1);
   const collect = take(rest, 'collect');
+  const sharedPath = rest.includes('--shared-path');
+  if (sharedPath) rest.splice(rest.indexOf('--shared-path'), 1);
+  if (sharedPath && (queue === undefined || collect !== undefined)) throw new ConfigError('--shared-path', 'an experiment submitted to a queue: pass --queue URL too', undefined);
   if ((detach || collect !== undefined) && queue === undefined) throw new ConfigError(detach ? '--detach' : '--collect', 'a queue: pass --queue URL too', undefined);
   if (queue !== undefined && collect !== undefined) {
     const { values: v } = parse(rest, { out: { type: 'string' }, force: { type: 'boolean' } }, 'experiment --collect');
@@ -89,10 +98,10 @@ export async function experimentCommand(argv: string[]): Promise<number> {
   if (base === 'help' || 'resume' in base) throw new ConfigError('spinalnet experiment', 'run flags without --resume', '--resume');
   const config = { base, models, splits: splits as SplitStrategy[], seeds };
   // The queue's code (bullmq, ioredis) loads only when asked for.
-  if (queue !== undefined && detach) return (await import('./queueCommand.ts')).submitDetached(queue, config);
+  if (queue !== undefined && detach) return (await import('./queueCommand.ts')).submitDetached(queue, config, { sharedPath });
   const out = base.out ?? join('outputs', `experiment-${inputName(base.input)}-${timestamp()}`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  return writeExperiment(out, base.force, async () => (queue !== undefined ? (await import('./queueCommand.ts')).runOnQueue(queue, config, log) : runExperimentScheduled(config, jobs, log)));
+  return writeExperiment(out, base.force, async () => (queue !== undefined ? (await import('./queueCommand.ts')).runOnQueue(queue, config, log, { sharedPath }) : runExperimentScheduled(config, jobs, log)));
 }
 
 /** Writes experiment.json/md/png of `produce()` into `out` (checked before any work; nothing left on failure). */

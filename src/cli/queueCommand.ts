@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { ExperimentConfig, ExperimentResult } from '../experiment/runExperiment.ts';
 import { connect, ensureReachable, parseQueueUrl, redact, type QueueUrl } from '../queue/connection.ts';
 import { awaitExperiment, openQueue, queueOverhead, submitExperiment } from '../queue/experimentJobs.ts';
+import type { PackOptions } from '../queue/jobInputs.ts';
 import { predictPipeline, type PredictConfig, type PredictResult } from '../pipeline/predictPipeline.ts';
 import { queueMapper } from '../queue/predictJobs.ts';
 
@@ -22,11 +23,11 @@ async function withQueue<T>(url: string, log: (line: string) => void, body: (red
 }
 
 /** Submits, waits with progress, and returns the experiment built from the workers' results. */
-export function runOnQueue(url: string, config: ExperimentConfig, log: (line: string) => void): Promise<ExperimentResult> {
+export function runOnQueue(url: string, config: ExperimentConfig, log: (line: string) => void, pack: PackOptions = {}): Promise<ExperimentResult> {
   return withQueue(url, log, async (redis, q) => {
     const queue = openQueue(redis);
     try {
-      const record = await submitExperiment(redis, queue, config, log);
+      const record = await submitExperiment(redis, queue, config, log, pack);
       log(`waiting for workers (spinalnet worker --queue ${q.shown}); Ctrl-C leaves the jobs running, collect later with --collect ${record.id}`);
       return report(await awaitExperiment(redis, queue, record.id, (l) => log(redact(q, l))), log);
     } finally {
@@ -36,12 +37,12 @@ export function runOnQueue(url: string, config: ExperimentConfig, log: (line: st
 }
 
 /** Submits and prints the experiment id on stdout. */
-export function submitDetached(url: string, config: ExperimentConfig): Promise<number> {
+export function submitDetached(url: string, config: ExperimentConfig, pack: PackOptions = {}): Promise<number> {
   const log = (line: string) => process.stderr.write(`${line}\n`);
   return withQueue(url, log, async (redis, q) => {
     const queue = openQueue(redis);
     try {
-      const record = await submitExperiment(redis, queue, config, log);
+      const record = await submitExperiment(redis, queue, config, log, pack);
       process.stdout.write(`${record.id}\n`);
       log(`collect with: spinalnet experiment --collect ${record.id} --queue ${q.shown}`);
       return 0;

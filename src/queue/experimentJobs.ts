@@ -13,7 +13,7 @@ import type { SplitStrategy } from '../sampling/makeSplit.ts';
 import { awaitJobs } from './awaitJobs.ts';
 import { sha256 } from './blobs.ts';
 import { QueueError } from './connection.ts';
-import { packConfig, type PortableConfig } from './jobInputs.ts';
+import { packConfig, type PackOptions, type PortableConfig } from './jobInputs.ts';
 import { jobOptions, KEY, QUEUE_NAME } from './keys.ts';
 
 export interface CellJobData {
@@ -63,11 +63,13 @@ export function openQueue(redis: Redis): Queue<CellJobData, CellJobResult> {
  * scene's files once, and adds one job per cell. Returns the experiment's record; its id is derived
  * from the grid and the bytes of the inputs, so the same submission twice is the same experiment.
  */
-export async function submitExperiment(redis: Redis, queue: Queue<CellJobData, CellJobResult>, config: ExperimentConfig, log: (line: string) => void): Promise<ExperimentRecord> {
+export async function submitExperiment(
+  redis: Redis, queue: Queue<CellJobData, CellJobResult>, config: ExperimentConfig, log: (line: string) => void, pack: PackOptions = {},
+): Promise<ExperimentRecord> {
   const configs = gridConfigs(config);
   const scene = await loadInputScene(config.base.input, { memoryLimit: config.base.memoryLimit, tileSize: config.base.tileSize, components: config.base.pca });
   scene.scan.close();
-  const packed = await packConfig(redis, config.base);
+  const packed = await packConfig(redis, config.base, pack);
   const id = sha256(new TextEncoder().encode(JSON.stringify({ grid: [config.models, config.splits, config.seeds], ...packed }))).slice(0, 16);
   const jobs = configs.map((c) => {
     const cell = { model: c.model, split: c.split, seed: c.seed };

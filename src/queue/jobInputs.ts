@@ -3,8 +3,9 @@
  * goes to Redis as a blob, and the configuration names it by a path relative to a folder the worker
  * builds from its cache. A worker needs no shared filesystem, only the URL.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, copyFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { ConfigError, InputFileError } from '../errors.ts';
 import { rasterFiles } from '../io/raster/rasterFiles.ts';
@@ -16,6 +17,23 @@ import { fetchBlob, putBlob, sha256 } from './blobs.ts';
 export interface FileRef {
   path: string;
   sha: string;
+  /**
+   * Submitted with --shared-path: the file's absolute path, which every worker reads from a filesystem
+   * they share; its bytes never go through Redis (scenes over Redis's 512 MB value limit).
+   */
+  shared?: string;
+}
+
+/** How the inputs travel: through Redis (default), or by path on a filesystem every worker mounts alike. */
+export interface PackOptions {
+  sharedPath?: boolean;
+}
+
+/** sha256 of a file, streamed (a shared scene may be gigabytes). */
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 export interface PortableConfig {
@@ -25,11 +43,13 @@ export interface PortableConfig {
 }
 
 /** Uploads the files `config` names and returns it rewritten to name them by relative paths. */
-export async function packConfig(redis: Redis, config: RunConfig): Promise<PortableConfig> {
+export async function packConfig(redis: Redis, config: RunConfig, opts: PackOptions = {}): Promise<PortableConfig> {
   const files: FileRef[] = [];
   const add = async (source: string, path: string): Promise<string> => {
     if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path');
-    files.push({ path, sha: await putBlob(redis, readFileSync(source), source) });
+    files.push(opts.sharedPath
+      ? { path, sha: await hashFile(source), shared: resolve(source) }
+      : { path, sha: await putBlob(redis, readFileSync(source), source) });
     return path;
   };
   // A scene file and its companions (ENVI header and data, GeoTIFF .aux.xml) travel into one folder.
@@ -78,8 +98,20 @@ export async function materialize(redis: Redis, files: readonly FileRef[], cache
   for (const f of files) {
     const target = join(dir, f.path);
     if (existsSync(target)) continue;
-    const blob = await fetchBlob(redis, f.sha, cacheDir);
     mkdirSync(dirname(target), { recursive: true });
+    if (f.shared !== undefined) {
+      const fix = 'an experiment submitted with --shared-path needs its files at the same path on every worker (a shared filesystem); or submit it without --shared-path to send them through Redis';
+      if (!existsSync(f.shared)) throw new InputFileError(f.shared, 'is not on this worker', fix);
+      // Checked once per worker and set of inputs: a file changed after submission would change the results.
+      if ((await hashFile(f.shared)) !== f.sha) throw new InputFileError(f.shared, 'changed after the experiment was submitted (its sha256 differs)', 'submit the experiment again');
+      try {
+        symlinkSync(f.shared, target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      continue;
+    }
+    const blob = await fetchBlob(redis, f.sha, cacheDir);
     try {
       linkSync(blob, target);
     } catch (err) {

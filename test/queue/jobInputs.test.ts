@@ -2,7 +2,7 @@
  * A scene in ENVI (header + data file) with GeoTIFF labels (+ GDAL .aux.xml class names) travels through
  * a real Redis: the worker's copy loads to exactly the submitter's scene, names and colours included.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,24 @@ describe.skipIf(!redisPresent)('queue job inputs', () => {
       expect(away.classes).toEqual(here.classes);
       expect(away.classes.map((c) => c.name)).toEqual(['reed bed', 'open water']);
       expect(Array.from(away.bandInfo!.wavelengthsNm!)).toEqual([450, 550, 650]);
+
+      // --shared-path: nothing goes into Redis; the worker reads the same files by path, checked by hash.
+      await conn.flushall();
+      const shared = await packConfig(conn, config, { sharedPath: true });
+      expect(await conn.dbsize()).toBe(0);
+      expect(shared.files.map((f) => f.shared).sort()).toEqual([join(dir, 'labels.tif'), join(dir, 'labels.tif.aux.xml'), join(dir, 'scene.hdr'), join(dir, 'scene.img')]);
+      expect(shared.files.map((f) => f.sha).sort()).toEqual(packed.files.map((f) => f.sha).sort());
+      const { config: viaPath } = await unpackConfig(conn, shared, join(dir, 'worker-cache-shared'));
+      const byPath = await loadInputScene(viaPath.input);
+      expect(byPath.labels!.data).toEqual(here.labels!.data);
+      expect(byPath.classes).toEqual(here.classes);
+      byPath.scan.close();
+
+      // A file changed after submission, or missing on the worker: a clear refusal, not other numbers.
+      const gone = { ...shared, files: shared.files.map((f) => (f.path.endsWith('labels.tif') ? { ...f, shared: join(dir, 'nowhere.tif') } : f)) };
+      await expect(unpackConfig(conn, gone, join(dir, 'worker-cache-3'))).rejects.toThrow(/nowhere.tif: is not on this worker/);
+      writeFileSync(join(dir, 'scene.hdr'), `${readFileSync(join(dir, 'scene.hdr'), 'latin1')}description = {changed}\n`);
+      await expect(unpackConfig(conn, shared, join(dir, 'worker-cache-2'))).rejects.toThrow(/scene.hdr: changed after the experiment was submitted/);
     } finally {
       conn.disconnect();
     }
