@@ -18,11 +18,16 @@ export const BLOB_TTL_S = 7 * 24 * 3600;
 
 export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
+/** Refuses what cannot be one Redis value (checked before a file is read: it may be over what one read holds too). */
+export function checkBlobSize(size: number, what: string): void {
+  if (size > MAX_BLOB_BYTES) {
+    throw new QueueError(`${what} is ${(size / 2 ** 20).toFixed(0)} MB, over Redis's 512 MB limit for one value`, 'for an experiment, submit with --shared-path (workers read the files from a filesystem they share); else run it locally (without --queue), or crop it');
+  }
+}
+
 /** Uploads `bytes` unless Redis already holds them; returns their sha256. `what` names them in errors. */
 export async function putBlob(redis: Redis, bytes: Uint8Array, what: string): Promise<string> {
-  if (bytes.length > MAX_BLOB_BYTES) {
-    throw new QueueError(`${what} is ${(bytes.length / 2 ** 20).toFixed(0)} MB, over Redis's 512 MB limit for one value`, 'run this scene locally (without --queue), or crop it');
-  }
+  checkBlobSize(bytes.length, what);
   const sha = sha256(bytes);
   const key = KEY.blob(sha);
   // SET NX: two submitters of the same scene write it once; EXPIRE renews its lifetime either way.

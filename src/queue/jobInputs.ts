@@ -4,14 +4,14 @@
  * builds from its cache. A worker needs no shared filesystem, only the URL.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { ConfigError, InputFileError } from '../errors.ts';
 import { rasterFiles } from '../io/raster/rasterFiles.ts';
 import type { RunConfig } from '../pipeline/config.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';
-import { fetchBlob, putBlob, sha256 } from './blobs.ts';
+import { checkBlobSize, fetchBlob, putBlob, sha256 } from './blobs.ts';
 
 /** One file of a job: where it goes in the job's input folder, and its bytes' hash. */
 export interface FileRef {
@@ -47,9 +47,11 @@ export async function packConfig(redis: Redis, config: RunConfig, opts: PackOpti
   const files: FileRef[] = [];
   const add = async (source: string, path: string): Promise<string> => {
     if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path');
-    files.push(opts.sharedPath
-      ? { path, sha: await hashFile(source), shared: resolve(source) }
-      : { path, sha: await putBlob(redis, readFileSync(source), source) });
+    if (opts.sharedPath) files.push({ path, sha: await hashFile(source), shared: resolve(source) });
+    else {
+      checkBlobSize(statSync(source).size, source);
+      files.push({ path, sha: await putBlob(redis, readFileSync(source), source) });
+    }
     return path;
   };
   // A scene file and its companions (ENVI header and data, GeoTIFF .aux.xml) travel into one folder.
