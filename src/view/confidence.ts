@@ -1,10 +1,10 @@
 /**
  * confidence.tif (one float32 band on the scene's grid: the winning class's probability per pixel,
- * written by the mapping run when it has one), read with the `geotiff` package.
+ * written by the mapping run when it has one), read through the same raster reader as scenes.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fromArrayBuffer } from 'geotiff';
+import { existsSync } from 'node:fs';
 import { DataError } from '../errors.ts';
+import { openRaster } from '../io/raster/openRaster.ts';
 
 /**
  * The confidence band, row-major H×W, NaN where the file says no data (its GDAL_NODATA: the run writes 0
@@ -12,15 +12,16 @@ import { DataError } from '../errors.ts';
  */
 export async function readConfidence(path: string, height: number, width: number): Promise<Float32Array | undefined> {
   if (!existsSync(path)) return undefined;
-  const bytes = readFileSync(path);
-  const tiff = await fromArrayBuffer(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const image = await tiff.getImage();
-  if (image.getHeight() !== height || image.getWidth() !== width) {
-    throw new DataError(`${path} is ${image.getHeight()}×${image.getWidth()}, the scene ${height}×${width}`, 'write confidence.tif on the scene\'s grid (run the mapping again)');
+  const source = await openRaster(path);
+  try {
+    const d = source.describe();
+    if (d.height !== height || d.width !== width || d.bands !== 1) {
+      throw new DataError(`${path} is ${d.height}×${d.width}×${d.bands}, the scene ${height}×${width}×1`, 'write confidence.tif on the scene\'s grid (run the mapping again)');
+    }
+    const out = await source.readRows(0, height, new Float32Array(height * width));
+    if (d.nodata !== undefined) for (let i = 0; i < out.length; i++) if (out[i] === d.nodata) out[i] = NaN;
+    return out;
+  } finally {
+    source.close();
   }
-  const [band] = (await image.readRasters({ samples: [0] })) as unknown as ArrayLike<number>[];
-  const nodata = image.getGDALNoData();
-  const out = Float32Array.from(band!);
-  if (nodata !== null) for (let i = 0; i < out.length; i++) if (out[i] === nodata) out[i] = NaN;
-  return out;
 }
