@@ -112,6 +112,23 @@ export function storedBytes(index: MatFileIndex, name: string): number {
   return v.compressed ? v.inflatedBytes : v.nbytes;
 }
 
+/** Where a listed variable's element lies in the file, for readers that stream it (matSource.ts). */
+export interface VariableExtent {
+  /** File offset of the element's payload (after its 8-byte tag). */
+  readonly payload: number;
+  /** Payload bytes in the file (compressed bytes for a compressed element). */
+  readonly nbytes: number;
+  readonly compressed: boolean;
+  /** For a compressed element: the inflated miMATRIX element's size, its own tag included. */
+  readonly inflatedBytes: number;
+  readonly littleEndian: boolean;
+}
+
+export function variableExtent(index: MatFileIndex, name: string): VariableExtent {
+  const v = findVariable(index, name);
+  return { payload: v.offset + 8, nbytes: v.nbytes, compressed: v.compressed, inflatedBytes: v.inflatedBytes, littleEndian: index.header.littleEndian };
+}
+
 /** True when the variable is stored zlib-compressed (MAT v7's miCOMPRESSED). */
 export function isCompressed(index: MatFileIndex, name: string): boolean {
   return findVariable(index, name).compressed;
