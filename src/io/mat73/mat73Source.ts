@@ -47,15 +47,7 @@ async function loadH5wasm(): Promise<H5wasmModule> {
 }
 
 async function openH5(path: string): Promise<H5File> {
-  const head = Buffer.alloc(512 + 48);
-  const fd = openSync(path, 'r');
-  let size: number;
-  try {
-    readSync(fd, head, 0, head.length, 0);
-    size = fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
+  const { head, size } = readHead(path);
   if (!head.subarray(512, 520).equals(HDF5_SIGNATURE)) {
     throw new MatFormatError(path, undefined, 'says it is a MAT v7.3 file, but holds no HDF5 data (no HDF5 signature at byte 512): it is truncated or damaged', 'copy the file again, or re-save it in MATLAB');
   }
@@ -83,6 +75,18 @@ async function openH5(path: string): Promise<H5File> {
   }
 }
 
+/** The MATLAB header and the HDF5 superblock's start (bytes 0-559), and the file's size. */
+function readHead(path: string): { head: Buffer; size: number } {
+  const head = Buffer.alloc(512 + 48);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+    return { head, size: fstatSync(fd).size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Where the HDF5 data end (the end-of-file address of the superblock at byte 512), for
  * superblock versions 0-3 with 8-byte offsets; undefined for a layout this does not read.
@@ -96,6 +100,22 @@ function hdf5End(head: Buffer): number | undefined {
   // included, although the spec counts addresses from the base address: taking it as it is can only
   // under-estimate the end, so a complete file is never refused.
   return Number(head.readBigUInt64LE(512 + eofAt));
+}
+
+/**
+ * The file must still reach its HDF5 end: HDF5 reads bytes past the end of a file as zeros, so a file
+ * cut short after it was opened would otherwise stream zeros (or garbage from a chunk's missing part).
+ * One read of the superblock per window.
+ */
+function checkStillWhole(path: string, row0: number, rows: number): void {
+  const { head, size } = readHead(path);
+  const end = hdf5End(head);
+  if (end !== undefined && end > size) {
+    throw new MatFormatError(
+      path, undefined, `was cut short while being read: it now has ${size} bytes, but its HDF5 data end at byte ${end}, so rows ${row0 + 1}–${row0 + rows} cannot be read`,
+      'copy the file again completely (and do not change it while spinalnet reads it)',
+    );
+  }
 }
 
 /** HDF5's own errors (plain Errors from h5wasm) as the typed error that names the file. */
@@ -153,6 +173,7 @@ export async function openMat73(path: string, opts: OpenRasterOptions = {}): Pro
       describe: () => description,
       async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
         if (closed) throw new Error('MAT v7.3 source read after close');
+        checkStillWhole(path, row0, rows);
         const shape: [number, number][] = v.dims.length === 3 ? [[0, bands], [0, width], [row0, row0 + rows]] : [[0, width], [row0, row0 + rows]];
         let block: MatTypedArray | null;
         try {
