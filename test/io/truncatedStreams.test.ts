@@ -160,27 +160,60 @@ describe('files cut short while being read', () => {
   });
 });
 
-describe('spinalnet run on a file whose damage shows only while streaming', () => {
-  it('exits 2 with the row named, and publishes no output folder', async () => {
-    const lines: string[] = [];
-    const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      lines.push(String(chunk));
-      return true;
-    });
-    const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    let code: number;
-    try {
-      code = await main(['run', '--cube', join(dir, 'cut.mat'), '--gt', join(dir, 'gt.mat'), '--out', join(dir, 'out'),
-        '--epochs', '1', '--backend', 'cpu', '--model', 'spinal-mlp', '--pca', '3', '--memory-limit', '64MiB']);
-    } finally {
-      err.mockRestore();
-      out.mockRestore();
-    }
-    const stderr = lines.join('');
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/the data stop at row \d+/);
-    expect(stderr).toMatch(/fix: /);
+/** Runs the CLI in this process; its exit code and what it wrote to stderr. */
+async function runCli(args: string[]): Promise<{ code: number; stderr: string }> {
+  const lines: string[] = [];
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  try {
+    return { code: await main(args), stderr: lines.join('') };
+  } finally {
+    err.mockRestore();
+    out.mockRestore();
+  }
+}
+
+const runArgs = (cube: string) => ['run', '--cube', cube, '--gt', join(dir, 'gt.mat'), '--out', join(dir, 'out'),
+  '--epochs', '1', '--backend', 'cpu', '--model', 'spinal-mlp', '--pca', '3', '--memory-limit', '64MiB'];
+
+describe('spinalnet run on a truncated file', () => {
+  afterEach(() => {
+    // Nothing published: neither the output folder nor a hidden staging folder, and no temporary file.
     expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.startsWith('.out'))).toEqual([]);
     expect(leftovers(temps)).toEqual([]);
+  });
+
+  it('a compressed MAT stream that ends early (found while streaming): exit 2, the row named', async () => {
+    const r = await runCli(runArgs(join(dir, 'cut.mat')));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the data stop at row \d+/);
+    expect(r.stderr).toMatch(/fix: /);
   }, 60_000);
+
+  describe.skipIf(pythonMissing !== undefined)('GeoTIFF and MAT v7.3 cut short', () => {
+    let files: Record<string, string | null>;
+    beforeAll(() => {
+      const sub = mkdtempSync(join(dir, 'cli-'));
+      files = writePythonFixtures(sub, seededCube(H, W, B), H, W, B);
+      for (const name of ['tiled16_deflate', 'v73_chunked']) {
+        const path = files[name] as string;
+        truncateSync(path, Math.floor(readFileSync(path).length * 0.6));
+      }
+    });
+
+    it('a GeoTIFF whose tiles lie past its end: exit 2, the tile named', async () => {
+      const r = await runCli(runArgs(files.tiled16_deflate as string));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/tile \d+ of \d+ lies at bytes \d+-\d+, past the end of the \d+-byte file/);
+    }, 60_000);
+
+    it('a MAT v7.3 file shorter than its HDF5 superblock says: exit 2', async () => {
+      const r = await runCli(runArgs(files.v73_chunked as string));
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/is truncated: its HDF5 superblock says the data end at byte \d+, but the file has \d+ bytes/);
+    }, 60_000);
+  });
 });
