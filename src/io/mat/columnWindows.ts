@@ -51,6 +51,11 @@ export function columnWindowBytes(d: Pick<ColumnMajorData, 'height' | 'width' | 
   return Math.min(RAW_BYTES, all * d.size) + Math.min(all * valueBytes, Math.max(SCRATCH_BYTES, d.height * d.bands * valueBytes));
 }
 
+/** "row 3, column 5, band 2, counting from 1" for element k (r + c·H + b·H·W) of a column-major array. */
+export function elementPlace(k: number, height: number, width: number): string {
+  return `row ${(k % height) + 1}, column ${(Math.floor(k / height) % width) + 1}, band ${Math.floor(k / (height * width)) + 1}, counting from 1`;
+}
+
 /** Reads rows [row0, row0 + rows) into `out` (rows × width × bands, BIP). */
 export function readColumnMajorRows(d: ColumnMajorData, row0: number, rows: number, out: RasterSink): void {
   const { height: H, width: W, bands: B, size } = d;
@@ -113,7 +118,7 @@ function readRuns(d: ColumnMajorData, start: number, count: number, raw: Buffer,
     if (got === 0) {
       const k = start + Math.floor(done / d.size);
       throw new InputFileError(
-        d.file, `ends at byte ${position + done}, inside the data of row ${(k % d.height) + 1} (column ${(Math.floor(k / d.height) % d.width) + 1}, band ${Math.floor(k / (d.height * d.width)) + 1}, counting from 1)`,
+        d.file, `ends at byte ${position + done}, inside the data of ${elementPlace(k, d.height, d.width)}`,
         'the file is truncated: copy or download it again completely',
       );
     }

@@ -9,12 +9,12 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { DataError, MatFormatError } from '../../errors.ts';
 import type { OpenRasterOptions, RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
-import { type ColumnMajorData, columnWindowBytes, readColumnMajorRows } from './columnWindows.ts';
+import { type ColumnMajorData, columnWindowBytes, elementPlace, readColumnMajorRows } from './columnWindows.ts';
 import { discoverCube, discoverLabels } from './discover.ts';
 import { type ElementContext, NeedMoreBytes, parseMatrixHeader, type Tag } from './elements.ts';
 import { INFLATE_STREAM_BYTES, inflateToTempFile } from './inflateToFile.ts';
-import { describeVariables, openMatFile, storedBytes, type MatFileIndex, type VariableExtent, variableExtent } from './reader.ts';
-import { MI_NUMERIC, NUMERIC_CLASSES, type MiType } from './types.ts';
+import { BYTES_PER_CLASS, MAX_HEADER_BYTES, article, describeVariables, openMatFile, type MatFileIndex, type VariableExtent, variableExtent } from './reader.ts';
+import { MI_NUMERIC, NUMERIC_CLASSES, type MatNumericClass, type MiType } from './types.ts';
 
 export function openMatV5(file: string | MatFileIndex, opts: OpenRasterOptions = {}): RasterSource {
   const index = typeof file === 'string' ? openMatFile(file, { maxBytes: opts.maxBytes }) : file;
@@ -22,10 +22,10 @@ export function openMatV5(file: string | MatFileIndex, opts: OpenRasterOptions =
   const info = opts.variable !== undefined
     ? index.variables.find((v) => v.name === opts.variable)
     : role === 'cube' ? discoverCube(index.path, index.variables) : discoverLabels(index.path, index.variables, opts.grid ?? { height: 0, width: 0 });
-  // An unknown name: storedBytes raises the "no such variable, the file holds …" error.
+  // An unknown name: variableExtent raises the "no such variable, the file holds …" error.
   const name = info?.name ?? (opts.variable as string);
-  storedBytes(index, name);
-  if (info === undefined) throw new Error('unreachable: storedBytes accepted an unlisted variable');
+  const extent = variableExtent(index, name);
+  if (info === undefined) throw new Error('unreachable: variableExtent accepted an unlisted variable');
   if (info.complex) {
     throw new MatFormatError(index.path, name, `is complex; ${role === 'cube' ? 'a cube must be real' : 'labels must be real integers'}`,
       role === 'cube' ? 'save the real part (or magnitude) instead' : 'save the labels as uint8/int32');
@@ -45,22 +45,23 @@ export function openMatV5(file: string | MatFileIndex, opts: OpenRasterOptions =
   const [height, width] = info.dims;
   const bands = info.dims[2] ?? 1;
   const count = height * width * bands;
-  // The caller checks bytes + the result against its memory bound before reading (loadScene's loadCube).
   if (count === 0) {
     throw new DataError(
       `${index.path}: variable '${name}' is ${info.dims.join('×')}, not a non-empty ${role === 'cube' ? '3-D cube (height×width×bands)' : 'label map'}`,
       `pass the name of the ${role === 'cube' ? 'cube variable with --cube-var' : 'label variable with --gt-var'}`,
     );
   }
-  const extent = variableExtent(index, name);
   if (!NUMERIC_CLASSES.has(info.class)) {
-    throw new MatFormatError(index.path, name, `is ${/^[aeio]/.test(info.class) ? 'an' : 'a'} ${info.class} array, not a numeric one`, `pass the name of a numeric variable; this file holds ${describeVariables(index.variables)}`);
+    throw new MatFormatError(index.path, name, `is ${article(info.class)} ${info.class} array, not a numeric one`, `pass the name of a numeric variable; this file holds ${describeVariables(index.variables)}`);
   }
-  // Bytes held while reading: the read buffer and decoded block of columnWindows.ts (the stored
-  // sample size is known only once the data tag is read; the class's size bounds it, as MATLAB only
-  // ever stores values in a type as small or smaller), and for a
-  // compressed variable the streaming inflate's buffers. The inflated data go to a temporary file.
-  const held = columnWindowBytes({ height, width, bands, size: CLASS_BYTES[info.class] ?? 8 }, role === 'cube' ? 4 : 8) + (extent.compressed ? Math.min(INFLATE_STREAM_BYTES, extent.nbytes + extent.inflatedBytes) : 0);
+  // Bytes held while reading (checked by the caller against its limit before anything is read): the
+  // read buffer and decoded block of columnWindows.ts (the stored sample size is known only once the
+  // data tag is read; the class's size bounds it, as MATLAB only ever stores values in a type as small
+  // or smaller), and for a compressed variable the streaming inflate's buffers. The inflated data go
+  // to a temporary file, not memory.
+  const sampleBytes = BYTES_PER_CLASS[info.class as MatNumericClass];
+  const inflating = extent.compressed ? Math.min(INFLATE_STREAM_BYTES, extent.nbytes + extent.inflatedBytes) : 0;
+  const held = columnWindowBytes({ height, width, bands, size: sampleBytes }, role === 'cube' ? 4 : 8) + inflating;
   const description: RasterDescription = {
     format: 'mat-v5', path: index.path, dataPath: index.path, variable: name, height, width, bands,
     dataType: info.class, interleave: 'column-major', compression: extent.compressed ? 'zlib' : 'none',
@@ -114,14 +115,14 @@ async function locateData(file: string, name: string, e: VariableExtent, shape: 
 
 /** Parses the array header at `at` + `start` of `fd` (the element ends at `end`) and says where its samples lie. */
 function dataAt(fd: number, file: string, name: string, e: VariableExtent, shape: Shape, at: number, start: number, end: number, ctx: ElementContext): ColumnMajorData {
-  const head = Buffer.alloc(Math.min(end, MAX_ARRAY_HEADER));
+  const head = Buffer.alloc(Math.min(end, MAX_HEADER_BYTES));
   const got = readSync(fd, head, 0, head.length, at);
   let h;
   try {
     h = parseMatrixHeader(head, start, got, end, e.littleEndian, ctx, true);
   } catch (err) {
     if (err instanceof NeedMoreBytes) {
-      throw new MatFormatError(file, name, `corrupt MAT data: its array header does not end within its first ${MAX_ARRAY_HEADER} bytes`, 'the file is damaged; re-save it');
+      throw new MatFormatError(file, name, `corrupt MAT data: its array header does not end within its first ${MAX_HEADER_BYTES} bytes`, 'the file is damaged; re-save it');
     }
     throw err;
   }
@@ -143,13 +144,5 @@ function placeOf(fd: number, file: string, name: string, e: VariableExtent, shap
   }
   const k = Math.floor((written - d.dataOffset) / d.size);
   if (k < 0) return 'inside its array header';
-  const { height: H, width: W } = shape;
-  return `the data stop at row ${(k % H) + 1}, column ${(Math.floor(k / H) % W) + 1}, band ${Math.floor(k / (H * W)) + 1}, counting from 1`;
+  return `the data stop at ${elementPlace(k, shape.height, shape.width)}`;
 }
-
-/** A real array header takes a few hundred bytes; longer is corrupt (reader.ts bounds it the same way). */
-const MAX_ARRAY_HEADER = 64 * 1024;
-
-const CLASS_BYTES: Readonly<Partial<Record<string, number>>> = {
-  double: 8, single: 4, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, logical: 1,
-};
