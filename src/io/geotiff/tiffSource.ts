@@ -72,9 +72,11 @@ async function sourceOf(path: string, tiff: GeoTIFF): Promise<RasterSource> {
   // What the reader holds (files are read by positioned reads of the blocks a window touches): the
   // tile-row cache (one decoded row of tiles or one strip), the row being decoded while the cache is
   // dropped (geotiff.js's readRasters, the other compressions' path, decodes a row's tiles at once and
-  // copies them into its own result: twice), the largest compressed block as read, and the block
-  // offset and byte-count tables geotiff.js keeps and the block ends kept here (8 bytes each).
-  const held = (fast ? 1 : 2) * tileRowBytes(image) + blockTable.bytes + 24 * blockTable.count;
+  // copies them into its own result: twice), the largest compressed block as read and the decoder's
+  // output for one tile before it joins the row, and the block offset and byte-count tables
+  // geotiff.js keeps and the block ends kept here (8 bytes each).
+  const tileBytes = tileRowBytes(image) / Math.ceil(width / image.getTileWidth());
+  const held = (fast ? 1 : 2) * tileRowBytes(image) + blockTable.bytes + tileBytes + 24 * blockTable.count;
   const description: RasterDescription = {
     format: 'geotiff', path, dataPath: path, height, width, bands, dataType,
     interleave: bands === 1 ? 'band' : image.planarConfiguration === 2 ? 'band' : 'pixel',
