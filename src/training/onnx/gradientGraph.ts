@@ -12,7 +12,8 @@
  * test/training/onnxGradients.test.ts compares the gradients with tf.variableGrads on several models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { batchNormRank, type ConvSettings, convSettings, type Cursor, pair, toLogical, toNchw, toOnnxConvKernel, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { NCHWC, nchwcKernelMap, roundUp, scatterKernel } from '../../onnx/nchwc.ts';
 import { OnnxGraph } from '../../onnx/onnxGraph.ts';
 
 /** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
@@ -23,16 +24,24 @@ export interface MaskSite {
   noiseShape: (n: number) => number[];
 }
 
-/** A trainable weight: fed as `input`, its gradient (tfjs layout) read from `gradient`. */
+/** One graph input made from a weight: its name, shape, and how the trainer writes it from tfjs's values. */
+export interface WeightFeed {
+  input: string;
+  shape: number[];
+  /**
+   * Writes the input from the variable's values (tfjs layout) into `out`, a buffer of the input's size
+   * that is reused every step and starts zeroed; absent: the values are fed as they are.
+   */
+  convert?: (values: Float32Array, out: Float32Array) => void;
+}
+
+/** A trainable weight: fed as `input` (and, for NCHWc convolutions, more layouts), its gradient (tfjs layout) read from `gradient`. */
 export interface WeightSlot {
   variable: tf.LayerVariable;
+  /** The first of `feeds`. */
   input: string;
+  feeds: WeightFeed[];
   gradient: string;
-  /**
-   * Set for convolution kernels: the input takes ONNX's [Cout, Cin, kh, kw] layout, which the trainer
-   * makes from tfjs's [kh, kw, Cin, Cout] (toOnnxConvKernel says why not a Transpose node).
-   */
-  onnxConvLayout?: boolean;
 }
 
 /** A batch norm whose batch mean and (biased) variance the graph hands out. */
@@ -57,6 +66,8 @@ export interface GradientGraph {
   /** Scalar weighted mean loss and [N, classes] logits. */
   loss: string;
   logits: string;
+  /** Whether convolutions run on onnxruntime's NCHWc kernels (GraphOptions.nchwcBlock). */
+  usesNchwc: boolean;
 }
 
 /** Maps the gradient of a layer's output to the gradient of its input (undefined: not needed). */
@@ -69,6 +80,10 @@ interface Step {
 
 class Builder {
   readonly g = new OnnxGraph([], 'spinalnet-training');
+  /** Set when a convolution went to onnxruntime's NCHWc kernels. */
+  usesNchwc = false;
+  /** onnxruntime's NCHWc block size, when its NCHWc convolutions are to be used. */
+  constructor(readonly block?: number) {}
   readonly weights: WeightSlot[] = [];
   readonly masks: MaskSite[] = [];
   readonly batchNorms: BatchNormSlot[] = [];
@@ -84,13 +99,17 @@ class Builder {
     return (this.oneName ??= this.g.constant('one', new Float32Array([1]), []));
   }
 
-  /** The graph input that carries the layer's weight named `suffix`. */
-  weight(layer: tf.layers.Layer, suffix: string, onnxConvLayout = false): WeightSlot {
+  /**
+   * The graph inputs that carry the layer's weight named `suffix`: one per layout (default: the weight as
+   * tfjs holds it).
+   */
+  weight(layer: tf.layers.Layer, suffix: string, layouts: Omit<WeightFeed, 'input'>[] = []): WeightSlot {
     const variable = layer.trainableWeights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
     if (!variable) throw new UnsupportedModelError(`layer ${layer.name} has no trainable weight '${suffix}'`);
-    const [kh, kw, cin, cout] = variable.shape as number[];
-    const shape = onnxConvLayout ? [cout!, cin!, kh!, kw!] : (variable.shape as number[]);
-    const slot: WeightSlot = { variable, input: this.g.input(`w${this.weights.length}`, shape), gradient: '', onnxConvLayout };
+    const index = this.weights.length;
+    const list = layouts.length > 0 ? layouts : [{ shape: variable.shape as number[] }];
+    const feeds = list.map((l, k) => ({ ...l, input: this.g.input(k === 0 ? `w${index}` : `w${index}_${k}`, l.shape) }));
+    const slot: WeightSlot = { variable, input: feeds[0]!.input, feeds, gradient: '' };
     this.weights.push(slot);
     return slot;
   }
@@ -109,8 +128,7 @@ class Builder {
         return { y: z, grad: (dy) => dy };
       case 'relu': {
         const y = g.op('Relu', [z]);
-        // tfjs: dy · step(x), step(x) = 1 where x > 0 (y > 0 exactly there).
-        return { y, grad: (dy) => g.op('Where', [g.op('Greater', [y, this.zero]), dy, this.zero]) };
+        return { y, grad: this.reluGrad(y) };
       }
       case 'tanh': {
         const y = g.op('Tanh', [z]);
@@ -122,6 +140,11 @@ class Builder {
       }
     }
     throw new UnsupportedModelError(`${layer}: training with activation '${name}'`);
+  }
+
+  /** ReLU's gradient from its output y. tfjs: dy · step(x), step(x) = 1 where x > 0 (y > 0 exactly there). */
+  reluGrad(y: string): (dy: string) => string {
+    return (dy) => this.g.op('Where', [this.g.op('Greater', [y, this.zero]), dy, this.zero]);
   }
 
   /** Sum over the batch (and spatial axes of an NCHW tensor): a per-channel [C] vector. */
@@ -143,13 +166,24 @@ function logicalInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => 
 }
 
 function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
-  const g = b.g;
-  const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
+  const settings = convSettings(layer, c);
+  const { kh, kw, strides, dilations, pads } = settings;
   // tfjs has no gradient for dilated convolutions, so there would be nothing to check this one against;
   // below, dilations are 1.
   if (dilations[0] !== 1 || dilations[1] !== 1) throw new UnsupportedModelError(`${layer.name}: training a dilated convolution`);
+  // The input gradient of a stride-1 convolution is a convolution of the output gradient (pads k − 1 − p).
+  const dxAsConv = strides[0] === 1 && strides[1] === 1 && pads[0]! < kh && pads[2]! < kh && pads[1]! < kw && pads[3]! < kw;
+  return b.block !== undefined && dxAsConv ? nchwcConv2d(b, layer, c, needDx, settings, b.block) : plainConv2d(b, layer, c, needDx, settings);
+}
+
+/** Conv, its input gradient as ConvTranspose (onnxruntime's plain kernels: im2col and matrix products). */
+function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings): Step {
+  const g = b.g;
+  const { kh, kw, strides, pads, cin, cout, activation, useBias, outShape } = s;
   const { x, back } = nchwInput(b, c);
-  const kernel = b.weight(layer, 'kernel', true);
+  const shape = [kh, kw, cin, cout];
+  // ONNX's [Cout, Cin, kh, kw] layout, made by the trainer (toOnnxConvKernel says why not a Transpose node).
+  const kernel = b.weight(layer, 'kernel', [{ shape: [cout, cin, kh, kw], convert: (v, out) => toOnnxConvKernel(v, shape, out) }]);
   const w = kernel.input;
   const bias = useBias ? b.weight(layer, 'bias') : undefined;
   const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, pads });
@@ -161,30 +195,8 @@ function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
     backward: (dy) => {
       const dz = act.grad(dy);
       if (bias) bias.gradient = b.sumToChannels(dz, 4);
-      // dW as one matrix product: the im2col matrix of x, [N·H'·W', kh·kw·Cin] with columns in tfjs's
-      // kernel order, transposed times dz as [N·H'·W', Cout] gives the kernel [kh·kw·Cin, Cout]. Built in
-      // NHWC so that the columns come out in that order without moving the large matrix.
-      // (onnxruntime's profiler, paper network at batch 16: ~6 ms for these copies and products against
-      // ~11 ms for one convolution per layer with the batch as channels.)
       const xh = c.nchw ? g.op('Transpose', [x.name], { perm: [0, 2, 3, 1] }) : c.name;
-      const padded = pads.some((p) => p > 0)
-        ? g.op('Pad', [xh, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
-        : xh;
-      const taps: string[] = [];
-      for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) {
-          taps.push(g.op('Slice', [
-            padded,
-            g.int64s('starts', [i, j]),
-            g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),
-            g.int64s('axes', [1, 2]),
-            g.int64s('steps', strides),
-          ]));
-        }
-      }
-      const cols = g.op('Reshape', [taps.length === 1 ? taps[0]! : g.op('Concat', taps, { axis: 3 }), g.int64s('shape', [-1, kh * kw * cin])]);
-      const dzRows = g.op('Reshape', [g.op('Transpose', [dz], { perm: [0, 2, 3, 1] }), g.int64s('shape', [-1, cout])]);
-      kernel.gradient = g.op('Reshape', [g.op('Gemm', [cols, dzRows], { transA: 1 }), g.int64s('shape', [kh, kw, cin, cout])]);
+      kernel.gradient = filterGradient(b, s, xh, g.op('Transpose', [dz], { perm: [0, 2, 3, 1] }));
       if (!needDx) return undefined;
       // Rows and columns a strided window never reached get a zero gradient (output_padding).
       const outputPadding = [
@@ -193,6 +205,95 @@ function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
       ];
       const dx = g.op('ConvTranspose', [dz, w], { kernel_shape: [kh, kw], strides, pads, output_padding: outputPadding });
       return back(dx);
+    },
+  };
+}
+
+/**
+ * The filter gradient as one matrix product: the im2col matrix of x, [N·H'·W', kh·kw·Cin] with columns in
+ * tfjs's kernel order, transposed times dz as [N·H'·W', Cout] gives the kernel [kh·kw·Cin, Cout]. Built
+ * in NHWC (`xNhwc`, `dzNhwc`) so that the columns come out in that order without moving the large matrix.
+ * (onnxruntime's profiler, paper network at batch 16: ~6 ms for these copies and products against
+ * ~11 ms for one convolution per layer with the batch as channels.)
+ */
+function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, dzNhwc: string): string {
+  const g = b.g;
+  const { kh, kw, strides, pads, cin, cout, outShape } = s;
+  const [oh, ow] = outShape as [number, number];
+  const padded = pads.some((p) => p > 0)
+    ? g.op('Pad', [xNhwc, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
+    : xNhwc;
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      taps.push(g.op('Slice', [
+        padded,
+        g.int64s('starts', [i, j]),
+        g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),
+        g.int64s('axes', [1, 2]),
+        g.int64s('steps', strides),
+      ]));
+    }
+  }
+  const dzRows = g.op('Reshape', [dzNhwc, g.int64s('shape', [-1, cout])]);
+  const cols = g.op('Reshape', [taps.length === 1 ? taps[0]! : g.op('Concat', taps, { axis: 3 }), g.int64s('shape', [-1, kh * kw * cin])]);
+  return g.op('Reshape', [g.op('Gemm', [cols, dzRows], { transA: 1 }), g.int64s('shape', [kh, kw, cin, cout])]);
+}
+
+/**
+ * A stride-1 convolution on onnxruntime's NCHWc kernels (../../onnx/nchwc.ts says why and how much):
+ * the forward convolution (ReLU fused) and the input gradient, a convolution of the output gradient with
+ * the transposed, tap-reversed kernel, both as com.microsoft.nchwc Conv nodes fed kernels the trainer
+ * blocks. Activations between layers stay NCHW; ReorderInput/ReorderOutput convert around each
+ * convolution (one pass over a small tensor each). Channel counts of at least `block` are blocked (and
+ * zero-padded to a multiple of it); fewer input channels are read as plain NCHW, as MLAS does.
+ */
+function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings, block: number): Step {
+  const g = b.g;
+  b.usesNchwc = true;
+  const { kh, kw, strides, pads, cin, cout, activation, useBias, outShape } = s;
+  const shape = [kh, kw, cin, cout];
+  const blockedIn = cin >= block;
+  const blockedOut = cout >= block;
+  const forwardMap = nchwcKernelMap(shape, block, false);
+  const layouts: Omit<WeightFeed, 'input'>[] = [
+    { shape: [roundUp(cout, block), blockedIn ? roundUp(cin, block) : cin, kh, kw], convert: (v, out) => scatterKernel(v, forwardMap, out) },
+  ];
+  if (needDx) {
+    const backwardMap = nchwcKernelMap(shape, block, true);
+    layouts.push({ shape: [roundUp(cin, block), blockedOut ? roundUp(cout, block) : cout, kh, kw], convert: (v, out) => scatterKernel(v, backwardMap, out) });
+  }
+  const kernel = b.weight(layer, 'kernel', layouts);
+  const bias = useBias ? b.weight(layer, 'bias', [{ shape: [roundUp(cout, block)], convert: (v, out) => out.set(v) }]) : undefined;
+  // ReorderInput takes whole groups of 4 channels; it pads the rest of the block itself.
+  const reorderIn = (t: string, channels: number, channelsLast: boolean): string => {
+    const extra = roundUp(channels, 4) - channels;
+    const aligned = extra === 0 ? t : g.op('Pad', [t, g.int64s('pads', channelsLast ? [0, 0, 0, 0, 0, 0, 0, extra] : [0, 0, 0, 0, 0, extra, 0, 0])]);
+    return g.opD('ReorderInput', [aligned], NCHWC, { channels_last: channelsLast ? 1 : 0 });
+  };
+  const reorderOut = (t: string, channels: number, channelsLast: boolean): string =>
+    g.opD('ReorderOutput', [t], NCHWC, { channels, channels_last: channelsLast ? 1 : 0 });
+  const xb = blockedIn ? reorderIn(c.name, cin, !c.nchw) : undefined;
+  const xIn = xb ?? toNchw(g, c).name;
+  const fuseRelu = activation === 'relu';
+  const attrs = { kernel_shape: [kh, kw], strides, pads };
+  const zb = g.opD('Conv', bias ? [xIn, kernel.input, bias.input] : [xIn, kernel.input], NCHWC, fuseRelu ? { ...attrs, activation: { string: 'Relu' } } : attrs);
+  const z = reorderOut(zb, cout, false);
+  const act = fuseRelu ? { y: z, grad: b.reluGrad(z) } : b.activation(z, activation, layer.name);
+  return {
+    cursor: { name: act.y, shape: outShape, nchw: true },
+    backward: (dy) => {
+      const dz = act.grad(dy);
+      if (bias) bias.gradient = b.sumToChannels(dz, 4);
+      const dzb = needDx && blockedOut ? reorderIn(dz, cout, false) : undefined;
+      const xNhwc = !c.nchw ? c.name : xb ? reorderOut(xb, cin, true) : g.op('Transpose', [c.name], { perm: [0, 2, 3, 1] });
+      const dzNhwc = dzb ? reorderOut(dzb, cout, true) : g.op('Transpose', [dz], { perm: [0, 2, 3, 1] });
+      kernel.gradient = filterGradient(b, s, xNhwc, dzNhwc);
+      if (!needDx) return undefined;
+      const dxPads = [kh - 1 - pads[0]!, kw - 1 - pads[1]!, kh - 1 - pads[2]!, kw - 1 - pads[3]!];
+      const dxb = g.opD('Conv', [dzb ?? dz, kernel.feeds[1]!.input], NCHWC, { kernel_shape: [kh, kw], strides: [1, 1], pads: dxPads });
+      // Straight into the cursor's layout.
+      return reorderOut(dxb, cin, !c.nchw);
     },
   };
 }
@@ -416,10 +517,20 @@ function layerStep(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolea
   }
 }
 
+export interface GraphOptions {
+  /**
+   * onnxruntime's NCHWc block size (../../onnx/nchwc.ts: nchwcBlockSize): stride-1 convolutions then run
+   * on its NCHWc kernels. Absent: plain Conv and ConvTranspose nodes.
+   */
+  nchwcBlock?: number;
+}
+
 /** The training graph of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
-export function buildGradientGraph(model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number): GradientGraph {
+export function buildGradientGraph(
+  model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, options: GraphOptions = {},
+): GradientGraph {
   if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
-  const b = new Builder();
+  const b = new Builder(options.nchwcBlock);
   const g = b.g;
   const x = g.input('x', ['N', ...sampleShape]);
   const labels = g.input('labels', ['N', numClasses]);
@@ -456,5 +567,5 @@ export function buildGradientGraph(model: tf.LayersModel, sampleShape: readonly 
     ...b.weights.map((w) => ({ name: w.gradient, type: 'float32' as const, shape: w.variable.shape as number[] })),
     ...b.batchNorms.flatMap((n) => [n.mean, n.variance].map((name) => ({ name, type: 'float32' as const, shape: [n.channels] }))),
   ];
-  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits };
+  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits, usesNchwc: b.usesNchwc };
 }
