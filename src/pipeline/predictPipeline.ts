@@ -150,10 +150,10 @@ export async function predictPipeline(
       confidence: true, probabilities: config.probabilities ?? false, formats: config.mapFormats ?? ['tif'],
       description: `spinalnet ${meta.modelId} classification of ${scene.name}`, preview, scored,
     };
-    log(`mapping ${height * width} pixels with ${meta.modelId}`);
     let engine: string;
     let mappedOut;
     if (mapScene) {
+      log(`mapping ${height * width} pixels with ${meta.modelId}`);
       // The queue hands back the whole map: it is written as one band.
       const mapped = await mapScene({ model, meta, reduced, config, log, progress });
       const out = new MapOutputs(outputs);
@@ -162,6 +162,7 @@ export async function predictPipeline(
       engine = mapped.engine;
     } else {
       const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this band of the map (press again to quit at once)`)) : undefined;
+      log(`mapping ${height * width} pixels with ${meta.modelId}`);
       try {
         const r = await mapToOutputs({
           model, reduced, patch: meta.patch, tileSize: config.tileSize,

@@ -208,9 +208,9 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   }
   lap('train');
 
-  log(`mapping ${height * width} pixels`);
   const keep = backgroundKeep(height * width, p.labels?.data, config.maskBackground, ctx.scene.nodata);
   const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this band of the map (press again to quit at once)`)) : undefined;
+  log(`mapping ${height * width} pixels`);
   let mapped;
   try {
     mapped = await mapToOutputs({
