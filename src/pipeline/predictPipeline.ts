@@ -212,7 +212,7 @@ export async function predictPipeline(
       ...env, timings: { total },
     };
     writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
-    writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels' });
+    writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels', imageNote: previewNote(preview) });
     writeFileAtomic(
       staged.path('report.md'),
       renderReport({

@@ -310,7 +310,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     }),
   );
   const finishedAt = new Date().toISOString();
-  writeReportHtml((f) => folder.partial(f), { title: `${spec.id} on ${ctx.name}`, metrics, record: { command: 'run', config, ...summary, finishedAt }, unit: 'pixels' });
+  writeReportHtml((f) => folder.partial(f), { title: `${spec.id} on ${ctx.name}`, metrics, record: { command: 'run', config, ...summary, finishedAt }, unit: 'pixels', imageNote: previewNote(ctx.preview) });
   folder.publish({ ...summary, finishedAt });
   return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
 }
