@@ -4,12 +4,13 @@
  * the map from the next band with the trained model from the checkpoint; every output file equals an
  * uninterrupted run's. The scene is a small synthetic flight line (bench/flightLine.ts) mapped in 4 bands.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/index.ts';
+import { runAndSignal } from './signalChild.ts';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'bin', 'spinalnet.js');
@@ -23,30 +24,13 @@ const args = (out: string) => [
   '--tile-size', '8', '--probabilities', '--out', out,
 ];
 
-function runAndInterrupt(out: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args(out)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (!sent && /mapping \d+ pixels/.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
-
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 describe('Ctrl-C during the map, then --resume', () => {
   it('stops after a band, resumes from the next one without training, and ends with the files of an uninterrupted run', async () => {
     execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'flightLine.ts'), '--out', scene, '--lines', '4096', '--samples', '64', '--bands', '16', '--classes', '4'], { cwd: root, stdio: 'pipe' });
     const stopped = join(dir, 'stopped');
-    const r = await runAndInterrupt(stopped);
+    const r = await runAndSignal(args(stopped), /mapping \d+ pixels/, 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/SIGINT: stopping after this band of the map/);
     const record = readJson(join(stopped, 'run.json'));
