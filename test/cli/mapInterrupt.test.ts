@@ -62,4 +62,30 @@ describe('Ctrl-C during the map, then --resume', () => {
     const losses = (record: { training: { epochs: { loss: number }[] } }) => record.training.epochs.map((e) => e.loss);
     expect(losses(log)).toEqual(losses(readJson(join(straight, 'run.json'))));
   }, 180_000);
+
+  it('a run killed outright (SIGKILL) mid-map resumes from its last recorded band to the same files, with no stray temporary file', async () => {
+    const killed = join(dir, 'killed');
+    const r = await runAndSignal(args(killed), /map: \d+\/4096 rows/, 'SIGKILL');
+    expect(r.code).toBeNull();
+    expect(readJson(join(killed, 'run.json')).status).toBe('running');
+    const resumed = spawnSync(process.execPath, [bin, 'run', '--resume', killed], { cwd: root, encoding: 'utf8' });
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resuming the map at row \d+ of 4096/);
+    const straight = join(dir, 'straight');
+    expect(readdirSync(killed).sort()).toEqual(readdirSync(straight).sort());
+    for (const f of ['classification-map.tif', 'confidence.tif', 'probabilities.tif', 'classification-map.png', 'metrics.json']) {
+      expect(readFileSync(join(killed, f)).equals(readFileSync(join(straight, f))), f).toBe(true);
+    }
+  }, 120_000);
+
+  it('predict stops after a band too: exit 130, no output folder and no staging folder left', async () => {
+    const model = join(dir, 'straight', 'model');
+    const parent = join(dir, 'predicted');
+    const out = join(parent, 'maps');
+    const r = await runAndSignal(['predict', '--model', model, '--cube', join(scene, 'flightline.hdr'), '--backend', 'wasm', '--predict-workers', '0',
+      '--tile-size', '8', '--out', out], /mapping \d+ pixels/, 'SIGINT');
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted: stopped by SIGINT during the map after row \d+ of 4096; nothing was written \(predict has no --resume: run it again\)/);
+    expect(existsSync(parent) ? readdirSync(parent) : []).toEqual([]);
+  }, 60_000);
 });
