@@ -62,3 +62,14 @@ function formatGot(got: unknown): string {
   if (Array.isArray(got)) return `[${got.join(', ')}]`;
   return String(got);
 }
+
+/** The output disk filled (ENOSPC, EDQUOT) or a file-size limit was hit (EFBIG) while writing results. */
+export class OutputSpaceError extends SpinalnetError {
+  constructor(readonly file: string, readonly code: string) {
+    const what = code === 'EFBIG' ? 'the file grew past the size this process may write (EFBIG: a file-size limit)'
+      : code === 'EDQUOT' ? 'the disk quota is used up (EDQUOT)' : 'no space left on the device (ENOSPC)';
+    super(`${file}: ${what} while writing the results; nothing was published`,
+      code === 'EFBIG' ? 'raise the file-size limit (ulimit -f) or write to another --out'
+        : 'free space on that disk (or raise the quota), or pass --out a folder on a disk with more room, and run again');
+  }
+}

@@ -7,7 +7,7 @@ import { ConfigError, SpinalnetError } from '../errors.ts';
 import { formatInspection } from '../io/mat/inspect.ts';
 import { formatRaster, inspectFile } from '../io/raster/inspectRaster.ts';
 import { DEFAULTS } from '../pipeline/config.ts';
-import { predictPipeline, type PredictConfig } from '../pipeline/predictPipeline.ts';
+import { predictPipeline, PredictStopped, type PredictConfig } from '../pipeline/predictPipeline.ts';
 import { resumePipeline, runPipeline, type RunResult } from '../pipeline/runPipeline.ts';
 import { pct } from '../pipeline/sceneOutputs.ts';
 import { downloadDataset } from '../scene/download.ts';
@@ -88,9 +88,16 @@ async function predictCommand(argv: string[]): Promise<number> {
     ...memoryFlags(v),
   };
   // The queue's code (bullmq, ioredis) loads only when asked for.
-  const result = queue !== undefined
-    ? await (await import('./queueCommand.ts')).predictOnQueue(queue, predictConfig, tileRows, err)
-    : await predictPipeline(predictConfig, err, undefined, rowProgressLines(err));
+  let result;
+  try {
+    result = queue !== undefined
+      ? await (await import('./queueCommand.ts')).predictOnQueue(queue, predictConfig, tileRows, err)
+      : await predictPipeline(predictConfig, err, undefined, rowProgressLines(err), { handleSignals: true });
+  } catch (e) {
+    if (!(e instanceof PredictStopped)) throw e;
+    err(`interrupted: ${e.message}`);
+    return 130;
+  }
   if (result.metrics) out(`OA ${pct(result.metrics.overallAccuracy)}  AA ${pct(result.metrics.averageAccuracy)}  kappa ${result.metrics.kappa.toFixed(4)}`);
   out(`outputs: ${result.outDir}`);
   return 0;

@@ -4,8 +4,8 @@
  * ENVI classification with --map-format envi. Background pixels (see backgroundKeep) are nodata in all.
  */
 import { ConfigError } from '../errors.ts';
-import { writeEnviClassification } from '../io/envi/writeEnviClassification.ts';
-import { writeClassMapTiff, writeFloatTiff } from '../io/tiff/writeGeoTiff.ts';
+import { openEnviClassification } from '../io/envi/writeEnviClassification.ts';
+import { openClassMapTiff, openFloatTiff } from '../io/tiff/writeGeoTiff.ts';
 import type { Rgb } from '../render/image.ts';
 import type { ClassInfo, GeoReference, LabelMap } from '../scene/types.ts';
 
@@ -67,29 +67,89 @@ export interface GisMapsInput {
   description: string;
 }
 
+/** The whole map at once (openGisMaps with one band). */
 export function writeGisMaps(o: GisMapsInput): void {
   const { height, width } = o.prediction;
-  const keep = o.keep;
-  const shown: LabelMap = keep ? { height, width, data: o.prediction.data.map((v, i) => (keep[i] ? v : 0)) } : o.prediction;
-  writeClassMapTiff(o.path(GIS_FILES.classMap), { map: shown, classes: o.classes, colors: o.colors, georef: o.georef });
-  if (o.confidence) {
-    // 0 marks background: a winning probability is at least 1 / classes, never 0.
-    const data = keep ? o.confidence.map((v, i) => (keep[i] ? v : 0)) : o.confidence;
-    writeFloatTiff(o.path(GIS_FILES.confidence), { height, width, bands: 1, data, nodata: 0, georef: o.georef, bandNames: ['confidence'] });
-  }
-  if (o.probabilities) {
-    // NaN marks background: a class's probability can be 0 in float32.
-    const k = o.classes.length;
-    let data = o.probabilities;
-    if (keep) {
-      data = o.probabilities.slice();
-      for (let p = 0; p < keep.length; p++) if (!keep[p]) data.fill(NaN, p * k, (p + 1) * k);
+  const maps = openGisMaps({ ...o, height, width, confidence: o.confidence !== undefined, probabilities: o.probabilities !== undefined });
+  maps.writeRows(0, height, o.prediction.data, o.confidence, o.probabilities);
+  maps.finish();
+}
+
+/** What openGisMaps needs before the first band: the map's size, legend, mask and which rasters to write. */
+export interface GisMapsHeader extends Omit<GisMapsInput, 'prediction' | 'confidence' | 'probabilities'> {
+  height: number;
+  width: number;
+  confidence: boolean;
+  probabilities: boolean;
+}
+
+/** The GIS maps being written band by band (rows top to bottom). */
+export interface GisMapsWriter {
+  /** Rows [row0, row0 + rows): label values, and the confidence / probabilities when asked for. */
+  writeRows(row0: number, rows: number, labels: Int32Array, confidence?: Float32Array, probabilities?: Float32Array): void;
+  finish(): void;
+  abort(): void;
+}
+
+export function openGisMaps(o: GisMapsHeader): GisMapsWriter {
+  const { height, width, keep } = o;
+  const k = o.classes.length;
+  const writers: { finish(): void; abort(): void }[] = [];
+  const abort = () => writers.forEach((w) => w.abort());
+  const open = <T extends { finish(): void; abort(): void }>(make: () => T): T => {
+    try {
+      const w = make();
+      writers.push(w);
+      return w;
+    } catch (err) {
+      abort();
+      throw err;
     }
-    writeFloatTiff(o.path(GIS_FILES.probabilities), {
-      height, width, bands: k, data, nodata: NaN, georef: o.georef, bandNames: o.classes.map((c) => `${c.value} ${c.name}`),
-    });
-  }
-  if (o.formats.includes('envi')) {
-    writeEnviClassification(o.path(GIS_FILES.enviData), { map: shown, classes: o.classes, colors: o.colors, georef: o.georef, description: o.description });
-  }
+  };
+  const classMap = open(() => openClassMapTiff(o.path(GIS_FILES.classMap), { height, width, classes: o.classes, colors: o.colors, georef: o.georef }));
+  const confidence = o.confidence
+    ? open(() => openFloatTiff(o.path(GIS_FILES.confidence), { height, width, bands: 1, nodata: 0, georef: o.georef, bandNames: ['confidence'] }))
+    : undefined;
+  const probabilities = o.probabilities
+    ? open(() => openFloatTiff(o.path(GIS_FILES.probabilities), { height, width, bands: k, nodata: NaN, georef: o.georef, bandNames: o.classes.map((c) => `${c.value} ${c.name}`) }))
+    : undefined;
+  const envi = o.formats.includes('envi')
+    ? open(() => openEnviClassification(o.path(GIS_FILES.enviData), { height, width, classes: o.classes, colors: o.colors, georef: o.georef, description: o.description }))
+    : undefined;
+  return {
+    writeRows(row0, rows, labels, conf, probs) {
+      try {
+        const p0 = row0 * width;
+        const n = rows * width;
+        const shown = keep ? labels.map((v, i) => (keep[p0 + i] ? v : 0)) : labels;
+        classMap.writeRows(shown);
+        if (confidence) {
+          // 0 marks background: a winning probability is at least 1 / classes, never 0.
+          confidence.writeRows(keep ? conf!.map((v, i) => (keep[p0 + i] ? v : 0)) : conf!);
+        }
+        if (probabilities) {
+          // NaN marks background: a class's probability can be 0 in float32.
+          let data = probs!;
+          if (keep) {
+            data = probs!.slice();
+            for (let p = 0; p < n; p++) if (!keep[p0 + p]) data.fill(NaN, p * k, (p + 1) * k);
+          }
+          probabilities.writeRows(data);
+        }
+        envi?.writeRows(shown);
+      } catch (err) {
+        abort();
+        throw err;
+      }
+    },
+    finish() {
+      try {
+        for (const w of writers) w.finish();
+      } catch (err) {
+        abort();
+        throw err;
+      }
+    },
+    abort,
+  };
 }

@@ -12,16 +12,19 @@ import { pcaFromJSON } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { openScene } from '../scene/loadScene.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
-import type { CubeBIP, LabelMap } from '../scene/types.ts';
+import type { CubeBIP } from '../scene/types.ts';
 import type { InferenceEngine, ParallelPredictResult } from '../training/parallel/parallelPredict.ts';
-import { mapBandRows, predictInBands } from './tiledMap.ts';
+import { classColors } from '../render/index.ts';
+import { previewNote, previewShape, samplePixels } from '../render/preview.ts';
+import { MapOutputs, mapToOutputs, type MapOutputsInput } from './mapOutputs.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { StagedOutput } from './stagedOutput.ts';
-import { checkMapFormats, type MapFormat } from './gisMaps.ts';
+import { backgroundKeep, checkMapFormats, type MapFormat } from './gisMaps.ts';
+import { listenForStop } from './stopSignals.ts';
 
 export interface PredictConfig {
   modelDir: string;
@@ -53,7 +56,10 @@ export interface PredictResult {
   backend: BackendInfo;
 }
 
-/** What maps the scene once it is loaded and reduced: here (default) or a job queue (src/queue/). */
+/**
+ * What maps the scene elsewhere (a job queue, src/queue/) and hands back the whole map; without one the
+ * map is predicted here, band by band, straight into the outputs (mapOutputs.ts).
+ */
 export type SceneMapper = (r: {
   model: tf.LayersModel;
   meta: ModelMetadata;
@@ -63,18 +69,21 @@ export type SceneMapper = (r: {
   progress?: ScanProgress;
 }) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'>>;
 
-/** Maps every pixel in this process (worker threads or onnxruntime). */
-export const mapHere: SceneMapper = async ({ model, meta, reduced, config, log, progress }) => {
-  const mapped = await predictInBands(model, reduced, meta.patch, mapBandRows(config.tileSize, reduced.width), {
-    batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
-    probabilities: config.probabilities ? 'all' : 'confidence',
-    onProgress: mapProgress(progress, reduced.width),
-  });
-  if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
-  return mapped;
-};
+/** Thrown when Ctrl-C stopped `predict` during its map (the CLI exits 130; nothing was published). */
+export class PredictStopped extends Error {
+  constructor(readonly signal: string, readonly rowsDone: number, readonly height: number) {
+    super(`stopped by ${signal} during the map after row ${rowsDone} of ${height}; nothing was written (predict has no --resume: run it again)`);
+  }
+}
 
-export async function predictPipeline(config: PredictConfig, log: (line: string) => void = () => {}, mapScene: SceneMapper = mapHere, progress?: ScanProgress): Promise<PredictResult> {
+export interface PredictHooks {
+  /** Stop after the current band of the map on SIGINT/SIGTERM (the CLI sets it). Default false. */
+  handleSignals?: boolean;
+}
+
+export async function predictPipeline(
+  config: PredictConfig, log: (line: string) => void = () => {}, mapScene?: SceneMapper, progress?: ScanProgress, hooks: PredictHooks = {},
+): Promise<PredictResult> {
   const start = performance.now();
   checkMapFormats(config.mapFormats ?? []);
   for (const f of [config.cube, config.gt]) {
@@ -110,55 +119,87 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     } finally {
       scene.scan.close();
     }
-    log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
-    const mapped = await mapScene({ model, meta, reduced, config, log, progress });
-    log(`mapped with ${mapped.engine}`);
-    const predicted = mapped.classes;
-    const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };
-    let metrics: MetricsFile | undefined;
-    let testMask: Uint8Array | undefined;
+    const { height, width } = cube;
+    const preview = previewShape(height, width);
+    const falseColorImg = sceneFalseColor(rgb, reduced, preview);
+    rgb = undefined; // drawn: the map does not need the H×W×3 cube
     const labels = scene.labels;
+    const maskBackground = config.maskBackground && labels !== undefined;
+    const keep = backgroundKeep(height * width, labels?.data, maskBackground, scene.nodata);
+    // Every labelled pixel of a known class is scored; labels the model never saw are reported.
+    const index = new Map(meta.classes.map((c, k) => [c.value, k]));
+    let scored: Int32Array | undefined;
+    let truth: Int32Array | undefined;
+    let testMask: Uint8Array | undefined;
     if (labels) {
-      // Every labelled pixel of a known class is scored; labels the model never saw are reported.
-      const index = new Map(meta.classes.map((c, k) => [c.value, k]));
-      const truth: number[] = [];
-      const guess: number[] = [];
-      testMask = new Uint8Array(labels.data.length);
       const unknown = new Set<number>();
-      labels.data.forEach((v, p) => {
+      const pixels: number[] = [];
+      labels.data.forEach((v, px) => {
         if (v === 0) return;
-        const k = index.get(v);
-        if (k === undefined) {
-          unknown.add(v);
-          return;
-        }
-        truth.push(k);
-        guess.push(predicted[p]!);
-        testMask![p] = 1;
+        if (index.has(v)) pixels.push(px);
+        else unknown.add(v);
       });
       if (unknown.size > 0) log(`warning: labels ${[...unknown].join(', ')} are not classes of the model and were not scored`);
+      scored = Int32Array.from(pixels);
+      truth = Int32Array.from(pixels, (px) => index.get(labels.data[px]!)!);
+      testMask = new Uint8Array(labels.data.length);
+      for (const px of pixels) testMask[px] = 1;
+    }
+    const outputs: MapOutputsInput = {
+      path: (f) => staged.path(f), height, width, classes: meta.classes, colors: classColors(meta.classes), keep, georef: scene.georef,
+      confidence: true, probabilities: config.probabilities ?? false, formats: config.mapFormats ?? ['tif'],
+      description: `spinalnet ${meta.modelId} classification of ${scene.name}`, preview, scored,
+    };
+    let engine: string;
+    let mappedOut;
+    if (mapScene) {
+      log(`mapping ${height * width} pixels with ${meta.modelId}`);
+      // The queue hands back the whole map: it is written as one band.
+      const mapped = await mapScene({ model, meta, reduced, config, log, progress });
+      const out = new MapOutputs(outputs);
+      out.write({ row0: 0, rows: height, classes: mapped.classes, confidence: mapped.confidence, probabilities: mapped.probabilities });
+      mappedOut = out.finish();
+      engine = mapped.engine;
+    } else {
+      const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this band of the map (press again to quit at once)`)) : undefined;
+      log(`mapping ${height * width} pixels with ${meta.modelId}`);
+      try {
+        const r = await mapToOutputs({
+          model, reduced, patch: meta.patch, tileSize: config.tileSize,
+          predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(progress, width) },
+          outputs,
+          shouldStop: signals?.requested,
+        });
+        if (r.status === 'stopped') throw new PredictStopped(signals?.signal() ?? 'request', r.rowsDone, r.height);
+        if (r.fallbackReason) log(`inference on tfjs: ${r.fallbackReason}`);
+        engine = r.engine;
+        mappedOut = r;
+      } finally {
+        signals?.dispose();
+      }
+    }
+    log(`mapped with ${engine}`);
+    let metrics: MetricsFile | undefined;
+    if (truth && scored) {
       metrics = {
-        ...metricsFromConfusion(confusionMatrix(truth, guess, meta.classes.length), meta.classes.map((c) => ({ label: c.value, name: c.name }))),
+        ...metricsFromConfusion(confusionMatrix(truth, mappedOut.scoredClasses!, meta.classes.length), meta.classes.map((c) => ({ label: c.value, name: c.name }))),
         trainPixels: 0,
         testPixels: truth.length,
       };
     }
+    const atPreview = <T extends Int32Array | Uint8Array>(data: T): T => samplePixels(data, height, width, preview);
     writeSceneOutputs({
       path: (f) => staged.path(f),
       sceneName: scene.name,
       modelId: meta.modelId,
       classes: meta.classes,
-      prediction,
-      labels,
-      testMask,
+      preview,
+      prediction: mappedOut.preview,
+      labels: labels && { height: preview.height, width: preview.width, data: atPreview(labels.data) },
+      testMask: testMask && atPreview(testMask),
+      keep: keep && atPreview(keep),
       metrics,
-      falseColor: sceneFalseColor(rgb, reduced),
-      maskBackground: config.maskBackground && labels !== undefined,
-      nodata: scene.nodata,
-      georef: scene.georef,
-      confidence: mapped.confidence,
-      probabilities: mapped.probabilities,
-      mapFormats: config.mapFormats,
+      falseColor: falseColorImg,
       subtitle: `saved model from ${config.modelDir}`,
     });
     model.dispose();
@@ -167,16 +208,20 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     const record = {
       status: 'done', command: 'predict', config,
       scene: { name: scene.name, height: cube.height, width: cube.width, bands: cube.bands, ...(scene.georef ? { georef: scene.georef } : {}) },
+      ...(preview.scale > 1 && { imageScale: preview.scale }),
       ...env, timings: { total },
     };
     writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
-    writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels' });
+    writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels', imageNote: previewNote(preview) });
     writeFileAtomic(
       staged.path('report.md'),
       renderReport({
         title: `${meta.modelId} on ${scene.name} (saved model)`,
         results: metrics && { metrics, train: 0, test: metrics.testPixels, unit: 'pixels', note: 'Every labelled pixel of a known class is scored.' },
-        facts: [['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail]],
+        facts: [
+          ['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail],
+          ...(previewNote(preview) ? [['images', previewNote(preview)!] as [string, string]] : []),
+        ],
         timings: { total },
         warnings: scene.warnings,
         config,

@@ -62,6 +62,8 @@ export class RunFolder {
     if (record.status === 'running' && record.pid !== undefined && isAlive(record.pid)) {
       throw new ConfigError('--resume', 'a run that is not running', `${dir} (process ${record.pid} is still running it)`, 'wait for it or stop it first');
     }
+    // A killed run may have left half-written results (temporary files) in the staging folder: a resumed run writes them afresh.
+    rmSync(join(dir, '.partial'), { recursive: true, force: true });
     return new RunFolder(dir, record);
   }
 

@@ -9,12 +9,14 @@ import { selectBackend, type BackendInfo } from '../backend/selectBackend.ts';
 import { ConfigError, SpinalnetError } from '../errors.ts';
 import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
 import { writeMatV5 } from '../io/mat/writer.ts';
-import { saveModel } from '../models/modelFiles.ts';
+import { loadModel, saveModel, type ModelMetadata } from '../models/modelFiles.ts';
 import { pcaToJSON } from '../preprocess/pca.ts';
 import { renderLabelMap, writePng } from '../render/index.ts';
 import { splitToMap } from '../sampling/makeSplit.ts';
-import type { LabelMap } from '../scene/types.ts';
-import { mapBandRows, predictInBands } from './tiledMap.ts';
+import { previewNote, previewShape, samplePixels, type PreviewShape } from '../render/preview.ts';
+import { backgroundKeep } from './gisMaps.ts';
+import { MapCheckpoint } from './mapCheckpoint.ts';
+import { mapToOutputs } from './mapOutputs.ts';
 import { progressReporter } from '../training/progress.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
@@ -26,6 +28,7 @@ import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { checkOutDir, RunFolder } from './runFolder.ts';
 import { inputName, loadInputScene, type InputScene } from './sceneInput.ts';
+import { classColors } from '../render/index.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
 import { listenForStop } from './stopSignals.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
@@ -71,17 +74,23 @@ export async function resumePipeline(dir: string, hooks: RunHooks = {}): Promise
   // Options added since the run started take their defaults.
   const config: RunConfig = { ...DEFAULTS, ...saved };
   validateConfig(config);
+  // A run stopped during its map resumes the map with the trained model; one stopped in training resumes training.
+  const map = MapCheckpoint.open(mapCheckpointDir(folder));
   let state: TrainState | undefined;
-  try {
-    state = loadTrainState(folder.checkpointDir);
-  } catch (err) {
-    if (!(err instanceof SpinalnetError)) throw err;
-    hooks.log?.(`no usable checkpoint in ${dir}: training starts again from epoch 1 with the same seed`);
+  if (!map) {
+    try {
+      state = loadTrainState(folder.checkpointDir);
+    } catch (err) {
+      if (!(err instanceof SpinalnetError)) throw err;
+      hooks.log?.(`no usable checkpoint in ${dir}: training starts again from epoch 1 with the same seed`);
+    }
   }
-  return execute(config, hooks, { folder, state });
+  return execute(config, hooks, { folder, state, map });
 }
 
-async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: RunFolder; state?: TrainState }): Promise<RunResult> {
+const mapCheckpointDir = (folder: RunFolder) => join(folder.checkpointDir, 'map');
+
+async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: RunFolder; state?: TrainState; map?: MapCheckpoint }): Promise<RunResult> {
   const log = hooks.log ?? (() => {});
   const clock = stageClock<keyof Timings>();
   const name = inputName(config.input);
@@ -101,7 +110,10 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
       // The reduced scene is all the later stages need: the cube's file is released.
       scene.scan.close();
     }
-    const falseColorImg = sceneFalseColor(prepared.rgb, prepared.reduced);
+    const preview = previewShape(prepared.reduced.height, prepared.reduced.width);
+    const falseColorImg = sceneFalseColor(prepared.rgb, prepared.reduced, preview);
+    // The false colour is drawn: its H×W×3 cube is not needed by the map.
+    prepared = { ...prepared, rgb: undefined };
     prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('pca');
 
@@ -109,7 +121,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
     if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
     try {
-      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, clock, state: resume?.state, name, scene });
+      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, preview, log, hooks, clock, state: resume?.state, map: resume?.map, name, scene });
     } catch (err) {
       folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
       throw err;
@@ -122,10 +134,12 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
 interface Context {
   backend: BackendInfo;
   falseColorImg: ReturnType<typeof sceneFalseColor>;
+  preview: PreviewShape;
   log: (line: string) => void;
   hooks: RunHooks;
   clock: StageClock<keyof Timings>;
   state?: TrainState;
+  map?: MapCheckpoint;
   name: string;
   scene: InputScene;
 }
@@ -137,82 +151,9 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   const lap = (stage: keyof Timings) => clock.lap(stage);
   const setup = trainingSetup(config, p);
   lap('patches');
-
-  log(`training ${spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
   const numClasses = scene.classes.length;
-  const model = await buildRunModel(config, p);
-  const reporter = hooks.progress ? progressReporter() : undefined;
-  const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
-  let training: TrainResult;
-  try {
-    training = await trainModel(model, setup.source, setup.labels, numClasses, {
-      ...setup.options,
-      resumeFrom: ctx.state,
-      onCheckpoint: (state) => saveTrainState(folder.checkpointDir, state),
-      shouldStop: signals?.requested,
-      onBatch: reporter?.onBatch,
-      onEpoch: reporter?.onEpoch,
-    });
-  } finally {
-    reporter?.done();
-    signals?.dispose();
-  }
-  if (training.fallbackReason) log(`training gradients on tfjs: ${training.fallbackReason}`);
-  if (training.interrupted) {
-    saveTrainState(folder.checkpointDir, training.interrupted);
-    const where = `epoch ${training.interrupted.epoch}, batch ${training.interrupted.batch}`;
-    folder.stop('interrupted', `stopped by ${signals?.signal() ?? 'request'} at ${where}; continue with: spinalnet run --resume ${folder.dir}`);
-    model.dispose();
-    return { outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, training };
-  }
-  lap('train');
-
-  log(`mapping ${scene.grid.height * scene.grid.width} pixels`);
-  const mapped = await predictInBands(model, reduced, patch, mapBandRows(config.tileSize, reduced.width), {
-    batchSize: config.predictBatch,
-    workers: config.predictWorkers,
-    engine: config.inference,
-    probabilities: config.probabilities ? 'all' : 'confidence',
-    onProgress: mapProgress(ctx.hooks.scanProgress, scene.grid.width),
-  });
-  if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
-  log(`mapped with ${mapped.engine}`);
-  const predictedClasses = mapped.classes;
-  lap('predict');
-
   const { height, width } = scene.grid;
-  const prediction: LabelMap = { height, width, data: Int32Array.from(predictedClasses, (k) => scene.classes[k]!.value) };
-  const testPredicted = Int32Array.from(split.test, (px) => predictedClasses[px]!);
-  const metrics: MetricsFile = {
-    ...metricsFromConfusion(confusionMatrix(split.testClasses, testPredicted, numClasses), scene.classes.map((c) => ({ label: c.value, name: c.name }))),
-    trainPixels: split.train.length,
-    testPixels: split.test.length,
-  };
-  const testMask = new Uint8Array(height * width);
-  for (const px of split.test) testMask[px] = 1;
-  writeSceneOutputs({
-    path: (f) => folder.partial(f),
-    sceneName: ctx.name,
-    modelId: spec.id,
-    classes: scene.classes,
-    prediction,
-    labels: p.labels,
-    testMask,
-    metrics,
-    falseColor: ctx.falseColorImg,
-    maskBackground: config.maskBackground,
-    nodata: ctx.scene.nodata,
-    georef: ctx.scene.georef,
-    confidence: mapped.confidence,
-    probabilities: mapped.probabilities,
-    mapFormats: config.mapFormats,
-    epochs: training.epochs,
-    keptEpoch: split.validation.length > 0 ? training.keptEpoch : undefined,
-    subtitle: `${split.description}; seed ${config.seed}; ${training.epochs.length} epochs; ${ctx.backend.name}`,
-  });
-  writeSplitFiles(folder, split, height, width);
-  const weights = model.countParams();
-  await saveModel(folder.partial('model'), model, {
+  const modelMeta: ModelMetadata = {
     kind: 'spinalnet-model',
     version: 1,
     modelId: spec.id,
@@ -223,7 +164,107 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     preprocessing: pcaToJSON(p.pca),
     dataset: ctx.name,
     rgbBands: scene.rgbBands ? [scene.rgbBands[0], scene.rgbBands[1], scene.rgbBands[2]] : undefined,
+  };
+  const layout = { height, width, classes: numClasses, confidence: true, probabilities: config.probabilities };
+  let checkpoint = ctx.map?.fits(layout) ? ctx.map : undefined;
+  if (ctx.map && !checkpoint) log('the map checkpoint does not fit this run (size or outputs differ): training again');
+  let model: tf.LayersModel;
+  let training: Omit<TrainResult, 'interrupted'>;
+  if (checkpoint) {
+    ({ model } = await loadModel(checkpoint.modelDir));
+    training = checkpoint.training;
+    log(`resuming the map at row ${checkpoint.rowsDone} of ${height} with the trained model from the checkpoint`);
+  } else {
+    log(`training ${spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
+    model = await buildRunModel(config, p);
+    const reporter = hooks.progress ? progressReporter() : undefined;
+    const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
+    let trained: TrainResult;
+    try {
+      trained = await trainModel(model, setup.source, setup.labels, numClasses, {
+        ...setup.options,
+        resumeFrom: ctx.state,
+        onCheckpoint: (state) => saveTrainState(folder.checkpointDir, state),
+        shouldStop: signals?.requested,
+        onBatch: reporter?.onBatch,
+        onEpoch: reporter?.onEpoch,
+      });
+    } finally {
+      reporter?.done();
+      signals?.dispose();
+    }
+    if (trained.fallbackReason) log(`training gradients on tfjs: ${trained.fallbackReason}`);
+    if (trained.interrupted) {
+      saveTrainState(folder.checkpointDir, trained.interrupted);
+      const where = `epoch ${trained.interrupted.epoch}, batch ${trained.interrupted.batch}`;
+      folder.stop('interrupted', `stopped by ${signals?.signal() ?? 'request'} at ${where}; continue with: spinalnet run --resume ${folder.dir}`);
+      model.dispose();
+      return { outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, training: trained };
+    }
+    training = trained;
+    // The trained model is kept with the map's progress, so a map stopped by Ctrl-C resumes without training again.
+    const m = model;
+    checkpoint = await MapCheckpoint.create(mapCheckpointDir(folder), layout, trained, (dir) => saveModel(dir, m, modelMeta));
+  }
+  lap('train');
+
+  const keep = backgroundKeep(height * width, p.labels?.data, config.maskBackground, ctx.scene.nodata);
+  const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this band of the map (press again to quit at once)`)) : undefined;
+  log(`mapping ${height * width} pixels`);
+  let mapped;
+  try {
+    mapped = await mapToOutputs({
+      model, reduced, patch, tileSize: config.tileSize,
+      predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(ctx.hooks.scanProgress, width) },
+      outputs: {
+        path: (f) => folder.partial(f), height, width, classes: scene.classes, colors: classColors(scene.classes), keep, georef: ctx.scene.georef,
+        confidence: true, probabilities: config.probabilities, formats: config.mapFormats,
+        description: `spinalnet ${spec.id} classification of ${ctx.name}`, preview: ctx.preview, scored: split.test,
+      },
+      checkpoint,
+      shouldStop: signals?.requested,
+    });
+  } finally {
+    signals?.dispose();
+  }
+  if (mapped.status === 'stopped') {
+    folder.stop('interrupted', `stopped by ${signals?.signal() ?? 'request'} during the map after row ${mapped.rowsDone} of ${mapped.height}; continue with: spinalnet run --resume ${folder.dir}`);
+    model.dispose();
+    return { outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, training };
+  }
+  if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
+  log(`mapped with ${mapped.engine}`);
+  lap('predict');
+
+  const testPredicted = mapped.scoredClasses!;
+  const metrics: MetricsFile = {
+    ...metricsFromConfusion(confusionMatrix(split.testClasses, testPredicted, numClasses), scene.classes.map((c) => ({ label: c.value, name: c.name }))),
+    trainPixels: split.train.length,
+    testPixels: split.test.length,
+  };
+  const testMask = new Uint8Array(height * width);
+  for (const px of split.test) testMask[px] = 1;
+  const atPreview = <T extends Int32Array | Uint8Array>(data: T): T => samplePixels(data, height, width, ctx.preview);
+  const previewGrid = (data: Int32Array) => ({ height: ctx.preview.height, width: ctx.preview.width, data: atPreview(data) });
+  writeSceneOutputs({
+    path: (f) => folder.partial(f),
+    sceneName: ctx.name,
+    modelId: spec.id,
+    classes: scene.classes,
+    preview: ctx.preview,
+    prediction: mapped.preview,
+    labels: p.labels && previewGrid(p.labels.data),
+    testMask: atPreview(testMask),
+    keep: keep && atPreview(keep),
+    metrics,
+    falseColor: ctx.falseColorImg,
+    epochs: training.epochs,
+    keptEpoch: split.validation.length > 0 ? training.keptEpoch : undefined,
+    subtitle: `${split.description}; seed ${config.seed}; ${training.epochs.length} epochs; ${ctx.backend.name}`,
   });
+  writeSplitFiles(folder, split, height, width, ctx.preview);
+  const weights = model.countParams();
+  await saveModel(folder.partial('model'), model, modelMeta);
   model.dispose();
   lap('render');
   timings.total = clock.total();
@@ -243,6 +284,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     training: { engine: training.engine, keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
     modelWeights: weights,
     inference: mapped.engine,
+    ...(ctx.preview.scale > 1 && { imageScale: ctx.preview.scale }),
     ...env,
     timings,
   };
@@ -260,6 +302,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
         ['backend', ctx.backend.detail],
         ['inference', mapped.engine],
         ['peak memory', `${env.peakRssMB} MB`],
+        ...(previewNote(ctx.preview) ? [['images', previewNote(ctx.preview)!] as [string, string]] : []),
       ],
       timings,
       warnings: [...ctx.scene.warnings, ...split.warnings],
@@ -267,19 +310,18 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     }),
   );
   const finishedAt = new Date().toISOString();
-  writeReportHtml((f) => folder.partial(f), { title: `${spec.id} on ${ctx.name}`, metrics, record: { command: 'run', config, ...summary, finishedAt }, unit: 'pixels' });
+  writeReportHtml((f) => folder.partial(f), { title: `${spec.id} on ${ctx.name}`, metrics, record: { command: 'run', config, ...summary, finishedAt }, unit: 'pixels', imageNote: previewNote(ctx.preview) });
   folder.publish({ ...summary, finishedAt });
   return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
 }
 
-/** split.mat (variable `split`, H×W uint8: 0 unused, 1 train, 2 validation, 3 test) and split.png. */
-function writeSplitFiles(folder: RunFolder, split: PreparedRun['split'], height: number, width: number): void {
+/** split.mat (variable `split`, H×W uint8: 0 unused, 1 train, 2 validation, 3 test) and split.png (at the images' scale). */
+function writeSplitFiles(folder: RunFolder, split: PreparedRun['split'], height: number, width: number, preview: PreviewShape): void {
   const roles = splitToMap(split, height, width);
   const columnMajor = new Uint8Array(height * width);
   for (let r = 0; r < height; r++) for (let c = 0; c < width; c++) columnMajor[c * height + r] = roles[r * width + c]!;
   writeMatV5(folder.partial('split.mat'), [{ name: 'split', data: columnMajor, dims: [height, width] }]);
   // Train blue, validation amber, test green (black: unused).
-  const grid = { height, width, data: Int32Array.from(roles) };
+  const grid = { height: preview.height, width: preview.width, data: samplePixels(Int32Array.from(roles), height, width, preview) };
   writePng(folder.partial('split.png'), renderLabelMap(grid, [1, 2, 3], [[40, 90, 220], [240, 170, 20], [40, 185, 70]]));
 }
-

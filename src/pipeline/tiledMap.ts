@@ -17,35 +17,99 @@ import { predictPatchesParallel, type ParallelPredictOptions, type ParallelPredi
  */
 export const MIN_MAP_BAND_PIXELS = 65_536;
 
-/** Rows per map band for `--tile-size` (undefined: one band): the tile size, raised to MIN_MAP_BAND_PIXELS. */
-export function mapBandRows(tileSize: number | undefined, width: number): number | undefined {
-  return tileSize === undefined ? undefined : Math.max(tileSize, Math.ceil(MIN_MAP_BAND_PIXELS / width));
+/**
+ * Most pixels a map band holds without `--tile-size`: a scene up to this size is one band, as before;
+ * a larger one is cut so that the band's classes, confidence and (with --probabilities) per-class
+ * probabilities, not the whole scene's, are in memory while the outputs are written band by band.
+ */
+export const DEFAULT_MAP_BAND_PIXELS = 1 << 20;
+
+/** Rows per map band: `--tile-size` raised to MIN_MAP_BAND_PIXELS, else DEFAULT_MAP_BAND_PIXELS' worth (at least one row). */
+export function mapBandRows(tileSize: number | undefined, width: number): number {
+  return tileSize === undefined ? Math.max(1, Math.floor(DEFAULT_MAP_BAND_PIXELS / width)) : Math.max(tileSize, Math.ceil(MIN_MAP_BAND_PIXELS / width));
 }
 
+/** One finished band of the map: rows [row0, row0 + rows), every pixel of them, row-major. */
+export interface MapBand {
+  readonly row0: number;
+  readonly rows: number;
+  /** Class index (0-based, into the run's classes) of each pixel. */
+  readonly classes: Int32Array;
+  /** The winning class's probability of each pixel. */
+  readonly confidence?: Float32Array;
+  /** Class k's probability of pixel j at [j * classes + k], with --probabilities. */
+  readonly probabilities?: Float32Array;
+}
+
+export interface BandedMapOptions {
+  /** Called with each band as it finishes, in row order; awaited before the next band starts. */
+  onBand: (band: MapBand) => void | Promise<void>;
+  /** First row to predict (a resumed map); rows above it are not predicted. Default 0. */
+  fromRow?: number;
+  /** Checked after each band: true stops the map there (Ctrl-C). */
+  shouldStop?: () => boolean;
+}
+
+export interface BandedMapResult {
+  engine: string;
+  fallbackReason?: string;
+  /** Rows finished (the height unless stopped). */
+  rowsDone: number;
+}
+
+/**
+ * Predicts the map band by band (tileRows undefined or ≥ height: one band), handing each band to
+ * `onBand` and keeping nothing of it: what the whole map costs in memory is up to the callers.
+ */
+export async function mapInBands(
+  model: tf.LayersModel, reduced: CubeBIP, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions, banded: BandedMapOptions,
+): Promise<BandedMapResult> {
+  const { height, width, bands } = reduced;
+  const n = height * width;
+  const rowsPerBand = tileRows === undefined ? height : Math.min(tileRows, height);
+  let engine = '';
+  let fallbackReason: string | undefined;
+  let rowsDone = banded.fromRow ?? 0;
+  for (const { rows: [r0, r1], crop: [a, b] } of rowBands(height, rowsPerBand, (patch - 1) / 2)) {
+    if (r1 <= rowsDone) continue;
+    if (r0 !== rowsDone) throw new Error(`a map resumed at row ${rowsDone}, not at a band's first row`); // a bug in the caller
+    const whole = a === 0 && b === height && r0 === 0 && r1 === height;
+    const crop: CubeBIP = whole ? reduced : { height: b - a, width, bands, data: reduced.data.subarray(a * width * bands, b * width * bands) };
+    // The band's own pixels, row-major within the crop; the halo rows only feed their patches.
+    const pixels = whole ? undefined : Int32Array.from({ length: (r1 - r0) * width }, (_, i) => (r0 - a) * width + i);
+    const done0 = r0 * width;
+    const r = await predictPatchesParallel(model, crop, patch, pixels, {
+      ...opts, onProgress: opts.onProgress && ((done) => opts.onProgress!(done0 + done, n)),
+    });
+    engine = r.engine;
+    fallbackReason ??= r.fallbackReason;
+    await banded.onBand({ row0: r0, rows: r1 - r0, classes: r.classes, confidence: r.confidence, probabilities: r.probabilities });
+    rowsDone = r1;
+    if (rowsDone < height && banded.shouldStop?.()) break;
+  }
+  return { engine, fallbackReason, rowsDone };
+}
+
+/** The whole map in memory (tests, the queue's tiles): mapInBands with the bands gathered. */
 export async function predictInBands(
   model: tf.LayersModel, reduced: CubeBIP, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
 ): Promise<ParallelPredictResult> {
-  const { height, width, bands } = reduced;
-  if (tileRows === undefined || tileRows >= height) return predictPatchesParallel(model, reduced, patch, undefined, opts);
+  const { height, width } = reduced;
   const n = height * width;
   const classes = new Int32Array(n);
   const confidence = opts.probabilities ? new Float32Array(n) : undefined;
   let probabilities: Float32Array | undefined;
-  let last: ParallelPredictResult | undefined;
-  for (const { rows: [r0, r1], crop: [a, b] } of rowBands(height, tileRows, (patch - 1) / 2)) {
-    const crop: CubeBIP = { height: b - a, width, bands, data: reduced.data.subarray(a * width * bands, b * width * bands) };
-    // The band's own pixels, row-major within the crop; the halo rows only feed their patches.
-    const pixels = Int32Array.from({ length: (r1 - r0) * width }, (_, i) => (r0 - a) * width + i);
-    const done0 = r0 * width;
-    last = await predictPatchesParallel(model, crop, patch, pixels, {
-      ...opts, onProgress: opts.onProgress && ((done) => opts.onProgress!(done0 + done, n)),
-    });
-    classes.set(last.classes, done0);
-    if (confidence && last.confidence) confidence.set(last.confidence, done0);
-    if (last.probabilities) {
-      probabilities ??= new Float32Array(n * (last.probabilities.length / pixels.length));
-      probabilities.set(last.probabilities, done0 * (last.probabilities.length / pixels.length));
-    }
-  }
-  return { ...last!, classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }) };
+  const r = await mapInBands(model, reduced, patch, tileRows, opts, {
+    onBand: (band) => {
+      const done0 = band.row0 * width;
+      classes.set(band.classes, done0);
+      if (confidence && band.confidence) confidence.set(band.confidence, done0);
+      if (band.probabilities) {
+        const k = band.probabilities.length / band.classes.length;
+        probabilities ??= new Float32Array(n * k);
+        probabilities.set(band.probabilities, done0 * k);
+      }
+    },
+  });
+  return { classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }), workers: 0, engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
 }

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
+import { outputWriteError } from './outputFile.ts';
 
 /**
  * Writes a file under a temporary name in the same folder and renames it into place, so a reader
@@ -13,6 +14,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    // A full disk is the user's to fix: say which file and what to do (OutputSpaceError).
+    throw outputWriteError(err, path);
   }
 }

@@ -28,7 +28,12 @@ export interface ReportHtmlInput {
   /** What run.json holds (command, config, timings…). */
   record: Record<string, unknown>;
   unit: 'pixels' | 'images';
+  /** The scale of the scene's images when not 1:1 (render/preview.ts previewNote), added to their captions. */
+  imageNote?: string;
 }
+
+/** Figures drawn from the scene's grid (scaled together for big scenes). */
+const SCENE_FIGURES = new Set(['overview.png', 'false-color.png', 'split.png']);
 
 /** Writes report.html at `path('report.html')`, inlining the figures found at `path(name)`. */
 export function writeReportHtml(path: (name: string) => string, r: ReportHtmlInput): void {
@@ -37,7 +42,8 @@ export function writeReportHtml(path: (name: string) => string, r: ReportHtmlInp
     // Scene-sized rasters (one PNG pixel per scene pixel) are enlarged with exact pixels, up to 4×.
     const width = png.readUInt32BE(16);
     const style = f === 'false-color.png' || f === 'split.png' ? ` style="image-rendering:pixelated;width:${Math.min(4 * width, 900)}px"` : '';
-    return `<figure><img class="figure" alt="${escapeHtml(caption)}"${style} src="data:image/png;base64,${png.toString('base64')}"><figcaption>${escapeHtml(caption)} (${f})</figcaption></figure>`;
+    const note = r.imageNote && SCENE_FIGURES.has(f) ? `; ${r.imageNote}` : '';
+    return `<figure><img class="figure" alt="${escapeHtml(caption)}"${style} src="data:image/png;base64,${png.toString('base64')}"><figcaption>${escapeHtml(caption)} (${f})${escapeHtml(note)}</figcaption></figure>`;
   });
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.title)}</title>

@@ -192,11 +192,15 @@ function sceneSummary(maps: SceneMaps) {
   };
 }
 
-/** The run's own false-colour PNG when it wrote one, else the pipeline's false colour of the scene. */
+/** The run's own false-colour PNG when it wrote one at the scene's size, else the pipeline's false colour of the scene. */
 function falseColorPng(view: RunView, maps: SceneMaps): Buffer {
   const file = join(view.dir, 'false-color.png');
-  if (existsSync(file)) return readFileSync(file);
   const { cube, rgbBands } = maps.scene;
+  if (existsSync(file)) {
+    // A big scene's PNG is scaled down (render/preview.ts); the viewer lays the maps over scene pixels.
+    const png = readFileSync(file);
+    if (png.readUInt32BE(16) === cube.width && png.readUInt32BE(20) === cube.height) return png;
+  }
   const usable = rgbBands && rgbBands.every((b) => b < cube.bands);
   // The principal-component fallback needs the projected cube; skip projecting when the bands are known.
   if (usable) return encodePng(falseColor(cube, [rgbBands[0], rgbBands[1], rgbBands[2]]));

@@ -2,11 +2,12 @@
  * Stopping a run with a signal: the folder says 'interrupted' and holds no finished-looking output;
  * --resume completes it with exactly the metrics of an uninterrupted run of the same seed.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAndSignal } from './signalChild.ts';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'bin', 'spinalnet.js');
@@ -21,22 +22,7 @@ const args = (out: string) => [
 ];
 
 /** Starts a run and sends `signal` once `afterEpoch` epochs have finished; resolves with the exit code. */
-function runAndInterrupt(out: string, signal: NodeJS.Signals = 'SIGTERM', afterEpoch = 1): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args(out)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (!sent && new RegExp(`epoch ${afterEpoch}:`).test(stderr)) {
-        sent = true;
-        child.kill(signal);
-      }
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
-}
+const runAndInterrupt = (out: string, signal: NodeJS.Signals = 'SIGTERM', afterEpoch = 1) => runAndSignal(args(out), new RegExp(`epoch ${afterEpoch}:`), signal);
 
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 

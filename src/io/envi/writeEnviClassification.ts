@@ -14,6 +14,7 @@ import { DataError } from '../../errors.ts';
 import type { Rgb } from '../../render/image.ts';
 import type { ClassInfo, GeoReference, LabelMap } from '../../scene/types.ts';
 import { writeFileAtomic } from '../../util/atomicWrite.ts';
+import { OutputFile } from '../../util/outputFile.ts';
 import { epsgOf, isNorthUp } from '../tiff/geoKeys.ts';
 
 export interface EnviClassificationInput {
@@ -29,18 +30,27 @@ export interface EnviClassificationInput {
 /** The header beside an ENVI data file: `name.dat` → `name.hdr`. */
 export const enviHeaderPath = (dataPath: string): string => join(dirname(dataPath), `${basename(dataPath, extname(dataPath))}.hdr`);
 
-/** Writes `dataPath` and its .hdr (enviHeaderPath). */
+/** Writes `dataPath` and its .hdr (enviHeaderPath), the whole map at once. */
 export function writeEnviClassification(dataPath: string, o: EnviClassificationInput): void {
-  const { height, width, data } = o.map;
+  const writer = openEnviClassification(dataPath, { ...o, height: o.map.height, width: o.map.width });
+  writer.writeRows(o.map.data);
+  writer.finish();
+}
+
+/** An ENVI classification written band by band: rows of label values, top to bottom. */
+export interface EnviClassificationWriter {
+  writeRows(labels: Int32Array): void;
+  /** Renames the data file into place and writes the header. */
+  finish(): void;
+  abort(): void;
+}
+
+export function openEnviClassification(dataPath: string, o: Omit<EnviClassificationInput, 'map'> & { height: number; width: number }): EnviClassificationWriter {
+  const { height, width } = o;
   const indexOf = new Map<number, number>([[0, 0]]);
   o.classes.forEach((c, k) => indexOf.set(c.value, k + 1));
   const count = o.classes.length + 1;
-  const samples = count <= 256 ? new Uint8Array(data.length) : new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const k = indexOf.get(data[i]!);
-    if (k === undefined) throw new DataError(`label value ${data[i]} is not one of the map's classes`, 'write maps whose values are the run\'s class values or 0');
-    samples[i] = k;
-  }
+  const wide = count > 256;
   const lookup = [[0, 0, 0], ...o.classes.map((_, k) => o.colors[k] ?? [0, 0, 0])].flat();
   const lines = [
     'ENVI',
@@ -50,7 +60,7 @@ export function writeEnviClassification(dataPath: string, o: EnviClassificationI
     'bands = 1',
     'header offset = 0',
     'file type = ENVI Classification',
-    `data type = ${samples instanceof Uint8Array ? 1 : 12}`,
+    `data type = ${wide ? 12 : 1}`,
     'interleave = bsq',
     'byte order = 0',
     `classes = ${count}`,
@@ -63,9 +73,27 @@ export function writeEnviClassification(dataPath: string, o: EnviClassificationI
     if (info) lines.push(`map info = {${info}}`);
     if (o.georef.crsWkt) lines.push(`coordinate system string = {${o.georef.crsWkt.replace(/[\r\n]+\s*/g, '')}}`);
   }
-  // Typed arrays are little-endian on every platform Node runs on: byte order = 0.
-  writeFileAtomic(dataPath, new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
-  writeFileAtomic(enviHeaderPath(dataPath), `${lines.join('\n')}\n`);
+  const file = new OutputFile(dataPath);
+  return {
+    writeRows(data) {
+      const samples = wide ? new Uint16Array(data.length) : new Uint8Array(data.length);
+      for (let i = 0; i < data.length; i++) {
+        const k = indexOf.get(data[i]!);
+        if (k === undefined) {
+          file.abort();
+          throw new DataError(`label value ${data[i]} is not one of the map's classes`, 'write maps whose values are the run\'s class values or 0');
+        }
+        samples[i] = k;
+      }
+      // Typed arrays are little-endian on every platform Node runs on: byte order = 0.
+      file.append(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+    },
+    finish() {
+      file.finish();
+      writeFileAtomic(enviHeaderPath(dataPath), `${lines.join('\n')}\n`);
+    },
+    abort: () => file.abort(),
+  };
 }
 
 /** ENVI lists are comma-separated inside braces, with no escapes: commas and braces in a name become ; ( ). */

@@ -5,6 +5,7 @@
 import { deflateSync } from 'node:zlib';
 import { ConfigError } from '../../errors.ts';
 import { writeFileAtomic } from '../../util/atomicWrite.ts';
+import { OutputFile } from '../../util/outputFile.ts';
 import { FLAG_LOGICAL, MI, WRITE_CODES, type MatNumericClass, type MatTypedArray } from './types.ts';
 
 export interface MatWriteVariable {
@@ -74,10 +75,22 @@ function header(le: boolean): Buffer {
 
 /** One uncompressed miMATRIX element: flags, dimensions, name, real part. */
 function matrixElement(v: MatWriteVariable, le: boolean): Buffer {
+  const { head, dataBytes } = matrixHead(v, le);
+  const b = Buffer.alloc(head.length + pad8(dataBytes));
+  head.copy(b);
+  const o = head.length;
+  const raw = Buffer.from(v.data.buffer, v.data.byteOffset, dataBytes);
+  raw.copy(b, o);
+  if (le !== HOST_LE) swapBytes(b.subarray(o, o + dataBytes), v.data.BYTES_PER_ELEMENT);
+  return b;
+}
+
+/** An element's bytes up to its data: the miMATRIX tag, flags, dimensions, name and the data's tag. */
+function matrixHead(v: MatWriteVariable, le: boolean, length = v.data.length): { head: Buffer; dataBytes: number } {
   const cls = classOf(v);
-  const dims = checkDims(v);
+  const dims = checkDims(v, length);
   const codes = WRITE_CODES[cls];
-  const dataBytes = v.data.byteLength;
+  const dataBytes = length * v.data.BYTES_PER_ELEMENT;
   const nameBytes = Buffer.from(v.name, 'latin1');
   const nameLen = nameBytes.length <= 4 ? 8 : 8 + pad8(nameBytes.length);
   const payload = 16 + 8 + pad8(4 * dims.length) + nameLen + 8 + pad8(dataBytes);
@@ -85,7 +98,7 @@ function matrixElement(v: MatWriteVariable, le: boolean): Buffer {
     throw new ConfigError(`variables['${v.name}']`, 'at most 4 GiB of data per variable (a MAT v5 limit)', `${dataBytes} bytes`,
       'split the array into several variables');
   }
-  const b = Buffer.alloc(8 + payload);
+  const b = Buffer.alloc(8 + payload - pad8(dataBytes));
   let o = 0;
   o = tag(b, o, MI.MATRIX, payload, le);
   o = tag(b, o, MI.UINT32, 8, le);
@@ -109,16 +122,63 @@ function matrixElement(v: MatWriteVariable, le: boolean): Buffer {
     o += pad8(nameBytes.length);
   }
   o = tag(b, o, codes.mi, dataBytes, le);
-  const raw = Buffer.from(v.data.buffer, v.data.byteOffset, dataBytes);
-  raw.copy(b, o);
-  if (le !== HOST_LE) {
-    const size = v.data.BYTES_PER_ELEMENT;
-    const slice = b.subarray(o, o + dataBytes);
-    if (size === 2) slice.swap16();
-    else if (size === 4) slice.swap32();
-    else if (size === 8) slice.swap64();
+  if (o !== b.length) throw new Error('MAT element head miscounted'); // a bug here
+  return { head: b, dataBytes };
+}
+
+function swapBytes(slice: Buffer, size: number): void {
+  if (size === 2) slice.swap16();
+  else if (size === 4) slice.swap32();
+  else if (size === 8) slice.swap64();
+}
+
+/** A MAT file of one uncompressed variable whose values arrive in pieces (openMatV5Variable). */
+export interface MatVariableWriter<T extends MatTypedArray> {
+  /** Writes `values` at element `index` of the variable (column-major), anywhere, in any order. */
+  writeAt(index: number, values: T): void;
+  /** Renames the finished file into place. */
+  finish(): MatWriteResult;
+  /** Removes the unfinished file. */
+  abort(): void;
+  /** The constructor of the variable's array type (for buffers to write). */
+  kind(): new (length: number) => T;
+}
+
+/**
+ * A MAT v5 file holding one uncompressed variable whose values are written by position as they are
+ * produced (a map's bands: each is a run of rows, i.e. one segment per column in MATLAB's column-major
+ * order). Uncompressed, because a zlib stream cannot be written out of order; MATLAB, scipy and the
+ * reader here read either. Little-endian. `kind` is an empty array of the variable's class.
+ */
+export function openMatV5Variable<T extends MatTypedArray>(path: string, name: string, dims: readonly number[], kind: T): MatVariableWriter<T> {
+  const length = dims.reduce((a, b) => a * b, 1);
+  const { head, dataBytes } = matrixHead({ name, data: kind, dims }, true, length);
+  const file = new OutputFile(path);
+  const dataAt = 128 + head.length;
+  const size = kind.BYTES_PER_ELEMENT;
+  try {
+    file.append(header(true));
+    file.append(head);
+    // The data's padding to 8 bytes: written now so the file has its full length whatever order the values come in.
+    const end = dataAt + pad8(dataBytes);
+    if (end > dataAt + dataBytes) file.writeAt(new Uint8Array(end - dataAt - dataBytes), dataAt + dataBytes);
+    else if (dataBytes > 0) file.writeAt(new Uint8Array(size), dataAt + dataBytes - size);
+  } catch (err) {
+    file.abort();
+    throw err;
   }
-  return b;
+  return {
+    writeAt(index, values) {
+      if (index < 0 || index + values.length > length) throw new Error(`MAT values ${index}…${index + values.length} past ${length}`); // a bug in the caller
+      file.writeAt(new Uint8Array(values.buffer, values.byteOffset, values.byteLength), dataAt + index * size);
+    },
+    finish() {
+      file.finish();
+      return { path, bytes: dataAt + pad8(dataBytes) };
+    },
+    abort: () => file.abort(),
+    kind: () => kind.constructor as new (length: number) => T,
+  };
 }
 
 function classOf(v: MatWriteVariable): MatNumericClass {
@@ -147,7 +207,7 @@ function classOf(v: MatWriteVariable): MatNumericClass {
     (d as object | undefined)?.constructor?.name ?? String(d));
 }
 
-function checkDims(v: MatWriteVariable): number[] {
+function checkDims(v: MatWriteVariable, length = v.data.length): number[] {
   const dims = v.dims.length === 1 ? [v.dims[0], 1] : [...v.dims];
   let count = 1;
   for (const d of dims) {
@@ -156,8 +216,8 @@ function checkDims(v: MatWriteVariable): number[] {
     }
     count *= d;
   }
-  if (dims.length === 0 || count !== v.data.length) {
-    throw new ConfigError(`variables['${v.name}'].dims`, `dimensions whose product is data.length (${v.data.length})`, v.dims);
+  if (dims.length === 0 || count !== length) {
+    throw new ConfigError(`variables['${v.name}'].dims`, `dimensions whose product is data.length (${length})`, v.dims);
   }
   return dims;
 }

@@ -42,118 +42,213 @@ export interface TiffEncodeOptions {
 const TYPE_CODE = { ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12 } as const;
 const TYPE_SIZE = { ASCII: 1, SHORT: 2, LONG: 4, DOUBLE: 8 } as const;
 
-/** The bytes of a TIFF file holding `raster`. */
-export function encodeTiff(raster: TiffRasterBIP, opts: TiffEncodeOptions = {}): Uint8Array {
-  const { width, height, bands, data } = raster;
-  const type = sampleTypeOf(data);
-  if (!(width > 0 && height > 0 && bands > 0) || data.length !== width * height * bands) {
-    throw new DataError(`a ${height}×${width}×${bands} raster needs ${width * height * bands} samples, got ${data.length}`, 'pass data of length height × width × bands');
-  }
-  const bytesPerSample = data.BYTES_PER_ELEMENT;
-  const compression = opts.compression ?? 'deflate';
-  const pixelBytes = bands * bytesPerSample;
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  const layout = opts.layout ?? { rowsPerStrip: Math.max(1, Math.floor(65536 / (width * pixelBytes))) };
+/** Where an encoder puts its bytes: appended in order, plus one patch of the header at the end. */
+export interface TiffByteSink {
+  append(bytes: Uint8Array): void;
+  /** Overwrites bytes already appended (the header's directory offset, once known). */
+  patch(position: number, bytes: Uint8Array): void;
+}
 
-  // Cut the raster into blocks (strips or tiles), each little-endian (typed arrays are, on every platform Node runs on).
-  const blocks: Uint8Array[] = [];
-  const tags: TiffTag[] = [];
-  if ('tileSize' in layout) {
-    const t = layout.tileSize;
-    if (!Number.isInteger(t) || t < 16 || t % 16 !== 0) throw new DataError(`tile side ${t} is not a multiple of 16`, 'use tiles of 16, 32, … 256 pixels');
-    for (let ty = 0; ty < height; ty += t) {
-      for (let tx = 0; tx < width; tx += t) {
+/** The raster's shape and sample type, known before any row is written. */
+export interface TiffImageInfo {
+  readonly width: number;
+  readonly height: number;
+  readonly bands: number;
+  readonly sampleType: TiffSampleType;
+}
+
+const ARRAY_OF = { uint8: Uint8Array, uint16: Uint16Array, float32: Float32Array } as const;
+
+/**
+ * A TIFF written as its rows arrive: rows are buffered until a strip (or a row of tiles) is complete,
+ * which is then compressed and appended; `finish` appends the tag values and the directory and patches
+ * the header's pointer to it. The file is laid out header | blocks | tag values | directory whether the
+ * rows come at once or band by band, so the bytes are the same either way.
+ */
+export class TiffEncoder {
+  private readonly info: TiffImageInfo;
+  private readonly opts: TiffEncodeOptions;
+  private readonly sink: TiffByteSink;
+  private readonly rowBytes: number;
+  /** Rows per strip, or the tile side. */
+  private readonly blockRows: number;
+  private readonly tiled: boolean;
+  private readonly pending: Uint8Array;
+  private pendingRows = 0;
+  private rowsDone = 0;
+  private offset = 8;
+  private readonly blockOffsets: number[] = [];
+  private readonly blockSizes: number[] = [];
+
+  constructor(info: TiffImageInfo, opts: TiffEncodeOptions, sink: TiffByteSink) {
+    const { width, height, bands } = info;
+    if (!(width > 0 && height > 0 && bands > 0)) throw new DataError(`a ${height}×${width}×${bands} raster has no samples`, 'write a raster of at least one pixel');
+    if (opts.colorMap !== undefined && (bands !== 1 || info.sampleType === 'float32')) {
+      throw new DataError('a colour map needs one band of unsigned integers', 'write palette maps as one uint8 or uint16 band');
+    }
+    this.info = info;
+    this.opts = opts;
+    this.sink = sink;
+    this.rowBytes = width * bands * ARRAY_OF[info.sampleType].BYTES_PER_ELEMENT;
+    const layout = opts.layout ?? { rowsPerStrip: Math.max(1, Math.floor(65536 / this.rowBytes)) };
+    this.tiled = 'tileSize' in layout;
+    if ('tileSize' in layout) {
+      const t = layout.tileSize;
+      if (!Number.isInteger(t) || t < 16 || t % 16 !== 0) throw new DataError(`tile side ${t} is not a multiple of 16`, 'use tiles of 16, 32, … 256 pixels');
+      this.blockRows = t;
+    } else {
+      const rows = layout.rowsPerStrip;
+      if (!Number.isInteger(rows) || rows < 1) throw new DataError(`rows per strip ${rows} is not a positive integer`, 'pass a whole number of rows');
+      this.blockRows = Math.min(rows, height);
+    }
+    this.pending = new Uint8Array(this.blockRows * this.rowBytes);
+    // "II", 42: little-endian TIFF; the directory's offset is patched in by finish.
+    sink.append(new Uint8Array([0x49, 0x49, 42, 0, 0, 0, 0, 0]));
+  }
+
+  /** Appends whole rows (width × bands samples each, pixel-interleaved), in order from the top. */
+  writeRows(data: Uint8Array | Uint16Array | Float32Array): void {
+    if (sampleTypeOf(data) !== this.info.sampleType || data.length % (this.info.width * this.info.bands) !== 0) {
+      throw new Error(`writeRows wants whole rows of ${this.info.sampleType}`); // a bug in the caller
+    }
+    // Typed arrays are little-endian on every platform Node runs on.
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const rows = bytes.length / this.rowBytes;
+    if (this.rowsDone + this.pendingRows + rows > this.info.height) throw new Error('writeRows past the last row'); // a bug in the caller
+    let r = 0;
+    while (r < rows) {
+      const take = Math.min(rows - r, this.blockRows - this.pendingRows);
+      this.pending.set(bytes.subarray(r * this.rowBytes, (r + take) * this.rowBytes), this.pendingRows * this.rowBytes);
+      this.pendingRows += take;
+      r += take;
+      if (this.pendingRows === this.blockRows) this.flushBlocks();
+    }
+  }
+
+  /** Writes the last partial strip, the tag values and the directory. */
+  finish(): void {
+    if (this.pendingRows > 0) this.flushBlocks();
+    const { width, height, bands, sampleType } = this.info;
+    if (this.rowsDone !== height) throw new Error(`finish after ${this.rowsDone} of ${height} rows`); // a bug in the caller
+    const bits = 8 * ARRAY_OF[sampleType].BYTES_PER_ELEMENT;
+    const compression = this.opts.compression ?? 'deflate';
+    const palette = this.opts.colorMap !== undefined;
+    const tags: TiffTag[] = this.tiled
+      ? [{ tag: 322, type: 'LONG', values: [this.blockRows] }, { tag: 323, type: 'LONG', values: [this.blockRows] }]
+      : [{ tag: 278, type: 'LONG', values: [this.blockRows] }];
+    tags.push(
+      { tag: 256, type: 'LONG', values: [width] },
+      { tag: 257, type: 'LONG', values: [height] },
+      { tag: 258, type: 'SHORT', values: new Array<number>(bands).fill(bits) },
+      { tag: 259, type: 'SHORT', values: [compression === 'deflate' ? 8 : 1] },
+      // Palette, or BlackIsZero (grey) for data bands.
+      { tag: 262, type: 'SHORT', values: [palette ? 3 : 1] },
+      { tag: 277, type: 'SHORT', values: [bands] },
+      { tag: 284, type: 'SHORT', values: [1] },
+      { tag: 339, type: 'SHORT', values: new Array<number>(bands).fill(sampleType === 'float32' ? 3 : 1) },
+    );
+    // Bands past the first are "unspecified" extra samples, as GDAL writes them; without this libtiff warns.
+    if (bands > 1) tags.push({ tag: 338, type: 'SHORT', values: new Array<number>(bands - 1).fill(0) });
+    if (this.opts.colorMap) tags.push({ tag: 320, type: 'SHORT', values: colorMapValues(this.opts.colorMap, bits) });
+    tags.push(...(this.opts.extraTags ?? []));
+    tags.push(
+      { tag: this.tiled ? 324 : 273, type: 'LONG', values: this.blockOffsets },
+      { tag: this.tiled ? 325 : 279, type: 'LONG', values: this.blockSizes },
+    );
+    tags.sort((a, b) => a.tag - b.tag);
+    for (let i = 1; i < tags.length; i++) {
+      if (tags[i]!.tag === tags[i - 1]!.tag) throw new Error(`TIFF tag ${tags[i]!.tag} given twice`); // a bug in the caller
+    }
+
+    // After the blocks: out-of-line tag values (word-aligned), then the directory.
+    const encoded = tags.map(encodeValues);
+    const start = this.offset;
+    let valuesAt = start + (start % 2);
+    const valueOffsets = encoded.map((e) => {
+      if (e.bytes.length <= 4) return -1;
+      const at = valuesAt;
+      valuesAt += e.bytes.length + (e.bytes.length % 2);
+      return at;
+    });
+    const ifdAt = valuesAt;
+    const total = ifdAt + 2 + 12 * tags.length + 4;
+    checkClassicSize(total);
+    const tail = new Uint8Array(total - start);
+    const view = new DataView(tail.buffer);
+    view.setUint16(ifdAt - start, tags.length, true);
+    tags.forEach((t, i) => {
+      const e = encoded[i]!;
+      const at = ifdAt - start + 2 + 12 * i;
+      view.setUint16(at, t.tag, true);
+      view.setUint16(at + 2, TYPE_CODE[t.type], true);
+      view.setUint32(at + 4, e.count, true);
+      if (valueOffsets[i]! < 0) tail.set(e.bytes, at + 8);
+      else {
+        tail.set(e.bytes, valueOffsets[i]! - start);
+        view.setUint32(at + 8, valueOffsets[i]!, true);
+      }
+    });
+    view.setUint32(ifdAt - start + 2 + 12 * tags.length, 0, true); // no next directory
+    this.sink.append(tail);
+    const pointer = new Uint8Array(4);
+    new DataView(pointer.buffer).setUint32(0, ifdAt, true);
+    this.sink.patch(4, pointer);
+    this.offset = total;
+  }
+
+  /** Compresses and appends the buffered rows: one strip, or one row of tiles. */
+  private flushBlocks(): void {
+    const rows = this.pendingRows;
+    const blocks: Uint8Array[] = [];
+    if (this.tiled) {
+      const t = this.blockRows;
+      const pixelBytes = this.rowBytes / this.info.width;
+      for (let tx = 0; tx < this.info.width; tx += t) {
         // Edge tiles are stored full size, padded with zeros (TIFF 6.0, section 15).
         const tile = new Uint8Array(t * t * pixelBytes);
-        const cols = Math.min(t, width - tx);
-        for (let r = 0; r < t && ty + r < height; r++) {
-          const from = ((ty + r) * width + tx) * pixelBytes;
-          tile.set(bytes.subarray(from, from + cols * pixelBytes), r * t * pixelBytes);
+        const cols = Math.min(t, this.info.width - tx);
+        for (let r = 0; r < rows; r++) {
+          const from = r * this.rowBytes + tx * pixelBytes;
+          tile.set(this.pending.subarray(from, from + cols * pixelBytes), r * t * pixelBytes);
         }
         blocks.push(tile);
       }
+    } else {
+      blocks.push(this.pending.subarray(0, rows * this.rowBytes));
     }
-    tags.push({ tag: 322, type: 'LONG', values: [t] }, { tag: 323, type: 'LONG', values: [t] });
-  } else {
-    const rows = layout.rowsPerStrip;
-    if (!Number.isInteger(rows) || rows < 1) throw new DataError(`rows per strip ${rows} is not a positive integer`, 'pass a whole number of rows');
-    for (let r = 0; r < height; r += rows) {
-      blocks.push(bytes.subarray(r * width * pixelBytes, Math.min(height, r + rows) * width * pixelBytes));
+    for (const b of blocks) {
+      const stored = (this.opts.compression ?? 'deflate') === 'deflate' ? new Uint8Array(deflateSync(b)) : b;
+      checkClassicSize(this.offset + stored.length);
+      this.blockOffsets.push(this.offset);
+      this.blockSizes.push(stored.length);
+      this.sink.append(stored);
+      this.offset += stored.length;
     }
-    tags.push({ tag: 278, type: 'LONG', values: [Math.min(rows, height)] });
+    this.rowsDone += rows;
+    this.pendingRows = 0;
   }
-  const stored = compression === 'deflate' ? blocks.map((b) => new Uint8Array(deflateSync(b))) : blocks;
+}
 
-  const bits = 8 * bytesPerSample;
-  const palette = opts.colorMap !== undefined;
-  if (palette && (bands !== 1 || type === 'float32')) throw new DataError('a colour map needs one band of unsigned integers', 'write palette maps as one uint8 or uint16 band');
-  tags.push(
-    { tag: 256, type: 'LONG', values: [width] },
-    { tag: 257, type: 'LONG', values: [height] },
-    { tag: 258, type: 'SHORT', values: new Array<number>(bands).fill(bits) },
-    { tag: 259, type: 'SHORT', values: [compression === 'deflate' ? 8 : 1] },
-    // Palette, or BlackIsZero (grey) for data bands.
-    { tag: 262, type: 'SHORT', values: [palette ? 3 : 1] },
-    { tag: 277, type: 'SHORT', values: [bands] },
-    { tag: 284, type: 'SHORT', values: [1] },
-    { tag: 339, type: 'SHORT', values: new Array<number>(bands).fill(type === 'float32' ? 3 : 1) },
-  );
-  // Bands past the first are "unspecified" extra samples, as GDAL writes them; without this libtiff warns.
-  if (bands > 1) tags.push({ tag: 338, type: 'SHORT', values: new Array<number>(bands - 1).fill(0) });
-  if (opts.colorMap) tags.push({ tag: 320, type: 'SHORT', values: colorMapValues(opts.colorMap, bits) });
-  tags.push(...(opts.extraTags ?? []));
-
-  // File: header | blocks | out-of-line tag values | directory. Offsets are known once the blocks are laid out.
-  let offset = 8;
-  const blockOffsets = stored.map((b) => {
-    const at = offset;
-    offset += b.length;
-    return at;
-  });
-  const tiled = 'tileSize' in layout;
-  tags.push(
-    { tag: tiled ? 324 : 273, type: 'LONG', values: blockOffsets },
-    { tag: tiled ? 325 : 279, type: 'LONG', values: stored.map((b) => b.length) },
-  );
-  tags.sort((a, b) => a.tag - b.tag);
-  for (let i = 1; i < tags.length; i++) {
-    if (tags[i]!.tag === tags[i - 1]!.tag) throw new Error(`TIFF tag ${tags[i]!.tag} given twice`); // a bug in the caller
+function checkClassicSize(bytes: number): void {
+  if (bytes > 0xffffffff) {
+    throw new DataError(`the TIFF would be more than ${0xffffffff} bytes, past classic TIFF's 4 GiB`, 'map a smaller scene, or write fewer bands (leave out --probabilities)');
   }
+}
 
-  const encoded = tags.map(encodeValues);
-  let valuesAt = offset + (offset % 2); // word boundary
-  const valueOffsets = encoded.map((e) => {
-    if (e.bytes.length <= 4) return -1;
-    const at = valuesAt;
-    valuesAt += e.bytes.length + (e.bytes.length % 2);
-    return at;
-  });
-  const ifdAt = valuesAt;
-  const total = ifdAt + 2 + 12 * tags.length + 4;
-  if (total > 0xffffffff) {
-    throw new DataError(`the TIFF would be ${total} bytes, past classic TIFF's 4 GiB`, 'map a smaller scene, or write fewer bands (leave out --probabilities)');
+/** The bytes of a TIFF file holding `raster` (the whole raster at once, through TiffEncoder). */
+export function encodeTiff(raster: TiffRasterBIP, opts: TiffEncodeOptions = {}): Uint8Array {
+  const { width, height, bands, data } = raster;
+  if (!(width > 0 && height > 0 && bands > 0) || data.length !== width * height * bands) {
+    throw new DataError(`a ${height}×${width}×${bands} raster needs ${width * height * bands} samples, got ${data.length}`, 'pass data of length height × width × bands');
   }
-
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  out.set([0x49, 0x49, 42, 0]); // "II", 42: little-endian TIFF
-  view.setUint32(4, ifdAt, true);
-  stored.forEach((b, i) => out.set(b, blockOffsets[i]!));
-  view.setUint16(ifdAt, tags.length, true);
-  tags.forEach((t, i) => {
-    const e = encoded[i]!;
-    const at = ifdAt + 2 + 12 * i;
-    view.setUint16(at, t.tag, true);
-    view.setUint16(at + 2, TYPE_CODE[t.type], true);
-    view.setUint32(at + 4, e.count, true);
-    if (valueOffsets[i]! < 0) out.set(e.bytes, at + 8);
-    else {
-      out.set(e.bytes, valueOffsets[i]!);
-      view.setUint32(at + 8, valueOffsets[i]!, true);
-    }
+  const chunks: Uint8Array[] = [];
+  const encoder = new TiffEncoder({ width, height, bands, sampleType: sampleTypeOf(data) }, opts, {
+    append: (bytes) => chunks.push(bytes.slice()),
+    patch: (position, bytes) => chunks[0]!.set(bytes, position), // only the 8-byte header is patched
   });
-  view.setUint32(ifdAt + 2 + 12 * tags.length, 0, true); // no next directory
-  return out;
+  encoder.writeRows(data);
+  encoder.finish();
+  return new Uint8Array(Buffer.concat(chunks));
 }
 
 function sampleTypeOf(data: TiffRasterBIP['data']): TiffSampleType {

@@ -7,7 +7,8 @@ import { DataError } from '../../errors.ts';
 import type { Rgb } from '../../render/image.ts';
 import type { ClassInfo, GeoReference, LabelMap } from '../../scene/types.ts';
 import { writeFileAtomic } from '../../util/atomicWrite.ts';
-import { encodeTiff, type TiffEncodeOptions, type TiffTag } from './encodeTiff.ts';
+import { OutputFile } from '../../util/outputFile.ts';
+import { TiffEncoder, type TiffEncodeOptions, type TiffImageInfo, type TiffTag } from './encodeTiff.ts';
 import { pamXml, type PamBand } from './gdalPam.ts';
 import { geoTiffTags } from './geoKeys.ts';
 
@@ -31,23 +32,29 @@ export interface ClassMapTiffInput extends GeoTiffCommon {
 /** GDAL_NODATA (tag 42113): the nodata value as text. */
 const nodataTag = (value: string): TiffTag => ({ tag: 42113, type: 'ASCII', values: value });
 
+/** A GeoTIFF being written band by band (see openClassMapTiff, openFloatTiff). */
+export interface TiffRowWriter<T> {
+  /** Appends whole rows, top to bottom. */
+  writeRows(rows: T): void;
+  /** Writes the directory, renames the file into place and writes its .aux.xml. */
+  finish(): void;
+  /** Removes the unfinished file (after a failure). */
+  abort(): void;
+}
+
+/** The class map's shape and legend, known before the first row: everything but the labels. */
+export type ClassMapTiffHeader = Omit<ClassMapTiffInput, 'map'> & { height: number; width: number };
+
 /**
  * `path`: one band, uint8 (uint16 when a label value passes 255), deflate, a ColorMap with each class's
  * colour at its label value (0 black), GDAL_NODATA 0; `path.aux.xml`: category names (index = label value,
- * 0 = "Unclassified"), the colour table, and the CRS as WKT when it has no EPSG code.
+ * 0 = "Unclassified"), the colour table, and the CRS as WKT when it has no EPSG code. Rows are label
+ * values; a value other than 0 or a class's value is refused.
  */
-export function writeClassMapTiff(path: string, o: ClassMapTiffInput): void {
-  const { height, width, data } = o.map;
+export function openClassMapTiff(path: string, o: ClassMapTiffHeader): TiffRowWriter<Int32Array> {
   let max = 0;
   for (const c of o.classes) max = Math.max(max, c.value);
-  for (const v of data) if (v > max) max = v;
   if (max > 65535) throw new DataError(`label value ${max} does not fit a uint16 class map`, 'use label values 1…65535');
-  const samples = max <= 255 ? new Uint8Array(data.length) : new Uint16Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v < 0) throw new DataError(`negative label value ${v} in the class map`, 'use label values 1…65535 (0 = background)');
-    samples[i] = v;
-  }
   const colors: Rgb[] = new Array<Rgb>(max + 1).fill([0, 0, 0]);
   const names: string[] = new Array<string>(max + 1).fill('');
   names[0] = UNCLASSIFIED;
@@ -55,13 +62,41 @@ export function writeClassMapTiff(path: string, o: ClassMapTiffInput): void {
     colors[c.value] = o.colors[k] ?? [0, 0, 0];
     names[c.value] = c.name;
   });
-  const bytes = encodeTiff({ height, width, bands: 1, data: samples }, {
-    layout: o.layout,
-    colorMap: colors,
-    extraTags: [...georefTags(o.georef), nodataTag('0')],
-  });
-  writeFileAtomic(path, bytes);
-  writePam(path, o.georef, [{ description: 'class', categoryNames: names, colorTable: colors }]);
+  const wide = max > 255;
+  const rows = openTiff(path, { height: o.height, width: o.width, bands: 1, sampleType: wide ? 'uint16' : 'uint8' }, {
+    layout: o.layout, colorMap: colors, extraTags: [...georefTags(o.georef), nodataTag('0')],
+  }, () => writePam(path, o.georef, [{ description: 'class', categoryNames: names, colorTable: colors }]));
+  return {
+    writeRows(data) {
+      const samples = wide ? new Uint16Array(data.length) : new Uint8Array(data.length);
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i]!;
+        if (v < 0 || v > max) {
+          rows.abort();
+          throw new DataError(`label value ${v} in the class map is not 0 or a class value (1…${max})`, 'use label values 1…65535 (0 = background)');
+        }
+        samples[i] = v;
+      }
+      rows.writeRows(samples);
+    },
+    finish: () => rows.finish(),
+    abort: () => rows.abort(),
+  };
+}
+
+/** The whole class map at once (openClassMapTiff with every row in one call). */
+export function writeClassMapTiff(path: string, o: ClassMapTiffInput): void {
+  const { height, width, data } = o.map;
+  let max = 0;
+  for (const c of o.classes) max = Math.max(max, c.value);
+  for (const v of data) if (v > max) max = v;
+  if (max > 65535) throw new DataError(`label value ${max} does not fit a uint16 class map`, 'use label values 1…65535');
+  for (const v of data) if (v < 0) throw new DataError(`negative label value ${v} in the class map`, 'use label values 1…65535 (0 = background)');
+  // Values that are not classes keep the sample width they need (black, unnamed in the legend).
+  const classes = max > Math.max(0, ...o.classes.map((c) => c.value)) ? [...o.classes, { value: max, name: '' }] : o.classes;
+  const writer = openClassMapTiff(path, { ...o, classes, colors: o.colors, height, width });
+  writer.writeRows(data);
+  writer.finish();
 }
 
 export interface FloatTiffInput extends GeoTiffCommon {
@@ -76,14 +111,49 @@ export interface FloatTiffInput extends GeoTiffCommon {
   bandNames?: readonly string[];
 }
 
-/** `path`: float32 bands, deflate, with GDAL_NODATA when given; `path.aux.xml` names the bands. */
-export function writeFloatTiff(path: string, o: FloatTiffInput): void {
+/** `path`: float32 bands, deflate, with GDAL_NODATA when given; `path.aux.xml` names the bands. Rows are pixel-interleaved. */
+export function openFloatTiff(path: string, o: Omit<FloatTiffInput, 'data'>): TiffRowWriter<Float32Array> {
   const extra = [...georefTags(o.georef)];
   if (o.nodata !== undefined) extra.push(nodataTag(Number.isNaN(o.nodata) ? 'nan' : String(o.nodata)));
-  const bytes = encodeTiff({ height: o.height, width: o.width, bands: o.bands, data: o.data }, { layout: o.layout, extraTags: extra });
-  writeFileAtomic(path, bytes);
   const bands: PamBand[] = Array.from({ length: o.bands }, (_, b) => ({ description: o.bandNames?.[b] }));
-  writePam(path, o.georef, bands);
+  return openTiff(path, { height: o.height, width: o.width, bands: o.bands, sampleType: 'float32' }, { layout: o.layout, extraTags: extra },
+    () => writePam(path, o.georef, bands));
+}
+
+/** The whole float raster at once. */
+export function writeFloatTiff(path: string, o: FloatTiffInput): void {
+  if (o.data.length !== o.height * o.width * o.bands) {
+    throw new DataError(`a ${o.height}×${o.width}×${o.bands} raster needs ${o.height * o.width * o.bands} samples, got ${o.data.length}`, 'pass data of length height × width × bands');
+  }
+  const writer = openFloatTiff(path, o);
+  writer.writeRows(o.data);
+  writer.finish();
+}
+
+/** A TiffEncoder writing into an OutputFile (temporary name until finish); `after` writes the side files. */
+function openTiff<T extends Uint8Array | Uint16Array | Float32Array>(path: string, info: TiffImageInfo, opts: TiffEncodeOptions, after: () => void): TiffRowWriter<T> {
+  const file = new OutputFile(path);
+  let encoder: TiffEncoder;
+  const guard = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      file.abort();
+      throw err;
+    }
+  };
+  guard(() => {
+    encoder = new TiffEncoder(info, opts, { append: (b) => file.append(b), patch: (at, b) => file.writeAt(b, at) });
+  });
+  return {
+    writeRows: (rows) => guard(() => encoder.writeRows(rows)),
+    finish: () => guard(() => {
+      encoder.finish();
+      file.finish();
+      after();
+    }),
+    abort: () => file.abort(),
+  };
 }
 
 const georefTags = (georef: GeoReference | undefined): TiffTag[] => (georef ? geoTiffTags(georef) : []);
