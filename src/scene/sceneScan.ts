@@ -70,8 +70,8 @@ export class SceneScan {
     this.tileRows = Math.min(opts.tileRows, d.height);
     this.stats = pass1.stats;
     this.nodata = pass1.nodata;
-    this.validSums = pass1.sums.sums;
-    this.fill = Float32Array.from(pass1.sums.sums, (s) => s / Math.max(1, pass1.sums.count));
+    this.validSums = pass1.sums.sums();
+    this.fill = Float32Array.from(this.validSums, (s) => s / Math.max(1, pass1.sums.count));
     this.keep = Array.from({ length: d.bands }, (_, b) => b);
     if (pass1.cached) this.cached = { data: pass1.cached, prepared: false };
   }
