@@ -19,7 +19,10 @@ import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
-import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
+import { writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
+import { falseColor } from '../render/falseColor.ts';
+import type { ReducedScene } from '../scene/reducedScene.ts';
+import { mapWorkMemory } from './workMemory.ts';
 import { StagedOutput } from './stagedOutput.ts';
 import { checkMapFormats, type MapFormat } from './gisMaps.ts';
 
@@ -57,7 +60,7 @@ export interface PredictResult {
 export type SceneMapper = (r: {
   model: tf.LayersModel;
   meta: ModelMetadata;
-  reduced: CubeBIP;
+  reduced: ReducedScene;
   config: PredictConfig;
   log: (line: string) => void;
   progress?: ScanProgress;
@@ -93,7 +96,12 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
     const scene = await openScene({
       cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar,
       classes: meta.classes, rgbBands: meta.rgbBands, dropBands: meta.droppedBands ?? [], memoryLimitBytes: config.memoryLimit,
-    }, { tileRows: config.tileSize, components: pca.components, progress });
+    }, {
+      tileRows: config.tileSize, components: pca.components, progress,
+      work: mapWorkMemory(model, meta.patch, pca.components, config.predictBatch),
+      // Only this process's map reads the reduced scene by bands; a queue sends it whole to Redis.
+      ...(mapScene === mapHere && { reducedFile: { halo: (meta.patch - 1) / 2 } }),
+    });
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     const cube = scene.grid;
     if (scene.source.cubeBands !== meta.inputBands) {
@@ -102,16 +110,22 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
         'map a scene from the same sensor and band set as the training scene',
       );
     }
-    let reduced: CubeBIP;
-    let rgb: CubeBIP | undefined;
+    let reduced: ReducedScene;
+    let preview: CubeBIP;
     try {
       checkPatchSize(meta.patch, cube);
-      ({ reduced, rgb } = await scene.scan.transform(pca, meta.rgbBands?.every((b) => b < cube.bands) ? meta.rgbBands : undefined));
+      ({ reduced, preview } = await scene.scan.transform(pca, meta.rgbBands?.every((b) => b < cube.bands) ? meta.rgbBands : undefined));
     } finally {
       scene.scan.close();
     }
-    log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
-    const mapped = await mapScene({ model, meta, reduced, config, log, progress });
+    let mapped: Awaited<ReturnType<SceneMapper>>;
+    try {
+      if (reduced.storage === 'file') log(`the reduced scene does not fit the memory limit: kept in the temporary file ${reduced.path}`);
+      log(`mapping ${cube.height * cube.width} pixels with ${meta.modelId}`);
+      mapped = await mapScene({ model, meta, reduced, config, log, progress });
+    } finally {
+      reduced.close();
+    }
     log(`mapped with ${mapped.engine}`);
     const predicted = mapped.classes;
     const prediction: LabelMap = { height: cube.height, width: cube.width, data: Int32Array.from(predicted, (k) => meta.classes[k]!.value) };
@@ -152,7 +166,7 @@ export async function predictPipeline(config: PredictConfig, log: (line: string)
       labels,
       testMask,
       metrics,
-      falseColor: sceneFalseColor(rgb, reduced),
+      falseColor: falseColor(preview, [0, 1, 2]),
       maskBackground: config.maskBackground && labels !== undefined,
       nodata: scene.nodata,
       georef: scene.georef,

@@ -26,7 +26,11 @@ import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { checkOutDir, RunFolder } from './runFolder.ts';
 import { inputName, loadInputScene, type InputScene } from './sceneInput.ts';
-import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
+import { writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
+import { runWorkMemory } from './workMemory.ts';
+import { falseColor } from '../render/falseColor.ts';
+import type { RgbaImage } from '../render/image.ts';
+import { getModelSpec } from '../models/registry.ts';
 import { listenForStop } from './stopSignals.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
@@ -90,7 +94,11 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     log(`backend: ${backend.detail}`);
     if (backend.warning) log(`warning: ${backend.warning}`);
     clock.reset();
-    const scene = await loadInputScene(config.input, { memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca, progress: hooks.scanProgress });
+    const scene = await loadInputScene(config.input, {
+      memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca, progress: hooks.scanProgress,
+      // The model and a batch of patches at a time count too; a reduced scene too big for the limit goes to a temporary file.
+      work: runWorkMemory(config), reducedFile: { halo: getModelSpec(config.model).spectral ? 0 : (config.patch - 1) / 2 },
+    });
     log(`scene ${name}: ${scene.grid.height}×${scene.grid.width}×${scene.grid.bands}, ${scene.classes.length} classes`);
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('load');
@@ -101,18 +109,24 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
       // The reduced scene is all the later stages need: the cube's file is released.
       scene.scan.close();
     }
-    const falseColorImg = sceneFalseColor(prepared.rgb, prepared.reduced);
-    prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
-    clock.lap('pca');
-
-    // Only now, with the input known to be usable, does the output folder appear.
-    const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
-    if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
     try {
-      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, clock, state: resume?.state, name, scene });
-    } catch (err) {
-      folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
-      throw err;
+      if (prepared.reduced.storage === 'file') log(`the reduced scene does not fit the memory limit: kept in the temporary file ${prepared.reduced.path}`);
+      const falseColorImg = falseColor(prepared.preview, [0, 1, 2]);
+      prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
+      clock.lap('pca');
+
+      // Only now, with the input known to be usable, does the output folder appear.
+      const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
+      if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
+      try {
+        return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, log, hooks, clock, state: resume?.state, name, scene });
+      } catch (err) {
+        folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
+        throw err;
+      }
+    } finally {
+      // The temporary file of a reduced scene too big for memory goes, whatever happened.
+      prepared.reduced.close();
     }
   } finally {
     tf.disposeVariables();
@@ -121,7 +135,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
 
 interface Context {
   backend: BackendInfo;
-  falseColorImg: ReturnType<typeof sceneFalseColor>;
+  falseColorImg: RgbaImage;
   log: (line: string) => void;
   hooks: RunHooks;
   clock: StageClock<keyof Timings>;

@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { rowBands } from '../scene/rowBands.ts';
+import type { ReducedScene } from '../scene/reducedScene.ts';
 import type { CubeBIP } from '../scene/types.ts';
 import { predictPatchesParallel, type ParallelPredictOptions, type ParallelPredictResult } from '../training/parallel/parallelPredict.ts';
 
@@ -22,18 +23,27 @@ export function mapBandRows(tileSize: number | undefined, width: number): number
   return tileSize === undefined ? undefined : Math.max(tileSize, Math.ceil(MIN_MAP_BAND_PIXELS / width));
 }
 
+/**
+ * The map of every pixel of the reduced scene, in bands of `tileRows` rows (undefined: one band). A
+ * scene kept in a temporary file is always mapped in bands that fit its `bandRows` (halo included),
+ * each read from the file once; a scene in memory is cropped without a copy.
+ */
 export async function predictInBands(
-  model: tf.LayersModel, reduced: CubeBIP, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
+  model: tf.LayersModel, reduced: ReducedScene, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
 ): Promise<ParallelPredictResult> {
   const { height, width, bands } = reduced;
-  if (tileRows === undefined || tileRows >= height) return predictPatchesParallel(model, reduced, patch, undefined, opts);
+  const halo = (patch - 1) / 2;
+  const fits = reduced.cube === undefined ? Math.max(1, reduced.bandRows - 2 * halo) : undefined;
+  const rows = fits === undefined ? tileRows : Math.min(tileRows ?? fits, fits);
+  if ((rows === undefined || rows >= height) && reduced.cube !== undefined) return predictPatchesParallel(model, reduced.cube, patch, undefined, opts);
   const n = height * width;
   const classes = new Int32Array(n);
   const confidence = opts.probabilities ? new Float32Array(n) : undefined;
   let probabilities: Float32Array | undefined;
   let last: ParallelPredictResult | undefined;
-  for (const { rows: [r0, r1], crop: [a, b] } of rowBands(height, tileRows, (patch - 1) / 2)) {
-    const crop: CubeBIP = { height: b - a, width, bands, data: reduced.data.subarray(a * width * bands, b * width * bands) };
+  const buffer = reduced.cube === undefined ? new Float32Array(Math.min(height, rows! + 2 * halo) * width * bands) : undefined;
+  for (const { rows: [r0, r1], crop: [a, b] } of rowBands(height, rows!, halo)) {
+    const crop: CubeBIP = { height: b - a, width, bands, data: reduced.rows(a, b, buffer) };
     // The band's own pixels, row-major within the crop; the halo rows only feed their patches.
     const pixels = Int32Array.from({ length: (r1 - r0) * width }, (_, i) => (r0 - a) * width + i);
     const done0 = r0 * width;

@@ -124,7 +124,7 @@ describe('scene read in row windows', () => {
           expect(t.pca.mean).toEqual(whole.pca.mean);
           expect(t.pca.eigenvalues).toEqual(whole.pca.eigenvalues);
           expect(t.pca.basis).toEqual(whole.pca.basis);
-          expect(Buffer.from(t.reduced.data.buffer).equals(Buffer.from(whole.reduced.data.buffer))).toBe(true);
+          expect(Buffer.from(t.reduced.cube!.data.buffer).equals(Buffer.from(whole.reduced.cube!.data.buffer))).toBe(true);
         }
       });
     }
@@ -143,7 +143,7 @@ describe('scene read in row windows', () => {
     const streamed = await reducedWith(files.enviNodata, 3);
     expect(maxDiff(streamed.pca.mean, memPca.mean)).toBeLessThan(1e-3);
     expect(maxDiff(streamed.pca.eigenvalues, memPca.eigenvalues) / memPca.eigenvalues[0]).toBeLessThan(1e-6);
-    expect(maxDiff(streamed.reduced.data, mem.data)).toBeLessThan(1e-3);
+    expect(maxDiff(streamed.reduced.cube!.data, mem.data)).toBeLessThan(1e-3);
   });
 
   it('a file truncated while it is read: an InputFileError naming the rows', async () => {
