@@ -89,7 +89,7 @@ export function batchNormRank(layer: tf.layers.Layer, c: Cursor): 4 | 2 {
  * for the paper network's six kernels here, against 1.4 ms for onnxruntime Transpose nodes of the same
  * permutation and 71 ms for tf.transpose on wasm.
  */
-export function toOnnxConvKernel(w: Float32Array, shape: readonly number[], out = new Float32Array(w.length)): Float32Array {
+export function toOnnxConvKernel(w: Float32Array, shape: readonly number[], out: Float32Array = new Float32Array(w.length)): Float32Array {
   const [kh, kw, cin, cout] = shape as [number, number, number, number];
   const taps = kh * kw;
   const perOut = cin * taps;

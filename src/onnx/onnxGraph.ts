@@ -16,14 +16,17 @@ const enum DataType {
 const enum AttrType {
   Float = 1,
   Int = 2,
+  String = 3,
   Ints = 7,
 }
 
 /** Attribute values: a number is an int unless listed in `floats`, an array is a list of ints. */
-export type Attr = number | number[] | { float: number };
+export type Attr = number | number[] | { float: number } | { string: string };
 
 interface Node {
   op: string;
+  /** Operator set domain; '' is ONNX's own. */
+  domain: string;
   inputs: string[];
   outputs: string[];
   attrs: Record<string, Attr>;
@@ -77,10 +80,15 @@ export class OnnxGraph {
   }
 
   /** Adds a node with `count` outputs (MaxPool's values and indices); returns their names. */
-  opN(op: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}): string[] {
+  opN(op: string, inputs: string[], count: number, attrs: Record<string, Attr> = {}, domain = ''): string[] {
     const outputs = Array.from({ length: count }, () => this.name(op.toLowerCase()));
-    this.nodes.push({ op, inputs, outputs, attrs });
+    this.nodes.push({ op, inputs, outputs, attrs, domain });
     return outputs;
+  }
+
+  /** A node of another operator set (onnxruntime's contrib ops: 'com.microsoft.nchwc'), version 1. */
+  opD(op: string, inputs: string[], domain: string, attrs: Record<string, Attr> = {}): string {
+    return this.opN(op, inputs, 1, attrs, domain)[0]!;
   }
 
   /** Serialises the graph with the given outputs (name, element type, shape) as a ModelProto. */
@@ -96,6 +104,7 @@ export class OnnxGraph {
       for (const o of outputs) g.message(12, (v) => writeValueInfo(v, o.name, o.type === 'int64' ? DataType.Int64 : DataType.Float, o.shape));
     });
     w.message(8, (o) => o.string(1, '').int(2, ONNX_OPSET));
+    for (const domain of new Set(this.nodes.map((n) => n.domain).filter((d) => d !== ''))) w.message(8, (o) => o.string(1, domain).int(2, 1));
     return w.finish();
   }
 }
@@ -105,10 +114,12 @@ function writeNode(w: ProtoWriter, n: Node): void {
   for (const o of n.outputs) w.string(2, o);
   w.string(3, n.outputs[0]!);
   w.string(4, n.op);
+  if (n.domain !== '') w.string(7, n.domain);
   for (const [name, value] of Object.entries(n.attrs)) {
     w.message(5, (a) => {
       a.string(1, name);
       if (Array.isArray(value)) a.packedInts(8, value).int(20, AttrType.Ints);
+      else if (typeof value === 'object' && 'string' in value) a.string(4, value.string).int(20, AttrType.String);
       else if (typeof value === 'object') a.float(2, value.float).int(20, AttrType.Float);
       else a.int(3, value).int(20, AttrType.Int);
     });

@@ -160,10 +160,10 @@ export async function openScene(opts: LoadSceneOptions, windows?: SceneWindowOpt
     if (windows === undefined) {
       const count = d.height * d.width * d.bands;
       checkMemory({
-        file: opts.cubePath, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4,
-        what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} as stored, ${formatBytes(count * 4)} as float32)`,
+        file: opts.cubePath, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4 + d.height * (d.windowBytesPerRow ?? 0),
+        what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} held by the reader, ${formatBytes(count * 4)} as float32)`,
       });
-      plan = { tileRows: d.height, limit: maxBytes, fixedBytes: d.storedBytes, rowBytes: d.width * d.bands * 4, minimumBytes: d.storedBytes + count * 4 };
+      plan = { tileRows: d.height, limit: maxBytes, fixedBytes: d.storedBytes, rowBytes: d.width * d.bands * 4 + (d.windowBytesPerRow ?? 0), minimumBytes: d.storedBytes + count * 4 + d.height * (d.windowBytesPerRow ?? 0) };
     } else {
       plan = planMemory({ ...d, file: opts.cubePath, limit: maxBytes, tileRows: windows.tileRows, components: windows.components, work: windows.work, reducedFile: windows.reducedFile });
     }
@@ -288,8 +288,8 @@ export async function loadCube(path: string, variable?: string, maxBytes = defau
     const d = source.describe();
     const count = d.height * d.width * d.bands;
     checkMemory({
-      file: path, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4,
-      what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} as stored, ${formatBytes(count * 4)} as float32)`,
+      file: path, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4 + d.height * (d.windowBytesPerRow ?? 0),
+      what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} held by the reader, ${formatBytes(count * 4)} as float32)`,
     });
     const data = await source.readRows(0, d.height, new Float32Array(count));
     const cube = { height: d.height, width: d.width, bands: d.bands, data };

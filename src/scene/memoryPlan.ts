@@ -3,8 +3,8 @@
  * streamed scene (sceneScan.ts) may hold so that what the scene's stages keep at once fits the limit.
  *
  * What is counted (docs/large-scenes.md explains each): the bytes a reader holds beyond the window
- * (RasterDescription.storedBytes: a compressed MAT variable inflated, MAT v5 data read whole), one
- * float32 window of the raw cube (rows × width × bands × 4), and per pixel of the scene what stays in
+ * (RasterDescription.storedBytes: read buffers and caches, never the raster), one float32 window of the
+ * raw cube (rows × width × bands × 4) plus what the reader holds per window row (windowBytesPerRow), and per pixel of the scene what stays in
  * memory for the whole run: the reduced cube (components × 4), the three false-colour bands (12), the
  * label and split maps (3 × 4), the no-data mask (1), the predicted classes and confidence (8), and what
  * the caller says the model stage holds (workMemory.ts: the model's weights and optimizer state, one
@@ -46,6 +46,8 @@ export interface MemoryPlanInput {
   readonly bands: number;
   /** Bytes a reader holds beyond the window (RasterDescription.storedBytes). */
   readonly storedBytes: number;
+  /** Bytes per window row the reader holds besides the float32 window (RasterDescription.windowBytesPerRow). */
+  readonly windowBytesPerRow?: number;
   /** Bands of the reduced cube (PCA components); 0 when the cube is loaded whole instead. */
   readonly components: number;
   /** Default `defaultMemoryLimit()`. */
@@ -89,12 +91,14 @@ const PER_PIXEL_BYTES = 12 + 12 + 1 + 8;
 export function planMemory(p: MemoryPlanInput): MemoryPlan {
   const limit = p.limit ?? defaultMemoryLimit();
   const pixels = p.height * p.width;
-  // What the reader says it holds beside the window: ENVI its read block (≤ 32 MiB), MAT v5 the stored
-  // variable (read whole at the first window), MAT v7.3 and GeoTIFF the whole raster as their readers count it.
+  // What the reader says it holds beside the window (every reader reads windows from the file): ENVI
+  // its read block (≤ 32 MiB), MAT v5 its read buffer and decoded column block (≤ 8 MiB), GeoTIFF one
+  // decoded tile row, MAT v7.3 HDF5's chunk cache and one chunk, plus its hyperslab per window row.
   const storedBytes = p.storedBytes;
   const workBytes = p.work?.bytes ?? 0;
   const mapsBytes = pixels * PER_PIXEL_BYTES;
-  const rawRow = p.width * p.bands * 4;
+  // A raw row: its float32 values plus what the reader holds per window row.
+  const rawRow = p.width * p.bands * 4 + (p.windowBytesPerRow ?? 0);
   const scoreRow = p.width * p.components * 4;
   const inMemory = storedBytes + workBytes + mapsBytes + p.height * scoreRow;
   const memoryRows = Math.min(p.height, p.tileRows ?? Math.floor((limit - inMemory) / rawRow));

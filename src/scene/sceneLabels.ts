@@ -34,7 +34,7 @@ export async function loadLabels(
     const what = d.variable === undefined ? 'label map' : `label map '${d.variable}'`;
     checkSameGrid({ path: cube.path ?? 'the cube', height: cube.height, width: cube.width, georef: cube.georef }, { path, what, height: d.height, width: d.width, georef: d.georef });
     const n = d.height * d.width;
-    checkMemory({ file: path, variable: d.variable, limit: opts.maxBytes ?? defaultMemoryLimit(), bytes: d.storedBytes + n * 12, what: `to load the ${d.height}×${d.width} label map` });
+    checkMemory({ file: path, variable: d.variable, limit: opts.maxBytes ?? defaultMemoryLimit(), bytes: d.storedBytes + n * 12 + d.height * (d.windowBytesPerRow ?? 0), what: `to load the ${d.height}×${d.width} label map` });
     const values = await source.readRows(0, d.height, new Float64Array(n));
     if (d.nodata !== undefined) for (let p = 0; p < n; p++) if (values[p] === d.nodata || (Number.isNaN(d.nodata) && Number.isNaN(values[p]))) values[p] = 0;
     const labels = toLabels(values, d, path, what);

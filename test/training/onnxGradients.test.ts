@@ -8,6 +8,7 @@ import { createOnnxGradientStep } from '../../src/training/onnx/onnxGradients.ts
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { createRng } from '../../src/util/random.ts';
 import { UnsupportedModelError } from '../../src/onnx/layers.ts';
+import { NCHWC, nchwcBlockSize } from '../../src/onnx/nchwc.ts';
 import { relativeError } from '../helpers.ts';
 import { spinalBatchNormModel } from './smallModels.ts';
 import { type GradientCase as Case, tfjsGradients, worstGradientError } from './tfjsGradients.ts';
@@ -46,10 +47,13 @@ const CASES: Case[] = [
 ];
 
 describe.skipIf(skip)('training gradients on onnxruntime', () => {
-  for (const c of CASES) {
-    it(`equal tfjs's gradients, dropout masks included: ${c.name}`, async () => {
+  // Every case on onnxruntime's NCHWc convolutions where it has them (the default), the paper network
+  // also on plain Conv/ConvTranspose nodes.
+  const runs = [...CASES.map((c) => ({ c, nchwc: true })), { c: CASES[0]!, nchwc: false }];
+  for (const { c, nchwc } of runs) {
+    it(`equal tfjs's gradients, dropout masks included: ${c.name}${nchwc ? '' : ', plain convolutions'}`, async () => {
       const model = await withSeededMathRandom(createRng(1, c.name), c.build);
-      const step = await createOnnxGradientStep(model, c.sample, c.classes, 2);
+      const step = await createOnnxGradientStep(model, c.sample, c.classes, 2, { nchwc });
       if (typeof step === 'string') throw new Error(step);
       const n = 6;
       const rng = createRng(2, c.name);
@@ -79,6 +83,19 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
     const b = await withSeededMathRandom(createRng(6), () => step.gradients(x, 4, labels, w));
     expect(a.loss).not.toBe(b.loss);
     await step.release();
+  });
+
+  it('uses the NCHWc convolutions where the runtime has them', async () => {
+    if (typeof runtime === 'string') return;
+    const block = await nchwcBlockSize(runtime);
+    if (block === undefined) {
+      console.warn('this onnxruntime has no NCHWc kernels: the training graph keeps plain convolutions');
+      return;
+    }
+    const model = CASES[0]!.build();
+    const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('latin1');
+    expect(text(buildGradientGraph(model, [9, 9, 6], 5, { nchwcBlock: block }).bytes)).toContain(NCHWC);
+    expect(text(buildGradientGraph(model, [9, 9, 6], 5).bytes)).not.toContain(NCHWC);
   });
 
   it('refuses what it cannot differentiate, naming the layer', () => {

@@ -11,7 +11,7 @@ import type { ClassInfo } from '../../scene/types.ts';
 import type { RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
 import { readAuxCategories } from './auxXml.ts';
 import { checkFirstIfd } from './ifdCheck.ts';
-import { FAST_COMPRESSIONS, readTiffRows, useNodeInflate } from './tileReader.ts';
+import { FAST_COMPRESSIONS, TileRowCache, readTiffRows, readTiffRowsGeneric, tileRowBytes, useNodeInflate } from './tileReader.ts';
 import { tiffGeoReference } from './geoKeys.ts';
 
 /** TIFF Compression codes geotiff.js 3 decodes (its compression/index.js registry), by name. */
@@ -65,21 +65,30 @@ async function sourceOf(path: string, tiff: GeoTIFF): Promise<RasterSource> {
   });
   const blockW = image.isTiled ? image.getTileWidth() : width, blockH = image.isTiled ? image.getTileHeight() : Number(fd.getValue('RowsPerStrip') ?? height);
   const needed = Math.ceil(width / blockW) * Math.ceil(height / Math.min(blockH, height)) * (image.planarConfiguration === 2 ? bands : 1);
-  await checkBlocks(path, fd, image.isTiled, image.littleEndian, needed);
+  const blockTable = await checkBlocks(path, fd, image.isTiled, image.littleEndian, needed);
   const nodata = image.getGDALNoData();
   const classes = bands === 1 ? classTable(path, fd.hasTag('ColorMap') ? await fd.loadValue('ColorMap') as ArrayLike<number> : undefined) : undefined;
-  const bytes = width * height * bands * Number(dataType.replace(/\D/g, '')) / 8;
+  const fast = FAST_COMPRESSIONS.has(code);
+  // What the reader holds (files are read by positioned reads of the blocks a window touches): the
+  // tile-row cache (one decoded row of tiles or one strip), the row being decoded while the cache is
+  // dropped (geotiff.js's readRasters, the other compressions' path, decodes a row's tiles at once and
+  // copies them into its own result: twice), the largest compressed block as read and the decoder's
+  // output for one tile before it joins the row, and the block offset and byte-count tables
+  // geotiff.js keeps and the block ends kept here (8 bytes each).
+  const tileBytes = tileRowBytes(image) / Math.ceil(width / image.getTileWidth());
+  const held = (fast ? 1 : 2) * tileRowBytes(image) + blockTable.bytes + tileBytes + 24 * blockTable.count;
   const description: RasterDescription = {
     format: 'geotiff', path, dataPath: path, height, width, bands, dataType,
     interleave: bands === 1 ? 'band' : image.planarConfiguration === 2 ? 'band' : 'pixel',
     compression: `${compression}${image.isTiled ? ', tiled' : ', striped'}`,
     byteOrder: image.littleEndian ? 'little' : 'big',
-    storedBytes: bytes,
+    storedBytes: held,
     ...(georef && { georef }),
     ...(nodata !== null && { nodata }),
     ...(classes && { classes }),
   };
   let closed = false;
+  const cache = new TileRowCache();
   return {
     describe: () => description,
     async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
@@ -87,17 +96,13 @@ async function sourceOf(path: string, tiff: GeoTIFF): Promise<RasterSource> {
       if (row0 < 0 || rows < 0 || row0 + rows > height || out.length !== rows * width * bands) {
         throw new RangeError(`GeoTIFF window rows ${row0}+${rows} of ${height} into ${out.length} values`);
       }
-      if (FAST_COMPRESSIONS.has(code)) {
-        await wrap(path, () => readTiffRows(image, row0, rows, out));
-        return out;
-      }
-      // Other compressions: geotiff.js's own reader; interleave: true hands back the window pixel by pixel (BIP).
-      const data = await wrap(path, () => image.readRasters({ window: [0, row0, width, row0 + rows], interleave: true }));
-      out.set(data as unknown as ArrayLike<number>);
+      checkStillWhole(path, blockTable, row0, rows, Math.min(blockH, height), Math.ceil(width / blockW), image.planarConfiguration === 2 ? bands : 1);
+      await wrap(path, () => (fast ? readTiffRows : readTiffRowsGeneric)(image, row0, rows, out, cache));
       return out;
     },
     close() {
       if (!closed) void tiff.close();
+      cache.clear();
       closed = true;
     },
   };
@@ -108,7 +113,7 @@ async function sourceOf(path: string, tiff: GeoTIFF): Promise<RasterSource> {
  * truncated file would otherwise load as a scene of zeros. geotiff.js 3.0.5 also reads the out-of-line
  * offset arrays of big-endian (MM) files byte-swapped, which this check turns into a refusal too.
  */
-async function checkBlocks(path: string, fd: ImageFileDirectory, tiled: boolean, littleEndian: boolean, needed: number): Promise<void> {
+async function checkBlocks(path: string, fd: ImageFileDirectory, tiled: boolean, littleEndian: boolean, needed: number): Promise<BlockTable> {
   const offsets = await wrap(path, () => fd.loadValue(tiled ? 'TileOffsets' : 'StripOffsets')) as ArrayLike<number | bigint> | undefined;
   const counts = await wrap(path, () => fd.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts')) as ArrayLike<number | bigint> | undefined;
   const size = statSync(path).size;
@@ -119,8 +124,10 @@ async function checkBlocks(path: string, fd: ImageFileDirectory, tiled: boolean,
       `check that the file is complete; if it is, ${CONVERT_FIX}`,
     );
   }
+  let largest = 0;
   for (let i = 0; i < offsets.length; i++) {
     const start = Number(offsets[i]), end = start + Number(counts[i]);
+    largest = Math.max(largest, end - start);
     if (!(end <= size) || start < 0) {
       const hint = littleEndian ? 'the file is truncated or damaged' : 'the file is truncated or damaged, or it is a big-endian (MM) TIFF, whose offset lists geotiff.js 3.0.5 misreads';
       throw new InputFileError(
@@ -129,6 +136,38 @@ async function checkBlocks(path: string, fd: ImageFileDirectory, tiled: boolean,
       );
     }
   }
+  return { bytes: largest, count: offsets.length, tiled, ends: Float64Array.from(offsets, (o, i) => Number(o) + Number(counts[i])) };
+}
+
+/**
+ * The file must still hold every block a window reads: geotiff.js reads bytes past the end as zeros,
+ * so a file cut short after it was opened would otherwise stream zeros. One fstat per window.
+ */
+function checkStillWhole(path: string, blocks: BlockTable, row0: number, rows: number, blockH: number, across: number, planes: number): void {
+  const size = statSync(path).size;
+  const perPlane = blocks.ends.length / planes;
+  for (let ty = Math.floor(row0 / blockH); ty * blockH < row0 + rows; ty++) {
+    for (let p = 0; p < planes; p++) {
+      for (let tx = 0; tx < across; tx++) {
+        const i = p * perPlane + ty * across + tx;
+        if (blocks.ends[i] > size) {
+          const first = ty * blockH + 1;
+          throw new InputFileError(
+            path, `was cut short while being read: it now ends at byte ${size}, but ${blocks.tiled ? 'tile' : 'strip'} ${i + 1} (rows ${first}–${first + blockH - 1}) ends at byte ${blocks.ends[i]}`,
+            'copy the file again completely (and do not change it while spinalnet reads it)',
+          );
+        }
+      }
+    }
+  }
+}
+
+interface BlockTable {
+  readonly bytes: number;
+  readonly count: number;
+  readonly tiled: boolean;
+  /** Where each block ends in the file. */
+  readonly ends: Float64Array;
 }
 
 /** Runs a geotiff.js call; its own errors (a corrupt or truncated file) become an InputFileError naming the file. */

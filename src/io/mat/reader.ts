@@ -68,7 +68,7 @@ const MAX_DEFLATE_RATIO = 1032;
 const FIRST_PEEK = 512;
 const LAST_PEEK = 4096;
 /** An array header (before its data) longer than this is corrupt; real ones take a few hundred bytes. */
-const MAX_HEADER_BYTES = 64 * 1024;
+export const MAX_HEADER_BYTES = 64 * 1024;
 
 /** Opens a MAT v5 file, checks its header and lists its top-level variables. */
 export function openMatFile(path: string, opts: MatReadOptions = {}): MatFileIndex {
@@ -110,6 +110,23 @@ export function listMatVariables(path: string): MatVariableInfo[] {
 export function storedBytes(index: MatFileIndex, name: string): number {
   const v = findVariable(index, name);
   return v.compressed ? v.inflatedBytes : v.nbytes;
+}
+
+/** Where a listed variable's element lies in the file, for readers that stream it (matSource.ts). */
+export interface VariableExtent {
+  /** File offset of the element's payload (after its 8-byte tag). */
+  readonly payload: number;
+  /** Payload bytes in the file (compressed bytes for a compressed element). */
+  readonly nbytes: number;
+  readonly compressed: boolean;
+  /** For a compressed element: the inflated miMATRIX element's size, its own tag included. */
+  readonly inflatedBytes: number;
+  readonly littleEndian: boolean;
+}
+
+export function variableExtent(index: MatFileIndex, name: string): VariableExtent {
+  const v = findVariable(index, name);
+  return { payload: v.offset + 8, nbytes: v.nbytes, compressed: v.compressed, inflatedBytes: v.inflatedBytes, littleEndian: index.header.littleEndian };
 }
 
 /** True when the variable is stored zlib-compressed (MAT v7's miCOMPRESSED). */
@@ -351,12 +368,12 @@ function typedFromBytes(
   return out;
 }
 
-const BYTES_PER_CLASS: Readonly<Record<MatNumericClass, number>> = {
+export const BYTES_PER_CLASS: Readonly<Record<MatNumericClass, number>> = {
   double: 8, single: 4, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, logical: 1,
 };
 
 /** "an int8", "a uint8", "an opaque". */
-function article(word: string): string {
+export function article(word: string): string {
   return /^[aeio]/.test(word) ? 'an' : 'a';
 }
 

@@ -4,11 +4,14 @@
  * labels are found by the same rules as MAT v5 (src/io/mat/discover.ts). MATLAB writes its column-major
  * array with the dimensions reversed, so an H×W×B cube is an HDF5 dataset of shape [B, W, H] whose
  * row-major bytes are MATLAB's column-major order: the MAT v5 transposition (columnMajorRowsToBIP)
- * applies as it is, and a window of rows is the hyperslab [0:B, 0:W, row0:row0+rows]. Chunked and
+ * applies as it is, and a window of rows is the hyperslab [0:B, 0:W, row0:row0+rows] (the last HDF5
+ * dimension), read from the file by HDF5 itself: the raster is never held whole. Chunked and
  * deflate-compressed datasets are decoded by HDF5 itself. Structs, cells, sparse and complex arrays
  * are refused by name.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
 import { DataError, MatFormatError, SpinalnetError } from '../../errors.ts';
 import { discoverCube, discoverLabels } from '../mat/discover.ts';
@@ -20,25 +23,41 @@ import type { OpenRasterOptions, RasterDescription, RasterSink, RasterSource } f
 type H5wasmModule = typeof import('h5wasm');
 
 let h5: Promise<H5wasmModule> | undefined;
-/** Loads and starts h5wasm once, on first use (not at import: most runs never open a v7.3 file). */
+/**
+ * Loads and starts h5wasm once, on first use (not at import: most runs never open a v7.3 file).
+ * Through require (Node ≥ 20.19 loads ES modules that way) when it can: the CLI runs under tsx's ESM
+ * hooks (bin/spinalnet.js), and tsx rewriting the 4 MB h5wasm module on import took ~600 MB of RSS
+ * and seconds; required, it stays outside those hooks (measured: peak RSS 619 → ~100 MB for `inspect`).
+ */
 function h5wasm(): Promise<H5wasmModule> {
-  h5 ??= import('h5wasm/node').then(async (m) => {
+  h5 ??= loadH5wasm().then(async (m) => {
     await m.ready;
     return m;
   });
   return h5;
 }
 
-async function openH5(path: string): Promise<H5File> {
-  const head = Buffer.alloc(520);
-  const fd = openSync(path, 'r');
+async function loadH5wasm(): Promise<H5wasmModule> {
   try {
-    readSync(fd, head, 0, 520, 0);
-  } finally {
-    closeSync(fd);
+    // The package exports './node' for import only; its file is required by path.
+    return createRequire(import.meta.url)(fileURLToPath(import.meta.resolve('h5wasm/node'))) as H5wasmModule;
+  } catch {
+    return import('h5wasm/node');
   }
+}
+
+async function openH5(path: string): Promise<H5File> {
+  const { head, size } = readHead(path);
   if (!head.subarray(512, 520).equals(HDF5_SIGNATURE)) {
     throw new MatFormatError(path, undefined, 'says it is a MAT v7.3 file, but holds no HDF5 data (no HDF5 signature at byte 512): it is truncated or damaged', 'copy the file again, or re-save it in MATLAB');
+  }
+  const end = hdf5End(head);
+  if (end !== undefined && end > size) {
+    // HDF5 refuses such a file with a bare "unable to open file"; say what is wrong instead.
+    throw new MatFormatError(
+      path, undefined, `is truncated: its HDF5 superblock says the data end at byte ${end}, but the file has ${size} bytes`,
+      'copy or download the file again completely (compare its size with the original)',
+    );
   }
   const mod = await h5wasm();
   let file: H5File | undefined;
@@ -56,10 +75,62 @@ async function openH5(path: string): Promise<H5File> {
   }
 }
 
+/** The MATLAB header and the HDF5 superblock's start (bytes 0-559), and the file's size. */
+function readHead(path: string): { head: Buffer; size: number } {
+  const head = Buffer.alloc(512 + 48);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+    return { head, size: fstatSync(fd).size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Where the HDF5 data end (the end-of-file address of the superblock at byte 512), for
+ * superblock versions 0-3 with 8-byte offsets; undefined for a layout this does not read.
+ */
+function hdf5End(head: Buffer): number | undefined {
+  const version = head[512 + 8];
+  // Versions 0/1: offset size at byte 13 of the superblock, EOF address at 40; versions 2/3: 9 and 28.
+  const [sizeAt, eofAt] = version <= 1 ? [13, 40] : version <= 3 ? [9, 28] : [0, 0];
+  if (sizeAt === 0 || head[512 + sizeAt] !== 8) return undefined;
+  // HDF5 (h5py, MATLAB) writes the end-of-file address counted from the start of the file, user block
+  // included, although the spec counts addresses from the base address: taking it as it is can only
+  // under-estimate the end, so a complete file is never refused.
+  return Number(head.readBigUInt64LE(512 + eofAt));
+}
+
+/**
+ * The file must still reach its HDF5 end: HDF5 reads bytes past the end of a file as zeros, so a file
+ * cut short after it was opened would otherwise stream zeros (or garbage from a chunk's missing part).
+ * One read of the superblock per window.
+ */
+function checkStillWhole(path: string, row0: number, rows: number): void {
+  const { head, size } = readHead(path);
+  const end = hdf5End(head);
+  if (end !== undefined && end > size) {
+    throw new MatFormatError(
+      path, undefined, `was cut short while being read: it now has ${size} bytes, but its HDF5 data end at byte ${end}, so rows ${row0 + 1}–${row0 + rows} cannot be read`,
+      'copy the file again completely (and do not change it while spinalnet reads it)',
+    );
+  }
+}
+
 /** HDF5's own errors (plain Errors from h5wasm) as the typed error that names the file. */
 function h5Error(path: string, e: unknown): Error {
   if (e instanceof SpinalnetError) return e;
   return new MatFormatError(path, undefined, `is a MAT v7.3 (HDF5) file that HDF5 cannot read (${e instanceof Error ? e.message : String(e)}): it is truncated or damaged`, 'copy the file again, or re-save it in MATLAB');
+}
+
+/** HDF5's default raw-data chunk cache per open dataset (H5Pset_cache's rdcc_nbytes default; h5wasm keeps it). */
+const HDF5_CHUNK_CACHE_BYTES = 1024 * 1024;
+
+/** Bytes of one chunk as stored, 0 for a contiguous dataset. */
+function chunkBytes(dataset: Dataset, size: number): number {
+  const chunks = dataset.metadata.chunks;
+  return chunks === null || chunks === undefined ? 0 : chunks.reduce((a, b) => a * b, size);
 }
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -90,14 +161,19 @@ export async function openMat73(path: string, opts: OpenRasterOptions = {}): Pro
     const description: RasterDescription = {
       format: 'mat-v7.3', path, dataPath: path, variable: v.name, height, width, bands, dataType: v.class,
       interleave: 'column-major', compression: dataset.filters.map((f) => f.name).join(', ') || 'none',
-      // HDF5 decodes into the WebAssembly heap, then the values are copied out: twice the stored size.
-      storedBytes: 2 * height * width * bands * size,
+      // h5wasm reads the file itself by positioned reads (its Node build uses NODERAWFS: nothing is copied
+      // into an in-memory file system). HDF5 holds its chunk cache (1 MiB by default) and, for a chunked
+      // dataset, one chunk as read and one inflated; each window's hyperslab is decoded into the
+      // WebAssembly heap and copied out (twice the window as stored; the heap keeps its largest size).
+      storedBytes: HDF5_CHUNK_CACHE_BYTES + 2 * chunkBytes(dataset, size),
+      windowBytesPerRow: 2 * width * bands * size,
     };
     let closed = false;
     return {
       describe: () => description,
       async readRows<T extends RasterSink>(row0: number, rows: number, out: T): Promise<T> {
         if (closed) throw new Error('MAT v7.3 source read after close');
+        checkStillWhole(path, row0, rows);
         const shape: [number, number][] = v.dims.length === 3 ? [[0, bands], [0, width], [row0, row0 + rows]] : [[0, width], [row0, row0 + rows]];
         let block: MatTypedArray | null;
         try {

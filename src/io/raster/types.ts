@@ -29,8 +29,14 @@ export interface RasterDescription {
   readonly compression: string;
   /** 'little' / 'big' where the file says. */
   readonly byteOrder?: 'little' | 'big';
-  /** Bytes reading it takes beyond the float32 result (inflated or raw data held at once). */
+  /**
+   * Bytes the reader holds at most while reading, whatever the window, beyond the float32 result: its
+   * read buffers and caches (a decoded tile row, an HDF5 chunk, …). Not the raster: every reader
+   * reads windows from the file.
+   */
   readonly storedBytes: number;
+  /** Bytes per row of a window the reader holds on top of that (MAT v7.3: the hyperslab as stored, twice). Default 0. */
+  readonly windowBytesPerRow?: number;
   readonly georef?: GeoReference;
   /** A value that means "no data" in every band (ENVI `data ignore value`, GDAL_NODATA). */
   readonly nodata?: number;

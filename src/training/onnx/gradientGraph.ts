@@ -12,38 +12,11 @@
  * test/training/onnxGradients.test.ts compares the gradients with tf.variableGrads on several models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
-import { OnnxGraph } from '../../onnx/onnxGraph.ts';
+import { batchNormRank, type Cursor, pair, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { conv2d } from './convGradient.ts';
+import { type Backward, type BatchNormSlot, Builder, logicalInput, type MaskSite, nchwInput, type Step, type WeightSlot } from './graphBuilder.ts';
 
-/** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
-export interface MaskSite {
-  input: string;
-  rate: number;
-  /** The noise shape tfjs draws for a batch of n (NHWC order). */
-  noiseShape: (n: number) => number[];
-}
-
-/** A trainable weight: fed as `input`, its gradient (tfjs layout) read from `gradient`. */
-export interface WeightSlot {
-  variable: tf.LayerVariable;
-  input: string;
-  gradient: string;
-  /**
-   * Set for convolution kernels: the input takes ONNX's [Cout, Cin, kh, kw] layout, which the trainer
-   * makes from tfjs's [kh, kw, Cin, Cout] (toOnnxConvKernel says why not a Transpose node).
-   */
-  onnxConvLayout?: boolean;
-}
-
-/** A batch norm whose batch mean and (biased) variance the graph hands out. */
-export interface BatchNormSlot {
-  layer: tf.layers.Layer;
-  /** Which of a spinal layer's batch norms; absent for a BatchNormalization layer. */
-  index?: number;
-  channels: number;
-  mean: string;
-  variance: string;
-}
+export type { BatchNormSlot, MaskSite, WeightFeed, WeightSlot } from './graphBuilder.ts';
 
 export interface GradientGraph {
   bytes: Uint8Array;
@@ -57,144 +30,8 @@ export interface GradientGraph {
   /** Scalar weighted mean loss and [N, classes] logits. */
   loss: string;
   logits: string;
-}
-
-/** Maps the gradient of a layer's output to the gradient of its input (undefined: not needed). */
-type Backward = (dy: string) => string | undefined;
-
-interface Step {
-  cursor: Cursor;
-  backward: Backward;
-}
-
-class Builder {
-  readonly g = new OnnxGraph([], 'spinalnet-training');
-  readonly weights: WeightSlot[] = [];
-  readonly masks: MaskSite[] = [];
-  readonly batchNorms: BatchNormSlot[] = [];
-  private zeroName?: string;
-  private oneName?: string;
-
-  /** Scalar constants, added when first used (onnxruntime warns about unused ones). */
-  private get zero(): string {
-    return (this.zeroName ??= this.g.constant('zero', new Float32Array([0]), []));
-  }
-
-  private get one(): string {
-    return (this.oneName ??= this.g.constant('one', new Float32Array([1]), []));
-  }
-
-  /** The graph input that carries the layer's weight named `suffix`. */
-  weight(layer: tf.layers.Layer, suffix: string, onnxConvLayout = false): WeightSlot {
-    const variable = layer.trainableWeights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
-    if (!variable) throw new UnsupportedModelError(`layer ${layer.name} has no trainable weight '${suffix}'`);
-    const [kh, kw, cin, cout] = variable.shape as number[];
-    const shape = onnxConvLayout ? [cout!, cin!, kh!, kw!] : (variable.shape as number[]);
-    const slot: WeightSlot = { variable, input: this.g.input(`w${this.weights.length}`, shape), gradient: '', onnxConvLayout };
-    this.weights.push(slot);
-    return slot;
-  }
-
-  mask(rate: number, noiseShape: (n: number) => number[], shape: (number | string)[]): string {
-    const input = this.g.input(`mask${this.masks.length}`, shape);
-    this.masks.push({ input, rate, noiseShape });
-    return input;
-  }
-
-  /** y = act(z) and the map from dy to dz. */
-  activation(z: string, name: string, layer: string): { y: string; grad: (dy: string) => string } {
-    const g = this.g;
-    switch (name) {
-      case 'linear':
-        return { y: z, grad: (dy) => dy };
-      case 'relu': {
-        const y = g.op('Relu', [z]);
-        // tfjs: dy · step(x), step(x) = 1 where x > 0 (y > 0 exactly there).
-        return { y, grad: (dy) => g.op('Where', [g.op('Greater', [y, this.zero]), dy, this.zero]) };
-      }
-      case 'tanh': {
-        const y = g.op('Tanh', [z]);
-        return { y, grad: (dy) => g.op('Mul', [dy, g.op('Sub', [this.one, g.op('Mul', [y, y])])]) };
-      }
-      case 'sigmoid': {
-        const y = g.op('Sigmoid', [z]);
-        return { y, grad: (dy) => g.op('Mul', [dy, g.op('Mul', [y, g.op('Sub', [this.one, y])])]) };
-      }
-    }
-    throw new UnsupportedModelError(`${layer}: training with activation '${name}'`);
-  }
-
-  /** Sum over the batch (and spatial axes of an NCHW tensor): a per-channel [C] vector. */
-  sumToChannels(t: string, rank: number): string {
-    return this.g.op('ReduceSum', [t, this.g.int64s('axes', rank === 4 ? [0, 2, 3] : [0])], { keepdims: 0 });
-  }
-}
-
-/** NCHW view of a rank-4 cursor, with the map of its gradient back to the cursor's layout. */
-function nchwInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => string } {
-  const x = toNchw(b.g, c);
-  return { x, back: c.nchw ? (d) => d : (d) => b.g.op('Transpose', [d], { perm: [0, 2, 3, 1] }) };
-}
-
-/** tfjs's (NHWC) view of a cursor, with the map of its gradient back to the cursor's layout. */
-function logicalInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => string } {
-  const x = toLogical(b.g, c);
-  return { x, back: c.nchw ? (d) => b.g.op('Transpose', [d], { perm: [0, 3, 1, 2] }) : (d) => d };
-}
-
-function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
-  const g = b.g;
-  const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
-  // tfjs has no gradient for dilated convolutions, so there would be nothing to check this one against;
-  // below, dilations are 1.
-  if (dilations[0] !== 1 || dilations[1] !== 1) throw new UnsupportedModelError(`${layer.name}: training a dilated convolution`);
-  const { x, back } = nchwInput(b, c);
-  const kernel = b.weight(layer, 'kernel', true);
-  const w = kernel.input;
-  const bias = useBias ? b.weight(layer, 'bias') : undefined;
-  const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, pads });
-  const act = b.activation(z, activation, layer.name);
-  const [h, wd] = c.shape as [number, number];
-  const [oh, ow] = outShape as [number, number];
-  return {
-    cursor: { name: act.y, shape: outShape, nchw: true },
-    backward: (dy) => {
-      const dz = act.grad(dy);
-      if (bias) bias.gradient = b.sumToChannels(dz, 4);
-      // dW as one matrix product: the im2col matrix of x, [N·H'·W', kh·kw·Cin] with columns in tfjs's
-      // kernel order, transposed times dz as [N·H'·W', Cout] gives the kernel [kh·kw·Cin, Cout]. Built in
-      // NHWC so that the columns come out in that order without moving the large matrix.
-      // (onnxruntime's profiler, paper network at batch 16: ~6 ms for these copies and products against
-      // ~11 ms for one convolution per layer with the batch as channels.)
-      const xh = c.nchw ? g.op('Transpose', [x.name], { perm: [0, 2, 3, 1] }) : c.name;
-      const padded = pads.some((p) => p > 0)
-        ? g.op('Pad', [xh, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
-        : xh;
-      const taps: string[] = [];
-      for (let i = 0; i < kh; i++) {
-        for (let j = 0; j < kw; j++) {
-          taps.push(g.op('Slice', [
-            padded,
-            g.int64s('starts', [i, j]),
-            g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),
-            g.int64s('axes', [1, 2]),
-            g.int64s('steps', strides),
-          ]));
-        }
-      }
-      const cols = g.op('Reshape', [taps.length === 1 ? taps[0]! : g.op('Concat', taps, { axis: 3 }), g.int64s('shape', [-1, kh * kw * cin])]);
-      const dzRows = g.op('Reshape', [g.op('Transpose', [dz], { perm: [0, 2, 3, 1] }), g.int64s('shape', [-1, cout])]);
-      kernel.gradient = g.op('Reshape', [g.op('Gemm', [cols, dzRows], { transA: 1 }), g.int64s('shape', [kh, kw, cin, cout])]);
-      if (!needDx) return undefined;
-      // Rows and columns a strided window never reached get a zero gradient (output_padding).
-      const outputPadding = [
-        h - ((oh - 1) * strides[0] + kh - pads[0]! - pads[2]!),
-        wd - ((ow - 1) * strides[1] + kw - pads[1]! - pads[3]!),
-      ];
-      const dx = g.op('ConvTranspose', [dz, w], { kernel_shape: [kh, kw], strides, pads, output_padding: outputPadding });
-      return back(dx);
-    },
-  };
+  /** Whether convolutions run on onnxruntime's NCHWc kernels (GraphOptions.nchwcBlock). */
+  usesNchwc: boolean;
 }
 
 function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
@@ -416,10 +253,20 @@ function layerStep(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolea
   }
 }
 
+export interface GraphOptions {
+  /**
+   * onnxruntime's NCHWc block size (../../onnx/nchwc.ts: nchwcBlockSize): stride-1 convolutions then run
+   * on its NCHWc kernels. Absent: plain Conv and ConvTranspose nodes.
+   */
+  nchwcBlock?: number;
+}
+
 /** The training graph of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
-export function buildGradientGraph(model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number): GradientGraph {
+export function buildGradientGraph(
+  model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, options: GraphOptions = {},
+): GradientGraph {
   if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
-  const b = new Builder();
+  const b = new Builder(options.nchwcBlock);
   const g = b.g;
   const x = g.input('x', ['N', ...sampleShape]);
   const labels = g.input('labels', ['N', numClasses]);
@@ -456,5 +303,5 @@ export function buildGradientGraph(model: tf.LayersModel, sampleShape: readonly 
     ...b.weights.map((w) => ({ name: w.gradient, type: 'float32' as const, shape: w.variable.shape as number[] })),
     ...b.batchNorms.flatMap((n) => [n.mean, n.variance].map((name) => ({ name, type: 'float32' as const, shape: [n.channels] }))),
   ];
-  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits };
+  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits, usesNchwc: b.usesNchwc };
 }

@@ -12,9 +12,10 @@ import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type O
 import { BatchNormalization } from '../../models/batchNorm.ts';
 import { SpinalLayer } from '../../models/spinalLayer.ts';
 import { fasterSession, type TimedSession } from '../../onnx/fasterSession.ts';
-import { toOnnxConvKernel } from '../../onnx/layers.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { buildGradientGraph, type GradientGraph } from './gradientGraph.ts';
+import { f32, type WasmBackendLike } from '../../backend/wasmHeap.ts';
+import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
+import { nchwcBlockSize } from '../../onnx/nchwc.ts';
 
 /** What one forward and backward pass computed. */
 export interface StepGradients {
@@ -29,9 +30,9 @@ export interface StepGradients {
 
 export interface OnnxGradientStep {
   /**
-   * What computes the gradients, for logs and run.json: "onnxruntime 1.30.0, 2 threads", then, once the
-   * first steps have timed the ways of using them (fasterSession.ts), the fastest: "onnxruntime 1.30.0,
-   * 2 threads sleeping".
+   * What computes the gradients, for logs and run.json: "onnxruntime 1.30.0, NCHWc convolutions, 2 threads"
+   * (NCHWc where the runtime has those kernels: ../../onnx/nchwc.ts), then, once the first steps have
+   * timed the ways of using them (fasterSession.ts), the fastest: "…, 2 threads sleeping".
    */
   readonly description: string;
   /**
@@ -56,12 +57,15 @@ export async function createOnnxGradientStep(
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
+  options: { nchwc?: boolean } = {},
 ): Promise<OnnxGradientStep | string> {
   const ort = await loadOnnxRuntime();
   if (typeof ort === 'string') return ort;
   let graph: GradientGraph;
   try {
-    graph = buildGradientGraph(model, sampleShape, numClasses);
+    // NCHWc convolutions where the runtime has them (options.nchwc false: plain ones, for comparisons).
+    const nchwcBlock = options.nchwc === false ? undefined : await nchwcBlockSize(ort);
+    graph = buildGradientGraph(model, sampleShape, numClasses, { nchwcBlock });
   } catch (err) {
     return `the model's training step cannot be written as an ONNX graph: ${err instanceof Error ? err.message : String(err)}`;
   }
@@ -86,6 +90,38 @@ export async function createOnnxGradientStep(
   return gradientStep(ort, session, graph, sampleShape, numClasses, threads);
 }
 
+/**
+ * Writes the weights' graph inputs (every layout of each, WeightFeed) from the model's variables into
+ * `feeds`. Converted layouts go into one buffer per input, rewritten every call (the previous run has
+ * finished with it).
+ */
+export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[]): (feeds: Record<string, OrtTensor>) => void {
+  const buffers = new Map(weights.flatMap((w) => w.feeds.filter((f) => f.convert).map((f) => [f.input, new Float32Array(f.shape.reduce((a, d) => a * d, 1))])));
+  return (feeds) => {
+    for (const w of weights) {
+      const values = heapView(w.variable.read()) ?? (w.variable.read().dataSync() as Float32Array);
+      for (const f of w.feeds) {
+        const buffer = buffers.get(f.input);
+        if (buffer && f.convert) f.convert(values, buffer);
+        feeds[f.input] = new ort.Tensor('float32', buffer ?? values, f.shape);
+      }
+    }
+  };
+}
+
+/**
+ * The tensor's values where the wasm backend holds them (a view on its heap, no copy), or undefined on
+ * other backends and on a threaded build's shared memory (left to dataSync()). Valid until the next wasm
+ * allocation: a step builds its feeds and runs the session before tfjs allocates anything again.
+ * Measured (bench/trainStep.ts with the feeds timed apart, paper network, batch 16, load ~20): building
+ * the weight feeds 2.39–2.56 -> 1.89–2.14 ms CPU per step, the same loss sums.
+ */
+function heapView(t: tf.Tensor): Float32Array | undefined {
+  if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return undefined;
+  const view = f32(tf.backend() as unknown as WasmBackendLike, t);
+  return view.buffer instanceof ArrayBuffer ? view : undefined;
+}
+
 function gradientStep(
   ort: OrtModule,
   session: OrtSession | TimedSession,
@@ -97,8 +133,7 @@ function gradientStep(
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
-  // One ONNX-layout kernel buffer per conv weight, rewritten every step (the previous run has finished with it).
-  const convBuffers = new Map(graph.weights.filter((w) => w.onnxConvLayout).map((w) => [w.input, new Float32Array(w.variable.shape.reduce((a: number, d) => a * (d as number), 1))]));
+  const weightFeeds = weightFeeder(ort, graph.weights);
   const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
     const feeds: Record<string, OrtTensor> = {};
     feeds[graph.x] = new ort.Tensor('float32', x.subarray(0, n * per), [n, ...sampleShape]);
@@ -115,13 +150,7 @@ function gradientStep(
       const shape = m.noiseShape(n);
       feeds[m.input] = new ort.Tensor('float32', dropoutMultiplier(shape.reduce((a, v) => a * v, 1), m.rate), shape);
     }
-    for (const w of graph.weights) {
-      const values = w.variable.read().dataSync() as Float32Array;
-      const shape = w.variable.shape as number[];
-      feeds[w.input] = w.onnxConvLayout
-        ? new ort.Tensor('float32', toOnnxConvKernel(values, shape, convBuffers.get(w.input)), [shape[3]!, shape[2]!, shape[0]!, shape[1]!])
-        : new ort.Tensor('float32', values, shape);
-    }
+    weightFeeds(feeds);
     const out = await session.run(feeds, fetches);
     const data = (name: string) => out[name]!.data as Float32Array;
     return {
@@ -134,7 +163,7 @@ function gradientStep(
   return {
     get description() {
       const chosen = 'chosen' in session ? session.chosen : undefined;
-      return `onnxruntime ${version}, ${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
+      return `onnxruntime ${version}, ${graph.usesNchwc ? 'NCHWc convolutions, ' : ''}${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
     },
     gradients,
     async run(x, n, labels, classWeights, optimizer) {

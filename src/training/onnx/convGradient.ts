@@ -1,0 +1,146 @@
+/**
+ * 2-D convolutions in the training graph (gradientGraph.ts): forward, input gradient and filter gradient,
+ * on onnxruntime's NCHWc kernels for stride-1 convolutions when it has them (../../onnx/nchwc.ts), else
+ * as plain Conv and ConvTranspose nodes.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { type ConvSettings, convSettings, type Cursor, toNchw, toOnnxConvKernel, UnsupportedModelError } from '../../onnx/layers.ts';
+import { NCHWC, nchwcKernelMap, roundUp, scatterKernel } from '../../onnx/nchwc.ts';
+import { type Builder, nchwInput, type Step, type WeightFeed } from './graphBuilder.ts';
+
+export function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+  const settings = convSettings(layer, c);
+  const { kh, kw, strides, dilations, pads } = settings;
+  // tfjs has no gradient for dilated convolutions, so there would be nothing to check this one against;
+  // below, dilations are 1.
+  if (dilations[0] !== 1 || dilations[1] !== 1) throw new UnsupportedModelError(`${layer.name}: training a dilated convolution`);
+  // The input gradient of a stride-1 convolution is a convolution of the output gradient (pads k − 1 − p).
+  const dxAsConv = strides[0] === 1 && strides[1] === 1 && pads[0]! < kh && pads[2]! < kh && pads[1]! < kw && pads[3]! < kw;
+  return b.block !== undefined && dxAsConv ? nchwcConv2d(b, layer, c, needDx, settings, b.block) : plainConv2d(b, layer, c, needDx, settings);
+}
+
+/** Conv, its input gradient as ConvTranspose (onnxruntime's plain kernels: im2col and matrix products). */
+function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings): Step {
+  const g = b.g;
+  const { kh, kw, strides, pads, cin, cout, activation, useBias, outShape } = s;
+  const { x, back } = nchwInput(b, c);
+  const shape = [kh, kw, cin, cout];
+  // ONNX's [Cout, Cin, kh, kw] layout, made by the trainer (toOnnxConvKernel says why not a Transpose node).
+  const kernel = b.weight(layer, 'kernel', [{ shape: [cout, cin, kh, kw], convert: (v, out) => toOnnxConvKernel(v, shape, out) }]);
+  const w = kernel.input;
+  const bias = useBias ? b.weight(layer, 'bias') : undefined;
+  const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, pads });
+  const act = b.activation(z, activation, layer.name);
+  const [h, wd] = c.shape as [number, number];
+  const [oh, ow] = outShape as [number, number];
+  return {
+    cursor: { name: act.y, shape: outShape, nchw: true },
+    backward: (dy) => {
+      const dz = act.grad(dy);
+      if (bias) bias.gradient = b.sumToChannels(dz, 4);
+      const xh = c.nchw ? g.op('Transpose', [x.name], { perm: [0, 2, 3, 1] }) : c.name;
+      kernel.gradient = filterGradient(b, s, xh, g.op('Transpose', [dz], { perm: [0, 2, 3, 1] }));
+      if (!needDx) return undefined;
+      // Rows and columns a strided window never reached get a zero gradient (output_padding).
+      const outputPadding = [
+        h - ((oh - 1) * strides[0] + kh - pads[0]! - pads[2]!),
+        wd - ((ow - 1) * strides[1] + kw - pads[1]! - pads[3]!),
+      ];
+      const dx = g.op('ConvTranspose', [dz, w], { kernel_shape: [kh, kw], strides, pads, output_padding: outputPadding });
+      return back(dx);
+    },
+  };
+}
+
+/**
+ * The filter gradient as one matrix product per kernel tap: the tap's shifted window of x as rows
+ * [N·H'·W', Cin], transposed times dz as [N·H'·W', Cout], gives that tap's [Cin, Cout] slice of tfjs's
+ * [kh, kw, Cin, Cout] kernel; the slices stack in tap order. Built in NHWC (`xNhwc`, `dzNhwc`) so that
+ * rows and columns come out in that order without moving anything large.
+ * Why per tap: the one im2col product ([N·H'·W', kh·kw·Cin]ᵀ × dz) first copied the nine windows into one
+ * matrix (Concat); the nine products read them where they are and give the same sums (the same bits:
+ * bench/trainStep.ts's loss sums over 360 steps were identical). Measured there, paper network at batch
+ * 16, one thread, load ~12: whole step CPU median 19.03 -> 16.33 ms (best 16.73 -> 14.94).
+ */
+function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, dzNhwc: string): string {
+  const g = b.g;
+  const { kh, kw, strides, pads, cin, cout, outShape } = s;
+  const [oh, ow] = outShape as [number, number];
+  const padded = pads.some((p) => p > 0)
+    ? g.op('Pad', [xNhwc, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
+    : xNhwc;
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      taps.push(g.op('Slice', [
+        padded,
+        g.int64s('starts', [i, j]),
+        g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),
+        g.int64s('axes', [1, 2]),
+        g.int64s('steps', strides),
+      ]));
+    }
+  }
+  const dzRows = g.op('Reshape', [dzNhwc, g.int64s('shape', [-1, cout])]);
+  const rowsShape = g.int64s('shape', [-1, cin]);
+  const parts = taps.map((t) => g.op('Gemm', [g.op('Reshape', [t, rowsShape]), dzRows], { transA: 1 }));
+  return g.op('Reshape', [parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 }), g.int64s('shape', [kh, kw, cin, cout])]);
+}
+
+/**
+ * A stride-1 convolution on onnxruntime's NCHWc kernels (../../onnx/nchwc.ts says why and how much):
+ * the forward convolution (ReLU fused) and the input gradient, a convolution of the output gradient with
+ * the transposed, tap-reversed kernel, both as com.microsoft.nchwc Conv nodes fed kernels the trainer
+ * blocks. Activations between layers stay NCHW; ReorderInput/ReorderOutput convert around each
+ * convolution (one pass over a small tensor each). Channel counts of at least `block` are blocked (and
+ * zero-padded to a multiple of it); fewer input channels are read as plain NCHW, as MLAS does.
+ */
+function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings, block: number): Step {
+  const g = b.g;
+  b.usesNchwc = true;
+  const { kh, kw, strides, pads, cin, cout, activation, useBias, outShape } = s;
+  const shape = [kh, kw, cin, cout];
+  const blockedIn = cin >= block;
+  const blockedOut = cout >= block;
+  const forwardMap = nchwcKernelMap(shape, block, false);
+  const layouts: Omit<WeightFeed, 'input'>[] = [
+    { shape: [roundUp(cout, block), blockedIn ? roundUp(cin, block) : cin, kh, kw], convert: (v, out) => scatterKernel(v, forwardMap, out) },
+  ];
+  if (needDx) {
+    const backwardMap = nchwcKernelMap(shape, block, true);
+    layouts.push({ shape: [roundUp(cin, block), blockedOut ? roundUp(cout, block) : cout, kh, kw], convert: (v, out) => scatterKernel(v, backwardMap, out) });
+  }
+  const kernel = b.weight(layer, 'kernel', layouts);
+  const bias = useBias ? b.weight(layer, 'bias', [{ shape: [roundUp(cout, block)], convert: (v, out) => out.set(v) }]) : undefined;
+  // ReorderInput takes whole groups of 4 channels; it pads the rest of the block itself.
+  const reorderIn = (t: string, channels: number, channelsLast: boolean): string => {
+    const extra = roundUp(channels, 4) - channels;
+    const aligned = extra === 0 ? t : g.op('Pad', [t, g.int64s('pads', channelsLast ? [0, 0, 0, 0, 0, 0, 0, extra] : [0, 0, 0, 0, 0, extra, 0, 0])]);
+    return g.opD('ReorderInput', [aligned], NCHWC, { channels_last: channelsLast ? 1 : 0 });
+  };
+  const reorderOut = (t: string, channels: number, channelsLast: boolean): string =>
+    g.opD('ReorderOutput', [t], NCHWC, { channels, channels_last: channelsLast ? 1 : 0 });
+  const xb = blockedIn ? reorderIn(c.name, cin, !c.nchw) : undefined;
+  const xIn = xb ?? toNchw(g, c).name;
+  const fuseRelu = activation === 'relu';
+  const attrs = { kernel_shape: [kh, kw], strides, pads };
+  const zb = g.opD('Conv', bias ? [xIn, kernel.input, bias.input] : [xIn, kernel.input], NCHWC, fuseRelu ? { ...attrs, activation: { string: 'Relu' } } : attrs);
+  const z = reorderOut(zb, cout, false);
+  const act = fuseRelu ? { y: z, grad: b.reluGrad(z) } : b.activation(z, activation, layer.name);
+  return {
+    cursor: { name: act.y, shape: outShape, nchw: true },
+    backward: (dy) => {
+      const dz = act.grad(dy);
+      if (bias) bias.gradient = b.sumToChannels(dz, 4);
+      const dzb = needDx && blockedOut ? reorderIn(dz, cout, false) : undefined;
+      const xNhwc = !c.nchw ? c.name : xb ? reorderOut(xb, cin, true) : g.op('Transpose', [c.name], { perm: [0, 2, 3, 1] });
+      const dzNhwc = dzb ? reorderOut(dzb, cout, true) : g.op('Transpose', [dz], { perm: [0, 2, 3, 1] });
+      kernel.gradient = filterGradient(b, s, xNhwc, dzNhwc);
+      if (!needDx) return undefined;
+      const dxPads = [kh - 1 - pads[0]!, kw - 1 - pads[1]!, kh - 1 - pads[2]!, kw - 1 - pads[3]!];
+      const dxb = g.opD('Conv', [dzb ?? dz, kernel.feeds[1]!.input], NCHWC, { kernel_shape: [kh, kw], strides: [1, 1], pads: dxPads });
+      // Straight into the cursor's layout.
+      return reorderOut(dxb, cin, !c.nchw);
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * What the training graph's layer translations share (gradientGraph.ts, convGradient.ts): the builder
+ * that collects weights, dropout sites and batch norms, the step each layer contributes, and the layout
+ * views of the cursor.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type Cursor, toLogical, toNchw, UnsupportedModelError } from '../../onnx/layers.ts';
+import { OnnxGraph } from '../../onnx/onnxGraph.ts';
+
+/** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
+export interface MaskSite {
+  input: string;
+  rate: number;
+  /** The noise shape tfjs draws for a batch of n (NHWC order). */
+  noiseShape: (n: number) => number[];
+}
+
+/** One graph input made from a weight: its name, shape, and how the trainer writes it from tfjs's values. */
+export interface WeightFeed {
+  input: string;
+  shape: number[];
+  /**
+   * Writes the input from the variable's values (tfjs layout) into `out`, a buffer of the input's size
+   * that is reused every step and starts zeroed; absent: the values are fed as they are.
+   */
+  convert?: (values: Float32Array, out: Float32Array) => void;
+}
+
+/** A trainable weight: fed as `input` (and, for NCHWc convolutions, more layouts), its gradient (tfjs layout) read from `gradient`. */
+export interface WeightSlot {
+  variable: tf.LayerVariable;
+  /** The first of `feeds`. */
+  input: string;
+  feeds: WeightFeed[];
+  gradient: string;
+}
+
+/** A batch norm whose batch mean and (biased) variance the graph hands out. */
+export interface BatchNormSlot {
+  layer: tf.layers.Layer;
+  /** Which of a spinal layer's batch norms; absent for a BatchNormalization layer. */
+  index?: number;
+  channels: number;
+  mean: string;
+  variance: string;
+}
+
+/** Maps the gradient of a layer's output to the gradient of its input (undefined: not needed). */
+export type Backward = (dy: string) => string | undefined;
+
+export interface Step {
+  cursor: Cursor;
+  backward: Backward;
+}
+
+export class Builder {
+  readonly g = new OnnxGraph([], 'spinalnet-training');
+  /** Set when a convolution went to onnxruntime's NCHWc kernels. */
+  usesNchwc = false;
+  /** onnxruntime's NCHWc block size, when its NCHWc convolutions are to be used. */
+  constructor(readonly block?: number) {}
+  readonly weights: WeightSlot[] = [];
+  readonly masks: MaskSite[] = [];
+  readonly batchNorms: BatchNormSlot[] = [];
+  private zeroName?: string;
+  private oneName?: string;
+
+  /** Scalar constants, added when first used (onnxruntime warns about unused ones). */
+  private get zero(): string {
+    return (this.zeroName ??= this.g.constant('zero', new Float32Array([0]), []));
+  }
+
+  private get one(): string {
+    return (this.oneName ??= this.g.constant('one', new Float32Array([1]), []));
+  }
+
+  /**
+   * The graph inputs that carry the layer's weight named `suffix`: one per layout (default: the weight as
+   * tfjs holds it).
+   */
+  weight(layer: tf.layers.Layer, suffix: string, layouts: Omit<WeightFeed, 'input'>[] = []): WeightSlot {
+    const variable = layer.trainableWeights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
+    if (!variable) throw new UnsupportedModelError(`layer ${layer.name} has no trainable weight '${suffix}'`);
+    const index = this.weights.length;
+    const list = layouts.length > 0 ? layouts : [{ shape: variable.shape as number[] }];
+    const feeds = list.map((l, k) => ({ ...l, input: this.g.input(k === 0 ? `w${index}` : `w${index}_${k}`, l.shape) }));
+    const slot: WeightSlot = { variable, input: feeds[0]!.input, feeds, gradient: '' };
+    this.weights.push(slot);
+    return slot;
+  }
+
+  mask(rate: number, noiseShape: (n: number) => number[], shape: (number | string)[]): string {
+    const input = this.g.input(`mask${this.masks.length}`, shape);
+    this.masks.push({ input, rate, noiseShape });
+    return input;
+  }
+
+  /** y = act(z) and the map from dy to dz. */
+  activation(z: string, name: string, layer: string): { y: string; grad: (dy: string) => string } {
+    const g = this.g;
+    switch (name) {
+      case 'linear':
+        return { y: z, grad: (dy) => dy };
+      case 'relu': {
+        const y = g.op('Relu', [z]);
+        return { y, grad: this.reluGrad(y) };
+      }
+      case 'tanh': {
+        const y = g.op('Tanh', [z]);
+        return { y, grad: (dy) => g.op('Mul', [dy, g.op('Sub', [this.one, g.op('Mul', [y, y])])]) };
+      }
+      case 'sigmoid': {
+        const y = g.op('Sigmoid', [z]);
+        return { y, grad: (dy) => g.op('Mul', [dy, g.op('Mul', [y, g.op('Sub', [this.one, y])])]) };
+      }
+    }
+    throw new UnsupportedModelError(`${layer}: training with activation '${name}'`);
+  }
+
+  /** ReLU's gradient from its output y. tfjs: dy · step(x), step(x) = 1 where x > 0 (y > 0 exactly there). */
+  reluGrad(y: string): (dy: string) => string {
+    return (dy) => this.g.op('Where', [this.g.op('Greater', [y, this.zero]), dy, this.zero]);
+  }
+
+  /** Sum over the batch (and spatial axes of an NCHW tensor): a per-channel [C] vector. */
+  sumToChannels(t: string, rank: number): string {
+    return this.g.op('ReduceSum', [t, this.g.int64s('axes', rank === 4 ? [0, 2, 3] : [0])], { keepdims: 0 });
+  }
+}
+
+/** NCHW view of a rank-4 cursor, with the map of its gradient back to the cursor's layout. */
+export function nchwInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => string } {
+  const x = toNchw(b.g, c);
+  return { x, back: c.nchw ? (d) => d : (d) => b.g.op('Transpose', [d], { perm: [0, 2, 3, 1] }) };
+}
+
+/** tfjs's (NHWC) view of a cursor, with the map of its gradient back to the cursor's layout. */
+export function logicalInput(b: Builder, c: Cursor): { x: Cursor; back: (d: string) => string } {
+  const x = toLogical(b.g, c);
+  return { x, back: c.nchw ? (d) => b.g.op('Transpose', [d], { perm: [0, 3, 1, 2] }) : (d) => d };
+}
