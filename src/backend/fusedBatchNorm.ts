@@ -113,6 +113,14 @@ let gradientRegistered = false;
 export function registerWasmBatchNorm(): void {
   addWasmKernel(BN_TRAIN_KERNEL, forward);
   addWasmKernel(BN_GRAD_KERNEL, backward);
+  registerBatchNormGradient();
+}
+
+/**
+ * The forward kernel's gradient, through the backward kernel of the active backend (wasm here, WGSL in
+ * src/backend/webgpu/batchNormKernels.ts). Idempotent.
+ */
+export function registerBatchNormGradient(): void {
   if (gradientRegistered) return;
   gradientRegistered = true;
   tf.registerGradient({
@@ -131,7 +139,7 @@ export function registerWasmBatchNorm(): void {
   });
 }
 
-/** True when the active backend has the fused kernels (wasm after registerWasmBatchNorm). */
+/** True when the active backend has the fused kernels (wasm after registerWasmBatchNorm, webgpu after registerWebGpuKernels). */
 export const fusedBatchNormAvailable = (): boolean => tf.getKernel(BN_TRAIN_KERNEL, tf.getBackend()) !== undefined;
 
 /** [y, batch mean, batch variance] of channels-last x; differentiable in x, γ and β. */

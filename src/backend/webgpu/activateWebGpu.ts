@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type FoundAdapter, findAdapter, formatAdapter, type GpuAdapterDescription } from './dawn.ts';
+import { registerWebGpuKernels } from './webgpuKernels.ts';
 
 export interface ActivatedWebGpu {
   detail: string;
@@ -35,6 +36,7 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<ActivatedW
     const registered = await registerFactory(found);
     if (typeof registered === 'string') return registered;
   }
+  registerWebGpuKernels();
   if (!(await tf.setBackend('webgpu'))) return 'tfjs could not create the WebGPU device (tfjs printed the cause)';
   const adapter = active!.description;
   return {

@@ -1,0 +1,90 @@
+/**
+ * spinalnet's WGSL kernels (src/backend/webgpu/*Kernels.ts) against the cpu backend, on whatever WebGPU
+ * adapter this machine has (CI and the dev machine: SwiftShader from Debian's chromium). Tiny sizes:
+ * SwiftShader runs every shader on the CPU. Each case computes on cpu first and keeps host arrays, since
+ * tfjs cannot move tensors off WebGPU synchronously in Node.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createAdam } from '../../src/backend/fusedAdam.ts';
+import { BN_TRAIN_KERNEL } from '../../src/backend/fusedBatchNorm.ts';
+import { selectBackend } from '../../src/backend/selectBackend.ts';
+import { findAdapter } from '../../src/backend/webgpu/dawn.ts';
+import { customDispatchCount } from '../../src/backend/webgpu/dispatch.ts';
+import { createRng } from '../../src/util/random.ts';
+import { relativeError } from '../helpers.ts';
+import { type Step, trainingStep } from './batchNormStep.ts';
+
+const probe = await findAdapter(true);
+const skip = probe.found === undefined;
+if (skip) console.warn(`webgpu kernel tests skipped: ${probe.reason} (install Debian's chromium for SwiftShader, and libvulkan1)`);
+
+const random = (seed: string, n: number): Float32Array => {
+  const rng = createRng(5, seed);
+  return Float32Array.from({ length: n }, () => rng.normal());
+};
+
+/** Final values and optimizer weights after `steps` Adam updates with fixed gradients. */
+async function adamRun(
+  backend: 'cpu' | 'webgpu', shapes: number[][], steps: number, fused: boolean,
+): Promise<{ values: Float32Array[]; state: Float32Array[] }> {
+  await tf.setBackend(backend);
+  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  const vars = shapes.map((s, i) => tf.variable(tf.tensor(random(`x${i}`, size(s)), s), true, `adam_${backend}_${fused}_${i}`));
+  const optimizer = fused ? createAdam(0.01, 0.9, 0.999, 1e-8) : tf.train.adam(0.01, 0.9, 0.999, 1e-8);
+  for (let t = 0; t < steps; t++) {
+    const grads: { name: string; tensor: tf.Tensor }[] = [];
+    // Gradients of varied scale, a few exact zeros (m̂/√v̂ of tiny values) included.
+    shapes.forEach((s, i) => {
+      const g = random(`g${t}.${i}`, size(s)).map((x, j) => (j % 7 === 3 ? 0 : x * 10 ** ((j % 5) - 2)));
+      grads.push({ name: vars[i]!.name, tensor: tf.tensor(g, s) });
+    });
+    optimizer.applyGradients(grads);
+    tf.dispose(grads.map((g) => g.tensor));
+  }
+  const values = await Promise.all(vars.map(async (v) => (await v.data()) as Float32Array));
+  const weights = await optimizer.getWeights();
+  const state = await Promise.all(weights.slice(1).map(async (w) => (await w.tensor.data()) as Float32Array));
+  optimizer.dispose();
+  tf.dispose(vars);
+  return { values, state };
+}
+
+describe.skipIf(skip)('spinalnet WGSL kernels', () => {
+  beforeAll(async () => {
+    const info = await selectBackend('webgpu');
+    console.log(`webgpu kernel tests on ${info.detail}`);
+  });
+
+  it('runs Adam as one dispatch per variable plus one per step, as the cpu backend computes it (relative error ≤ 1e-5)', async () => {
+    // Sizes off the 64-wide workgroup, a scalar, and one past a workgroup.
+    const shapes = [[3, 3, 2, 5], [7], [1], [65]];
+    const steps = 4;
+    const cpu = await adamRun('cpu', shapes, steps, false);
+    await tf.setBackend('webgpu');
+    const before = customDispatchCount();
+    const gpu = await adamRun('webgpu', shapes, steps, true);
+    expect(customDispatchCount() - before).toBe(steps * (shapes.length + 1));
+    expect(gpu.state.length).toBe(cpu.state.length);
+    shapes.forEach((_, i) => expect(relativeError(cpu.values[i]!, gpu.values[i]!)).toBeLessThanOrEqual(1e-5));
+    cpu.state.forEach((s, i) => expect(relativeError(s, gpu.state[i]!)).toBeLessThanOrEqual(1e-5));
+  }, 120_000);
+
+  const bnShapes: [string, number[]][] = [
+    ['a conv BN at batch 8', [8, 9, 9, 15]],
+    ['363 values per channel (past one 256-thread pass, not a multiple of it)', [3, 11, 11, 4]],
+    ['a 3×3 map, 120 channels', [5, 3, 3, 120]],
+    ['one sample', [1, 4, 4, 6]],
+    ['2-D (a dense layer\'s output)', [9, 7]],
+  ];
+  it.each(bnShapes)('runs batch norm in training as two dispatches, as tfjs-layers on cpu computes it: %s (relative error ≤ 1e-4)', async (_name, shape) => {
+    await tf.setBackend('cpu');
+    expect(tf.getKernel(BN_TRAIN_KERNEL, 'cpu')).toBeUndefined(); // the stock tfjs-layers path
+    const cpu = await trainingStep(shape, 11);
+    await tf.setBackend('webgpu');
+    const before = customDispatchCount();
+    const gpu = await trainingStep(shape, 11);
+    expect(customDispatchCount() - before).toBe(2);
+    for (const key of Object.keys(cpu) as (keyof Step)[]) expect(relativeError(cpu[key], gpu[key]), key).toBeLessThan(1e-4);
+  }, 120_000);
+});
