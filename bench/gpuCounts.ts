@@ -9,6 +9,8 @@
  * Counted by wrapping WebGPUBackend's own methods (runWebGPUProgram: one dispatch each; uploadToGPU with
  * host values: one upload; read/getBufferData: one download; submitQueue; pipelineCache entries), plus the
  * dispatches of spinalnet's own WGSL kernels (src/backend/webgpu/dispatch.ts counts them).
+ * A training step's counts are those of a run of 1 + steps batches minus a run of one batch, so what a
+ * training run does once (the optimizer's m and v made on its first step, the epoch's end) is left out.
  * --by-program also lists the training step's dispatches per tfjs program (the constructor's name).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -45,7 +47,7 @@ interface CountedBackend {
   pipelineCache: Record<string, unknown>;
 }
 
-/** Starts counting on the active webgpu backend; the returned function gives the counts so far. */
+/** Starts counting on the active webgpu backend; the returned function stops counting and gives the counts. */
 export function countWebGpu(byProgram?: Map<string, number>): () => Counts {
   const backend = tf.backend() as unknown as CountedBackend;
   const c = { dispatches: 0, uploads: 0, uploadBytes: 0, downloads: 0, submits: 0 };
@@ -80,15 +82,22 @@ export function countWebGpu(byProgram?: Map<string, number>): () => Counts {
     c.submits++;
     return submit.call(this);
   };
-  return () => ({
-    ...c, dispatches: c.dispatches + customDispatchCount() - custom0, custom: customDispatchCount() - custom0, pipelines: Object.keys(backend.pipelineCache).length - pipelines0, seconds: (performance.now() - start) / 1000 });
+  return () => {
+    // Unwrapped, so that a later countWebGpu counts alone.
+    Object.assign(backend, { runWebGPUProgram: run, uploadToGPU: upload, getBufferData: read, submitQueue: submit });
+    const custom = customDispatchCount() - custom0;
+    return {
+      ...c, dispatches: c.dispatches + custom, custom, pipelines: Object.keys(backend.pipelineCache).length - pipelines0,
+      seconds: (performance.now() - start) / 1000,
+    };
+  };
 }
 
 export interface StepCounts {
   adapter: string;
   batch: number;
   patch: number;
-  /** Per training step, after warm-up. */
+  /** Per training step, after warm-up, without the training run's own counts. */
   train: Counts;
   /** Per prediction batch, after warm-up. */
   predict: Counts;
@@ -97,27 +106,43 @@ export interface StepCounts {
   trainByProgram?: Record<string, number>;
 }
 
+const minus = (a: Counts, b: Counts): Counts => ({
+  dispatches: a.dispatches - b.dispatches, custom: a.custom - b.custom, uploads: a.uploads - b.uploads, uploadBytes: a.uploadBytes - b.uploadBytes,
+  downloads: a.downloads - b.downloads, submits: a.submits - b.submits, pipelines: a.pipelines - b.pipelines, seconds: a.seconds - b.seconds,
+});
+
 const per = (c: Counts, n: number): Counts => ({
   dispatches: c.dispatches / n, custom: c.custom / n, uploads: c.uploads / n, uploadBytes: c.uploadBytes / n, downloads: c.downloads / n,
   submits: c.submits / n, pipelines: c.pipelines / n, seconds: c.seconds / n,
 });
 
-/** Counts of `steps` training steps and `steps` prediction batches of spinal-cnn, after one warm-up of each. */
+/** Counts of a training step (the mean of `steps`) and a prediction batch (of `steps`) of spinal-cnn, after one warm-up of each. */
 export async function measureCounts(batch: number, steps: number, patch: number, predictBatch: number, byProgram = false): Promise<StepCounts> {
   const info = await selectBackend('webgpu');
   const model = getModelSpec('spinal-cnn').build({ patch, channels: CHANNELS, numClasses: CLASSES });
   const size = patch * patch * CHANNELS;
   const rng = createRng(1, 'gpu-counts');
   const n = batch * steps;
-  const data = Float32Array.from({ length: Math.max(n, predictBatch * steps) * size }, () => rng.normal());
-  const labels = Int32Array.from({ length: n }, () => rng.int(CLASSES));
+  const data = Float32Array.from({ length: Math.max(n + batch, predictBatch * steps) * size }, () => rng.normal());
+  const labels = Int32Array.from({ length: n + batch }, () => rng.int(CLASSES));
   const options = { epochs: 1, batchSize: batch, learningRate: 1e-3, seed: 1, engine: 'tfjs' as const };
-  await trainModel(model, arraySource(data.subarray(0, batch * size), [patch, patch, CHANNELS]), labels.subarray(0, batch), CLASSES, options);
+  const trainOn = (count: number) =>
+    trainModel(model, arraySource(data.subarray(0, count * size), [patch, patch, CHANNELS]), labels.subarray(0, count), CLASSES, options);
+  await trainOn(batch);
+  // A step's counts without the run's own (the optimizer's m and v made on its first step, the epoch's
+  // end): a run of one batch subtracted from a run of 1 + steps batches.
+  const oneProgram = byProgram ? new Map<string, number>() : undefined;
+  let counts = countWebGpu(oneProgram);
+  await trainOn(batch);
+  const one = counts();
   const programs = byProgram ? new Map<string, number>() : undefined;
-  let counts = countWebGpu(programs);
-  await trainModel(model, arraySource(data.subarray(0, n * size), [patch, patch, CHANNELS]), labels, CLASSES, options);
-  const train = per(counts(), steps);
-  if (programs && train.custom > 0) programs.set('spinalnet WGSL', train.custom * steps);
+  counts = countWebGpu(programs);
+  await trainOn(n + batch);
+  const train = per(minus(counts(), one), steps);
+  if (programs && oneProgram) {
+    for (const [k, v] of oneProgram) programs.set(k, (programs.get(k) ?? 0) - v);
+    if (train.custom > 0) programs.set('spinalnet WGSL', train.custom * steps);
+  }
   await predictClasses(model, arraySource(data.subarray(0, predictBatch * size), [patch, patch, CHANNELS]), { batchSize: predictBatch });
   counts = countWebGpu();
   await predictClasses(model, arraySource(data.subarray(0, predictBatch * steps * size), [patch, patch, CHANNELS]), { batchSize: predictBatch });

@@ -87,4 +87,26 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
     expect(customDispatchCount() - before).toBe(2);
     for (const key of Object.keys(cpu) as (keyof Step)[]) expect(relativeError(cpu[key], gpu[key]), key).toBeLessThan(1e-4);
   }, 120_000);
+
+  it('runs ReLU\'s gradient as one dispatch, equal to tfjs\'s gradient on cpu', async () => {
+    const shape = [3, 5, 7];
+    // Exact zeros included: ReLU's gradient there is 0, as tfjs's step(0) = 0.
+    const x0 = random('relu-x', 105).map((v, i) => (i % 9 === 0 ? 0 : v));
+    const w0 = random('relu-w', 105);
+    const gradient = async () => {
+      const x = tf.tensor(x0, shape);
+      const w = tf.tensor(w0, shape);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), w)))(x);
+      const out = (await dx.data()) as Float32Array;
+      tf.dispose([x, w, dx]);
+      return out;
+    };
+    await tf.setBackend('cpu');
+    const cpu = await gradient();
+    await tf.setBackend('webgpu');
+    const before = customDispatchCount();
+    const gpu = await gradient();
+    expect(customDispatchCount() - before).toBe(1);
+    expect(relativeError(cpu, gpu)).toBe(0);
+  });
 });
