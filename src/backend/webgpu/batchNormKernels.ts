@@ -1,7 +1,8 @@
 /**
  * Batch norm in training mode on the WebGPU backend: one dispatch forward (batch mean and variance per
  * channel, then the normalised output) and one backward (dx, dγ, dβ), the kernels
- * src/backend/fusedBatchNorm.ts defines for wasm (same names, inputs, outputs and gradient).
+ * src/backend/fusedBatchNorm.ts defines for wasm (same names, inputs, outputs and gradient); and one for
+ * both moving averages (tfjs-layers: three ops each).
  *
  * Why: tfjs-layers trains batch norm through tf.moments + tf.batchNorm, and autodiff walks back through
  * both: dozens of small launches per layer per step on WebGPU (bench/gpuCounts.ts --by-program).
@@ -13,8 +14,8 @@
  * faster (not measured: no real GPU here).
  */
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { BN_GRAD_KERNEL, BN_TRAIN_KERNEL } from '../fusedBatchNorm.ts';
-import { dispatch, makeOutput, type Shader, uniformStruct, type WebGpuBackendInternals } from './dispatch.ts';
+import { BN_GRAD_KERNEL, BN_MOVING_AVERAGES_KERNEL, BN_TRAIN_KERNEL } from '../fusedBatchNorm.ts';
+import { dispatch, makeOutput, type Shader, uniformStruct, type WebGpuBackendInternals, workgroupsFor } from './dispatch.ts';
 
 const THREADS = 256;
 
@@ -121,6 +122,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t
 }`,
 };
 
+/** tfjs-layers' v ← v − (v − batch)·(1 − momentum), for the mean and the variance (float32, in its order of operations). */
+const MOVING: Shader = {
+  key: 'spinalnet-batchnorm-moving-averages',
+  workgroupSize: 64,
+  code: /* wgsl */ `
+struct U { c: u32, keep: f32 }
+@group(0) @binding(0) var<storage, read> movingMean: array<f32>;
+@group(0) @binding(1) var<storage, read> movingVariance: array<f32>;
+@group(0) @binding(2) var<storage, read> mean: array<f32>;
+@group(0) @binding(3) var<storage, read> variance: array<f32>;
+@group(0) @binding(4) var<storage, read_write> newMean: array<f32>;
+@group(0) @binding(5) var<storage, read_write> newVariance: array<f32>;
+@group(0) @binding(6) var<uniform> u: U;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let k = id.x;
+  if (k >= u.c) { return; }
+  newMean[k] = movingMean[k] - (movingMean[k] - mean[k]) * u.keep;
+  newVariance[k] = movingVariance[k] - (movingVariance[k] - variance[k]) * u.keep;
+}`,
+};
+
 interface BnAttrs {
   epsilon: number;
 }
@@ -151,7 +174,19 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   return outs;
 };
 
+const movingAverages: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { movingMean, movingVariance, mean, variance } = inputs as Record<'movingMean' | 'movingVariance' | 'mean' | 'variance', TensorInfo>;
+  const b = backend as WebGpuBackendInternals;
+  const c = movingMean.shape.reduce((p, d) => p * d, 1);
+  const outs = [makeOutput(b, movingMean.shape), makeOutput(b, movingVariance.shape)];
+  // The scalar 1 − momentum as tfjs makes it: computed in double, then a float32 tensor.
+  const uniforms = uniformStruct([{ u32: c }, { f32: 1 - (attrs as unknown as { momentum: number }).momentum }]);
+  dispatch(b, MOVING, [movingMean, movingVariance, mean, variance, ...outs], uniforms, workgroupsFor(c, MOVING.workgroupSize));
+  return outs;
+};
+
 export const batchNormKernels = [
+  { kernelName: BN_MOVING_AVERAGES_KERNEL, kernelFunc: movingAverages },
   { kernelName: BN_TRAIN_KERNEL, kernelFunc: forward },
   { kernelName: BN_GRAD_KERNEL, kernelFunc: backward },
 ];
