@@ -109,4 +109,30 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
     expect(customDispatchCount() - before).toBe(1);
     expect(relativeError(cpu, gpu)).toBe(0);
   });
+
+  const splits: [string, number[], tf.DataType, number | number[], number, number][] = [
+    // name, shape, dtype, numOrSizeSplits, axis, our dispatches
+    ['the last axis in sizes 2, 4, 6', [3, 5, 12], 'float32', [2, 4, 6], -1, 1],
+    ['a middle axis in five parts', [2, 5, 3], 'float32', 5, 1, 1],
+    ['int32, the first axis in halves', [4, 3], 'int32', 2, 0, 1],
+    ['eight parts (the package\'s kernel)', [2, 8], 'float32', 8, 1, 0],
+  ];
+  it.each(splits)('splits %s as the cpu backend does, bit for bit', async (_name, shape, dtype, parts, axis, ours) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const values = dtype === 'int32' ? Int32Array.from({ length: n }, (_, i) => i * 7 - 20) : random('split', n);
+    const run = async () => {
+      const x = tf.tensor(values, shape, dtype);
+      const out = tf.split(x, parts, axis);
+      const read = await Promise.all(out.map(async (t) => ({ shape: t.shape, values: Array.from(await t.data()) })));
+      tf.dispose([x, ...out]);
+      return read;
+    };
+    await tf.setBackend('cpu');
+    const cpu = await run();
+    await tf.setBackend('webgpu');
+    const before = customDispatchCount();
+    const gpu = await run();
+    expect(customDispatchCount() - before).toBe(ours);
+    expect(gpu).toEqual(cpu);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Registers spinalnet's WGSL kernels for tfjs's 'webgpu' backend, as src/backend/wasmKernels.ts does for
  * wasm: the fused Adam step (adamKernels.ts), batch norm in training (batchNormKernels.ts) and ReLU's
- * gradient (reluGradKernel.ts). Idempotent.
+ * gradient (reluGradKernel.ts); and replaces the package's SplitV by a one-dispatch split (splitKernel.ts).
+ * Idempotent; call after @tensorflow/tfjs-backend-webgpu is imported (its kernels are the fallbacks).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
@@ -9,6 +10,7 @@ import { registerBatchNormGradient } from '../fusedBatchNorm.ts';
 import { adamKernels } from './adamKernels.ts';
 import { batchNormKernels } from './batchNormKernels.ts';
 import { registerReluGradient, reluGradKernels } from './reluGradKernel.ts';
+import { splitKernel } from './splitKernel.ts';
 
 const KERNELS: { kernelName: string; kernelFunc: KernelFunc }[] = [...adamKernels, ...batchNormKernels, ...reluGradKernels];
 
@@ -18,4 +20,17 @@ export function registerWebGpuKernels(): void {
   }
   registerBatchNormGradient();
   registerReluGradient();
+  replaceKernel('SplitV', splitKernel);
+}
+
+/** Marks our replacements of the package's kernels, so a second registration does not wrap its own. */
+const OURS = Symbol.for('spinalnet.webgpuKernels.replacement');
+
+/** Replaces the package's kernel `name` by `make(builtin)`, which falls back to the builtin where it does not apply. */
+function replaceKernel(name: string, make: (builtin: KernelFunc) => KernelFunc): void {
+  const config = tf.getKernel(name, 'webgpu');
+  if (config === undefined || (config.kernelFunc as { [OURS]?: true })[OURS]) return;
+  const ours = Object.assign(make(config.kernelFunc), { [OURS]: true as const });
+  tf.unregisterKernel(name, 'webgpu');
+  tf.registerKernel({ ...config, kernelFunc: ours });
 }
