@@ -135,4 +135,31 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
     expect(customDispatchCount() - before).toBe(ours);
     expect(gpu).toEqual(cpu);
   });
+
+  const sums: [string, number[], number[], boolean, number][] = [
+    // name, shape, axes, keepDims, our dispatches
+    ['a conv bias gradient (axes 0, 1, 2)', [4, 9, 9, 15], [0, 1, 2], false, 1],
+    ['a dense bias gradient (axis 0), 300 rows', [300, 20], [0], false, 1],
+    ['leading axes with keepDims', [3, 4, 5], [1, 0], true, 1],
+    ['the last axis (the package\'s kernel)', [6, 7], [1], false, 0],
+    ['every axis (the package\'s kernel)', [6, 7], [0, 1], false, 0],
+  ];
+  it.each(sums)('sums %s as the cpu backend does (relative error ≤ 1e-5)', async (_name, shape, axes, keepDims, ours) => {
+    const values = random('sum', shape.reduce((a, b) => a * b, 1));
+    const run = async () => {
+      const x = tf.tensor(values, shape);
+      const y = tf.sum(x, axes, keepDims);
+      const out = { shape: y.shape, values: (await y.data()) as Float32Array };
+      tf.dispose([x, y]);
+      return out;
+    };
+    await tf.setBackend('cpu');
+    const cpu = await run();
+    await tf.setBackend('webgpu');
+    const before = customDispatchCount();
+    const gpu = await run();
+    expect(customDispatchCount() - before).toBe(ours);
+    expect(gpu.shape).toEqual(cpu.shape);
+    expect(relativeError(cpu.values, gpu.values)).toBeLessThanOrEqual(1e-5);
+  });
 });

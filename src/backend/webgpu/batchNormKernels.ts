@@ -17,10 +17,11 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { BN_GRAD_KERNEL, BN_MOVING_AVERAGES_KERNEL, BN_TRAIN_KERNEL } from '../fusedBatchNorm.ts';
 import { dispatch, makeOutput, type Shader, uniformStruct, type WebGpuBackendInternals, workgroupsFor } from './dispatch.ts';
 
-const THREADS = 256;
+/** Threads of a reducing workgroup (WebGPU's guaranteed maximum per workgroup). */
+export const THREADS = 256;
 
-/** Sums `partial` over the workgroup into partial[0] (every thread calls it: it holds barriers). */
-const REDUCE = /* wgsl */ `
+/** Sums `partial` and `partial2` over the workgroup into their [0] (every thread calls it: it holds barriers). */
+export const WORKGROUP_REDUCE = /* wgsl */ `
 var<workgroup> partial: array<f32, ${THREADS}>;
 var<workgroup> partial2: array<f32, ${THREADS}>;
 fn reduce(t: u32) {
@@ -46,7 +47,7 @@ struct U { c: u32, count: u32, eps: f32 }
 @group(0) @binding(4) var<storage, read_write> mean: array<f32>;
 @group(0) @binding(5) var<storage, read_write> variance: array<f32>;
 @group(0) @binding(6) var<uniform> u: U;
-${REDUCE}
+${WORKGROUP_REDUCE}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let k = wg.x;
@@ -90,7 +91,7 @@ struct U { c: u32, count: u32, eps: f32 }
 @group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
 @group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
 @group(0) @binding(8) var<uniform> u: U;
-${REDUCE}
+${WORKGROUP_REDUCE}
 @compute @workgroup_size(${THREADS})
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) t: u32) {
   let k = wg.x;

@@ -1,7 +1,8 @@
 /**
  * Registers spinalnet's WGSL kernels for tfjs's 'webgpu' backend, as src/backend/wasmKernels.ts does for
  * wasm: the fused Adam step (adamKernels.ts), batch norm in training (batchNormKernels.ts) and ReLU's
- * gradient (reluGradKernel.ts); and replaces the package's SplitV by a one-dispatch split (splitKernel.ts).
+ * gradient (reluGradKernel.ts); and replaces the package's SplitV and Sum by one-dispatch versions where they
+ * apply (splitKernel.ts, sumKernel.ts: a split in up to seven parts, a sum over leading axes).
  * Idempotent; call after @tensorflow/tfjs-backend-webgpu is imported (its kernels are the fallbacks).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -11,6 +12,7 @@ import { adamKernels } from './adamKernels.ts';
 import { batchNormKernels } from './batchNormKernels.ts';
 import { registerReluGradient, reluGradKernels } from './reluGradKernel.ts';
 import { splitKernel } from './splitKernel.ts';
+import { sumKernel } from './sumKernel.ts';
 
 const KERNELS: { kernelName: string; kernelFunc: KernelFunc }[] = [...adamKernels, ...batchNormKernels, ...reluGradKernels];
 
@@ -21,6 +23,7 @@ export function registerWebGpuKernels(): void {
   registerBatchNormGradient();
   registerReluGradient();
   replaceKernel('SplitV', splitKernel);
+  replaceKernel('Sum', sumKernel);
 }
 
 /** Marks our replacements of the package's kernels, so a second registration does not wrap its own. */
