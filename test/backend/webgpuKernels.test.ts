@@ -28,7 +28,6 @@ const random = (seed: string, n: number): Float32Array => {
 async function adamRun(
   backend: 'cpu' | 'webgpu', shapes: number[][], steps: number, fused: boolean,
 ): Promise<{ values: Float32Array[]; state: Float32Array[] }> {
-  await tf.setBackend(backend);
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const vars = shapes.map((s, i) => tf.variable(tf.tensor(random(`x${i}`, size(s)), s), true, `adam_${backend}_${fused}_${i}`));
   const optimizer = fused ? createAdam(0.01, 0.9, 0.999, 1e-8) : tf.train.adam(0.01, 0.9, 0.999, 1e-8);
@@ -50,6 +49,16 @@ async function adamRun(
   return { values, state };
 }
 
+/** `run` on cpu, then on webgpu, and how many of spinalnet's dispatches the webgpu run made. */
+async function cpuThenGpu<T>(run: (backend: 'cpu' | 'webgpu') => Promise<T>): Promise<{ cpu: T; gpu: T; ours: number }> {
+  await tf.setBackend('cpu');
+  const cpu = await run('cpu');
+  await tf.setBackend('webgpu');
+  const before = customDispatchCount();
+  const gpu = await run('webgpu');
+  return { cpu, gpu, ours: customDispatchCount() - before };
+}
+
 describe.skipIf(skip)('spinalnet WGSL kernels', () => {
   beforeAll(async () => {
     const info = await selectBackend('webgpu');
@@ -60,11 +69,8 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
     // Sizes off the 64-wide workgroup, a scalar, and one past a workgroup.
     const shapes = [[3, 3, 2, 5], [7], [1], [65]];
     const steps = 4;
-    const cpu = await adamRun('cpu', shapes, steps, false);
-    await tf.setBackend('webgpu');
-    const before = customDispatchCount();
-    const gpu = await adamRun('webgpu', shapes, steps, true);
-    expect(customDispatchCount() - before).toBe(steps * (shapes.length + 1));
+    const { cpu, gpu, ours } = await cpuThenGpu((backend) => adamRun(backend, shapes, steps, backend === 'webgpu'));
+    expect(ours).toBe(steps * (shapes.length + 1));
     expect(gpu.state.length).toBe(cpu.state.length);
     shapes.forEach((_, i) => expect(relativeError(cpu.values[i]!, gpu.values[i]!)).toBeLessThanOrEqual(1e-5));
     cpu.state.forEach((s, i) => expect(relativeError(s, gpu.state[i]!)).toBeLessThanOrEqual(1e-5));
@@ -78,13 +84,9 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
     ['2-D (a dense layer\'s output)', [9, 7]],
   ];
   it.each(bnShapes)('runs batch norm in training as three dispatches (forward, backward, moving averages), as tfjs-layers on cpu computes it: %s (relative error ≤ 1e-4)', async (_name, shape) => {
-    await tf.setBackend('cpu');
-    expect(tf.getKernel(BN_TRAIN_KERNEL, 'cpu')).toBeUndefined(); // the stock tfjs-layers path
-    const cpu = await trainingStep(shape, 11);
-    await tf.setBackend('webgpu');
-    const before = customDispatchCount();
-    const gpu = await trainingStep(shape, 11);
-    expect(customDispatchCount() - before).toBe(3);
+    expect(tf.getKernel(BN_TRAIN_KERNEL, 'cpu')).toBeUndefined(); // the stock tfjs-layers path on cpu
+    const { cpu, gpu, ours } = await cpuThenGpu(() => trainingStep(shape, 11));
+    expect(ours).toBe(3);
     for (const key of Object.keys(cpu) as (keyof Step)[]) expect(relativeError(cpu[key], gpu[key]), key).toBeLessThan(1e-4);
   }, 120_000);
 
@@ -101,12 +103,8 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
       tf.dispose([x, w, dx]);
       return out;
     };
-    await tf.setBackend('cpu');
-    const cpu = await gradient();
-    await tf.setBackend('webgpu');
-    const before = customDispatchCount();
-    const gpu = await gradient();
-    expect(customDispatchCount() - before).toBe(1);
+    const { cpu, gpu, ours } = await cpuThenGpu(gradient);
+    expect(ours).toBe(1);
     expect(relativeError(cpu, gpu)).toBe(0);
   });
 
@@ -127,12 +125,8 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
       tf.dispose([x, ...out]);
       return read;
     };
-    await tf.setBackend('cpu');
-    const cpu = await run();
-    await tf.setBackend('webgpu');
-    const before = customDispatchCount();
-    const gpu = await run();
-    expect(customDispatchCount() - before).toBe(ours);
+    const { cpu, gpu, ours: dispatched } = await cpuThenGpu(run);
+    expect(dispatched).toBe(ours);
     expect(gpu).toEqual(cpu);
   });
 
@@ -153,12 +147,8 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
       tf.dispose([x, y]);
       return out;
     };
-    await tf.setBackend('cpu');
-    const cpu = await run();
-    await tf.setBackend('webgpu');
-    const before = customDispatchCount();
-    const gpu = await run();
-    expect(customDispatchCount() - before).toBe(ours);
+    const { cpu, gpu, ours: dispatched } = await cpuThenGpu(run);
+    expect(dispatched).toBe(ours);
     expect(gpu.shape).toEqual(cpu.shape);
     expect(relativeError(cpu.values, gpu.values)).toBeLessThanOrEqual(1e-5);
   });
