@@ -10,7 +10,7 @@ import { createAdam } from '../../src/backend/fusedAdam.ts';
 import { BN_TRAIN_KERNEL } from '../../src/backend/fusedBatchNorm.ts';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { findAdapter } from '../../src/backend/webgpu/dawn.ts';
-import { customDispatchCount } from '../../src/backend/webgpu/dispatch.ts';
+import { customDispatchCount, internalsUsable } from '../../src/backend/webgpu/dispatch.ts';
 import { createRng } from '../../src/util/random.ts';
 import { relativeError } from '../helpers.ts';
 import { type Step, trainingStep } from './batchNormStep.ts';
@@ -63,6 +63,13 @@ describe.skipIf(skip)('spinalnet WGSL kernels', () => {
   beforeAll(async () => {
     const info = await selectBackend('webgpu');
     console.log(`webgpu kernel tests on ${info.detail}`);
+  });
+
+  it('records into the active backend only when it has the tfjs-backend-webgpu internals they need', () => {
+    expect(internalsUsable(tf.backend())).toBe(true);
+    // The same backend as a later package version might have it: one private member renamed away.
+    const renamed = Object.create(tf.backend(), { commandQueueOwnedIds: { value: undefined } }) as object;
+    expect(internalsUsable(renamed)).toBe(false);
   });
 
   it('runs Adam as one dispatch per variable plus one per step, as the cpu backend computes it (relative error ≤ 1e-5)', async () => {

@@ -36,8 +36,9 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<ActivatedW
     const registered = await registerFactory(found);
     if (typeof registered === 'string') return registered;
   }
-  registerWebGpuKernels();
   if (!(await tf.setBackend('webgpu'))) return 'tfjs could not create the WebGPU device (tfjs printed the cause)';
+  // spinalnet's WGSL kernels (launch counts: README, "GPUs through WebGPU"); tfjs's own where they cannot run.
+  registerWebGpuKernels();
   const adapter = active!.description;
   return {
     detail: `webgpu (Dawn: ${formatAdapter(adapter)})`,

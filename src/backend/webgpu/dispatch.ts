@@ -4,7 +4,8 @@
  * Why not the package's `runWebGPUProgram`: its programs have exactly one output buffer, and the kernels
  * that save launches here (Adam: new value, m and v; batch norm: y, mean and variance) write three. So we
  * bind the tensors' GPU buffers ourselves and dispatch in the backend's open compute pass, doing what its
- * private `recordAndSubmit` does (private API of tfjs-backend-webgpu 4.22, pinned in package.json):
+ * private `recordAndSubmit` does (private API of tfjs-backend-webgpu 4.22, the version package-lock.json
+ * installs; `internalsUsable` checks for it, and without it tfjs's own kernels run):
  * inputs uploaded first, every bound tensor marked as owned by the pending command buffer (so a tensor
  * disposed before the submit keeps its buffer until then), the uniform buffer released after the submit,
  * and a submit after WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE dispatches like the package's own.
@@ -48,6 +49,15 @@ export interface WebGpuBackendInternals {
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
+}
+
+/** True when `backend` has the members this module uses (a later tfjs-backend-webgpu may rename them). */
+export function internalsUsable(backend: unknown): boolean {
+  const b = backend as Partial<Record<keyof WebGpuBackendInternals, unknown>>;
+  const methods = ['makeTensorInfo', 'uploadToGPU', 'ensureCommandEncoderReady', 'endComputePassEncoder', 'submitQueue'] as const;
+  return methods.every((m) => typeof b[m] === 'function') &&
+    b.commandQueueOwnedIds instanceof WeakSet && Array.isArray(b.uniformPendingDisposal) && typeof b.dispatchCountInPass === 'number' &&
+    'computePassEncoder' in b && 'commandEncoder' in b && b.device != null && b.queue != null && b.tensorMap != null && b.bufferManager != null;
 }
 
 /** A compute shader: bindings 0…k−1 are the storage buffers in the order passed, binding k the uniforms. */

@@ -3,20 +3,26 @@
  * wasm: the fused Adam step (adamKernels.ts), batch norm in training (batchNormKernels.ts) and ReLU's
  * gradient (reluGradKernel.ts); and replaces the package's SplitV and Sum by one-dispatch versions where they
  * apply (splitKernel.ts, sumKernel.ts: a split in up to seven parts, a sum over leading axes).
- * Idempotent; call after @tensorflow/tfjs-backend-webgpu is imported (its kernels are the fallbacks).
+ * Idempotent; called once 'webgpu' is the active backend (the package's kernels are the fallbacks).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc } from '@tensorflow/tfjs';
 import { registerBatchNormGradient } from '../fusedBatchNorm.ts';
 import { adamKernels } from './adamKernels.ts';
 import { batchNormKernels } from './batchNormKernels.ts';
+import { internalsUsable } from './dispatch.ts';
 import { registerReluGradient, reluGradKernels } from './reluGradKernel.ts';
 import { splitKernel } from './splitKernel.ts';
 import { sumKernel } from './sumKernel.ts';
 
 const KERNELS: { kernelName: string; kernelFunc: KernelFunc }[] = [...adamKernels, ...batchNormKernels, ...reluGradKernels];
 
-export function registerWebGpuKernels(): void {
+/**
+ * Registers them for the active 'webgpu' backend when it has the internals they record into (dispatch.ts);
+ * returns whether it did.
+ */
+export function registerWebGpuKernels(): boolean {
+  if (tf.getBackend() !== 'webgpu' || !internalsUsable(tf.backend())) return false;
   for (const { kernelName, kernelFunc } of KERNELS) {
     if (tf.getKernel(kernelName, 'webgpu') === undefined) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
   }
@@ -24,6 +30,7 @@ export function registerWebGpuKernels(): void {
   registerReluGradient();
   replaceKernel('SplitV', splitKernel);
   replaceKernel('Sum', sumKernel);
+  return true;
 }
 
 /** Marks our replacements of the package's kernels, so a second registration does not wrap its own. */
