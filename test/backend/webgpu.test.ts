@@ -8,7 +8,6 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { findAdapter } from '../../src/backend/webgpu/dawn.ts';
-import { IMAGE_MODELS } from '../../src/models/imageRegistry.ts';
 import { MODELS } from '../../src/models/registry.ts';
 import { predictPatchesParallel } from '../../src/training/parallel/parallelPredict.ts';
 import { patchSource } from '../../src/training/sampleSource.ts';
@@ -18,7 +17,10 @@ import type { TrainState } from '../../src/training/trainState.ts';
 import { createRng } from '../../src/util/random.ts';
 import type { CubeBIP } from '../../src/scene/types.ts';
 import { relativeError } from '../helpers.ts';
-import { type GradientCase as Case, tfjsGradients, worstGradientError } from '../training/tfjsGradients.ts';
+import { tfjsGradients, worstGradientError, type Gradients } from '../training/tfjsGradients.ts';
+import { Worker } from 'node:worker_threads';
+import type { CpuGradientsJob, CpuGradientsResult } from './cpuGradientsWorker.ts';
+import { CASES } from './webgpuCases.ts';
 
 /** SwiftShader runs a VGG-5 step in tens of CPU-seconds; a busy machine stretches that. */
 const SLOW = 600_000;
@@ -26,17 +28,6 @@ const SLOW = 600_000;
 const probe = await findAdapter(true);
 const skip = probe.found === undefined;
 if (skip) console.warn(`webgpu tests skipped: ${probe.reason} (install Debian's chromium for SwiftShader, and libvulkan1)`);
-
-/** Every shipped model (both registries), at the smallest input each accepts. */
-const CASES: Case[] = [
-  ...MODELS.map((spec): Case => {
-    const patch = spec.id === 'spinal-mlp' ? 1 : 9;
-    return { name: spec.id, build: () => spec.build({ patch, channels: 5, numClasses: 4 }), sample: [patch, patch, 5], classes: 4 };
-  }),
-  ...IMAGE_MODELS.map((spec): Case => ({
-    name: spec.id, build: () => spec.build({ height: 16, width: 16, channels: 1, numClasses: 3 }), sample: [16, 16, 1], classes: 3,
-  })),
-];
 
 /** 16×16 scene, 6 bands: four quadrants, each with its own spectrum, plus noise. */
 function quadrantScene(): { cube: CubeBIP; labels: Int32Array } {
@@ -53,6 +44,25 @@ function quadrantScene(): { cube: CubeBIP; labels: Int32Array } {
     }
   }
   return { cube: { height: h, width: w, bands: b, data }, labels };
+}
+
+/**
+ * The cpu backend's loss and gradients for `model`'s current weights, computed in a worker thread
+ * (cpuGradientsWorker.ts says why), keyed by this thread's variable names.
+ */
+async function cpuGradients(model: tf.LayersModel, job: Omit<CpuGradientsJob, 'weights'>): Promise<Gradients> {
+  const weights = await Promise.all(model.getWeights().map(async (w) => ({ data: (await w.data()) as Float32Array, shape: w.shape })));
+  const worker = new Worker(new URL('./cpuGradientsEntry.mjs', import.meta.url), { workerData: { ...job, weights } satisfies CpuGradientsJob, execArgv: [] });
+  try {
+    const r = await new Promise<CpuGradientsResult>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the cpu gradients worker exited with code ${code}`)));
+    });
+    return { loss: r.loss, grads: new Map(model.trainableWeights.map((w, i) => [(w.read() as tf.Variable).name, r.grads[i]!])) };
+  } finally {
+    await worker.terminate();
+  }
 }
 
 describe.skipIf(skip)('webgpu backend (Dawn)', () => {
@@ -82,7 +92,7 @@ describe.skipIf(skip)('webgpu backend (Dawn)', () => {
       const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));
       const classWeights = Float32Array.from({ length: c.classes }, () => 0.5 + rng.next());
       // The same dropout masks on both: tfjs draws them in JavaScript from Math.random, whatever the backend.
-      const ref = await withSeededMathRandom(createRng(3, 'masks'), () => tfjsGradients(model, x, [n, ...c.sample], labels, c.classes, classWeights));
+      const ref = await cpuGradients(model, { name: c.name, x, shape: [n, ...c.sample], labels, classWeights });
       await tf.setBackend('webgpu');
       const ours = await withSeededMathRandom(createRng(3, 'masks'), () => tfjsGradients(model, x, [n, ...c.sample], labels, c.classes, classWeights));
       expect(tf.getBackend()).toBe('webgpu');
