@@ -16,6 +16,7 @@ import { dropoutMultiplier } from '../dropoutMask.ts';
 import { f32, type WasmBackendLike } from '../../backend/wasmHeap.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../onnx/nchwc.ts';
+import { FusedAdamOptimizer } from '../../backend/fusedAdam.ts';
 
 /** What one forward and backward pass computed. */
 export interface StepGradients {
@@ -168,13 +169,15 @@ function gradientStep(
     gradients,
     async run(x, n, labels, classWeights, optimizer) {
       const step = await gradients(x, n, labels, classWeights);
+      const variables = graph.weights.map((w) => w.variable.read() as tf.Variable);
+      const inPlace = optimizer instanceof FusedAdamOptimizer &&
+        optimizer.applyGradientArrays(variables, variables.map((v) => step.gradients.get(v.name)!));
       tf.tidy(() => {
-        const grads: tf.NamedTensorMap = {};
-        for (const w of graph.weights) {
-          const name = (w.variable.read() as tf.Variable).name;
-          grads[name] = tf.tensor(step.gradients.get(name)!, w.variable.shape as number[]);
+        if (!inPlace) {
+          const grads: tf.NamedTensorMap = {};
+          for (const v of variables) grads[v.name] = tf.tensor(step.gradients.get(v.name)!, v.shape);
+          optimizer.applyGradients(grads);
         }
-        optimizer.applyGradients(grads);
         graph.batchNorms.forEach((slot, i) => {
           const mean = tf.tensor1d(step.batchStats[i]!.mean);
           const variance = tf.tensor1d(step.batchStats[i]!.variance);
