@@ -8,7 +8,8 @@
  *
  * --variants alternates the rounds between graph variants (nchwc: onnxruntime's NCHWc convolutions where
  * it has them, the default; plain: Conv and ConvTranspose; either with "+tensorAdam": Adam through tfjs
- * tensors instead of in place), so that both see the same machine load.
+ * tensors instead of in place; "+jsScatter": the NCHWc kernels blocked in JavaScript instead of
+ * WebAssembly), so that both see the same machine load.
  *
  * --profile adds onnxruntime's profiler over the timed steps and prints its kernel time per step by
  * operator type (the profiler itself slows the step; the totals above it are without it).
@@ -83,7 +84,7 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   const optimizer = createAdam(1e-3, 0.9, 0.999, 1e-8);
   // "+tensorAdam": the gradients go to Adam as tfjs tensors (applyGradients), not in place (applyGradientArrays).
   if (variant.includes('+tensorAdam')) Object.assign(optimizer, { applyGradientArrays: () => false });
-  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain') });
+  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter') });
   if (typeof step === 'string') throw new Error(step);
   const run = async (s: number) => {
     const x = data.subarray(s * batch * per, (s + 1) * batch * per);
