@@ -9,11 +9,7 @@
  *
  * scatter(w, map, out, n): byte offsets of float32 w[n], int32 map[n] and float32 out on the heap.
  */
-import { uleb } from '../util/wasmEncoder.ts';
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+import { heapFunction, vec } from './heapFunction.ts';
 const I32 = 0x7f;
 const get = (i: number) => [0x20, i];
 const set = (i: number) => [0x21, i];
@@ -36,33 +32,9 @@ function body(): number[] {
   return [...vec([[1, I32]]), ...code];
 }
 
-function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const types = section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32]]), 0]]));
-  // Memory import: shared memories must declare a maximum (and match the threaded build's 4 GiB).
-  const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
-  const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([[0]]));
-  const exports = section(7, vec([[...name('scatter'), 0x00, 0]]));
-  const b = body();
-  const code = section(10, vec([[...uleb(b.length), ...b]]));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
-}
-
 export type WasmScatter = (w: number, map: number, out: number, n: number) => void;
-
-const cache = new WeakMap<WebAssembly.Memory, WasmScatter | null>();
 
 /** The scatter function bound to `memory`, or null where the engine refuses the module. */
 export function wasmScatterFor(memory: WebAssembly.Memory): WasmScatter | null {
-  const known = cache.get(memory);
-  if (known !== undefined) return known;
-  let fn: WasmScatter | null = null;
-  try {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    fn = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } }).exports['scatter'] as WasmScatter;
-  } catch {
-    fn = null;
-  }
-  cache.set(memory, fn);
-  return fn;
+  return heapFunction<WasmScatter>(memory, 'scatter', [I32, I32, I32, I32], body);
 }
