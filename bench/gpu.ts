@@ -60,7 +60,7 @@ let counts: StepCounts | undefined;
 if (found) {
   console.error('gpu bench: webgpu counts …');
   const script = fileURLToPath(new URL('./gpuCounts.ts', import.meta.url));
-  const args = quick ? ['--batch', '16', '--steps', '1', '--patch', '9', '--predict-batch', '16', '--json'] : ['--batch', '64', '--steps', '3', '--json'];
+  const args = [...(quick ? ['--batch', '16', '--steps', '1', '--patch', '9', '--predict-batch', '16'] : ['--batch', '64', '--steps', '3']), '--json', '--by-program'];
   const child = spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     counts = JSON.parse(child.stdout.trim().split('\n').pop() ?? '') as StepCounts;

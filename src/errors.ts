@@ -52,6 +52,9 @@ export class BackendError extends SpinalnetError {}
 /** A download that failed or whose checksum does not match. */
 export class DownloadError extends SpinalnetError {}
 
+/** A temporary file spinalnet keeps while it works (the reduced scene) that could not be written or read. */
+export class TempFileError extends SpinalnetError {}
+
 /** Throws a ConfigError unless `value` is an integer ≥ `min` (every count-like option checks this way). */
 export function checkInteger(parameter: string, value: number, min: number): void {
   if (!Number.isInteger(value) || value < min) throw new ConfigError(parameter, `an integer ≥ ${min}`, value);

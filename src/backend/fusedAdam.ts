@@ -5,7 +5,8 @@
  * about 400 kernel calls per step for the paper network's 28 variables. `SpinalnetAdamStep` does the same
  * arithmetic in one pass over the wasm heap, in WebAssembly SIMD (simdAdam.ts), rounding to float32 after
  * every operation exactly where tfjs's ops do, so the result is bit-for-bit tfjs's Adam (checked in
- * test/backend/fusedAdam.test.ts). On other backends the optimizer is tfjs's own AdamOptimizer.
+ * test/backend/fusedAdam.test.ts). On webgpu the same update runs as WGSL, one dispatch per variable plus one
+ * per step (src/backend/webgpu/adamKernels.ts). On other backends the optimizer is tfjs's own AdamOptimizer.
  *
  * Measured (CPU time, paper network, 259k parameters): one update 0.6–1.2 ms against tfjs's 4.8–6.7 ms;
  * trainModel at batch 16 270 → 286 samples per CPU-second (median of 7 alternating epochs in one process;
@@ -16,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdAdamFor } from './simdAdam.ts';
+import { ADAM_ACCUMULATORS_KERNEL, ADAM_DEVICE_KERNEL } from './webgpu/adamKernels.ts';
 import { addWasmKernel, f32, heapMemory, type WasmBackendLike } from './wasmHeap.ts';
 
 export const ADAM_KERNEL = 'SpinalnetAdamStep';
@@ -119,25 +121,21 @@ type GradientsArg = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 
 /**
  * tfjs's AdamOptimizer whose update runs as one fused kernel per variable when the active backend is wasm
- * and the kernel is registered; same state, weights, config and serialisation as tf.train.adam.
+ * or webgpu and the kernels are registered; same state, weights, config and serialisation as tf.train.adam.
  */
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: GradientsArg): void {
-    if (tf.getBackend() !== 'wasm' || tf.getKernel(ADAM_KERNEL, 'wasm') === undefined) {
-      super.applyGradients(variableGradients);
-      return;
-    }
-    const self = this as unknown as AdamInternals;
-    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    const backend = tf.getBackend();
+    if (backend === 'wasm' && tf.getKernel(ADAM_KERNEL, 'wasm') !== undefined) this.applyOnHost(variableGradients);
+    else if (tf.getKernel(ADAM_DEVICE_KERNEL, backend) !== undefined) this.applyOnDevice(variableGradients);
+    else super.applyGradients(variableGradients);
+  }
+
+  /** wasm: the bias corrections read on the host, one kernel call per variable. */
+  private applyOnHost(variableGradients: GradientsArg): void {
     const attrs = this.stepAttrs();
     tf.tidy(() => {
-      names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name]!;
-        this.moments(i, name, value);
-        const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
-        if (gradient == null) return;
-        const m = self.accumulatedFirstMoment[i]!.variable;
-        const v = self.accumulatedSecondMoment[i]!.variable;
+      this.forEachSlot(variableGradients, (value, m, v, gradient) => {
         const [newValue, newM, newV] = tf.engine().runKernel(
           ADAM_KERNEL, { value, m, v, gradient }, attrs as unknown as tf.NamedAttrMap,
         ) as tf.Tensor[];
@@ -153,9 +151,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    * The same update as applyGradients (the same bits) from gradients held in JavaScript, one per variable
    * in `variables`' order (that order indexes the moments, as applyGradients' names do), written in place
    * into the variables' and moments' wasm memory: no gradient tensors, no kernel calls, no new tensors.
-   * Returns false, having changed nothing but creating missing moments, where it cannot (not on wasm, no WebAssembly SIMD, or a
-   * variable or moment whose memory another tensor shares, e.g. right after setWeights from tensors the
-   * caller keeps); then applyGradients does the step, and leaves every variable its own memory.
+   * Returns false, having changed nothing but creating missing moments, where it cannot (not on wasm, no
+   * WebAssembly SIMD, or a variable or moment whose memory another tensor shares, e.g. right after
+   * setWeights from tensors the caller keeps); then applyGradients does the step, and leaves every variable its own memory.
    *
    * Measured (bench/trainStep.ts, paper network, batch 16, one process, load ~10): see README, Speed.
    */
@@ -225,11 +223,50 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     });
     self.incrementIterations();
   }
+
+  /**
+   * GPU backends (src/backend/webgpu/adamKernels.ts): the bias corrections stay on the device (reading
+   * accBeta back would stall every step); one dispatch for them, one per variable.
+   */
+  private applyOnDevice(variableGradients: GradientsArg): void {
+    const self = this as unknown as AdamInternals;
+    const attrs = { beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon, learningRate: self.learningRate };
+    tf.tidy(() => {
+      const [next1, next2, corrections] = tf.engine().runKernel(
+        ADAM_ACCUMULATORS_KERNEL, { accBeta1: self.accBeta1, accBeta2: self.accBeta2 }, attrs as unknown as tf.NamedAttrMap,
+      ) as tf.Tensor[];
+      this.forEachSlot(variableGradients, (value, m, v, gradient) => {
+        const [newValue, newM, newV] = tf.engine().runKernel(
+          ADAM_DEVICE_KERNEL, { value, m, v, gradient, corrections: corrections! }, attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+        m.assign(newM!);
+        v.assign(newV!);
+        value.assign(newValue!);
+      });
+      self.accBeta1.assign(next1!);
+      self.accBeta2.assign(next2!);
+    });
+    self.incrementIterations();
+  }
+
+  /** Calls `update` for every variable with a gradient, creating its m and v slots (zeros) on first use. */
+  private forEachSlot(
+    variableGradients: GradientsArg, update: (value: tf.Variable, m: tf.Variable, v: tf.Variable, gradient: tf.Tensor) => void,
+  ): void {
+    const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name]!;
+      const [m, v] = this.moments(i, name, value);
+      const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+      if (gradient == null) return;
+      update(value, m, v, gradient);
+    });
+  }
 }
 
 /**
- * Drop-in for `tf.train.adam(learningRate, beta1, beta2, epsilon)`: the fused update on wasm, tfjs's Adam
- * elsewhere. Registers the wasm kernel when the wasm package is loaded.
+ * Drop-in for `tf.train.adam(learningRate, beta1, beta2, epsilon)`: the fused update on wasm and webgpu,
+ * tfjs's Adam elsewhere. Registers the wasm kernel when the wasm package is loaded.
  */
 export function createAdam(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number): tf.AdamOptimizer {
   if (tf.findBackendFactory('wasm') !== null) registerWasmAdam();

@@ -17,6 +17,8 @@ import { addWasmKernel, f32, type WasmBackendLike } from './wasmHeap.ts';
 
 export const BN_TRAIN_KERNEL = 'SpinalnetBatchNormTrain';
 export const BN_GRAD_KERNEL = 'SpinalnetBatchNormGrad';
+/** Both moving averages in one kernel (WebGPU only: src/backend/webgpu/batchNormKernels.ts). */
+export const BN_MOVING_AVERAGES_KERNEL = 'SpinalnetBatchNormMovingAverages';
 
 interface BnAttrs {
   epsilon: number;
@@ -113,6 +115,14 @@ let gradientRegistered = false;
 export function registerWasmBatchNorm(): void {
   addWasmKernel(BN_TRAIN_KERNEL, forward);
   addWasmKernel(BN_GRAD_KERNEL, backward);
+  registerBatchNormGradient();
+}
+
+/**
+ * The forward kernel's gradient, through the backward kernel of the active backend (wasm here, WGSL in
+ * src/backend/webgpu/batchNormKernels.ts). Idempotent.
+ */
+export function registerBatchNormGradient(): void {
   if (gradientRegistered) return;
   gradientRegistered = true;
   tf.registerGradient({
@@ -131,11 +141,23 @@ export function registerWasmBatchNorm(): void {
   });
 }
 
-/** True when the active backend has the fused kernels (wasm after registerWasmBatchNorm). */
+/** True when the active backend has the fused kernels (wasm after registerWasmBatchNorm, webgpu after registerWebGpuKernels). */
 export const fusedBatchNormAvailable = (): boolean => tf.getKernel(BN_TRAIN_KERNEL, tf.getBackend()) !== undefined;
 
 /** [y, batch mean, batch variance] of channels-last x; differentiable in x, γ and β. */
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): [tf.Tensor, tf.Tensor, tf.Tensor] {
   const out = tf.engine().runKernel(BN_TRAIN_KERNEL, { x, gamma, beta }, { epsilon }) as tf.Tensor[];
   return [out[0]!, out[1]!, out[2]!];
+}
+
+/**
+ * tfjs-layers' moving averages, v ← v − (v − batch)·(1 − momentum) for the mean and the variance, as one
+ * kernel call where the active backend has it (WebGPU: one launch instead of six); undefined elsewhere.
+ */
+export function movingAveragesFused(
+  movingMean: tf.Tensor, movingVariance: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, momentum: number,
+): [tf.Tensor, tf.Tensor] | undefined {
+  if (tf.getKernel(BN_MOVING_AVERAGES_KERNEL, tf.getBackend()) === undefined) return undefined;
+  const out = tf.engine().runKernel(BN_MOVING_AVERAGES_KERNEL, { movingMean, movingVariance, mean, variance }, { momentum }) as tf.Tensor[];
+  return [out[0]!, out[1]!];
 }

@@ -12,6 +12,7 @@ import { getModelSpec } from '../models/registry.ts';
 import { validateConfig, type RunConfig } from '../pipeline/config.ts';
 import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from '../pipeline/prepareRun.ts';
 import { inputName, loadInputScene, type InputScene } from '../pipeline/sceneInput.ts';
+import { reducedInMemory } from '../scene/reducedScene.ts';
 import type { SplitStrategy } from '../sampling/makeSplit.ts';
 import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { trainModel, type EpochStats } from '../training/trainModel.ts';
@@ -191,7 +192,7 @@ export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks = {
     return { interrupted: training.interrupted };
   }
   // Only the test pixels are predicted: an experiment needs scores, not maps.
-  const { classes: predicted } = await predictPatchesParallel(model, reduced, patch, split.test, {
+  const { classes: predicted } = await predictPatchesParallel(model, reducedInMemory(reduced, 'spinalnet experiment'), patch, split.test, {
     batchSize: c.predictBatch, workers: c.predictWorkers, engine: c.inference,
   });
   const metrics: Metrics = metricsFromConfusion(confusionMatrix(split.testClasses, predicted, k), scene.classes.map((x) => ({ label: x.value, name: x.name })));

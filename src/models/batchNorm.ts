@@ -4,7 +4,7 @@
  * weights, so saved models are unchanged and older ones load into this class.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain, fusedBatchNormAvailable } from '../backend/fusedBatchNorm.ts';
+import { batchNormTrain, fusedBatchNormAvailable, movingAveragesFused } from '../backend/fusedBatchNorm.ts';
 
 type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
 
@@ -45,11 +45,18 @@ export class BatchNormalization extends TfjsBatchNormalization {
 
   /**
    * tfjs-layers' moving averages: v ← v − (v − batch)·(1 − momentum), with the batch's mean and biased
-   * variance per channel. Also used by the onnxruntime training step, which computes those statistics.
+   * variance per channel (one kernel where the backend has it: WebGPU). Also used by the onnxruntime
+   * training step, which computes those statistics.
    */
   updateMovingAverages(mean: tf.Tensor, variance: tf.Tensor): void {
     const f = this as unknown as BatchNormFields;
     tf.tidy(() => {
+      const fused = movingAveragesFused(f.movingMean.read(), f.movingVariance.read(), mean, variance, f.momentum);
+      if (fused !== undefined) {
+        f.movingMean.write(fused[0]);
+        f.movingVariance.write(fused[1]);
+        return;
+      }
       for (const [v, batch] of [[f.movingMean, mean], [f.movingVariance, variance]] as const) {
         const old = v.read();
         v.write(tf.sub(old, tf.mul(tf.sub(old, batch), 1 - f.momentum)));

@@ -10,10 +10,10 @@ import type { Rgb } from '../render/image.ts';
 import type { ClassInfo, GeoReference, LabelMap } from '../scene/types.ts';
 import { openGisMaps, type GisMapsWriter, type MapFormat } from './gisMaps.ts';
 import type * as tf from '@tensorflow/tfjs';
-import type { CubeBIP } from '../scene/types.ts';
+import type { ReducedScene } from '../scene/reducedScene.ts';
 import type { ParallelPredictOptions } from '../training/parallel/parallelPredict.ts';
 import type { MapCheckpoint } from './mapCheckpoint.ts';
-import { mapBandRows, mapInBands, type MapBand } from './tiledMap.ts';
+import { mapBandRows, mapInBands, readableBandRows, type MapBand } from './tiledMap.ts';
 
 export interface MapOutputsInput {
   /** Path of a file inside the (staged) output folder. */
@@ -120,7 +120,7 @@ export class MapOutputs {
 
 export interface MapToOutputsInput {
   model: tf.LayersModel;
-  reduced: CubeBIP;
+  reduced: ReducedScene;
   patch: number;
   /** `--tile-size` (mapBandRows cuts the bands). */
   tileSize?: number;
@@ -140,7 +140,7 @@ export type MapToOutputsResult =
 /** Predicts the map band by band into its outputs: replays a checkpoint's bands first, records each new one. */
 export async function mapToOutputs(i: MapToOutputsInput): Promise<MapToOutputsResult> {
   const { height, width } = i.reduced;
-  const bandRows = mapBandRows(i.tileSize, width);
+  const bandRows = readableBandRows(i.reduced, i.patch, mapBandRows(i.tileSize, width));
   const out = new MapOutputs(i.outputs);
   try {
     const from = i.checkpoint?.rowsDone ?? 0;

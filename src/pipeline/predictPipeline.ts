@@ -22,6 +22,8 @@ import { writeReportHtml } from '../view/reportHtml.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
+import type { ReducedScene } from '../scene/reducedScene.ts';
+import { mapWorkMemory } from './workMemory.ts';
 import { StagedOutput } from './stagedOutput.ts';
 import { backgroundKeep, checkMapFormats, type MapFormat } from './gisMaps.ts';
 import { listenForStop } from './stopSignals.ts';
@@ -63,7 +65,7 @@ export interface PredictResult {
 export type SceneMapper = (r: {
   model: tf.LayersModel;
   meta: ModelMetadata;
-  reduced: CubeBIP;
+  reduced: ReducedScene;
   config: PredictConfig;
   log: (line: string) => void;
   progress?: ScanProgress;
@@ -102,7 +104,12 @@ export async function predictPipeline(
     const scene = await openScene({
       cubePath: config.cube, gtPath: config.gt, cubeVar: config.cubeVar, gtVar: config.gtVar,
       classes: meta.classes, rgbBands: meta.rgbBands, dropBands: meta.droppedBands ?? [], memoryLimitBytes: config.memoryLimit,
-    }, { tileRows: config.tileSize, components: pca.components, progress });
+    }, {
+      tileRows: config.tileSize, components: pca.components, progress,
+      work: mapWorkMemory(model, meta.patch, pca.components, config.predictBatch),
+      // Only this process's map reads the reduced scene by bands; a queue sends it whole to Redis.
+      ...(mapScene === undefined && { reducedFile: { halo: (meta.patch - 1) / 2 } }),
+    });
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     const cube = scene.grid;
     if (scene.source.cubeBands !== meta.inputBands) {
@@ -111,17 +118,17 @@ export async function predictPipeline(
         'map a scene from the same sensor and band set as the training scene',
       );
     }
-    let reduced: CubeBIP;
+    let reduced: ReducedScene;
     let rgb: CubeBIP | undefined;
     try {
       checkPatchSize(meta.patch, cube);
-      ({ reduced, rgb } = await scene.scan.transform(pca, meta.rgbBands?.every((b) => b < cube.bands) ? meta.rgbBands : undefined));
+      ({ reduced, preview: rgb } = await scene.scan.transform(pca, meta.rgbBands?.every((b) => b < cube.bands) ? meta.rgbBands : undefined));
     } finally {
       scene.scan.close();
     }
     const { height, width } = cube;
     const preview = previewShape(height, width);
-    const falseColorImg = sceneFalseColor(rgb, reduced, preview);
+    const falseColorImg = sceneFalseColor(rgb!, preview);
     rgb = undefined; // drawn: the map does not need the H×W×3 cube
     const labels = scene.labels;
     const maskBackground = config.maskBackground && labels !== undefined;
@@ -152,31 +159,37 @@ export async function predictPipeline(
     };
     let engine: string;
     let mappedOut;
-    if (mapScene) {
-      log(`mapping ${height * width} pixels with ${meta.modelId}`);
-      // The queue hands back the whole map: it is written as one band.
-      const mapped = await mapScene({ model, meta, reduced, config, log, progress });
-      const out = new MapOutputs(outputs);
-      out.write({ row0: 0, rows: height, classes: mapped.classes, confidence: mapped.confidence, probabilities: mapped.probabilities });
-      mappedOut = out.finish();
-      engine = mapped.engine;
-    } else {
-      const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this band of the map (press again to quit at once)`)) : undefined;
-      log(`mapping ${height * width} pixels with ${meta.modelId}`);
-      try {
-        const r = await mapToOutputs({
-          model, reduced, patch: meta.patch, tileSize: config.tileSize,
-          predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(progress, width) },
-          outputs,
-          shouldStop: signals?.requested,
-        });
-        if (r.status === 'stopped') throw new PredictStopped(signals?.signal() ?? 'request', r.rowsDone, r.height);
-        if (r.fallbackReason) log(`inference on tfjs: ${r.fallbackReason}`);
-        engine = r.engine;
-        mappedOut = r;
-      } finally {
-        signals?.dispose();
+    try {
+      if (reduced.storage === 'file') log(`the reduced scene does not fit the memory limit: kept in the temporary file ${reduced.path}`);
+      if (mapScene) {
+        log(`mapping ${height * width} pixels with ${meta.modelId}`);
+        // The queue hands back the whole map: it is written as one band.
+        const mapped = await mapScene({ model, meta, reduced, config, log, progress });
+        const out = new MapOutputs(outputs);
+        out.write({ row0: 0, rows: height, classes: mapped.classes, confidence: mapped.confidence, probabilities: mapped.probabilities });
+        mappedOut = out.finish();
+        engine = mapped.engine;
+      } else {
+        const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this band of the map (press again to quit at once)`)) : undefined;
+        log(`mapping ${height * width} pixels with ${meta.modelId}`);
+        try {
+          const r = await mapToOutputs({
+            model, reduced, patch: meta.patch, tileSize: config.tileSize,
+            predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(progress, width) },
+            outputs,
+            shouldStop: signals?.requested,
+          });
+          if (r.status === 'stopped') throw new PredictStopped(signals?.signal() ?? 'request', r.rowsDone, r.height);
+          if (r.fallbackReason) log(`inference on tfjs: ${r.fallbackReason}`);
+          engine = r.engine;
+          mappedOut = r;
+        } finally {
+          signals?.dispose();
+        }
       }
+    } finally {
+      // The temporary file of a reduced scene too big for memory goes, whatever happened.
+      reduced.close();
     }
     log(`mapped with ${engine}`);
     let metrics: MetricsFile | undefined;

@@ -13,8 +13,8 @@ import { loadLabels } from '../scene/loadScene.ts';
 import type { CubeBIP, LabelMap, Scene } from '../scene/types.ts';
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { extractPatches } from '../sampling/patches.ts';
-import { arraySource, patchSource, type SampleSource } from '../training/sampleSource.ts';
+import type { ReducedScene } from '../scene/reducedScene.ts';
+import { patchSource, type SampleSource } from '../training/sampleSource.ts';
 import { withSeededMathRandom } from '../training/seededRandom.ts';
 import type { TrainOptions } from '../training/trainModel.ts';
 import { createRng } from '../util/random.ts';
@@ -29,9 +29,10 @@ export interface PreparedRun {
   readonly split: SceneSplit;
   readonly pca: PcaModel;
   readonly pcaFit: 'scene' | 'train';
-  /** The cube after PCA, what the model sees. */
-  readonly reduced: CubeBIP;
-  /** The scene's three false-colour bands (H×W×3), when it has false-colour bands. */
+  /** The cube after PCA, what the model sees: in memory, or in a temporary file (close it when done). */
+  readonly reduced: ReducedScene;
+  /** Three bands for the false-colour view (H×W×3): the scene's false-colour bands, else the first components. */
+  /** The three false-colour bands (or first three components), H×W×3 BIP, full resolution; dropped once drawn. */
   readonly rgb?: CubeBIP;
   /** Loss weight per class, when asked for. */
   readonly classWeights?: Float32Array;
@@ -70,7 +71,7 @@ export async function prepareRun(config: RunConfig, scene: InputScene): Promise<
   }
   const pcaFit = pcaFitOf(config);
   const pca = await scene.scan.fitPca({ components: config.pca, whiten: config.whiten, pixels: pcaFit === 'train' ? split.train : undefined });
-  const { reduced, rgb } = await scene.scan.transform(pca, scene.rgbBands?.every((b) => b < scene.grid.bands) ? scene.rgbBands : undefined);
+  const { reduced, preview: rgb } = await scene.scan.transform(pca, scene.rgbBands?.every((b) => b < scene.grid.bands) ? scene.rgbBands : undefined);
   return { scene, labels, spec, patch, split, pca, pcaFit, reduced, rgb, classWeights: config.classWeights === 'balanced' ? balancedWeights(split.trainClasses, scene.classes.length) : undefined };
 }
 
@@ -85,7 +86,8 @@ export function buildRunModel(config: RunConfig, p: PreparedRun): Promise<tf.Lay
 export function trainingSetup(config: RunConfig, p: PreparedRun): { source: SampleSource; labels: Int32Array; options: TrainOptions } {
   const { split, reduced, patch } = p;
   return {
-    source: arraySource(extractPatches(reduced, split.train, patch), [patch, patch, reduced.bands]),
+    // Patches are cut per batch from the reduced scene (memory or file), so only a batch of them exists.
+    source: patchSource(reduced, patch, split.train),
     labels: split.trainClasses,
     options: {
       epochs: config.epochs,

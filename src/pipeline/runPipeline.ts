@@ -30,6 +30,8 @@ import { checkOutDir, RunFolder } from './runFolder.ts';
 import { inputName, loadInputScene, type InputScene } from './sceneInput.ts';
 import { classColors } from '../render/index.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
+import { runWorkMemory } from './workMemory.ts';
+import { getModelSpec } from '../models/registry.ts';
 import { listenForStop } from './stopSignals.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import { writeReportHtml } from '../view/reportHtml.ts';
@@ -99,7 +101,11 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
     log(`backend: ${backend.detail}`);
     if (backend.warning) log(`warning: ${backend.warning}`);
     clock.reset();
-    const scene = await loadInputScene(config.input, { memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca, progress: hooks.scanProgress });
+    const scene = await loadInputScene(config.input, {
+      memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca, progress: hooks.scanProgress,
+      // The model and a batch of patches at a time count too; a reduced scene too big for the limit goes to a temporary file.
+      work: runWorkMemory(config), reducedFile: { halo: getModelSpec(config.model).spectral ? 0 : (config.patch - 1) / 2 },
+    });
     log(`scene ${name}: ${scene.grid.height}×${scene.grid.width}×${scene.grid.bands}, ${scene.classes.length} classes`);
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('load');
@@ -110,21 +116,27 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
       // The reduced scene is all the later stages need: the cube's file is released.
       scene.scan.close();
     }
-    const preview = previewShape(prepared.reduced.height, prepared.reduced.width);
-    const falseColorImg = sceneFalseColor(prepared.rgb, prepared.reduced, preview);
-    // The false colour is drawn: its H×W×3 cube is not needed by the map.
-    prepared = { ...prepared, rgb: undefined };
-    prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
-    clock.lap('pca');
-
-    // Only now, with the input known to be usable, does the output folder appear.
-    const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
-    if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
     try {
-      return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, preview, log, hooks, clock, state: resume?.state, map: resume?.map, name, scene });
-    } catch (err) {
-      folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
-      throw err;
+      if (prepared.reduced.storage === 'file') log(`the reduced scene does not fit the memory limit: kept in the temporary file ${prepared.reduced.path}`);
+      const preview = previewShape(prepared.reduced.height, prepared.reduced.width);
+      const falseColorImg = sceneFalseColor(prepared.rgb!, preview);
+      // The false colour is drawn: its H×W×3 cube is not needed by the map.
+      prepared = { ...prepared, rgb: undefined };
+      prepared.split.warnings.forEach((w) => log(`warning: ${w}`));
+      clock.lap('pca');
+
+      // Only now, with the input known to be usable, does the output folder appear.
+      const folder = resume?.folder ?? RunFolder.create(config.out!, config.force, { command: 'run', config });
+      if (resume) folder.update({ status: 'running', pid: process.pid, resumedAt: new Date().toISOString() });
+      try {
+        return await trainAndPublish(config, prepared, folder, { backend, falseColorImg, preview, log, hooks, clock, state: resume?.state, map: resume?.map, name, scene });
+      } catch (err) {
+        folder.stop('failed', err instanceof SpinalnetError ? `${err.message} (${err.fix})` : String((err as Error).stack ?? err));
+        throw err;
+      }
+    } finally {
+      // The temporary file of a reduced scene too big for memory goes, whatever happened.
+      prepared.reduced.close();
     }
   } finally {
     tf.disposeVariables();

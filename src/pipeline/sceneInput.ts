@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, InputFileError } from '../errors.ts';
 import { makeDemoScene } from '../scene/demoScene.ts';
 import { memorySource } from '../io/raster/memorySource.ts';
-import { openScene, type OpenedScene } from '../scene/loadScene.ts';
+import { openScene, type OpenedScene, type SceneWindowOptions } from '../scene/loadScene.ts';
 import { planMemory } from '../scene/memoryPlan.ts';
 import { SceneScan, type ScanProgress } from '../scene/sceneScan.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';
@@ -25,22 +25,27 @@ export type InputScene = Omit<Scene, 'cube'> & {
   readonly fileBands: number;
 };
 
-/** How the scene is walked: memory limit, rows per window, components kept (for the memory plan), progress. */
+/**
+ * How the scene is walked: memory limit, rows per window, components kept, what the model stage holds
+ * and whether the reduced scene may go to a temporary file (for the memory plan), progress.
+ */
 export interface SceneReadOptions {
   readonly memoryLimit?: number;
   readonly tileSize?: number;
   readonly components: number;
   readonly progress?: ScanProgress;
+  readonly work?: SceneWindowOptions['work'];
+  readonly reducedFile?: SceneWindowOptions['reducedFile'];
 }
 
 export async function loadInputScene(input: RunConfig['input'], read: SceneReadOptions = { components: 30 }): Promise<InputScene> {
-  const windows = { tileRows: read.tileSize, components: read.components, progress: read.progress };
+  const windows: SceneWindowOptions = { tileRows: read.tileSize, components: read.components, progress: read.progress, work: read.work, reducedFile: read.reducedFile };
   const limits = { memoryLimitBytes: read.memoryLimit };
   switch (input.kind) {
     case 'demo': {
       const { cube, ...scene } = makeDemoScene();
-      const plan = planMemory({ ...cube, storedBytes: 0, file: 'the demo scene', limit: read.memoryLimit, tileRows: read.tileSize, components: read.components });
-      const scan = await SceneScan.open(memorySource(cube, 'demo'), { tileRows: plan.tileRows, progress: read.progress });
+      const plan = planMemory({ ...cube, storedBytes: 0, file: 'the demo scene', limit: read.memoryLimit, tileRows: read.tileSize, components: read.components, work: read.work, reducedFile: read.reducedFile });
+      const scan = await SceneScan.open(memorySource(cube, 'demo'), { tileRows: plan.tileRows, progress: read.progress, reducedFile: plan.reducedFile });
       return { ...scene, scan, grid: { height: cube.height, width: cube.width, bands: cube.bands }, ...(input.georef ? { georef: input.georef } : {}), warnings: [], droppedBands: [], fileBands: cube.bands };
     }
     case 'files':

@@ -53,13 +53,13 @@ export interface SceneOutputsInput {
 }
 
 /**
- * The false-colour view at the images' scale: the scene's three chosen bands (an H×W×3 cube gathered
- * while reading), else the first three PCA components; averaged over blocks when the images are scaled.
+ * The false-colour view at the images' scale from a cube whose first three bands are red, green, blue
+ * (the scene's chosen bands, or the first PCA components; fewer bands repeat the last), averaged over
+ * blocks when the images are scaled.
  */
-export function sceneFalseColor(rgb: CubeBIP | undefined, reduced: CubeBIP, preview?: PreviewShape): RgbaImage {
-  const cube = rgb ?? reduced;
+export function sceneFalseColor(cube: CubeBIP, preview?: PreviewShape): RgbaImage {
   const last = cube.bands - 1;
-  const bands: [number, number, number] = rgb ? [0, 1, 2] : [0, Math.min(1, last), Math.min(2, last)];
+  const bands: [number, number, number] = [0, Math.min(1, last), Math.min(2, last)];
   if (!preview || preview.scale === 1) return falseColor(cube, bands);
   return falseColor(averageCube(cube, preview, bands), [0, 1, 2]);
 }

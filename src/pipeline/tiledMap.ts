@@ -7,6 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { rowBands } from '../scene/rowBands.ts';
+import type { ReducedScene } from '../scene/reducedScene.ts';
 import type { CubeBIP } from '../scene/types.ts';
 import { predictPatchesParallel, type ParallelPredictOptions, type ParallelPredictResult } from '../training/parallel/parallelPredict.ts';
 
@@ -27,6 +28,17 @@ export const DEFAULT_MAP_BAND_PIXELS = 1 << 20;
 /** Rows per map band: `--tile-size` raised to MIN_MAP_BAND_PIXELS, else DEFAULT_MAP_BAND_PIXELS' worth (at least one row). */
 export function mapBandRows(tileSize: number | undefined, width: number): number {
   return tileSize === undefined ? Math.max(1, Math.floor(DEFAULT_MAP_BAND_PIXELS / width)) : Math.max(tileSize, Math.ceil(MIN_MAP_BAND_PIXELS / width));
+}
+
+/**
+ * Rows per band the map can read: `tileRows` (undefined: the whole height), capped for a scene kept in a
+ * temporary file so that a band and its halo fit the file's `bandRows` (each band is read from the file
+ * once into one reused buffer; a scene in memory is cropped without a copy).
+ */
+export function readableBandRows(reduced: ReducedScene, patch: number, tileRows: number | undefined): number {
+  const wanted = tileRows === undefined ? reduced.height : Math.min(tileRows, reduced.height);
+  if (reduced.cube !== undefined) return wanted;
+  return Math.min(wanted, Math.max(1, reduced.bandRows - (patch - 1)));
 }
 
 /** One finished band of the map: rows [row0, row0 + rows), every pixel of them, row-major. */
@@ -62,19 +74,21 @@ export interface BandedMapResult {
  * `onBand` and keeping nothing of it: what the whole map costs in memory is up to the callers.
  */
 export async function mapInBands(
-  model: tf.LayersModel, reduced: CubeBIP, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions, banded: BandedMapOptions,
+  model: tf.LayersModel, reduced: ReducedScene, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions, banded: BandedMapOptions,
 ): Promise<BandedMapResult> {
   const { height, width, bands } = reduced;
   const n = height * width;
-  const rowsPerBand = tileRows === undefined ? height : Math.min(tileRows, height);
+  const halo = (patch - 1) / 2;
+  const rowsPerBand = readableBandRows(reduced, patch, tileRows);
+  const buffer = reduced.cube === undefined ? new Float32Array(Math.min(height, rowsPerBand + 2 * halo) * width * bands) : undefined;
   let engine = '';
   let fallbackReason: string | undefined;
   let rowsDone = banded.fromRow ?? 0;
-  for (const { rows: [r0, r1], crop: [a, b] } of rowBands(height, rowsPerBand, (patch - 1) / 2)) {
+  for (const { rows: [r0, r1], crop: [a, b] } of rowBands(height, rowsPerBand, halo)) {
     if (r1 <= rowsDone) continue;
     if (r0 !== rowsDone) throw new Error(`a map resumed at row ${rowsDone}, not at a band's first row`); // a bug in the caller
     const whole = a === 0 && b === height && r0 === 0 && r1 === height;
-    const crop: CubeBIP = whole ? reduced : { height: b - a, width, bands, data: reduced.data.subarray(a * width * bands, b * width * bands) };
+    const crop: CubeBIP = whole && reduced.cube ? reduced.cube : { height: b - a, width, bands, data: reduced.rows(a, b, buffer) };
     // The band's own pixels, row-major within the crop; the halo rows only feed their patches.
     const pixels = whole ? undefined : Int32Array.from({ length: (r1 - r0) * width }, (_, i) => (r0 - a) * width + i);
     const done0 = r0 * width;
@@ -92,7 +106,7 @@ export async function mapInBands(
 
 /** The whole map in memory (tests, the queue's tiles): mapInBands with the bands gathered. */
 export async function predictInBands(
-  model: tf.LayersModel, reduced: CubeBIP, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
+  model: tf.LayersModel, reduced: ReducedScene, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
 ): Promise<ParallelPredictResult> {
   const { height, width } = reduced;
   const n = height * width;

@@ -244,20 +244,22 @@ export class PcaKernels {
   }
 
   /**
-   * Copies `rows` (1…chunkRows) pixels into the chunk and centres them: pixels start…start+rows−1 of the
-   * cube, or the cube pixels listed at those positions of `pixels`. `data` is the cube's BIP data.
+   * Copies `rows` pixels into the chunk from its row `at` on (at + rows ≤ chunkRows) and centres them:
+   * pixels start…start+rows−1 of the cube, or the cube pixels listed at those positions of `pixels`.
+   * `data` is the cube's BIP data. A chunk filled over several calls (`at` > 0) lets a streamed scene
+   * cut chunks where the whole cube would (pcaStats.ts CovarianceAccumulator).
    */
-  loadChunk(data: Float32Array, start: number, rows: number, pixels?: Int32Array): void {
+  loadChunk(data: Float32Array, start: number, rows: number, pixels?: Int32Array, at = 0): void {
     const { bands, stride, chunkView } = this;
     if (pixels === undefined && stride === bands) {
-      chunkView.set(data.subarray(start * bands, (start + rows) * bands));
+      chunkView.set(data.subarray(start * bands, (start + rows) * bands), at * stride);
     } else {
       for (let i = 0; i < rows; i++) {
         const o = (pixels === undefined ? start + i : pixels[start + i]) * bands;
-        chunkView.set(data.subarray(o, o + bands), i * stride);
+        chunkView.set(data.subarray(o, o + bands), (at + i) * stride);
       }
     }
-    this.fns.centre(this.offsets.chunk, rows, stride * 4, this.offsets.mean);
+    this.fns.centre(this.offsets.chunk + at * stride * 4, rows, stride * 4, this.offsets.mean);
   }
 
   /** Adds the products of the first `rows` loaded pixels to the float64 sum of products. */

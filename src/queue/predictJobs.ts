@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BackendChoice } from '../backend/selectBackend.ts';
 import type { PredictConfig, SceneMapper } from '../pipeline/predictPipeline.ts';
-import type { CubeBIP } from '../scene/types.ts';
+import type { ReducedScene } from '../scene/reducedScene.ts';
 import type { InferenceEngine, ProbabilityOutput } from '../training/parallel/parallelPredict.ts';
 import { rowBands } from '../scene/rowBands.ts';
 import { awaitJobs } from './awaitJobs.ts';
@@ -92,16 +92,16 @@ export function queueMapper(redis: Redis, tileRows: number): SceneMapper {
   };
 }
 
-async function submitTiles(redis: Redis, queue: Queue<TileJobData, TileJobResult>, reduced: CubeBIP, patch: number, config: PredictConfig, tileRows: number) {
+async function submitTiles(redis: Redis, queue: Queue<TileJobData, TileJobResult>, reduced: ReducedScene, patch: number, config: PredictConfig, tileRows: number) {
   const model = await packFiles(redis, config.modelDir, MODEL_FILES, 'model');
   const { height, width, bands } = reduced;
   const halo = haloOf(patch);
-  const rowFloats = width * bands;
   const tiles: Omit<TileJobData, 'prediction'>[] = [];
   for (const band of rowBands(height, tileRows, halo)) {
     const [r0, r1] = band.rows;
     const [a, b] = band.crop;
-    const tile = await putBlob(redis, new Uint8Array(reduced.data.buffer, reduced.data.byteOffset + 4 * a * rowFloats, 4 * (b - a) * rowFloats), `rows ${a}–${b - 1} of the reduced scene`);
+    const rows = reduced.rows(a, b);
+    const tile = await putBlob(redis, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), `rows ${a}–${b - 1} of the reduced scene`);
     tiles.push({
       rows: [r0, r1], crop: [a, b], width, bands, tile, model, patch,
       backend: config.backend, inference: config.inference ?? 'auto', predictBatch: config.predictBatch, predictWorkers: config.predictWorkers,

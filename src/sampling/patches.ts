@@ -4,6 +4,7 @@
  * run of the BIP array, copied with `set`, so cutting a batch costs little more than its own size.
  */
 import { ConfigError } from '../errors.ts';
+import type { BipRows } from '../scene/reducedScene.ts';
 import type { CubeBIP } from '../scene/types.ts';
 
 /** Checks a patch size for a cube: odd, positive, not larger than the scene. */
@@ -23,15 +24,20 @@ export function checkPatchSize(patch: number, cube: Pick<CubeBIP, 'height' | 'wi
 
 /**
  * Writes the patch×patch×bands window around each pixel (row-major index r*width+c) into `out`,
- * sample after sample in NHWC order. Returns `out` (allocated when not given).
+ * sample after sample in NHWC order. Returns `out` (allocated when not given). The scene is a cube in
+ * memory or any BipRows (the reduced scene in a temporary file, src/scene/reducedScene.ts): both are
+ * cut by the same loop, one copied row run per patch row.
  */
 export function extractPatches(
-  cube: CubeBIP,
+  cube: CubeBIP | BipRows,
   pixels: ArrayLike<number>,
   patch: number,
   out?: Float32Array,
 ): Float32Array {
-  const { height, width, bands, data } = cube;
+  const { height, width, bands } = cube;
+  const copyRun = 'data' in cube
+    ? (row: number, c0: number, c1: number, to: Float32Array, at: number) => to.set(cube.data.subarray((row * width + c0) * bands, (row * width + c1) * bands), at)
+    : cube.copyRun.bind(cube);
   const radius = (patch - 1) >> 1;
   const rowLen = patch * bands;
   const sampleLen = patch * rowLen;
@@ -57,7 +63,7 @@ export function extractPatches(
       const left = (cLo - c0) * bands;
       const right = (c0 + patch - cHi) * bands;
       if (left > 0) buf.fill(0, rowStart, rowStart + left);
-      buf.set(data.subarray((r * width + cLo) * bands, (r * width + cHi) * bands), rowStart + left);
+      copyRun(r, cLo, cHi, buf, rowStart + left);
       if (right > 0) buf.fill(0, rowStart + rowLen - right, rowStart + rowLen);
     }
   }

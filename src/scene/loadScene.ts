@@ -33,7 +33,7 @@ import { openRaster } from '../io/raster/openRaster.ts';
 import type { RasterDescription, RasterFormat } from '../io/raster/types.ts';
 import { keepBandInfo, rgbFromWavelengths } from './bandChoice.ts';
 import { bandList, bandsToDrop, remapRgb } from './cubeStats.ts';
-import { planMemory, type MemoryPlan } from './memoryPlan.ts';
+import { planMemory, type MemoryPlan, type MemoryPlanInput } from './memoryPlan.ts';
 import { SceneScan, type ScanProgress } from './sceneScan.ts';
 import { findDataset, type DatasetEntry } from './registry.ts';
 import { classesPresent, loadLabels, type ClassNames, type LoadedLabels } from './sceneLabels.ts';
@@ -84,9 +84,13 @@ export interface LoadSceneOptions {
 export interface SceneWindowOptions {
   /** Rows per window (`--tile-size`); default: as many as fit `memoryLimitBytes` (memoryPlan.ts). */
   readonly tileRows?: number;
-  /** Bands of the reduced scene that will be kept in memory (PCA components), for the memory plan. */
+  /** Bands of the reduced scene (PCA components), for the memory plan. */
   readonly components: number;
   readonly progress?: ScanProgress;
+  /** What the model stage holds (src/pipeline/workMemory.ts), for the memory plan. */
+  readonly work?: MemoryPlanInput['work'];
+  /** Allow the reduced scene in a temporary file when it does not fit (halo: half the patch). */
+  readonly reducedFile?: MemoryPlanInput['reducedFile'];
 }
 
 /** A loaded scene plus where its arrays came from and what was done to its values. */
@@ -161,9 +165,9 @@ export async function openScene(opts: LoadSceneOptions, windows?: SceneWindowOpt
       });
       plan = { tileRows: d.height, limit: maxBytes, fixedBytes: d.storedBytes, rowBytes: d.width * d.bands * 4 + (d.windowBytesPerRow ?? 0), minimumBytes: d.storedBytes + count * 4 + d.height * (d.windowBytesPerRow ?? 0) };
     } else {
-      plan = planMemory({ ...d, file: opts.cubePath, limit: maxBytes, tileRows: windows.tileRows, components: windows.components });
+      plan = planMemory({ ...d, file: opts.cubePath, limit: maxBytes, tileRows: windows.tileRows, components: windows.components, work: windows.work, reducedFile: windows.reducedFile });
     }
-    scan = await SceneScan.open(source, { tileRows: plan.tileRows, nodata: d.nodata, progress: windows?.progress });
+    scan = await SceneScan.open(source, { tileRows: plan.tileRows, nodata: d.nodata, progress: windows?.progress, reducedFile: plan.reducedFile });
   } catch (err) {
     source.close();
     throw err;

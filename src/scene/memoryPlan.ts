@@ -6,8 +6,11 @@
  * (RasterDescription.storedBytes: read buffers and caches, never the raster), one float32 window of the
  * raw cube (rows × width × bands × 4) plus what the reader holds per window row (windowBytesPerRow), and per pixel of the scene what stays in
  * memory for the whole run: the reduced cube (components × 4), the three false-colour bands (12), the
- * label and split maps (3 × 4), the no-data mask (1), the predicted classes and confidence (8). The
- * JavaScript runtime, the model and the patch batches of training and mapping are NOT counted.
+ * label and split maps (3 × 4), the no-data mask (1), the predicted classes and confidence (8), and what
+ * the caller says the model stage holds (workMemory.ts: the model's weights and optimizer state, one
+ * batch of training patches and one of map patches). When the reduced cube does not fit, `run` and
+ * `predict` keep it in a temporary file (reducedScene.ts) and the plan counts a window's scores and the
+ * map's band instead. The JavaScript runtime and the model's activations are NOT counted.
  */
 import { ConfigError } from '../errors.ts';
 import { defaultMemoryLimit, formatBytes } from '../io/mat/limits.ts';
@@ -45,7 +48,7 @@ export interface MemoryPlanInput {
   readonly storedBytes: number;
   /** Bytes per window row the reader holds besides the float32 window (RasterDescription.windowBytesPerRow). */
   readonly windowBytesPerRow?: number;
-  /** Bands of the reduced cube kept in memory (PCA components); 0 when the cube is loaded whole instead. */
+  /** Bands of the reduced cube (PCA components); 0 when the cube is loaded whole instead. */
   readonly components: number;
   /** Default `defaultMemoryLimit()`. */
   readonly limit?: number;
@@ -53,6 +56,13 @@ export interface MemoryPlanInput {
   readonly tileRows?: number;
   /** Names the file in messages. */
   readonly file: string;
+  /** What the model stage holds besides the scene (workMemory.ts: the model, one batch of training and of map patches); default 0. */
+  readonly work?: { readonly bytes: number; readonly what: string };
+  /**
+   * The reduced scene may go to a temporary file when it does not fit (`run`, and `predict` mapping
+   * here); `halo` is half the patch, the rows a map band or patch read holds beyond its own.
+   */
+  readonly reducedFile?: { readonly halo: number };
 }
 
 export interface MemoryPlan {
@@ -60,10 +70,12 @@ export interface MemoryPlan {
   readonly limit: number;
   /** Bytes held for the whole run, whatever the window. */
   readonly fixedBytes: number;
-  /** Bytes one row of the window takes. */
+  /** Bytes one row of the window takes (the raw row, plus its scores when they go to the file). */
   readonly rowBytes: number;
   /** The smallest limit that works (one-row windows). */
   readonly minimumBytes: number;
+  /** Set when the reduced scene is kept in a temporary file: rows (halo included) one read of it may hold. */
+  readonly reducedFile?: { readonly bandRows: number };
 }
 
 /** Bytes per scene pixel that stay in memory besides the reduced cube (see the module comment). */
@@ -71,7 +83,10 @@ const PER_PIXEL_BYTES = 12 + 12 + 1 + 8;
 
 /**
  * Rows per window: `tileRows` when given, else as many as fit under the limit (the whole scene, one
- * window, when it fits). DataError with the minimum when even one row does not fit.
+ * window, when it fits), with the reduced scene in memory. When it does not fit and `reducedFile` allows
+ * it, the reduced scene goes to a temporary file: then a window also holds its scores before they are
+ * written, and the map's bands (and patch reads) may take what the windows took, since the scene's file
+ * is closed by then. DataError with the minimum when even one row does not fit.
  */
 export function planMemory(p: MemoryPlanInput): MemoryPlan {
   const limit = p.limit ?? defaultMemoryLimit();
@@ -80,20 +95,50 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
   // its read block (≤ 32 MiB), MAT v5 its read buffer and decoded column block (≤ 8 MiB), GeoTIFF one
   // decoded tile row, MAT v7.3 HDF5's chunk cache and one chunk, plus its hyperslab per window row.
   const storedBytes = p.storedBytes;
-  const fixedBytes = storedBytes + pixels * (p.components * 4 + PER_PIXEL_BYTES);
-  const rowBytes = p.width * p.bands * 4 + (p.windowBytesPerRow ?? 0);
-  const minimumBytes = fixedBytes + rowBytes;
-  const fits = Math.floor((limit - fixedBytes) / rowBytes);
-  const tileRows = Math.min(p.height, p.tileRows ?? fits);
-  if (tileRows < 1 || fixedBytes + tileRows * rowBytes > limit) {
-    const asked = p.tileRows === undefined ? 'one row at a time' : `windows of ${tileRows} rows (--tile-size)`;
-    throw new DataError(
-      `${p.file}: the ${p.height}×${p.width}×${p.bands} scene needs at least ${formatBytes(p.tileRows === undefined ? minimumBytes : fixedBytes + tileRows * rowBytes)} ` +
-        `read ${asked} (${formatBytes(fixedBytes - storedBytes)} for the reduced ${p.components}-component scene, maps and labels kept in memory, ` +
-        `${storedBytes > 0 ? `${formatBytes(storedBytes)} the reader holds, ` : ''}${formatBytes(rowBytes)} per row read), more than the ${formatBytes(limit)} memory limit`,
-      `raise --memory-limit to at least ${formatBytes(minimumBytes)}${p.tileRows === undefined ? '' : ' or use a smaller --tile-size'}; ` +
-        '`spinalnet run` can also keep fewer PCA components (--pca). Keeping the reduced scene in a temporary file instead of memory is not implemented yet',
-    );
+  const workBytes = p.work?.bytes ?? 0;
+  const mapsBytes = pixels * PER_PIXEL_BYTES;
+  // A raw row: its float32 values plus what the reader holds per window row.
+  const rawRow = p.width * p.bands * 4 + (p.windowBytesPerRow ?? 0);
+  const scoreRow = p.width * p.components * 4;
+  const inMemory = storedBytes + workBytes + mapsBytes + p.height * scoreRow;
+  const memoryRows = Math.min(p.height, p.tileRows ?? Math.floor((limit - inMemory) / rawRow));
+  if (memoryRows >= 1 && inMemory + memoryRows * rawRow <= limit) {
+    return { tileRows: memoryRows, limit, fixedBytes: inMemory, rowBytes: rawRow, minimumBytes: inMemory + rawRow };
   }
-  return { tileRows, limit, fixedBytes, rowBytes, minimumBytes };
+  const held = [
+    `${formatBytes(mapsBytes)} for the maps and labels kept in memory`,
+    ...(storedBytes > 0 ? [`${formatBytes(storedBytes)} the reader holds`] : []),
+    ...(p.work ? [`${formatBytes(workBytes)} for ${p.work.what}`] : []),
+  ];
+  let minimumBytes: number;
+  let needed: number;
+  let detail: string;
+  if (p.reducedFile === undefined) {
+    minimumBytes = inMemory + rawRow;
+    needed = p.tileRows === undefined ? minimumBytes : inMemory + memoryRows * rawRow;
+    detail = [`${formatBytes(p.height * scoreRow)} for the reduced ${p.components}-component scene`, ...held, `${formatBytes(rawRow)} per row read`].join(', ');
+  } else {
+    // The windows (raw rows and their scores) come and go before the map's bands are read.
+    const fixedBytes = storedBytes + workBytes + mapsBytes;
+    const rowBytes = rawRow + scoreRow;
+    const bandMinimum = (1 + 2 * p.reducedFile.halo) * scoreRow;
+    const budget = limit - fixedBytes;
+    const tileRows = Math.min(p.height, p.tileRows ?? Math.floor(budget / rowBytes));
+    minimumBytes = fixedBytes + Math.max(rowBytes, bandMinimum);
+    if (tileRows >= 1 && tileRows * rowBytes <= budget && bandMinimum <= budget) {
+      return { tileRows, limit, fixedBytes, rowBytes, minimumBytes, reducedFile: { bandRows: Math.min(p.height, Math.floor(budget / scoreRow)) } };
+    }
+    needed = p.tileRows === undefined ? minimumBytes : fixedBytes + Math.max(tileRows * rowBytes, bandMinimum);
+    detail = [
+      `the reduced ${p.components}-component scene in a temporary file`, ...held,
+      `${formatBytes(rowBytes)} per row read and projected`, `${formatBytes(bandMinimum)} for one map row with its halo of ${p.reducedFile.halo} rows above and below`,
+    ].join(', ');
+  }
+  const asked = p.tileRows === undefined ? 'one row at a time' : `windows of ${Math.max(1, memoryRows)} rows (--tile-size)`;
+  throw new DataError(
+    `${p.file}: the ${p.height}×${p.width}×${p.bands} scene needs at least ${formatBytes(needed)} read ${asked} (${detail}), more than the ${formatBytes(limit)} memory limit`,
+    `raise --memory-limit to at least ${formatBytes(minimumBytes)}${p.tileRows === undefined ? '' : ' or use a smaller --tile-size'}; ` +
+      '`spinalnet run` can also keep fewer PCA components (--pca)' +
+      (p.reducedFile === undefined && p.components > 0 ? '. Only `run` and `predict` (mapping here, not on a queue) can keep the reduced scene in a temporary file; `experiment` keeps it in memory' : ''),
+  );
 }

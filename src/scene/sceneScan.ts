@@ -9,8 +9,9 @@
  * 2. `fitPca`: band means of the chosen pixels (only when fitting on a subset; the scene mean comes from
  *    pass 1) and the band covariance, both accumulated in float64 window by window with pcaStats.ts's
  *    accumulators, then the one eigen-decomposition (pca.ts `pcaFromStats`).
- * 3. `transform`: each window projected (pca.ts `pcaProjector`) into the reduced cube, which is kept in
- *    memory, and the three false-colour bands gathered.
+ * 3. `transform`: each window projected (pca.ts `pcaProjector`) into the reduced scene, kept in memory
+ *    or, when the memory plan says it does not fit, in a temporary file (reducedScene.ts), and the three
+ *    false-colour bands gathered.
  * In passes 2 and 3 each window first gets what loadScene's policies decided after pass 1: no-data
  * pixels filled with the band means of the pixels with data, then dropped bands removed in place.
  */
@@ -20,6 +21,7 @@ import { BandSumAccumulator, CovarianceAccumulator } from '../preprocess/pcaStat
 import type { RasterSource } from '../io/raster/types.ts';
 import { CubeStatsAccumulator, type CubeStats } from './cubeStats.ts';
 import { fillNodata, findNodata, type NodataMask } from './nodata.ts';
+import { fileReducedScene, memoryReducedScene, type ReducedScene } from './reducedScene.ts';
 import { rowBands } from './rowBands.ts';
 import type { CubeBIP } from './types.ts';
 
@@ -37,6 +39,8 @@ export interface ScanOptions {
   /** The file's no-data value (every band equal to it = no data). */
   readonly nodata?: number;
   readonly progress?: ScanProgress;
+  /** Keep the reduced scene in a temporary file (it does not fit the memory limit), read back `bandRows` rows at a time. */
+  readonly reducedFile?: { readonly bandRows: number };
 }
 
 /** Pixels covariance chunks hold (the kernels' float32 lanes sum at most this many products). */
@@ -70,8 +74,8 @@ export class SceneScan {
     this.tileRows = Math.min(opts.tileRows, d.height);
     this.stats = pass1.stats;
     this.nodata = pass1.nodata;
-    this.validSums = pass1.sums.sums;
-    this.fill = Float32Array.from(pass1.sums.sums, (s) => s / Math.max(1, pass1.sums.count));
+    this.validSums = pass1.sums.sums();
+    this.fill = Float32Array.from(this.validSums, (s) => s / Math.max(1, pass1.sums.count));
     this.keep = Array.from({ length: d.bands }, (_, b) => b);
     if (pass1.cached) this.cached = { data: pass1.cached, prepared: false };
   }
@@ -187,30 +191,41 @@ export class SceneScan {
   }
 
   /**
-   * Projects every pixel on the model, window by window, into the reduced cube (kept in memory), and
-   * gathers the bands `rgb` (kept-band indices) into a three-band cube for the false-colour view.
+   * Projects every pixel on the model, window by window, into the reduced scene: an array, or a
+   * temporary file when the plan says it does not fit (`ScanOptions.reducedFile`), written window by
+   * window. Gathers the three-band preview for the false-colour view in the same pass: the bands `rgb`
+   * (kept-band indices) of the cube when given, else the first three principal components.
    */
-  async transform(model: PcaModel, rgb?: readonly [number, number, number]): Promise<{ reduced: CubeBIP; rgb?: CubeBIP }> {
+  async transform(model: PcaModel, rgb?: readonly [number, number, number]): Promise<{ reduced: ReducedScene; preview: CubeBIP }> {
     const { height, width, bands } = this;
     const c = model.components;
-    const reduced = new Float32Array(height * width * c);
-    const colour = rgb === undefined ? undefined : new Float32Array(height * width * 3);
-    const projector = pcaProjector(model, bands, Math.min(256, this.tileRows * width));
-    for await (const win of this.windows('project')) {
-      projector.project(win.data, reduced, win.row0 * width * c, width);
-      if (colour !== undefined) {
+    const file = this.opts.reducedFile;
+    const reduced = file === undefined
+      ? memoryReducedScene({ height, width, bands: c, data: new Float32Array(height * width * c) })
+      : fileReducedScene({ height, width, bands: c }, file.bandRows);
+    try {
+      const colour = new Float32Array(height * width * 3);
+      // From the cube's bands, or from the scores (components 0, 1, 2, the last repeated when fewer).
+      const from = rgb ?? [0, Math.min(1, c - 1), Math.min(2, c - 1)];
+      const projector = pcaProjector(model, bands, Math.min(256, this.tileRows * width));
+      const window = file === undefined ? undefined : new Float32Array(this.tileRows * width * c);
+      for await (const win of this.windows('project')) {
         const n = win.rows * width;
+        const scores = window === undefined ? reduced.rows(win.row0, win.row0 + win.rows) : window.subarray(0, n * c);
+        projector.project(win.data, scores, 0, width);
+        if (window !== undefined) reduced.writeRows(win.row0, scores);
+        const [src, k] = rgb === undefined ? [scores, c] : [win.data, bands];
         for (let p = 0, o = win.row0 * width * 3; p < n; p++, o += 3) {
-          colour[o] = win.data[p * bands + rgb![0]];
-          colour[o + 1] = win.data[p * bands + rgb![1]];
-          colour[o + 2] = win.data[p * bands + rgb![2]];
+          colour[o] = src[p * k + from[0]];
+          colour[o + 1] = src[p * k + from[1]];
+          colour[o + 2] = src[p * k + from[2]];
         }
       }
+      return { reduced, preview: { height, width, bands: 3, data: colour } };
+    } catch (err) {
+      reduced.close();
+      throw err;
     }
-    return {
-      reduced: { height, width, bands: c, data: reduced },
-      ...(colour && { rgb: { height, width, bands: 3, data: colour } }),
-    };
   }
 
   /** The whole cube as the pipeline sees it (one window: that window itself, without a copy). */

@@ -4,6 +4,7 @@
  * hyperspectral path serves patches of a cube; the image path serves images.
  */
 import { extractPatches } from '../sampling/patches.ts';
+import type { BipRows } from '../scene/reducedScene.ts';
 import type { CubeBIP } from '../scene/types.ts';
 
 export interface SampleSource {
@@ -15,8 +16,11 @@ export interface SampleSource {
   fill(indices: ArrayLike<number>, out: Float32Array): void;
 }
 
-/** Patches of `cube` centred on `pixels` (row-major indices), or on every pixel when `pixels` is omitted. */
-export function patchSource(cube: CubeBIP, patch: number, pixels?: Int32Array): SampleSource {
+/**
+ * Patches of `cube` (in memory, or the reduced scene's rows wherever they are kept) centred on `pixels`
+ * (row-major indices), or on every pixel when `pixels` is omitted; cut per batch, so only a batch exists.
+ */
+export function patchSource(cube: CubeBIP | BipRows, patch: number, pixels?: Int32Array): SampleSource {
   let scratch = new Int32Array(0);
   return {
     count: pixels?.length ?? cube.height * cube.width,

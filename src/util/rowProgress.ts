@@ -25,6 +25,14 @@ export function rowProgressLines(write: (line: string) => void, everyMs = 2000, 
     if (seconds <= 0) return write(`${name}: ${done}/${total} rows`);
     const rate = (done - first) / seconds;
     const left = rate > 0 ? (total - done) / rate : 0;
-    write(`${name}: ${done}/${total} rows, ${rate >= 10 ? rate.toFixed(0) : rate.toFixed(1)} rows/s` + (done < total ? `, ${left.toFixed(0)} s left` : `, ${seconds.toFixed(1)} s`));
+    write(`${name}: ${done}/${total} rows, ${formatRate(rate)}` + (done < total ? `, ${left.toFixed(0)} s left` : `, ${seconds.toFixed(1)} s`));
   };
+}
+
+/** Rows per second, or per minute when under one a second (a slow map on a software GPU read "0.0 rows/s"). */
+export function formatRate(rowsPerSecond: number): string {
+  if (rowsPerSecond >= 10) return `${rowsPerSecond.toFixed(0)} rows/s`;
+  if (rowsPerSecond >= 0.95) return `${rowsPerSecond.toFixed(1)} rows/s`;
+  const perMinute = rowsPerSecond * 60;
+  return `${perMinute >= 10 ? perMinute.toFixed(0) : perMinute.toFixed(1)} rows/min`;
 }

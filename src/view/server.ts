@@ -204,7 +204,7 @@ function falseColorPng(view: RunView, maps: SceneMaps): Buffer {
   const usable = rgbBands && rgbBands.every((b) => b < cube.bands);
   // The principal-component fallback needs the projected cube; skip projecting when the bands are known.
   if (usable) return encodePng(falseColor(cube, [rgbBands[0], rgbBands[1], rgbBands[2]]));
-  return encodePng(sceneFalseColor(undefined, transformCube(cube, pcaFromJSON(maps.meta.preprocessing))));
+  return encodePng(sceneFalseColor(transformCube(cube, pcaFromJSON(maps.meta.preprocessing))));
 }
 
 function sendFile(res: ServerResponse, file: string | undefined): void {

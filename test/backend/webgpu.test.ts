@@ -71,8 +71,12 @@ describe.skipIf(skip)('webgpu backend (Dawn)', () => {
       await tf.setBackend('cpu');
       const model = await withSeededMathRandom(createRng(1, c.name), c.build);
       // VGG-5's batch norm sees only 2×2 pixels per sample in its last block: with two samples, vgg5's
-      // gradients on the two float32 backends were 1.5e-3 apart, with four within 1e-3 (spinal-vgg5: two suffice).
-      const n = c.name === 'vgg5' ? 4 : 2;
+      // gradients on the two float32 backends were 1.5e-3 apart, with four within 1e-3. spinal-vgg5's head
+      // normalises each dense layer over the batch: with two samples x̂ = ±√(σ²/(σ²+ε)), so the gradient
+      // into its kernels is ε/(σ²+ε) times O(1) terms that cancel, i.e. float32 rounding noise; it passed
+      // with tfjs's kernels and was 3.4e-2 apart once spinalnet's WGSL batch norm rounded the trunk's
+      // activations differently (src/backend/webgpu/batchNormKernels.ts). Four samples make both well posed.
+      const n = c.name === 'vgg5' || c.name === 'spinal-vgg5' ? 4 : 2;
       const rng = createRng(2, c.name);
       const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
       const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));

@@ -17,4 +17,14 @@ describe('rowProgressLines', () => {
     p('map', 5, 5); // a one-window stage: no rate to give
     expect(lines[2]).toBe('map: 5/5 rows');
   });
+
+  it('gives rows per minute when a stage is slower than a row a second, not "0.0 rows/s"', () => {
+    const lines: string[] = [];
+    let t = 0;
+    const p = rowProgressLines((l) => lines.push(l), 2000, () => t);
+    p('map', 0, 83);
+    t = 300_000; // 6 rows in 5 minutes
+    p('map', 6, 83);
+    expect(lines).toEqual(['map: 6/83 rows, 1.2 rows/min, 3850 s left']);
+  });
 });

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type FoundAdapter, findAdapter, formatAdapter, type GpuAdapterDescription } from './dawn.ts';
+import { registerWebGpuKernels } from './webgpuKernels.ts';
 
 export interface ActivatedWebGpu {
   detail: string;
@@ -36,6 +37,8 @@ export async function activateWebGpu(allowSoftware: boolean): Promise<ActivatedW
     if (typeof registered === 'string') return registered;
   }
   if (!(await tf.setBackend('webgpu'))) return 'tfjs could not create the WebGPU device (tfjs printed the cause)';
+  // spinalnet's WGSL kernels (launch counts: README, "GPUs through WebGPU"); tfjs's own where they cannot run.
+  registerWebGpuKernels();
   const adapter = active!.description;
   return {
     detail: `webgpu (Dawn: ${formatAdapter(adapter)})`,
