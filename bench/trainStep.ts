@@ -7,7 +7,9 @@
  *   node --import tsx bench/trainStep.ts [--batch 16] [--steps 150] [--rounds 3] [--threads 1] [--profile] [--variants nchwc,plain]
  *
  * --variants alternates the rounds between graph variants (nchwc: onnxruntime's NCHWc convolutions where
- * it has them, the default; plain: Conv and ConvTranspose), so that both see the same machine load.
+ * it has them, the default; plain: Conv and ConvTranspose; either with "+tensorAdam": Adam through tfjs
+ * tensors instead of in place; "+jsScatter": the NCHWc kernels blocked in JavaScript instead of
+ * WebAssembly), so that both see the same machine load.
  *
  * --profile adds onnxruntime's profiler over the timed steps and prints its kernel time per step by
  * operator type (the profiler itself slows the step; the totals above it are without it).
@@ -80,7 +82,9 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   const variant = variants[round % variants.length]!;
   model.setWeights(initial);
   const optimizer = createAdam(1e-3, 0.9, 0.999, 1e-8);
-  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain') });
+  // "+tensorAdam": the gradients go to Adam as tfjs tensors (applyGradients), not in place (applyGradientArrays).
+  if (variant.includes('+tensorAdam')) Object.assign(optimizer, { applyGradientArrays: () => false });
+  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter') });
   if (typeof step === 'string') throw new Error(step);
   const run = async (s: number) => {
     const x = data.subarray(s * batch * per, (s + 1) * batch * per);

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { simdAdamFor } from './simdAdam.ts';
 import { ADAM_ACCUMULATORS_KERNEL, ADAM_DEVICE_KERNEL } from './webgpu/adamKernels.ts';
-import { addWasmKernel, f32, type WasmBackendLike } from './wasmHeap.ts';
+import { addWasmKernel, f32, heapMemory, type WasmBackendLike } from './wasmHeap.ts';
 
 export const ADAM_KERNEL = 'SpinalnetAdamStep';
 
@@ -35,27 +35,16 @@ interface AdamStepAttrs {
 
 const fr = Math.fround;
 
-/** The backend's WebAssembly memory (the single-threaded build exports it, the threaded one imports it). */
-function heapMemory(backend: WasmBackendLike): WebAssembly.Memory | undefined {
-  const module = (backend as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
-  return module?.wasmMemory ?? module?.asm?.memory;
-}
-
-/** Inputs value, m, v, gradient (float32, same shape); outputs new value, new m, new v. */
-const adamStep: KernelFunc = (args) => {
-  const backend = args.backend as WasmBackendLike;
-  const { value, m, v, gradient } = args.inputs as Record<'value' | 'm' | 'v' | 'gradient', TensorInfo>;
-  const a = args.attrs as unknown as AdamStepAttrs;
-  const outValue = backend.makeOutput(value.shape, 'float32');
-  const outM = backend.makeOutput(value.shape, 'float32');
-  const outV = backend.makeOutput(value.shape, 'float32');
-  const x = f32(backend, value);
-  const m0 = f32(backend, m);
-  const v0 = f32(backend, v);
-  const g = f32(backend, gradient);
-  const x1 = f32(backend, outValue);
-  const m1 = f32(backend, outM);
-  const v1 = f32(backend, outV);
+/**
+ * One Adam update of x, m, v by g into x1, m1, v1 (views on the wasm heap of `memory`; an output may be
+ * its own input, as every element is read before it is written): WebAssembly SIMD where available
+ * (simdAdam.ts), the rest here with the same arithmetic.
+ */
+function adamUpdate(
+  memory: WebAssembly.Memory | undefined,
+  x: Float32Array, m0: Float32Array, v0: Float32Array, g: Float32Array,
+  x1: Float32Array, m1: Float32Array, v1: Float32Array, a: AdamStepAttrs,
+): void {
   // Scalars become float32 tensors in tfjs: beta1, 1 − beta1 (computed in double, then rounded), …
   const b1 = fr(a.beta1);
   const c1 = fr(1 - a.beta1);
@@ -65,8 +54,6 @@ const adamStep: KernelFunc = (args) => {
   const negLr = fr(-a.learningRate);
   const d1 = fr(a.oneMinusAccBeta1);
   const d2 = fr(a.oneMinusAccBeta2);
-  // Four lanes at a time in WebAssembly SIMD where available (simdAdam.ts); the rest here, the same arithmetic.
-  const memory = heapMemory(backend);
   const simd = memory === undefined ? null : simdAdamFor(memory);
   let start = 0;
   if (simd !== null) {
@@ -86,6 +73,24 @@ const adamStep: KernelFunc = (args) => {
     const vHat = fr(vi / d2);
     x1[i] = fr(fr(fr(mHat / fr(fr(Math.sqrt(vHat)) + eps)) * negLr) + x[i]!);
   }
+}
+
+/** Inputs value, m, v, gradient (float32, same shape); outputs new value, new m, new v. */
+const adamStep: KernelFunc = (args) => {
+  const backend = args.backend as WasmBackendLike;
+  const { value, m, v, gradient } = args.inputs as Record<'value' | 'm' | 'v' | 'gradient', TensorInfo>;
+  const a = args.attrs as unknown as AdamStepAttrs;
+  const outValue = backend.makeOutput(value.shape, 'float32');
+  const outM = backend.makeOutput(value.shape, 'float32');
+  const outV = backend.makeOutput(value.shape, 'float32');
+  const x = f32(backend, value);
+  const m0 = f32(backend, m);
+  const v0 = f32(backend, v);
+  const g = f32(backend, gradient);
+  const x1 = f32(backend, outValue);
+  const m1 = f32(backend, outM);
+  const v1 = f32(backend, outV);
+  adamUpdate(heapMemory(backend), x, m0, v0, g, x1, m1, v1, a);
   return [outValue, outM, outV];
 };
 
@@ -128,18 +133,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 
   /** wasm: the bias corrections read on the host, one kernel call per variable. */
   private applyOnHost(variableGradients: GradientsArg): void {
-    const self = this as unknown as AdamInternals;
-    // sub(1, accBeta) in float32, as tfjs; the accumulators are float32 scalars updated by float32 mul.
-    const acc1 = self.accBeta1.dataSync()[0]!;
-    const acc2 = self.accBeta2.dataSync()[0]!;
-    const attrs: AdamStepAttrs = {
-      beta1: self.beta1,
-      beta2: self.beta2,
-      epsilon: self.epsilon,
-      learningRate: self.learningRate,
-      oneMinusAccBeta1: fr(1 - acc1),
-      oneMinusAccBeta2: fr(1 - acc2),
-    };
+    const attrs = this.stepAttrs();
     tf.tidy(() => {
       this.forEachSlot(variableGradients, (value, m, v, gradient) => {
         const [newValue, newM, newV] = tf.engine().runKernel(
@@ -149,6 +143,81 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         v.assign(newV!);
         value.assign(newValue!);
       });
+    });
+    this.endStep();
+  }
+
+  /**
+   * The same update as applyGradients (the same bits) from gradients held in JavaScript, one per variable
+   * in `variables`' order (that order indexes the moments, as applyGradients' names do), written in place
+   * into the variables' and moments' wasm memory: no gradient tensors, no kernel calls, no new tensors.
+   * Returns false, having changed nothing but creating missing moments, where it cannot (not on wasm, no
+   * WebAssembly SIMD, or a variable or moment whose memory another tensor shares, e.g. right after
+   * setWeights from tensors the caller keeps); then applyGradients does the step, and leaves every variable its own memory.
+   *
+   * Measured (bench/trainStep.ts, paper network, batch 16, one process, load ~10): see README, Speed.
+   */
+  applyGradientArrays(variables: readonly tf.Variable[], gradients: readonly Float32Array[]): boolean {
+    if (tf.getBackend() !== 'wasm') return false;
+    const backend = tf.backend() as unknown as WasmBackendLike & { refCount(dataId: tf.DataId): number };
+    const memory = heapMemory(backend);
+    if (memory === undefined || simdAdamFor(memory) === null) return false;
+    const slots = variables.map((value, i) => [value, ...this.moments(i, value.name, value)] as const);
+    const largest = Math.max(0, ...gradients.map((g) => g.length));
+    if (!slots.every((t) => t.every((v) => v.dtype === 'float32' && backend.refCount(v.dataId) === 1))) return false;
+    if (this.scratch === undefined || this.scratch.size < largest) {
+      this.scratch?.dispose();
+      this.scratch = tf.zeros([largest]);
+    }
+    const attrs = this.stepAttrs();
+    // No allocation from here to the end of the loop, so the views stay valid.
+    const scratch = f32(backend, this.scratch);
+    slots.forEach(([value, m, v], i) => {
+      const g = scratch.subarray(0, value.size);
+      g.set(gradients[i]!);
+      const [x, m0, v0] = [value, m, v].map((t) => f32(backend, t)) as [Float32Array, Float32Array, Float32Array];
+      adamUpdate(memory, x, m0, v0, g, x, m0, v0, attrs);
+    });
+    this.endStep();
+    return true;
+  }
+
+  /** Heap memory for applyGradientArrays' gradients (the SIMD function reads them from the heap). */
+  private scratch?: tf.Tensor;
+
+  override dispose(): void {
+    super.dispose();
+    this.scratch?.dispose();
+    this.scratch = undefined;
+  }
+
+  /** This step's attributes: sub(1, accBeta) in float32, as tfjs. */
+  private stepAttrs(): AdamStepAttrs {
+    const self = this as unknown as AdamInternals;
+    return {
+      beta1: self.beta1,
+      beta2: self.beta2,
+      epsilon: self.epsilon,
+      learningRate: self.learningRate,
+      oneMinusAccBeta1: fr(1 - self.accBeta1.dataSync()[0]!),
+      oneMinusAccBeta2: fr(1 - self.accBeta2.dataSync()[0]!),
+    };
+  }
+
+  /** Variable i's first and second moments, created (zero) on its first step as tfjs's Adam does. */
+  private moments(i: number, name: string, value: tf.Tensor): [tf.Variable, tf.Variable] {
+    const self = this as unknown as AdamInternals;
+    self.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    self.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+    return [self.accumulatedFirstMoment[i].variable, self.accumulatedSecondMoment[i].variable];
+  }
+
+  /** The accumulators are float32 scalars updated by float32 mul, as tfjs's. */
+  private endStep(): void {
+    const self = this as unknown as AdamInternals;
+    const acc1 = self.accBeta1.dataSync()[0]!;
+    const acc2 = self.accBeta2.dataSync()[0]!;
+    tf.tidy(() => {
       self.accBeta1.assign(tf.scalar(fr(acc1 * fr(self.beta1))));
       self.accBeta2.assign(tf.scalar(fr(acc2 * fr(self.beta2))));
     });
@@ -184,19 +253,13 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   private forEachSlot(
     variableGradients: GradientsArg, update: (value: tf.Variable, m: tf.Variable, v: tf.Variable, gradient: tf.Tensor) => void,
   ): void {
-    const self = this as unknown as AdamInternals;
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name]!;
-      if (self.accumulatedFirstMoment[i] == null) {
-        self.accumulatedFirstMoment[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
-      if (self.accumulatedSecondMoment[i] == null) {
-        self.accumulatedSecondMoment[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-      }
+      const [m, v] = this.moments(i, name, value);
       const gradient = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
       if (gradient == null) return;
-      update(value, self.accumulatedFirstMoment[i]!.variable, self.accumulatedSecondMoment[i]!.variable, gradient);
+      update(value, m, v, gradient);
     });
   }
 }

@@ -12,10 +12,7 @@
  * arrays on the heap; processes the first ⌊n/4⌋·4 elements (the caller does the rest).
  */
 import { uleb } from '../util/wasmEncoder.ts';
-
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+import { heapFunction, vec } from './heapFunction.ts';
 
 const I32 = 0x7f;
 const F32 = 0x7d;
@@ -72,38 +69,12 @@ function body(): number[] {
   return [...locals, ...code];
 }
 
-function moduleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
-  const params = [...Array(8).fill(I32), ...Array(8).fill(F32)];
-  const types = section(1, vec([[0x60, ...vec(params.map((t) => [t])), 0]]));
-  // Memory import: shared memories must declare a maximum (and match the threaded build's 4 GiB).
-  const limits = shared ? [0x03, ...uleb(1), ...uleb(65536)] : [0x00, ...uleb(1)];
-  const imports = section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]));
-  const funcs = section(3, vec([[0]]));
-  const exports = section(7, vec([[...name('adam'), 0x00, 0]]));
-  const b = body();
-  const code = section(10, vec([[...uleb(b.length), ...b]]));
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...types, ...imports, ...funcs, ...exports, ...code]);
-}
-
 export type SimdAdam = (
   x: number, m: number, v: number, g: number, x1: number, m1: number, v1: number, n: number,
   b1: number, c1: number, b2: number, c2: number, eps: number, negLr: number, d1: number, d2: number,
 ) => void;
 
-const cache = new WeakMap<WebAssembly.Memory, SimdAdam | null>();
-
-/** The SIMD Adam function bound to `memory`, or null where WebAssembly SIMD is unavailable. */
+/** The SIMD Adam function bound to `memory`, or null where WebAssembly SIMD is unavailable (the JavaScript loop does the work). */
 export function simdAdamFor(memory: WebAssembly.Memory): SimdAdam | null {
-  const known = cache.get(memory);
-  if (known !== undefined) return known;
-  let fn: SimdAdam | null = null;
-  try {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(shared)), { env: { memory } });
-    fn = instance.exports['adam'] as SimdAdam;
-  } catch {
-    fn = null; // no SIMD (or an engine that refuses the module): the JavaScript loop does the work
-  }
-  cache.set(memory, fn);
-  return fn;
+  return heapFunction<SimdAdam>(memory, 'adam', [...Array(8).fill(I32), ...Array(8).fill(F32)], body);
 }

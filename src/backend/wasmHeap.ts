@@ -51,6 +51,12 @@ export function f32(backend: WasmBackendLike, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
+/** The backend's WebAssembly memory (the single-threaded build exports it, the threaded one imports it). */
+export function heapMemory(backend: WasmBackendLike): WebAssembly.Memory | undefined {
+  const module = (backend as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } } }).wasm;
+  return module?.wasmMemory ?? module?.asm?.memory;
+}
+
 /**
  * Tag on our kernel functions holding the package's kernel they replace, so a second registration (or a
  * second copy of this module) still finds the builtin for fallbacks instead of wrapping our own kernel.

@@ -59,6 +59,38 @@ describe('fused Adam', () => {
     v.dispose();
   });
 
+  it('updates in place from JavaScript gradients with the same bits as tfjs Adam, and declines while memory is shared', async () => {
+    await selectBackend('wasm');
+    const start = tf.memory().numTensors;
+    // The gradients of a fixed quadratic, computed the same way for both optimizers; 9 and 23 elements leave SIMD tails.
+    const run = async (inPlace: boolean) => {
+      const initial = [tf.randomNormal([9], 0, 1, 'float32', 11), tf.randomNormal([23], 0, 1, 'float32', 12)];
+      const vars = initial.map((t) => tf.variable(t)); // shares the initial tensors' memory until the first assign
+      const optimizer = createAdam(0.01, 0.9, 0.999, 1e-8) as FusedAdamOptimizer;
+      const used: boolean[] = [];
+      for (let step = 0; step < 8; step++) {
+        const grads = vars.map((v) => Float32Array.from(v.dataSync(), (x, i) => Math.fround(x * (1 + (i % 3)) - 0.5)));
+        const took = inPlace && optimizer.applyGradientArrays(vars, grads);
+        used.push(took);
+        if (!took) tf.tidy(() => optimizer.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i]!) }))));
+      }
+      const moments = (await optimizer.getWeights()).map((w) => Array.from(w.tensor.dataSync()));
+      const values = vars.map((v) => Array.from(v.dataSync()));
+      const initialAfter = initial.map((t) => Array.from(t.dataSync()));
+      tf.dispose([...vars, ...initial]);
+      optimizer.dispose();
+      return { values, moments, used, initialAfter };
+    };
+    const reference = await run(false);
+    const inPlace = await run(true);
+    expect(inPlace.values).toEqual(reference.values);
+    expect(inPlace.moments).toEqual(reference.moments);
+    // Step 1 declined (the variables shared the initial tensors' memory), the rest in place; the initial tensors untouched.
+    expect(inPlace.used).toEqual([false, true, true, true, true, true, true, true]);
+    expect(inPlace.initialAfter).toEqual(reference.initialAfter);
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(start + 2); // tfjs's iteration counters at most
+  });
+
   it('matches tfjs Adam bit for bit on the threaded wasm build too (shared memory)', async () => {
     await selectBackend('wasm', { wasmThreads: 2 });
     try {

@@ -13,9 +13,11 @@ import { BatchNormalization } from '../../models/batchNorm.ts';
 import { SpinalLayer } from '../../models/spinalLayer.ts';
 import { fasterSession, type TimedSession } from '../../onnx/fasterSession.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { f32, type WasmBackendLike } from '../../backend/wasmHeap.ts';
+import { f32, heapMemory, type WasmBackendLike } from '../../backend/wasmHeap.ts';
+import { wasmScatterFor } from '../../backend/wasmScatter.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../onnx/nchwc.ts';
+import { FusedAdamOptimizer } from '../../backend/fusedAdam.ts';
 
 /** What one forward and backward pass computed. */
 export interface StepGradients {
@@ -57,7 +59,7 @@ export async function createOnnxGradientStep(
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
-  options: { nchwc?: boolean } = {},
+  options: { nchwc?: boolean; wasmScatter?: boolean } = {},
 ): Promise<OnnxGradientStep | string> {
   const ort = await loadOnnxRuntime();
   if (typeof ort === 'string') return ort;
@@ -87,25 +89,62 @@ export async function createOnnxGradientStep(
     if (typeof single !== 'string') candidates.push({ name: '1 thread', session: single });
     session = fasterSession(candidates);
   }
-  return gradientStep(ort, session, graph, sampleShape, numClasses, threads);
+  // wasmScatter false: the NCHWc kernels blocked in JavaScript (for comparisons).
+  return gradientStep(ort, session, graph, sampleShape, numClasses, threads, options.wasmScatter !== false);
 }
 
 /**
  * Writes the weights' graph inputs (every layout of each, WeightFeed) from the model's variables into
  * `feeds`. Converted layouts go into one buffer per input, rewritten every call (the previous run has
- * finished with it).
+ * finished with it); on the wasm backend, the blocked NCHWc kernels are scattered by WebAssembly into
+ * buffers on its heap (tensors held until `dispose`). Measured (bench/trainStep.ts, paper network, batch
+ * 16, load ~7): see README, Speed.
  */
-export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[]): (feeds: Record<string, OrtTensor>) => void {
+export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[], wasmScatter = true): ((feeds: Record<string, OrtTensor>) => void) & { dispose(): void } {
   const buffers = new Map(weights.flatMap((w) => w.feeds.filter((f) => f.convert).map((f) => [f.input, new Float32Array(f.shape.reduce((a, d) => a * d, 1))])));
-  return (feeds) => {
+  const onHeap = wasmScatter ? heapScatters(weights) : undefined;
+  const write = (feeds: Record<string, OrtTensor>): void => {
     for (const w of weights) {
       const values = heapView(w.variable.read()) ?? (w.variable.read().dataSync() as Float32Array);
       for (const f of w.feeds) {
+        const scattered = onHeap?.scatter(f.input, values);
+        if (scattered) {
+          feeds[f.input] = new ort.Tensor('float32', scattered, f.shape);
+          continue;
+        }
         const buffer = buffers.get(f.input);
         if (buffer && f.convert) f.convert(values, buffer);
         feeds[f.input] = new ort.Tensor('float32', buffer ?? values, f.shape);
       }
     }
+  };
+  return Object.assign(write, { dispose: () => onHeap?.dispose() });
+}
+
+/**
+ * The feeds with a scatter map, done by wasmScatter.ts on the wasm backend's heap (single-threaded build,
+ * where heapView gives views): each map and its blocked output are tensors allocated here, once. `scatter`
+ * returns the output's heap view, or undefined (no map for that input, or `values` not on the heap).
+ */
+function heapScatters(weights: readonly WeightSlot[]): { scatter(input: string, values: Float32Array): Float32Array | undefined; dispose(): void } | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  const backend = tf.backend() as unknown as WasmBackendLike;
+  const memory = heapMemory(backend);
+  const fn = memory === undefined || !(memory.buffer instanceof ArrayBuffer) ? null : wasmScatterFor(memory);
+  if (fn === null) return undefined;
+  const slots = new Map(weights.flatMap((w) => w.feeds.flatMap((f) => f.scatter === undefined ? [] : [[f.input, {
+    map: tf.tensor1d(f.scatter, 'int32'),
+    out: tf.zeros([f.shape.reduce((a, d) => a * d, 1)]),
+  }] as const])));
+  return {
+    scatter(input, values) {
+      const slot = slots.get(input);
+      if (slot === undefined || values.buffer !== memory!.buffer) return undefined;
+      const out = f32(backend, slot.out);
+      fn(values.byteOffset, f32(backend, slot.map).byteOffset, out.byteOffset, slot.map.size);
+      return out;
+    },
+    dispose: () => tf.dispose([...slots.values()].flatMap((s) => [s.map, s.out])),
   };
 }
 
@@ -129,11 +168,12 @@ function gradientStep(
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
+  wasmScatter: boolean,
 ): OnnxGradientStep {
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
-  const weightFeeds = weightFeeder(ort, graph.weights);
+  const weightFeeds = weightFeeder(ort, graph.weights, wasmScatter);
   const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
     const feeds: Record<string, OrtTensor> = {};
     feeds[graph.x] = new ort.Tensor('float32', x.subarray(0, n * per), [n, ...sampleShape]);
@@ -168,13 +208,15 @@ function gradientStep(
     gradients,
     async run(x, n, labels, classWeights, optimizer) {
       const step = await gradients(x, n, labels, classWeights);
+      const variables = graph.weights.map((w) => w.variable.read() as tf.Variable);
+      const inPlace = optimizer instanceof FusedAdamOptimizer &&
+        optimizer.applyGradientArrays(variables, variables.map((v) => step.gradients.get(v.name)!));
       tf.tidy(() => {
-        const grads: tf.NamedTensorMap = {};
-        for (const w of graph.weights) {
-          const name = (w.variable.read() as tf.Variable).name;
-          grads[name] = tf.tensor(step.gradients.get(name)!, w.variable.shape as number[]);
+        if (!inPlace) {
+          const grads: tf.NamedTensorMap = {};
+          for (const v of variables) grads[v.name] = tf.tensor(step.gradients.get(v.name)!, v.shape);
+          optimizer.applyGradients(grads);
         }
-        optimizer.applyGradients(grads);
         graph.batchNorms.forEach((slot, i) => {
           const mean = tf.tensor1d(step.batchStats[i]!.mean);
           const variance = tf.tensor1d(step.batchStats[i]!.variance);
@@ -191,6 +233,9 @@ function gradientStep(
       }
       return [step.loss, hits];
     },
-    release: () => session.release(),
+    release: async () => {
+      weightFeeds.dispose();
+      await session.release();
+    },
   };
 }
