@@ -131,14 +131,15 @@ export async function predictInBands(
 /**
  * Predicts the given pixels only (row-major indices into the scene, any order), e.g. an experiment's test
  * pixels, band by band as mapInBands cuts them (each band read once with its halo; a scene in memory is one
- * call on its cube). Returns their classes in the order of `pixels`.
+ * call on its cube). Returns their classes (and, with `opts.probabilities`, the winning class's probability)
+ * in the order of `pixels`.
  */
 export async function predictPixelsInBands(
   model: tf.LayersModel, reduced: ReducedScene, patch: number, pixels: Int32Array, opts: ParallelPredictOptions,
-): Promise<{ classes: Int32Array; engine: string; fallbackReason?: string }> {
+): Promise<{ classes: Int32Array; confidence?: Float32Array; engine: string; fallbackReason?: string }> {
   if (reduced.cube !== undefined) {
     const r = await predictPatchesParallel(model, reduced.cube, patch, pixels, opts);
-    return { classes: r.classes, engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
+    return { classes: r.classes, ...(r.confidence && { confidence: r.confidence }), engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
   }
   const { height, width, bands } = reduced;
   const halo = (patch - 1) / 2;
@@ -154,6 +155,7 @@ export async function predictPixelsInBands(
   pixels.forEach((p, j) => (order[fill[bandOfRow[Math.floor(p / width)]!]!++] = j));
 
   const classes = new Int32Array(pixels.length);
+  const confidence = opts.probabilities ? new Float32Array(pixels.length) : undefined;
   const buffer = new Float32Array(Math.min(height, bandList[0]!.rows[1] - bandList[0]!.rows[0] + 2 * halo) * width * bands);
   let engine = '';
   let fallbackReason: string | undefined;
@@ -163,9 +165,12 @@ export async function predictPixelsInBands(
     const crop: CubeBIP = { height: b - a, width, bands, data: reduced.rows(a, b, buffer) };
     const local = Int32Array.from(mine, (j) => pixels[j]! - a * width);
     const r = await predictPatchesParallel(model, crop, patch, local, opts);
-    mine.forEach((j, k) => (classes[j] = r.classes[k]!));
+    mine.forEach((j, k) => {
+      classes[j] = r.classes[k]!;
+      if (confidence && r.confidence) confidence[j] = r.confidence[k]!;
+    });
     engine = r.engine;
     fallbackReason ??= r.fallbackReason;
   }
-  return { classes, engine, ...(fallbackReason && { fallbackReason }) };
+  return { classes, ...(confidence && { confidence }), engine, ...(fallbackReason && { fallbackReason }) };
 }
