@@ -11,10 +11,10 @@ import { confusionMatrix, metricsFromConfusion, type Metrics } from '../evaluati
 import { getModelSpec } from '../models/registry.ts';
 import { validateConfig, type RunConfig } from '../pipeline/config.ts';
 import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from '../pipeline/prepareRun.ts';
-import { inputName, loadInputScene, type InputScene } from '../pipeline/sceneInput.ts';
-import { reducedInMemory } from '../scene/reducedScene.ts';
+import { inputName, loadInputScene, type InputScene, type SceneReadOptions } from '../pipeline/sceneInput.ts';
+import { predictPixelsInBands } from '../pipeline/tiledMap.ts';
+import { runWorkMemory } from '../pipeline/workMemory.ts';
 import type { SplitStrategy } from '../sampling/makeSplit.ts';
-import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
 import { trainModel, type EpochStats } from '../training/trainModel.ts';
 import type { TrainState } from '../training/trainState.ts';
 import { meanStd, paired, type MeanStd, type Paired } from './statistics.ts';
@@ -93,21 +93,48 @@ export async function runExperiment(config: ExperimentConfig, log: (line: string
   const backend = await selectBackend(config.base.backend, { wasmThreads: config.base.wasmThreads });
   log(`backend: ${backend.detail}`);
   if (backend.warning) log(`warning: ${backend.warning}`);
-  const scene = await loadInputScene(config.base.input, { memoryLimit: config.base.memoryLimit, tileSize: config.base.tileSize, components: config.base.pca });
+  const scene = await loadInputScene(config.base.input, experimentSceneOptions(config));
   const runs: ExperimentRun[] = [];
   const cache = new Map<string, PreparedRun>();
+  let lastReduced: PreparedRun['reduced'] | undefined;
   try {
     for (const [i, c] of configs.entries()) {
       const prepared = await preparedFor(cache, c, scene);
+      if (prepared.reduced !== lastReduced && prepared.reduced.storage === 'file') {
+        log(`the reduced scene does not fit the memory limit: kept in the temporary file ${prepared.reduced.path}`);
+      }
+      lastReduced = prepared.reduced;
       log(`[${i + 1}/${configs.length}] ${c.model}, ${c.split} split, seed ${c.seed}: ${prepared.split.train.length} train / ${prepared.split.test.length} test pixels`);
       const run = await runCell(c, prepared);
       log(`  OA ${(100 * run.overallAccuracy).toFixed(2)}%  AA ${(100 * run.averageAccuracy).toFixed(2)}%  kappa ${run.kappa.toFixed(4)}  (${run.trainSeconds.toFixed(0)} s, gradients on ${run.trainingEngine})`);
       runs.push(run);
     }
   } finally {
+    // The temporary files of reduced scenes too big for memory go, whatever happened.
+    closePrepared(cache);
+    scene.scan.close();
     tf.disposeVariables();
   }
   return experimentResult(config, describeData(scene, inputName(config.base.input)), backend, runs, (performance.now() - start) / 1000);
+}
+
+/**
+ * How an experiment reads its scene, as `run` does: the model stage of the grid's largest model counts in
+ * the memory plan, and a reduced scene too big for the limit goes to a temporary file (read in bands
+ * with a halo of half the patch, none when every model is spectral).
+ */
+export function experimentSceneOptions(config: ExperimentConfig): SceneReadOptions {
+  const b = config.base;
+  const works = config.models.map((model) => runWorkMemory({ ...b, model }));
+  const work = works.reduce((x, y) => (y.bytes > x.bytes ? y : x));
+  const halo = config.models.every((m) => getModelSpec(m).spectral) ? 0 : (b.patch - 1) / 2;
+  return { memoryLimit: b.memoryLimit, tileSize: b.tileSize, components: b.pca, work, reducedFile: { halo } };
+}
+
+/** Closes the reduced scenes `cache` holds (removing their temporary files) and empties it. */
+export function closePrepared(cache: Map<string, PreparedRun>): void {
+  for (const p of cache.values()) p.reduced.close();
+  cache.clear();
 }
 
 /** The grid's configurations in run order (splits, then seeds, then models innermost), validated. */
@@ -131,7 +158,7 @@ export async function preparedFor(cache: Map<string, PreparedRun>, c: RunConfig,
   const key = `${sceneKey}/${JSON.stringify({ ...rest, patch: spec.spectral ? 1 : c.patch })}`;
   const hit = cache.get(key);
   if (hit) return { ...hit, spec };
-  cache.clear();
+  closePrepared(cache);
   const prepared = await prepareRun(c, scene);
   cache.set(key, prepared);
   return prepared;
@@ -191,8 +218,8 @@ export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks = {
     model.dispose();
     return { interrupted: training.interrupted };
   }
-  // Only the test pixels are predicted: an experiment needs scores, not maps.
-  const { classes: predicted } = await predictPatchesParallel(model, reducedInMemory(reduced, 'spinalnet experiment'), patch, split.test, {
+  // Only the test pixels are predicted (band by band when the reduced scene is in a file): an experiment needs scores, not maps.
+  const { classes: predicted } = await predictPixelsInBands(model, reduced, patch, split.test, {
     batchSize: c.predictBatch, workers: c.predictWorkers, engine: c.inference,
   });
   const metrics: Metrics = metricsFromConfusion(confusionMatrix(split.testClasses, predicted, k), scene.classes.map((x) => ({ label: x.value, name: x.name })));

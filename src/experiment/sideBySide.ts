@@ -14,7 +14,7 @@ import { getModelSpec } from '../models/registry.ts';
 import { validateConfig } from '../pipeline/config.ts';
 import { loadInputScene } from '../pipeline/sceneInput.ts';
 import type { CellReply, CellRequest } from './cellProcess.ts';
-import { compare, type ExperimentConfig, type ExperimentResult, type ExperimentRun, runExperiment, summarise } from './runExperiment.ts';
+import { compare, type ExperimentConfig, experimentSceneOptions, type ExperimentResult, type ExperimentRun, runExperiment, summarise } from './runExperiment.ts';
 
 /** What an experiment ran, and how: `schedule` says whether cells ran one at a time or side by side. */
 export interface ScheduledResult extends ExperimentResult {
@@ -55,7 +55,7 @@ export async function runExperimentScheduled(
   // The checks runExperiment makes first, so that bad input gives its one clear error here.
   grid.forEach((c) => validateConfig({ ...config.base, ...c }));
   config.models.forEach(getModelSpec);
-  (await loadInputScene(config.base.input, { memoryLimit: config.base.memoryLimit, tileSize: config.base.tileSize, components: config.base.pca })).scan.close();
+  (await loadInputScene(config.base.input, experimentSceneOptions(config))).scan.close();
 
   const start = performance.now();
   const base = { ...config.base, trainThreads: 1, predictWorkers: 1 };

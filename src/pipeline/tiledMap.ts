@@ -127,3 +127,50 @@ export async function predictInBands(
   });
   return { classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }), workers: 0, engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
 }
+
+/**
+ * Predicts the given pixels only (row-major indices into the scene, any order), e.g. an experiment's test
+ * pixels, band by band as mapInBands cuts them (each band read once with its halo; a scene in memory is one
+ * call on its cube). Returns their classes (and, with `opts.probabilities`, the winning class's probability)
+ * in the order of `pixels`.
+ */
+export async function predictPixelsInBands(
+  model: tf.LayersModel, reduced: ReducedScene, patch: number, pixels: Int32Array, opts: ParallelPredictOptions,
+): Promise<{ classes: Int32Array; confidence?: Float32Array; engine: string; fallbackReason?: string }> {
+  if (reduced.cube !== undefined) {
+    const r = await predictPatchesParallel(model, reduced.cube, patch, pixels, opts);
+    return { classes: r.classes, ...(r.confidence && { confidence: r.confidence }), engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
+  }
+  const { height, width, bands } = reduced;
+  const halo = (patch - 1) / 2;
+  const bandList = rowBands(height, readableBandRows(reduced, patch, undefined), halo);
+  // Which band each row belongs to, then the positions (into `pixels`) of each band's pixels.
+  const bandOfRow = new Int32Array(height);
+  bandList.forEach(({ rows: [r0, r1] }, i) => bandOfRow.fill(i, r0, r1));
+  const counts = new Int32Array(bandList.length + 1);
+  for (const p of pixels) counts[bandOfRow[Math.floor(p / width)]! + 1]!++;
+  for (let i = 1; i < counts.length; i++) counts[i]! += counts[i - 1]!;
+  const order = new Int32Array(pixels.length);
+  const fill = counts.slice(0, bandList.length);
+  pixels.forEach((p, j) => (order[fill[bandOfRow[Math.floor(p / width)]!]!++] = j));
+
+  const classes = new Int32Array(pixels.length);
+  const confidence = opts.probabilities ? new Float32Array(pixels.length) : undefined;
+  const buffer = new Float32Array(Math.min(height, bandList[0]!.rows[1] - bandList[0]!.rows[0] + 2 * halo) * width * bands);
+  let engine = '';
+  let fallbackReason: string | undefined;
+  for (const [i, { crop: [a, b] }] of bandList.entries()) {
+    const mine = order.subarray(counts[i]!, counts[i + 1]!);
+    if (mine.length === 0) continue;
+    const crop: CubeBIP = { height: b - a, width, bands, data: reduced.rows(a, b, buffer) };
+    const local = Int32Array.from(mine, (j) => pixels[j]! - a * width);
+    const r = await predictPatchesParallel(model, crop, patch, local, opts);
+    mine.forEach((j, k) => {
+      classes[j] = r.classes[k]!;
+      if (confidence && r.confidence) confidence[j] = r.confidence[k]!;
+    });
+    engine = r.engine;
+    fallbackReason ??= r.fallbackReason;
+  }
+  return { classes, ...(confidence && { confidence }), engine, ...(fallbackReason && { fallbackReason }) };
+}

@@ -139,6 +139,6 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
     `${p.file}: the ${p.height}×${p.width}×${p.bands} scene needs at least ${formatBytes(needed)} read ${asked} (${detail}), more than the ${formatBytes(limit)} memory limit`,
     `raise --memory-limit to at least ${formatBytes(minimumBytes)}${p.tileRows === undefined ? '' : ' or use a smaller --tile-size'}; ` +
       '`spinalnet run` can also keep fewer PCA components (--pca)' +
-      (p.reducedFile === undefined && p.components > 0 ? '. Only `run` and `predict` (mapping here, not on a queue) can keep the reduced scene in a temporary file; `experiment` keeps it in memory' : ''),
+      (p.reducedFile === undefined && p.components > 0 ? '. Only `run`, `predict` and `experiment` working in this process can keep the reduced scene in a temporary file; on a queue (`--queue`, `spinalnet worker`) it is kept in memory' : ''),
   );
 }

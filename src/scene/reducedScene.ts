@@ -11,7 +11,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, TempFileError } from '../errors.ts';
+import { TempFileError } from '../errors.ts';
 import { makeTempDir, removeTempDir } from '../util/tempFiles.ts';
 import type { CubeBIP } from './types.ts';
 
@@ -125,17 +125,6 @@ export function reducedFileBytes(scene: ReducedScene): number {
   } finally {
     closeSync(fd);
   }
-}
-
-/** The scene as one cube, for stages that need it whole (experiment, queue tiles); the file case is refused. */
-export function reducedInMemory(scene: ReducedScene, what: string): CubeBIP {
-  if (scene.cube === undefined) {
-    throw new DataError(
-      `${what} needs the reduced scene in memory, but it is in a temporary file (it does not fit the memory limit)`,
-      'raise --memory-limit so the reduced scene fits, or keep fewer PCA components (--pca)',
-    );
-  }
-  return scene.cube;
 }
 
 function tempFileError(path: string, err: unknown): TempFileError {

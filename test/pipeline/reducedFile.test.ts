@@ -13,9 +13,10 @@ import { DataError } from '../../src/errors.ts';
 import { openRaster } from '../../src/io/raster/openRaster.ts';
 import { formatBytes } from '../../src/io/mat/limits.ts';
 import { writeMatV5 } from '../../src/io/mat/writer.ts';
+import { type ExperimentConfig, experimentSceneOptions, runExperiment } from '../../src/experiment/runExperiment.ts';
 import { DEFAULTS, type RunConfig } from '../../src/pipeline/config.ts';
 import { runPipeline } from '../../src/pipeline/runPipeline.ts';
-import { runWorkMemory } from '../../src/pipeline/workMemory.ts';
+import { runWorkMemory, type WorkMemory } from '../../src/pipeline/workMemory.ts';
 import { loadLabels } from '../../src/scene/loadScene.ts';
 import { planMemory } from '../../src/scene/memoryPlan.ts';
 import { createRng } from '../../src/util/random.ts';
@@ -56,12 +57,12 @@ const config = (out: string, memoryLimit?: number): RunConfig => ({
   ...(memoryLimit !== undefined && { memoryLimit }),
 });
 
-/** The limits around the plan's two minimums: with the reduced scene in memory, and in a file. */
-async function minimums(c: RunConfig): Promise<{ inMemory: number; inFile: number }> {
+/** The limits around the plan's two minimums: with the reduced scene in memory, and in a file (`work`: run's model stage of `c`). */
+async function minimums(c: RunConfig, work: WorkMemory = runWorkMemory(c)): Promise<{ inMemory: number; inFile: number }> {
   const source = await openRaster(files.cube, { role: 'cube' });
   const d = source.describe();
   source.close();
-  const input = { ...d, components: COMPONENTS, file: files.cube, work: runWorkMemory(c), limit: 1e12 };
+  const input = { ...d, components: COMPONENTS, file: files.cube, work, limit: 1e12 };
   const inMemory = planMemory(input).minimumBytes;
   const e = (() => {
     try {
@@ -167,6 +168,42 @@ function childStopped(args: string[], tmp: string, when: RegExp, signal: NodeJS.
     child.on('close', (code) => resolve({ code, output }));
   });
 }
+
+describe('an experiment with the reduced scene in a temporary file', () => {
+  // A spectral model among them: its cells cut 1×1 patches, so each cell prepares (and closes) its own reduced scene.
+  const experiment = (memoryLimit?: number): ExperimentConfig => ({
+    base: config('', memoryLimit), models: ['spinal-cnn', 'spinal-mlp'], splits: ['random'], seeds: [1, 2],
+  });
+  const limit = async () => (await minimums(config(''), experimentSceneOptions(experiment()).work!)).inMemory - 1;
+
+  it('scores every cell exactly as in memory, and leaves no file', async () => {
+    const mem = await runExperiment(experiment());
+    const lines: string[] = [];
+    const seen: string[][] = [];
+    const filed = await runExperiment(experiment(await limit()), (l) => {
+      lines.push(l);
+      // While a cell works, one file is there (its prepared reduced scene; evicted ones are gone).
+      if (l.startsWith('[')) seen.push(leftovers(temp));
+    });
+    expect(lines.filter((l) => l.includes('kept in the temporary file')).length).toBe(4);
+    expect(seen.map((s) => s.length)).toEqual([1, 1, 1, 1]);
+    const scores = (r: typeof mem) => r.runs.map((x) => [x.model, x.seed, x.overallAccuracy, x.averageAccuracy, x.kappa, x.perClassRecall, x.testPixels]);
+    expect(scores(filed)).toEqual(scores(mem));
+    expect(filed.summaries).toEqual(mem.summaries.map((s, i) => ({ ...s, trainSeconds: filed.summaries[i]!.trainSeconds })));
+    expect(leftovers(temp)).toEqual([]);
+  }, 120_000);
+
+  it('an experiment that fails mid-grid removes its file', async () => {
+    const memoryLimit = await limit();
+    const e = await thrownAsync(() =>
+      runExperiment(experiment(memoryLimit), (l) => {
+        if (l.startsWith('[2/4]')) throw new Error('the caller gave up');
+      }),
+    );
+    expect(e.message).toBe('the caller gave up');
+    expect(leftovers(temp)).toEqual([]);
+  }, 60_000);
+});
 
 describe('the temporary file and signals (real child processes)', () => {
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {

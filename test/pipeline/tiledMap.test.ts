@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
-import { predictInBands } from '../../src/pipeline/tiledMap.ts';
+import { predictInBands, predictPixelsInBands } from '../../src/pipeline/tiledMap.ts';
 import { fileReducedScene, memoryReducedScene } from '../../src/scene/reducedScene.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { createRng } from '../../src/util/random.ts';
@@ -50,6 +50,46 @@ describe('predictInBands', () => {
       file.close();
     }
     expect(existsSync(file.path!)).toBe(false);
+    model.dispose();
+    tf.disposeVariables();
+  }, 60_000);
+});
+
+describe('predictPixelsInBands', () => {
+  it('given pixels in any order, from a file read in bands, get the classes of the whole map in their order', async () => {
+    await selectBackend('wasm');
+    const height = 13;
+    const width = 11;
+    const bands = 4;
+    const rng = createRng(7, 'pixels-in-bands');
+    const data = Float32Array.from({ length: height * width * bands }, () => rng.normal());
+    const model = await withSeededMathRandom(createRng(7, 'model'), () => getModelSpec('spinal-cnn').build({ patch: 9, channels: bands, numClasses: 5 }));
+    const opts = { workers: 0, engine: 'tfjs' as const, batchSize: 16, probabilities: 'confidence' as const };
+    const whole = await predictInBands(model, memoryReducedScene({ height, width, bands, data }), 9, undefined, opts);
+    // An untrained network may give one class everywhere, but its confidence differs pixel by pixel.
+    expect(new Set(whole.confidence).size).toBeGreaterThan(height * width / 2);
+    // Every third pixel, shuffled: each band's pixels come scattered through the list.
+    const pixels = Int32Array.from({ length: Math.ceil((height * width) / 3) }, (_, i) => 3 * i);
+    for (let i = pixels.length - 1; i > 0; i--) {
+      const j = Math.floor(rng.next() * (i + 1));
+      [pixels[i], pixels[j]] = [pixels[j]!, pixels[i]!];
+    }
+    const expected = Array.from(pixels, (p) => whole.classes[p]);
+    const same = (r: { classes: Int32Array; confidence?: Float32Array }) => {
+      expect(Array.from(r.classes)).toEqual(expected);
+      pixels.forEach((p, j) => expect(r.confidence![j]).toBeCloseTo(whole.confidence![p]!, 5));
+    };
+    const inMemory = await predictPixelsInBands(model, memoryReducedScene({ height, width, bands, data }), 9, pixels, opts);
+    same(inMemory);
+    // 10 rows readable at once: bands of 2 rows plus 8 halo rows.
+    const file = fileReducedScene({ height, width, bands }, 10);
+    try {
+      file.writeRows(0, data);
+      const banded = await predictPixelsInBands(model, file, 9, pixels, opts);
+      same(banded);
+    } finally {
+      file.close();
+    }
     model.dispose();
     tf.disposeVariables();
   }, 60_000);
