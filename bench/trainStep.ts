@@ -95,12 +95,14 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   for (let s = 0; s < 3; s++) await run(s); // first runs allocate
   runCpu = 0;
   const c = process.cpuUsage();
+  const wall0 = performance.now();
   let sum = 0;
   for (let s = 0; s < steps; s++) sum += await run(s);
   const total = cpuMs(process.cpuUsage(c));
+  const wall = performance.now() - wall0;
   lossSum.set(variant, lossSum.get(variant)! + sum);
   stepCpu.get(variant)!.push(total / steps);
-  console.log(`${variant} round ${Math.floor(round / variants.length) + 1}: ${(total / steps).toFixed(2)} / ${(runCpu / steps).toFixed(2)} / ${((total - runCpu) / steps).toFixed(2)}   (load ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`);
+  console.log(`${variant} round ${Math.floor(round / variants.length) + 1}: ${(total / steps).toFixed(2)} / ${(runCpu / steps).toFixed(2)} / ${((total - runCpu) / steps).toFixed(2)}; wall ${(wall / steps).toFixed(2)} ms   (load ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`);
   await step.release();
   optimizer.dispose();
 }

@@ -35,20 +35,41 @@ describe('fasterSession', () => {
   it('alternates while timing, then serves every run from one session and releases each session once', async () => {
     const all = ['spinning', 'sleeping', 'one'].map(recorder);
     const s = fasterSession(all.map((r, i) => ({ name: ['spinning', 'sleeping', 'one'][i]!, session: r.session })), 3);
-    // One untimed run each, then three timed runs each.
-    for (let i = 0; i < 11; i++) {
+    // One untimed run each, then three timed runs each; the last one's time ends when the 13th run starts.
+    for (let i = 0; i < 12; i++) {
       await s.run({}, []);
       expect(s.chosen).toBeUndefined();
     }
-    await s.run({}, []);
-    expect(['spinning', 'sleeping', 'one']).toContain(s.chosen);
     expect(all.map((r) => r.log.runs)).toEqual([4, 4, 4]);
+    const first = (await s.run({}, [])).who!.data;
+    expect(['spinning', 'sleeping', 'one']).toContain(s.chosen);
+    expect(first).toBe(s.chosen);
     for (let i = 0; i < 5; i++) expect((await s.run({}, [])).who!.data).toBe(s.chosen);
     const winner = all[['spinning', 'sleeping', 'one'].indexOf(s.chosen!)]!;
-    expect(winner.log.runs).toBe(9);
+    expect(winner.log.runs).toBe(10);
     for (const r of all) if (r !== winner) expect([r.log.runs, r.log.released]).toEqual([4, 1]);
     await s.release();
     expect(all.map((r) => r.log.released)).toEqual([1, 1, 1]);
+  });
+
+  it('counts the time until the next run, so a session that slows the work between runs loses', async () => {
+    // "quick" returns at once but the caller is slow after it (as when its threads spin and take the core
+    // the caller needs); "steady" takes 5 ms itself and leaves the caller at full speed.
+    const quick = recorder('quick');
+    const steady: OrtSession = {
+      async run() {
+        await new Promise((r) => setTimeout(r, 5));
+        return { who: { data: 'steady', dims: [] } as OrtTensor };
+      },
+      async release() {},
+    };
+    const s = fasterSession([{ name: 'quick', session: quick.session }, { name: 'steady', session: steady }], 3);
+    while (s.chosen === undefined) {
+      const who = (await s.run({}, [])).who!.data;
+      if (who === 'quick') await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(s.chosen).toBe('steady');
+    await s.release();
   });
 
   it('releases every session when released before deciding', async () => {
