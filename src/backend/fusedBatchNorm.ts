@@ -161,3 +161,29 @@ export function movingAveragesFused(
   const out = tf.engine().runKernel(BN_MOVING_AVERAGES_KERNEL, { movingMean, movingVariance, mean, variance }, { momentum }) as tf.Tensor[];
   return [out[0]!, out[1]!];
 }
+
+/**
+ * The same moving averages written in place on the wasm backend's heap from the batch statistics as
+ * arrays (what the onnxruntime training step returns): no tensors and no kernel calls. Each operation is
+ * rounded to float32 as tfjs's sub, mul, sub are, so the values are bit-identical. Returns false, doing
+ * nothing, on other backends or while a variable shares its memory with another tensor (in place would
+ * change that tensor too). Measured (bench/trainStep.ts, paper network, batch 16): see README, Speed.
+ */
+export function movingAveragesInPlace(
+  movingMean: tf.Tensor, movingVariance: tf.Tensor, mean: Float32Array, variance: Float32Array, momentum: number,
+): boolean {
+  if (tf.getBackend() !== 'wasm') return false;
+  const backend = tf.backend() as unknown as WasmBackendLike & { refCount(dataId: tf.DataId): number };
+  const pairs = [[movingMean, mean], [movingVariance, variance]] as const;
+  if (!pairs.every(([v, batch]) => v.dtype === 'float32' && v.size === batch.length && backend.refCount(v.dataId) === 1)) return false;
+  // tfjs multiplies by the scalar 1 − momentum, made from a JavaScript number.
+  const rate = Math.fround(1 - momentum);
+  for (const [v, batch] of pairs) {
+    const values = f32(backend, v);
+    for (let i = 0; i < values.length; i++) {
+      const old = values[i]!;
+      values[i] = old - Math.fround(Math.fround(old - batch[i]!) * rate);
+    }
+  }
+  return true;
+}

@@ -4,7 +4,7 @@
  * weights, so saved models are unchanged and older ones load into this class.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormTrain, fusedBatchNormAvailable, movingAveragesFused } from '../backend/fusedBatchNorm.ts';
+import { batchNormTrain, fusedBatchNormAvailable, movingAveragesFused, movingAveragesInPlace } from '../backend/fusedBatchNorm.ts';
 
 type BatchNormArgs = NonNullable<Parameters<typeof tf.layers.batchNormalization>[0]>;
 
@@ -62,6 +62,16 @@ export class BatchNormalization extends TfjsBatchNormalization {
         v.write(tf.sub(old, tf.mul(tf.sub(old, batch), 1 - f.momentum)));
       }
     });
+  }
+
+  /**
+   * The same from the statistics as arrays (the onnxruntime training step's outputs): in place on the wasm
+   * heap where it can (no tensors, no kernel calls; the same bits), else through updateMovingAverages.
+   */
+  updateMovingAveragesFromArrays(mean: Float32Array, variance: Float32Array): void {
+    const f = this as unknown as BatchNormFields;
+    if (movingAveragesInPlace(f.movingMean.read(), f.movingVariance.read(), mean, variance, f.momentum)) return;
+    tf.tidy(() => this.updateMovingAverages(tf.tensor1d(mean), tf.tensor1d(variance)));
   }
 }
 // fromConfig is inherited at run time; the cast only tells the type checker so.

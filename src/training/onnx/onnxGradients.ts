@@ -218,10 +218,9 @@ function gradientStep(
           optimizer.applyGradients(grads);
         }
         graph.batchNorms.forEach((slot, i) => {
-          const mean = tf.tensor1d(step.batchStats[i]!.mean);
-          const variance = tf.tensor1d(step.batchStats[i]!.variance);
-          if (slot.layer instanceof SpinalLayer) slot.layer.updateMovingAverages(slot.index!, mean, variance, n);
-          else (slot.layer as BatchNormalization).updateMovingAverages(mean, variance);
+          const { mean, variance } = step.batchStats[i]!;
+          if (slot.layer instanceof SpinalLayer) slot.layer.updateMovingAverages(slot.index!, tf.tensor1d(mean), tf.tensor1d(variance), n);
+          else (slot.layer as BatchNormalization).updateMovingAveragesFromArrays(mean, variance);
         });
       });
       let hits = 0;
