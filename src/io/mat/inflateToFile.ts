@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createInflate } from 'node:zlib';
+import { constants as zlibConstants, createInflate } from 'node:zlib';
 import { InputFileError, MatFormatError } from '../../errors.ts';
 import { formatBytes } from './limits.ts';
 
@@ -59,7 +59,12 @@ export async function inflateToTempFile(
   const temp = openTemp(file, expected);
   let ok = false;
   try {
-    const inflater = createInflate({ chunkSize: STREAM_CHUNK });
+    // With the default Z_FINISH on the last chunk, a cut stream is an 'unexpected end of file' error,
+    // and whether the output decoded from that chunk reaches the file first depends on timing (zlib
+    // applies Z_FINISH when the input's end is already known as it takes the chunk; then it reports
+    // the error without pushing the chunk's output). Z_SYNC_FLUSH ends a cut stream normally with all
+    // it decoded, so the size check below names the same place every time.
+    const inflater = createInflate({ chunkSize: STREAM_CHUNK, finishFlush: zlibConstants.Z_SYNC_FLUSH });
     let inflated = 0;
     inflater.on('data', (chunk: Buffer) => {
       inflated += chunk.length;
@@ -71,6 +76,9 @@ export async function inflateToTempFile(
     try {
       await pipeline(createReadStream(file, { start, end: start + length - 1, highWaterMark: STREAM_CHUNK }), inflater, sink);
     } catch (e) {
+      // pipeline rejects without waiting for a write in flight: let it land so the count and the
+      // place in the message describe what the file holds.
+      await sink.idle();
       if (e instanceof MatFormatError) throw e;
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'ENOSPC' || err.code === 'EDQUOT') {
@@ -107,20 +115,32 @@ export async function inflateToTempFile(
  */
 class FdWriter extends Writable {
   bytesWritten = 0;
+  private inFlight: Promise<void> = Promise.resolve();
   constructor(private readonly fd: number) {
     super();
   }
 
+  /** Resolves when no write is in flight. */
+  idle(): Promise<void> {
+    return this.inFlight;
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    const next = (from: number): void => {
-      write(this.fd, chunk, from, chunk.length - from, this.bytesWritten, (err, n) => {
-        if (err) return done(err);
-        this.bytesWritten += n;
-        if (from + n < chunk.length) next(from + n);
-        else done();
-      });
-    };
-    next(0);
+    this.inFlight = new Promise<void>((settle) => {
+      const next = (from: number): void => {
+        write(this.fd, chunk, from, chunk.length - from, this.bytesWritten, (err, n) => {
+          if (err) {
+            settle();
+            return done(err);
+          }
+          this.bytesWritten += n;
+          if (from + n < chunk.length) return next(from + n);
+          settle();
+          done();
+        });
+      };
+      next(0);
+    });
   }
 }
 
