@@ -19,6 +19,12 @@ export interface BackendPlan {
   train256?: number;
   /** Warm-up batches before each training measurement (default 2; 0 on the cpu backend). */
   warmupBatches?: number;
+  /**
+   * Instead of warm-up batches: each training measurement is one trainModel call of `warmupEpochs`
+   * untimed and `epochs` timed passes over its samples (as torch_throughput.py does).
+   */
+  warmupEpochs?: number;
+  epochs?: number;
   /** Samples for the one-thread prediction measurement. */
   predict: number;
   predictBatch: number;
@@ -65,9 +71,10 @@ export async function runBackend(plan: BackendPlan): Promise<BackendResult> {
   const model = paperNetwork();
   if (plan.onnx) return runOnnx(plan, model, result);
   const warm = plan.warmupBatches ?? (plan.backend === 'cpu' ? 0 : 2);
-  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'tfjs', warm);
-  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'tfjs', warm);
-  if ((plan.train256 ?? 0) > 0) result.train256 = await trainRate(model, 256, plan.train256!, 'tfjs', warm);
+  const o = { warmupBatches: warm };
+  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'tfjs', o);
+  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'tfjs', o);
+  if ((plan.train256 ?? 0) > 0) result.train256 = await trainRate(model, 256, plan.train256!, 'tfjs', o);
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch);
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, plan.workers, plan.predictBatch);
   model.dispose();
@@ -80,9 +87,12 @@ async function runOnnx(plan: BackendPlan, model: tf.LayersModel, result: Backend
   const onnx = await onnxPredictor(model, threads);
   if (typeof onnx === 'string') return { backend: plan.backend, detail: 'onnxruntime', unavailable: onnx, peakRssMiB: peakRssMiB() };
   result.detail = onnx.description;
-  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'onnxruntime', 2, threads);
-  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'onnxruntime', 2, threads);
-  if ((plan.train256 ?? 0) > 0) result.train256 = await trainRate(model, 256, plan.train256!, 'onnxruntime', 2, threads);
+  const o = plan.warmupEpochs !== undefined
+    ? { warmupEpochs: plan.warmupEpochs, epochs: plan.epochs ?? 1, threads }
+    : { warmupBatches: plan.warmupBatches ?? 2, threads };
+  if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'onnxruntime', o);
+  if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'onnxruntime', o);
+  if ((plan.train256 ?? 0) > 0) result.train256 = await trainRate(model, 256, plan.train256!, 'onnxruntime', o);
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch, onnx);
   await onnx.release();
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, threads, plan.predictBatch, 'onnxruntime');

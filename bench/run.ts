@@ -31,7 +31,7 @@ import type { BackendName } from '../src/backend/selectBackend.ts';
 import type { BackendPlan, BackendResult } from './backendRun.ts';
 import { benchFormatLoad, formatLoadTable, gdalMissing } from './formatLoad.ts';
 import { kscShaped, protocolAbsence, type ProtocolRun, type ProtocolScene, runProtocolPair, SAMSON } from './protocol.ts';
-import { runTorchReference, type TorchReference, torchAbsence } from './torchReference.ts';
+import { runTorchReference, TORCH_EPOCHS, type TorchReference, torchAbsence } from './torchReference.ts';
 import type { Rate } from './workloads.ts';
 import { KSC } from './workloads.ts';
 
@@ -111,10 +111,15 @@ function parseOptions(argv: string[]): Options {
 
 function planFor(row: BenchRow, o: Options): BackendPlan {
   if (row === 'onnxruntime') {
-    // Four times the samples: at its rates the tfjs counts would finish in about half a second, and each
-    // trainModel call starts a new session whose first steps set up its memory.
+    // Training as torch_throughput.py times PyTorch: the same number of samples, four timed passes after
+    // warm-up passes. At least two warm-up passes, not one: a new session times its thread candidates on
+    // its first 27 steps (src/onnx/fasterSession.ts), more than one pass of 1,024 samples at batch 64; the
+    // real-protocol row counts that choice in the user's time. Prediction: four times the samples, since
+    // at its rate the tfjs count would finish in about half a second.
+    const warmupEpochs = Math.max(2, Math.ceil((28 * 64) / o.torchSamples));
     return {
-      backend: 'wasm', onnx: true, train16: o.trainSamples * 4, train64: o.trainSamples * 4, predict: o.predictSamples * 4, predictBatch: 512,
+      backend: 'wasm', onnx: true, train16: o.torchSamples, train64: o.torchSamples, warmupEpochs, epochs: TORCH_EPOCHS,
+      predict: o.predictSamples * 4, predictBatch: 512,
       mapFraction: o.mapFraction, workers: Math.max(1, o.workers),
     };
   }
@@ -320,7 +325,7 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
       return [r.detail ?? r.backend, ratio(perWall(r.train16), ref.train16), ratio(perWall(r.train64), ref.train64), ratio(bestPredict(r, true), ref.predict)];
     })));
   }
-  const samples = `train ${o.trainSamples} samples per batch size after 2 warm-up batches; predict ${o.predictSamples} samples, batch 512; ` +
+  const samples = `train ${o.trainSamples} samples per batch size after 2 warm-up batches (onnxruntime, as PyTorch: ${TORCH_EPOCHS} timed passes of ${o.torchSamples} after untimed ones); predict ${o.predictSamples} samples, batch 512; ` +
     `map ${o.mapFraction === 1 ? 'the whole scene' : `${o.mapFraction} of the rows, extrapolated`} with up to ${o.workers} worker threads`;
   out.push('');
   out.push(`(${samples}; cpu backend: 16 training samples, 128 predicted)`);

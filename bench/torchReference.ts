@@ -7,6 +7,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const PYTHON = '/usr/bin/python3';
+/** Timed passes torch_throughput.py makes over its samples after its warm-up pass (its default). */
+export const TORCH_EPOCHS = 4;
+
 export const TORCH_SCRIPT = fileURLToPath(new URL('../../shared/bench/torch_throughput.py', import.meta.url));
 
 export interface TorchReference {
@@ -44,7 +47,7 @@ export function parseTorchOutput(text: string, samples: number): Pick<TorchRefer
 
 /** Runs the reference with `samples` samples and 2 threads (the issue's setting). */
 export function runTorchReference(samples: number, threads = 2): TorchReference {
-  const args = [TORCH_SCRIPT, String(samples), String(threads)];
+  const args = [TORCH_SCRIPT, String(samples), String(threads), String(TORCH_EPOCHS)];
   const command = `${PYTHON} ${args.join(' ')}`;
   const timed = existsSync('/usr/bin/time');
   const start = performance.now();
