@@ -6,11 +6,15 @@
  *                 [--predict-samples 4096] [--workers N] [--wasm-threads N] [--map-fraction 1]
  *                 [--torch-samples 1024] [--no-torch] [--no-load]
  *                 [--protocol samson,ksc-shaped|none] [--protocol-rounds N] [--ksc-shaped DIR] [--no-throughput]
+ *                 [--throughput-rounds N]
  *
  * Two parts, each skippable: the throughput rows (random data, every backend; --no-throughput skips them)
  * and the real-protocol rows (bench/protocol.ts: `spinalnet run` on a real scene against
  * ../shared/bench/torch_protocol.py, alternating, --protocol-rounds pairs each; --protocol none skips them;
  * default: Samson 20 %, and ksc-shaped too when asked for, its files made by make_ksc_shaped.py in --ksc-shaped DIR).
+ *
+ * --throughput-rounds N repeats the onnxruntime row with PyTorch right before it N times (the map only in
+ * the first) and prints each pair's ratios and their medians.
  *
  * Each backend runs in its own child process (bench/backendRun.ts). With more than one core, wasm gets a
  * second row with XNNPACK on --wasm-threads threads (default: the cores); that row maps the scene on the
@@ -52,6 +56,8 @@ interface Options {
   /** The scene-loading rows (ENVI and GeoTIFF against GDAL), bench/formatLoad.ts. */
   load: boolean;
   throughput: boolean;
+  /** Pairs of PyTorch and the onnxruntime row (the map only in the first). */
+  throughputRounds: number;
   protocol: string[];
   protocolRounds: number;
   kscShapedDir: string;
@@ -74,6 +80,7 @@ function parseOptions(argv: string[]): Options {
       'no-torch': { type: 'boolean', default: false },
       'no-load': { type: 'boolean', default: false },
       'no-throughput': { type: 'boolean', default: false },
+      'throughput-rounds': { type: 'string', default: '1' },
       protocol: { type: 'string', default: 'samson' },
       'protocol-rounds': { type: 'string', default: '1' },
       'ksc-shaped': { type: 'string', default: path.join(os.tmpdir(), 'kscshaped') },
@@ -103,6 +110,7 @@ function parseOptions(argv: string[]): Options {
     torch: !values['no-torch'],
     load: !values['no-load'],
     throughput: !values['no-throughput'],
+    throughputRounds: Math.max(1, Math.floor(num(values['throughput-rounds'], 1, 'throughput-rounds'))),
     protocol,
     protocolRounds: Math.max(1, Math.floor(num(values['protocol-rounds'], 1, 'protocol-rounds'))),
     kscShapedDir: values['ksc-shaped'],
@@ -284,10 +292,12 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
   const torchFirst = torchMissing === undefined && !o.backends.includes('onnxruntime');
   if (torchFirst) measureTorch();
   const results: BackendResult[] = [];
+  const pairs: { torch: TorchReference; ours: BackendResult }[] = [];
   for (const backend of o.backends) {
     if (backend === 'onnxruntime' && torchMissing === undefined) measureTorch();
     console.error(`bench: ${backend} …`);
     results.push(runChild(planFor(backend, o)));
+    if (backend === 'onnxruntime' && torch) pairs.push({ torch, ours: results.at(-1)! });
     if (backend === 'wasm' && o.wasmThreads > 1) {
       console.error(`bench: wasm with ${o.wasmThreads} XNNPACK threads …`);
       // The whole-scene map is already timed in the row above; a slice of it is enough to compare.
@@ -325,10 +335,57 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
       return [r.detail ?? r.backend, ratio(perWall(r.train16), ref.train16), ratio(perWall(r.train64), ref.train64), ratio(bestPredict(r, true), ref.predict)];
     })));
   }
+  if (pairs.length > 0) {
+    for (let round = 2; round <= o.throughputRounds; round++) {
+      console.error(`bench: round ${round} of ${o.throughputRounds}: PyTorch reference, then onnxruntime …`);
+      const ref = runTorchReference(o.torchSamples);
+      pairs.push({ torch: ref, ours: runChild({ ...planFor('onnxruntime', o), mapFraction: 0 }) });
+    }
+    out.push('');
+    out.push(...pairedRounds(pairs));
+  }
   const samples = `train ${o.trainSamples} samples per batch size after 2 warm-up batches (onnxruntime, as PyTorch: ${TORCH_EPOCHS} timed passes of ${o.torchSamples} after untimed ones); predict ${o.predictSamples} samples, batch 512; ` +
     `map ${o.mapFraction === 1 ? 'the whole scene' : `${o.mapFraction} of the rows, extrapolated`} with up to ${o.workers} worker threads`;
   out.push('');
   out.push(`(${samples}; cpu backend: 16 training samples, 128 predicted)`);
+  return out;
+}
+
+/**
+ * The onnxruntime row against PyTorch over alternating rounds (PyTorch right before ours each time):
+ * one pair swings with the machine (PyTorch's batch-16 rate alone varied 1,192–1,828/s between runs
+ * minutes apart on 2026-12-02), so the ratio is given per round and as the median.
+ */
+function pairedRounds(pairs: { torch: TorchReference; ours: BackendResult }[]): string[] {
+  const ratio = (v: number | undefined, base: number) => (v === undefined ? undefined : v / base);
+  const rows = pairs.map(({ torch, ours }) => ({
+    torch,
+    ours,
+    b16: ratio(perWall(ours.train16), torch.train16),
+    b64: ratio(perWall(ours.train64), torch.train64),
+    predict: ratio(perWall(ours.predict), torch.predict),
+  }));
+  const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
+  const chose = (r: Rate | undefined) => r?.engine?.replace(/^onnxruntime [^,]*, (NCHWc convolutions, )?/, '') ?? '—';
+  const med = (vs: (number | undefined)[]) => {
+    const v = vs.filter((a): a is number => a !== undefined).sort((a, b) => a - b);
+    if (v.length === 0) return undefined;
+    const m = v.length >> 1;
+    return v.length % 2 ? v[m] : (v[m - 1]! + v[m]!) / 2;
+  };
+  const out = [`Paired rounds, onnxruntime against PyTorch (wall clock; the predict ratio here is one thread against PyTorch's predict):`];
+  out.push(table(
+    ['round', 'PyTorch b16 / b64 / predict', 'ours b16 / b64 / predict', 'ratio b16', 'ratio b64', 'ratio predict', 'training chose (b16; b64)'],
+    [
+      ...rows.map((r, i) => [
+        String(i + 1),
+        `${fmtRate(r.torch.train16)} / ${fmtRate(r.torch.train64)} / ${fmtRate(r.torch.predict)}`,
+        `${cell(perWall(r.ours.train16), '')} / ${cell(perWall(r.ours.train64), '')} / ${cell(perWall(r.ours.predict), '')}`,
+        x(r.b16), x(r.b64), x(r.predict), `${chose(r.ours.train16)}; ${chose(r.ours.train64)}`,
+      ]),
+      ['median', '', '', x(med(rows.map((r) => r.b16))), x(med(rows.map((r) => r.b64))), x(med(rows.map((r) => r.predict))), ''],
+    ],
+  ));
   return out;
 }
 

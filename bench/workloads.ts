@@ -37,6 +37,8 @@ export function randomSamples(count: number, seed: number): { data: Float32Array
 
 export interface Rate extends Timing {
   samples: number;
+  /** What computed the training gradients (trainModel's engine, e.g. "onnxruntime 1.30.0, 1 thread"). */
+  engine?: string;
 }
 
 /** How a training measurement warms up and what it times. */
@@ -71,7 +73,7 @@ export async function trainRate(
   // Timed from the end of the last warm-up epoch (or the call's start) to the end of the last epoch.
   let start = { cpu: process.cpuUsage(), wall: performance.now() };
   let end = start;
-  await trainModel(model, source, labels, CLASSES, {
+  const result = await trainModel(model, source, labels, CLASSES, {
     ...options,
     epochs: warmEpochs + epochs,
     onEpoch: (e) => {
@@ -82,7 +84,9 @@ export async function trainRate(
   });
   const used = process.cpuUsage(start.cpu);
   const usedEnd = process.cpuUsage(end.cpu);
-  return { wall: (end.wall - start.wall) / 1000, cpu: (used.user + used.system - usedEnd.user - usedEnd.system) / 1e6, samples: samples * epochs };
+  return {
+    wall: (end.wall - start.wall) / 1000, cpu: (used.user + used.system - usedEnd.user - usedEnd.system) / 1e6, samples: samples * epochs, engine: result.engine,
+  };
 }
 
 /**
