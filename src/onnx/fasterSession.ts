@@ -18,46 +18,65 @@ export interface TimedSession extends OrtSession {
 
 /**
  * Runs go round the `candidates`: one untimed run each (first runs allocate), then `trials` timed runs
- * each; the one with the lowest median wall time is kept and the others released.
+ * each; the one with the lowest median wall time serves the next `recheckEvery` runs. Then they are timed
+ * again (one untimed and `recheckTrials` timed runs each) and the fastest serves the next `recheckEvery`,
+ * and so on: the load a run of minutes sees changes, and one choice made in its first second can be
+ * wrong for the rest (2026-12-02, one bench run: batch 64 chose 1 thread twice in five sessions, at
+ * 1,305 and 1,450 samples/s, where the other three chose 2 spinning threads and got 1,859–1,957/s).
+ * A re-check costs its runs on the slower sessions: with the defaults, 2 × 5 runs in 271, each at most a
+ * few milliseconds slower. The sessions stay open until `release`.
  *
  * A run's time is from its start to the start of the next run, so it counts what the caller does between
  * runs too: threads left spinning after a run compete with that work. Measured on Samson 20 % (2 idle
  * cores, 2026-12-02): timing `run` alone chose 2 spinning threads and training took 27.7 s; one thread,
  * chosen by hand, 21.3–25.1 s in three runs.
  */
-export function fasterSession(candidates: { name: string; session: OrtSession }[], trials = 8): TimedSession {
-  const timed = candidates.map((c) => ({ ...c, times: [] as number[] }));
-  let runs = 0;
+export function fasterSession(
+  candidates: { name: string; session: OrtSession }[], trials = 8, recheckEvery = 256, recheckTrials = 4,
+): TimedSession {
+  const timed = candidates.map((c) => ({ ...c, times: [] as number[], served: 0 }));
+  let timing = true;
+  let need = trials;
+  // Runs in the current timing round, and runs served since the last decision.
+  let roundRuns = 0;
+  let served = 0;
   let winner: (typeof timed)[number] | undefined;
-  let releasing: Promise<unknown> | undefined;
   // The timed run whose time ends when the next run starts.
   let open: { candidate: (typeof timed)[number]; start: number } | undefined;
   const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
-  const losers = () => timed.filter((k) => k !== winner);
   return {
+    /** The session that has served the most runs since the first decision. */
     get chosen() {
-      return winner?.name;
+      if (!winner) return undefined;
+      return timed.reduce((best, k) => (k.served > best.served ? k : best), winner).name;
     },
     async run(feeds: Record<string, OrtTensor>, fetches: string[]) {
       const start = performance.now();
       if (open) open.candidate.times.push(start - open.start);
       open = undefined;
-      if (!winner && timed.every((k) => k.times.length >= trials)) {
+      if (timing && timed.every((k) => k.times.length >= need)) {
         winner = timed.reduce((best, k) => (median(k.times) < median(best.times) ? k : best));
+        timing = false;
+        served = 0;
       }
-      if (winner) {
-        // Released here, not when chosen: the caller may still be reading a loser's last outputs.
-        releasing ??= Promise.all(losers().map((k) => k.session.release()));
+      if (!timing && recheckEvery > 0 && served >= recheckEvery) {
+        timing = true;
+        need = recheckTrials;
+        roundRuns = 0;
+        for (const k of timed) k.times = [];
+      }
+      if (winner && !timing) {
+        served++;
+        winner.served++;
         return winner.session.run(feeds, fetches);
       }
-      const c = timed[runs % timed.length]!;
-      if (runs >= timed.length) open = { candidate: c, start };
-      runs++;
+      const c = timed[roundRuns % timed.length]!;
+      if (roundRuns >= timed.length) open = { candidate: c, start };
+      roundRuns++;
       return c.session.run(feeds, fetches);
     },
     async release() {
-      if (!winner) await Promise.all(timed.map((k) => k.session.release()));
-      else await Promise.all([winner.session.release(), releasing ?? Promise.all(losers().map((k) => k.session.release()))]);
+      await Promise.all(timed.map((k) => k.session.release()));
     },
   };
 }

@@ -34,7 +34,7 @@ function recorder(name: string) {
 describe('fasterSession', () => {
   it('alternates while timing, then serves every run from one session and releases each session once', async () => {
     const all = ['spinning', 'sleeping', 'one'].map(recorder);
-    const s = fasterSession(all.map((r, i) => ({ name: ['spinning', 'sleeping', 'one'][i]!, session: r.session })), 3);
+    const s = fasterSession(all.map((r, i) => ({ name: ['spinning', 'sleeping', 'one'][i]!, session: r.session })), 3, 0);
     // One untimed run each, then three timed runs each; the last one's time ends when the 13th run starts.
     for (let i = 0; i < 12; i++) {
       await s.run({}, []);
@@ -47,7 +47,8 @@ describe('fasterSession', () => {
     for (let i = 0; i < 5; i++) expect((await s.run({}, [])).who!.data).toBe(s.chosen);
     const winner = all[['spinning', 'sleeping', 'one'].indexOf(s.chosen!)]!;
     expect(winner.log.runs).toBe(10);
-    for (const r of all) if (r !== winner) expect([r.log.runs, r.log.released]).toEqual([4, 1]);
+    // The others stay open (for re-checks) until the session is released.
+    for (const r of all) if (r !== winner) expect([r.log.runs, r.log.released]).toEqual([4, 0]);
     await s.release();
     expect(all.map((r) => r.log.released)).toEqual([1, 1, 1]);
   });
@@ -69,6 +70,32 @@ describe('fasterSession', () => {
       if (who === 'quick') await new Promise((r) => setTimeout(r, 25));
     }
     expect(s.chosen).toBe('steady');
+    await s.release();
+  });
+
+  it('times them again every recheckEvery runs and follows the one that became faster', async () => {
+    // "early" is quick for its first 4 runs (the first timing round) and then slow; "late" the other way round.
+    let runs = 0;
+    const timedRuns = { early: 0, late: 0 };
+    const paced = (name: 'early' | 'late'): OrtSession => ({
+      async run() {
+        runs++;
+        timedRuns[name]++;
+        const slow = name === 'early' ? timedRuns.early > 4 : timedRuns.late <= 4;
+        await new Promise((r) => setTimeout(r, slow ? 12 : 1));
+        return { who: { data: name, dims: [] } as OrtTensor };
+      },
+      async release() {},
+    });
+    // 2 untimed + 2 × 3 timed, 20 served; then 2 untimed + 2 × 2 timed.
+    const s = fasterSession([{ name: 'early', session: paced('early') }, { name: 'late', session: paced('late') }], 3, 20, 2);
+    const who: string[] = [];
+    for (let i = 0; i < 60; i++) who.push(String((await s.run({}, [])).who!.data));
+    expect(who.slice(8, 28)).toEqual(Array(20).fill('early'));
+    // After the re-check (runs 29-34), "late" serves, and has served the most runs by the end.
+    expect(who.slice(34, 54)).toEqual(Array(20).fill('late'));
+    expect(runs).toBe(60);
+    expect(s.chosen).toBe('late');
     await s.release();
   });
 
