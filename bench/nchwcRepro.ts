@@ -1,5 +1,5 @@
 /**
- * Minimal reproduction for README (Speed): onnxruntime's NCHWc convolutions (its fastest CPU kernels on
+ * Minimal reproduction for docs/training-speed.md: onnxruntime's NCHWc convolutions (its fastest CPU kernels on
  * AVX2/AVX-512, enabled by graphOptimizationLevel 'all') apply only to a Conv whose weights are a constant
  * of the graph and whose channel counts fit the block size. A training step must feed the weights as
  * inputs, so it never gets them. This times one 3×3 convolution (batch 16, 15×15, C→C channels) with the

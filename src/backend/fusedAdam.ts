@@ -155,7 +155,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    * WebAssembly SIMD, or a variable or moment whose memory another tensor shares, e.g. right after
    * setWeights from tensors the caller keeps); then applyGradients does the step, and leaves every variable its own memory.
    *
-   * Measured (bench/trainStep.ts, paper network, batch 16, one process, load ~10): see README, Speed.
+   * Measured (bench/trainStep.ts, paper network, batch 16, one process, load ~10): see docs/training-speed.md.
    */
   applyGradientArrays(variables: readonly tf.Variable[], gradients: readonly Float32Array[]): boolean {
     if (tf.getBackend() !== 'wasm') return false;

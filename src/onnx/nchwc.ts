@@ -4,7 +4,7 @@
  * by name from a graph whose weights are inputs.
  *
  * Why: onnxruntime rewrites a Conv into these only when its weights are a constant of the graph
- * (README, Speed: bench/nchwcRepro.ts), and a training step feeds its weights. The operators themselves
+ * (docs/training-speed.md: bench/nchwcRepro.ts), and a training step feeds its weights. The operators themselves
  * take the (pre-blocked) weights as an ordinary input, so the training graph names them directly and the
  * trainer blocks the kernels. Measured (bench/nchwcTrain.ts, the paper network's six convolutions at
  * batch 16, one thread): forward and input-gradient convolutions 8.4 ms CPU as Conv + ConvTranspose,

@@ -98,7 +98,7 @@ export async function createOnnxGradientStep(
  * `feeds`. Converted layouts go into one buffer per input, rewritten every call (the previous run has
  * finished with it); on the wasm backend, the blocked NCHWc kernels are scattered by WebAssembly into
  * buffers on its heap (tensors held until `dispose`). Measured (bench/trainStep.ts, paper network, batch
- * 16, load ~7): see README, Speed.
+ * 16, load ~7): see docs/training-speed.md.
  */
 export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[], wasmScatter = true): ((feeds: Record<string, OrtTensor>) => void) & { dispose(): void } {
   const buffers = new Map(weights.flatMap((w) => w.feeds.filter((f) => f.convert).map((f) => [f.input, new Float32Array(f.shape.reduce((a, d) => a * d, 1))])));
