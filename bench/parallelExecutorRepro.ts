@@ -37,10 +37,10 @@ const ways = [
   { name: 'sequential, 2 intra-op threads', intra: 2, inter: 1, mode: 'sequential' },
   { name: 'parallel, 2 inter-op threads, 1 intra-op', intra: 1, inter: 2, mode: 'parallel' },
 ] as const;
+// executionMode 'parallel' is in onnxruntime-node's options, outside OrtModule's typing ('sequential' only).
+const create = ort.InferenceSession.create as (m: Uint8Array, o: object) => ReturnType<typeof ort.InferenceSession.create>;
 const sessions = [];
 for (const w of ways) {
-  // executionMode 'parallel' is in onnxruntime-node's options, outside OrtModule's typing ('sequential' only).
-  const create = ort.InferenceSession.create as (m: Uint8Array, o: object) => ReturnType<typeof ort.InferenceSession.create>;
   sessions.push(await create(bytes, { intraOpNumThreads: w.intra, interOpNumThreads: w.inter, executionMode: w.mode, graphOptimizationLevel: 'all', logSeverityLevel: 3 }));
 }
 const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
