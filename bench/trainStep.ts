@@ -4,7 +4,7 @@
  * onnxruntime thread, and the process's CPU time (process.cpuUsage) split into `session.run` and the
  * rest of the step (feeds, tfjs's Adam, batch-norm averages, gathering the batch).
  *
- *   node --import tsx bench/trainStep.ts [--batch 16] [--steps 150] [--rounds 3] [--threads 1] [--profile] [--variants nchwc,plain]
+ *   node --import tsx bench/trainStep.ts [--batch 16] [--steps 150] [--rounds 3] [--threads 1] [--profile [--profile-nodes 40]] [--variants nchwc,plain]
  *
  * --variants alternates the rounds between graph variants (nchwc: onnxruntime's NCHWc convolutions where
  * it has them, the default; plain: Conv and ConvTranspose; either with "+tensorAdam": Adam through tfjs
@@ -12,7 +12,8 @@
  * WebAssembly), so that both see the same machine load.
  *
  * --profile adds onnxruntime's profiler over the timed steps and prints its kernel time per step by
- * operator type (the profiler itself slows the step; the totals above it are without it).
+ * operator type (the profiler itself slows the step; the totals above it are without it);
+ * --profile-nodes N also lists the N slowest nodes with their output shapes.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '1' },
     profile: { type: 'boolean', default: false },
+    'profile-nodes': { type: 'string' },
     variants: { type: 'string', default: 'nchwc' },
   },
 });
@@ -84,7 +86,7 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   const optimizer = createAdam(1e-3, 0.9, 0.999, 1e-8);
   // "+tensorAdam": the gradients go to Adam as tfjs tensors (applyGradients), not in place (applyGradientArrays).
   if (variant.includes('+tensorAdam')) Object.assign(optimizer, { applyGradientArrays: () => false });
-  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter') });
+  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter'), exp: new Set(variant.split('+').slice(1)) });
   if (typeof step === 'string') throw new Error(step);
   const run = async (s: number) => {
     const x = data.subarray(s * batch * per, (s + 1) * batch * per);
@@ -112,21 +114,31 @@ for (const [v, t] of stepCpu) console.log(`${v}: whole step median ${median(t).t
 for (const [v, sum] of lossSum) console.log(`${v}: loss sum ${sum.toPrecision(10)} (equal across variants up to rounding)`);
 
 if (profileDir) {
-  interface Event { cat: string; name: string; dur: number; args?: { op_name?: string } }
+  interface Event { cat: string; name: string; dur: number; args?: { op_name?: string; output_type_shape?: unknown[] } }
   const events = readdirSync(profileDir).flatMap((f) => JSON.parse(readFileSync(join(profileDir, f), 'utf8')) as Event[]);
   const byOp = new Map<string, { us: number; count: number }>();
+  const byNode = new Map<string, { op: string; shape: string; us: number }>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.args?.op_name || !e.name.endsWith('_kernel_time')) continue;
     const k = byOp.get(e.args.op_name) ?? { us: 0, count: 0 };
     k.us += e.dur;
     k.count++;
     byOp.set(e.args.op_name, k);
+    const n = byNode.get(e.name) ?? { op: e.args.op_name, shape: JSON.stringify(e.args.output_type_shape ?? []), us: 0 };
+    n.us += e.dur;
+    byNode.set(e.name, n);
   }
   const runs = Number(args.rounds) * variants.length * (steps + 3);
   const total = [...byOp.values()].reduce((a, k) => a + k.us, 0);
   console.log(`onnxruntime kernels: ${(total / runs / 1000).toFixed(2)} ms per step in ${([...byOp.values()].reduce((a, k) => a + k.count, 0) / runs).toFixed(0)} nodes`);
   for (const [op, k] of [...byOp].sort((a, b) => b[1].us - a[1].us)) {
     console.log(`  ${op.padEnd(18)} ${(k.us / runs / 1000).toFixed(3)} ms  ${(k.count / runs).toFixed(0)} nodes`);
+  }
+  if (args['profile-nodes']) {
+    console.log('slowest nodes (ms per step, output shape):');
+    for (const [name, n] of [...byNode].sort((a, b) => b[1].us - a[1].us).slice(0, Number(args['profile-nodes']))) {
+      console.log(`  ${(n.us / runs / 1000).toFixed(3)}  ${n.op.padEnd(14)} ${name.replace(/_kernel_time$/, '').slice(0, 40).padEnd(40)} ${n.shape.slice(0, 90)}`);
+    }
   }
   rmSync(profileDir, { recursive: true });
 }

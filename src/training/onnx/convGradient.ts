@@ -37,9 +37,10 @@ function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
     cursor: { name: act.y, shape: outShape, nchw: true },
     backward: (dy) => {
       const dz = act.grad(dy);
-      if (bias) bias.gradient = b.sumToChannels(dz, 4);
       const xh = c.nchw ? g.op('Transpose', [x.name], { perm: [0, 2, 3, 1] }) : c.name;
-      kernel.gradient = filterGradient(b, s, xh, g.op('Transpose', [dz], { perm: [0, 2, 3, 1] }));
+      const dzT = channelRows(b, dz, cout);
+      if (bias) bias.gradient = b.sumToChannels(dz, 4);
+      kernel.gradient = filterGradient(b, s, xh, dzT);
       if (!needDx) return undefined;
       // Rows and columns a strided window never reached get a zero gradient (output_padding).
       const outputPadding = [
@@ -52,39 +53,45 @@ function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
   };
 }
 
+/** An NCHW tensor as [C, N·H·W]: one row per channel. */
+function channelRows(b: Builder, t: string, channels: number): string {
+  return b.g.op('Reshape', [b.g.op('Transpose', [t], { perm: [1, 0, 2, 3] }), b.g.int64s('shape', [channels, -1])]);
+}
+
 /**
- * The filter gradient as one matrix product per kernel tap: the tap's shifted window of x as rows
- * [N·H'·W', Cin], transposed times dz as [N·H'·W', Cout], gives that tap's [Cin, Cout] slice of tfjs's
- * [kh, kw, Cin, Cout] kernel; the slices stack in tap order. Built in NHWC (`xNhwc`, `dzNhwc`) so that
- * rows and columns come out in that order without moving anything large.
- * Why per tap: the one im2col product ([N·H'·W', kh·kw·Cin]ᵀ × dz) first copied the nine windows into one
- * matrix (Concat); the nine products read them where they are and give the same sums (the same bits:
- * bench/trainStep.ts's loss sums over 360 steps were identical). Measured there, paper network at batch
- * 16, one thread, load ~12: whole step CPU median 19.03 -> 16.33 ms (best 16.73 -> 14.94).
+ * The filter gradient as one matrix product per kernel tap: dz as [Cout, N·H'·W'] (`dzT`, channelRows)
+ * times the tap's shifted window of x as rows [N·H'·W', Cin] gives that tap's [Cout, Cin]; the taps stack
+ * in tap order and one small Transpose makes tfjs's [kh, kw, Cin, Cout]. x is taken in NHWC (`xNhwc`) so
+ * that a window's rows come out in that order without moving anything large.
+ * Why per tap: the one im2col product first copied the nine windows into one matrix (Concat); the nine
+ * products read them where they are (bench/trainStep.ts, batch 16, one thread, load ~12: whole step CPU
+ * median 19.03 -> 16.33 ms). Why dz on the left: as Gemm(window, dz, transA) MLAS first transposed
+ * each window into its panels; as MatMul(dzT, window) it reads dzT as it is (2026-12-03, batch 64, one
+ * thread: 52.1 -> 44.5 ms median CPU per step, two threads: ~43 -> ~36 ms wall; docs/training-speed.md).
  */
-function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, dzNhwc: string): string {
+function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, dzT: string): string {
   const g = b.g;
   const { kh, kw, strides, pads, cin, cout, outShape } = s;
   const [oh, ow] = outShape as [number, number];
   const padded = pads.some((p) => p > 0)
     ? g.op('Pad', [xNhwc, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
     : xNhwc;
-  const taps: string[] = [];
+  const rowsShape = g.int64s('shape', [-1, cin]);
+  const parts: string[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      taps.push(g.op('Slice', [
+      const tap = g.op('Slice', [
         padded,
         g.int64s('starts', [i, j]),
         g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),
         g.int64s('axes', [1, 2]),
         g.int64s('steps', strides),
-      ]));
+      ]);
+      parts.push(g.op('MatMul', [dzT, g.op('Reshape', [tap, rowsShape])]));
     }
   }
-  const dzRows = g.op('Reshape', [dzNhwc, g.int64s('shape', [-1, cout])]);
-  const rowsShape = g.int64s('shape', [-1, cin]);
-  const parts = taps.map((t) => g.op('Gemm', [g.op('Reshape', [t, rowsShape]), dzRows], { transA: 1 }));
-  return g.op('Reshape', [parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 }), g.int64s('shape', [kh, kw, cin, cout])]);
+  const stacked = g.op('Reshape', [parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 }), g.int64s('shape', [kh, kw, cout, cin])]);
+  return g.op('Transpose', [stacked], { perm: [0, 1, 3, 2] });
 }
 
 /**
@@ -131,11 +138,11 @@ function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
     cursor: { name: act.y, shape: outShape, nchw: true },
     backward: (dy) => {
       const dz = act.grad(dy);
+      const dzT = channelRows(b, dz, cout);
       if (bias) bias.gradient = b.sumToChannels(dz, 4);
       const dzb = needDx && blockedOut ? reorderIn(dz, cout, false) : undefined;
       const xNhwc = !c.nchw ? c.name : xb ? reorderOut(xb, cin, true) : g.op('Transpose', [c.name], { perm: [0, 2, 3, 1] });
-      const dzNhwc = dzb ? reorderOut(dzb, cout, true) : g.op('Transpose', [dz], { perm: [0, 2, 3, 1] });
-      kernel.gradient = filterGradient(b, s, xNhwc, dzNhwc);
+      kernel.gradient = filterGradient(b, s, xNhwc, dzT);
       if (!needDx) return undefined;
       const dxPads = [kh - 1 - pads[0]!, kw - 1 - pads[1]!, kh - 1 - pads[2]!, kw - 1 - pads[3]!];
       const dxb = g.opD('Conv', [dzb ?? dz, kernel.feeds[1]!.input], NCHWC, { kernel_shape: [kh, kw], strides: [1, 1], pads: dxPads });

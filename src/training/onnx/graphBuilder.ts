@@ -63,12 +63,21 @@ export class Builder {
   /** Set when a convolution went to onnxruntime's NCHWc kernels. */
   usesNchwc = false;
   /** onnxruntime's NCHWc block size, when its NCHWc convolutions are to be used. */
-  constructor(readonly block?: number) {}
+  constructor(readonly block?: number, readonly exp: ReadonlySet<string> = new Set()) {}
   readonly weights: WeightSlot[] = [];
   readonly masks: MaskSite[] = [];
   readonly batchNorms: BatchNormSlot[] = [];
   private zeroName?: string;
   private oneName?: string;
+  private perSampleName?: string;
+  /** The graph input holding the batch, [N, ...]; set by the graph's builder. */
+  batchInput = 'x';
+
+  /** 1/N for the batch's size N, a float [1] (the batch size is free). */
+  get perSample(): string {
+    const g = this.g;
+    return (this.perSampleName ??= g.op('Reciprocal', [g.op('Cast', [g.op('Slice', [g.op('Shape', [this.batchInput]), g.int64s('starts', [0]), g.int64s('ends', [1])])], { to: 1 })]));
+  }
 
   /** Scalar constants, added when first used (onnxruntime warns about unused ones). */
   private get zero(): string {
@@ -122,9 +131,15 @@ export class Builder {
     throw new UnsupportedModelError(`${layer}: training with activation '${name}'`);
   }
 
+  /** Outputs of a ReLU (max pooling reads these: maxPool in gradientGraph.ts). */
+  readonly reluOutputs = new Set<string>();
+  /** Gradients already zero where a ReLU's output is: gradient name → that output's name. */
+  readonly gatedFor = new Map<string, string>();
+
   /** ReLU's gradient from its output y. tfjs: dy · step(x), step(x) = 1 where x > 0 (y > 0 exactly there). */
   reluGrad(y: string): (dy: string) => string {
-    return (dy) => this.g.op('Where', [this.g.op('Greater', [y, this.zero]), dy, this.zero]);
+    this.reluOutputs.add(y);
+    return (dy) => (this.gatedFor.get(dy) === y ? dy : this.g.op('Where', [this.g.op('Greater', [y, this.zero]), dy, this.zero]));
   }
 
   /** Sum over the batch (and spatial axes of an NCHW tensor): a per-channel [C] vector. */
