@@ -20,7 +20,11 @@ export interface TimedSession extends OrtSession {
  * Runs go round the `candidates`: one untimed run each (first runs allocate), then `trials` timed runs
  * each; the one with the lowest median wall time serves the next `recheckEvery` runs. Then they are timed
  * again (one untimed and `recheckTrials` timed runs each) and the fastest serves the next `recheckEvery`,
- * and so on: the load a run of minutes sees changes, and one choice made in its first second can be
+ * and so on. They are also timed again as soon as most of the serving session's last `window` runs took
+ * `slowerBy` times its median when it was chosen: on this 2-core machine two spinning threads ran a
+ * batch-64 step in 32–41 ms for some seconds and 60–105 ms for others while one thread stayed at
+ * 41–49 ms (2026-12-03, bench/trainStep.ts-style chunks of 10 steps), and a choice held for 256 runs
+ * rode out the slow stretches. In general: the load a run of minutes sees changes, and one choice made in its first second can be
  * wrong for the rest (2026-12-02, one bench run: batch 64 chose 1 thread twice in five sessions, at
  * 1,305 and 1,450 samples/s, where the other three chose 2 spinning threads and got 1,859–1,957/s).
  * A re-check costs its runs on the slower sessions: with the defaults, 2 × 5 runs in 271, each at most a
@@ -32,7 +36,7 @@ export interface TimedSession extends OrtSession {
  * chosen by hand, 21.3–25.1 s in three runs.
  */
 export function fasterSession(
-  candidates: { name: string; session: OrtSession }[], trials = 8, recheckEvery = 256, recheckTrials = 4,
+  candidates: { name: string; session: OrtSession }[], trials = 8, recheckEvery = 256, recheckTrials = 4, slowerBy = 1.4, window = 8,
 ): TimedSession {
   const timed = candidates.map((c) => ({ ...c, times: [] as number[], served: 0 }));
   let timing = true;
@@ -43,6 +47,10 @@ export function fasterSession(
   let winner: (typeof timed)[number] | undefined;
   // The timed run whose time ends when the next run starts.
   let open: { candidate: (typeof timed)[number]; start: number } | undefined;
+  // The serving session's median when chosen, its last `window` run times, and when its last run started.
+  let chosenMedian = 0;
+  let recent: number[] = [];
+  let servedStart: number | undefined;
   const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1]!;
   return {
     /** The session that has served the most runs since the first decision. */
@@ -54,12 +62,21 @@ export function fasterSession(
       const start = performance.now();
       if (open) open.candidate.times.push(start - open.start);
       open = undefined;
+      if (servedStart !== undefined) {
+        recent.push(start - servedStart);
+        if (recent.length > window) recent.shift();
+      }
+      servedStart = undefined;
       if (timing && timed.every((k) => k.times.length >= need)) {
         winner = timed.reduce((best, k) => (median(k.times) < median(best.times) ? k : best));
+        chosenMedian = median(winner.times);
+        recent = [];
         timing = false;
         served = 0;
       }
-      if (!timing && recheckEvery > 0 && served >= recheckEvery) {
+      // Most of the last runs, not one stray one: the lower median.
+      const slowedDown = slowerBy > 0 && recent.length >= window && [...recent].sort((a, b) => a - b)[(window - 1) >> 1]! > slowerBy * chosenMedian;
+      if (!timing && ((recheckEvery > 0 && served >= recheckEvery) || slowedDown)) {
         timing = true;
         need = recheckTrials;
         roundRuns = 0;
@@ -68,6 +85,7 @@ export function fasterSession(
       if (winner && !timing) {
         served++;
         winner.served++;
+        servedStart = start;
         return winner.session.run(feeds, fetches);
       }
       const c = timed[roundRuns % timed.length]!;

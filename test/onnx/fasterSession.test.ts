@@ -87,8 +87,8 @@ describe('fasterSession', () => {
       },
       async release() {},
     });
-    // 2 untimed + 2 × 3 timed, 20 served; then 2 untimed + 2 × 2 timed.
-    const s = fasterSession([{ name: 'early', session: paced('early') }, { name: 'late', session: paced('late') }], 3, 20, 2);
+    // 2 untimed + 2 × 3 timed, 20 served; then 2 untimed + 2 × 2 timed (no re-check on slowing down here).
+    const s = fasterSession([{ name: 'early', session: paced('early') }, { name: 'late', session: paced('late') }], 3, 20, 2, 0);
     const who: string[] = [];
     for (let i = 0; i < 60; i++) who.push(String((await s.run({}, [])).who!.data));
     expect(who.slice(8, 28)).toEqual(Array(20).fill('early'));
@@ -96,6 +96,31 @@ describe('fasterSession', () => {
     expect(who.slice(34, 54)).toEqual(Array(20).fill('late'));
     expect(runs).toBe(60);
     expect(s.chosen).toBe('late');
+    await s.release();
+  });
+
+  it('times them again as soon as the chosen one has slowed down, without waiting for recheckEvery', async () => {
+    // "fickle" takes 1 ms until its 12th run, 30 ms after; "steady" always 10 ms.
+    let fickleRuns = 0;
+    const session = (name: string, ms: () => number): OrtSession => ({
+      async run() {
+        await new Promise((r) => setTimeout(r, ms()));
+        return { who: { data: name, dims: [] } as OrtTensor };
+      },
+      async release() {},
+    });
+    const s = fasterSession([
+      { name: 'fickle', session: session('fickle', () => (++fickleRuns > 12 ? 30 : 1)) },
+      { name: 'steady', session: session('steady', () => 10) },
+    ], 3, 1000, 2, 5, 4);
+    const who: string[] = [];
+    for (let i = 0; i < 40; i++) who.push(String((await s.run({}, [])).who!.data));
+    // Timing: runs 1-8 (4 each). Then fickle serves: runs 9-16 are its 5th-12th, quick; from run 17 on it
+    // takes 30 ms, and once 3 of its last 4 runs were slow (run 20) they are timed again: 2 untimed and
+    // 2 × 2 timed runs, after which steady serves.
+    expect(who.slice(8, 20)).toEqual(Array(12).fill('fickle'));
+    expect(who.slice(26)).toEqual(Array(14).fill('steady'));
+    expect(s.chosen).toBe('steady');
     await s.release();
   });
 
