@@ -86,7 +86,7 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   const optimizer = createAdam(1e-3, 0.9, 0.999, 1e-8);
   // "+tensorAdam": the gradients go to Adam as tfjs tensors (applyGradients), not in place (applyGradientArrays).
   if (variant.includes('+tensorAdam')) Object.assign(optimizer, { applyGradientArrays: () => false });
-  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter'), exp: new Set(variant.split('+').slice(1)) });
+  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter') });
   if (typeof step === 'string') throw new Error(step);
   const run = async (s: number) => {
     const x = data.subarray(s * batch * per, (s + 1) * batch * per);

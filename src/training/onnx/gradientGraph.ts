@@ -277,8 +277,6 @@ export interface GraphOptions {
    * on its NCHWc kernels. Absent: plain Conv and ConvTranspose nodes.
    */
   nchwcBlock?: number;
-  /** Experimental graph variants, for A/B measurements. */
-  exp?: ReadonlySet<string>;
 }
 
 /** The training graph of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
@@ -286,7 +284,7 @@ export function buildGradientGraph(
   model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, options: GraphOptions = {},
 ): GradientGraph {
   if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
-  const b = new Builder(options.nchwcBlock, options.exp);
+  const b = new Builder(options.nchwcBlock);
   const g = b.g;
   const x = g.input('x', ['N', ...sampleShape]);
   b.batchInput = x;

@@ -63,7 +63,7 @@ export class Builder {
   /** Set when a convolution went to onnxruntime's NCHWc kernels. */
   usesNchwc = false;
   /** onnxruntime's NCHWc block size, when its NCHWc convolutions are to be used. */
-  constructor(readonly block?: number, readonly exp: ReadonlySet<string> = new Set()) {}
+  constructor(readonly block?: number) {}
   readonly weights: WeightSlot[] = [];
   readonly masks: MaskSite[] = [];
   readonly batchNorms: BatchNormSlot[] = [];

@@ -59,7 +59,7 @@ export async function createOnnxGradientStep(
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
-  options: { nchwc?: boolean; wasmScatter?: boolean; exp?: ReadonlySet<string> } = {},
+  options: { nchwc?: boolean; wasmScatter?: boolean } = {},
 ): Promise<OnnxGradientStep | string> {
   const ort = await loadOnnxRuntime();
   if (typeof ort === 'string') return ort;
@@ -67,7 +67,7 @@ export async function createOnnxGradientStep(
   try {
     // NCHWc convolutions where the runtime has them (options.nchwc false: plain ones, for comparisons).
     const nchwcBlock = options.nchwc === false ? undefined : await nchwcBlockSize(ort);
-    graph = buildGradientGraph(model, sampleShape, numClasses, { nchwcBlock, exp: options.exp });
+    graph = buildGradientGraph(model, sampleShape, numClasses, { nchwcBlock });
   } catch (err) {
     return `the model's training step cannot be written as an ONNX graph: ${err instanceof Error ? err.message : String(err)}`;
   }
