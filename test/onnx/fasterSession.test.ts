@@ -100,7 +100,8 @@ describe('fasterSession', () => {
   });
 
   it('times them again as soon as the chosen one has slowed down, without waiting for recheckEvery', async () => {
-    // "fickle" takes 1 ms until its 12th run, 30 ms after; "steady" always 10 ms.
+    // "fickle" takes 1 ms until its 12th run, 60 ms after; "steady" always 20 ms (wide margins: timers run
+    // late on a busy machine).
     let fickleRuns = 0;
     const session = (name: string, ms: () => number): OrtSession => ({
       async run() {
@@ -110,13 +111,13 @@ describe('fasterSession', () => {
       async release() {},
     });
     const s = fasterSession([
-      { name: 'fickle', session: session('fickle', () => (++fickleRuns > 12 ? 30 : 1)) },
-      { name: 'steady', session: session('steady', () => 10) },
-    ], 3, 1000, 2, 5, 4);
+      { name: 'fickle', session: session('fickle', () => (++fickleRuns > 12 ? 60 : 1)) },
+      { name: 'steady', session: session('steady', () => 20) },
+    ], 3, 1000, 2, 10, 4);
     const who: string[] = [];
     for (let i = 0; i < 40; i++) who.push(String((await s.run({}, [])).who!.data));
     // Timing: runs 1-8 (4 each). Then fickle serves: runs 9-16 are its 5th-12th, quick; from run 17 on it
-    // takes 30 ms, and once 3 of its last 4 runs were slow (run 20) they are timed again: 2 untimed and
+    // takes 60 ms, and once 3 of its last 4 runs were slow (run 20) they are timed again: 2 untimed and
     // 2 × 2 timed runs, after which steady serves.
     expect(who.slice(8, 20)).toEqual(Array(12).fill('fickle'));
     expect(who.slice(26)).toEqual(Array(14).fill('steady'));
