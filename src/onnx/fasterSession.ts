@@ -22,13 +22,13 @@ export interface TimedSession extends OrtSession {
  * again (one untimed and `recheckTrials` timed runs each) and the fastest serves the next `recheckEvery`,
  * and so on. They are also timed again as soon as most of the serving session's last `window` runs took
  * `slowerBy` times its median when it was chosen: on this 2-core machine two spinning threads ran a
- * batch-64 step in 32–41 ms for some seconds and 60–105 ms for others while one thread stayed at
- * 41–49 ms (2026-12-03, bench/trainStep.ts-style chunks of 10 steps), and a choice held for 256 runs
- * rode out the slow stretches. In general: the load a run of minutes sees changes, and one choice made in its first second can be
+ * batch-64 step in 32–56 ms for some seconds and 60–105 ms for others while one thread stayed at
+ * 41–50 ms (2026-12-03, chunks of 10 steps), and a choice held for 256 runs rode out the slow
+ * stretches. In general, the load a run of minutes sees changes, and one choice made in its first second can be
  * wrong for the rest (2026-12-02, one bench run: batch 64 chose 1 thread twice in five sessions, at
  * 1,305 and 1,450 samples/s, where the other three chose 2 spinning threads and got 1,859–1,957/s).
  * A re-check costs its runs on the slower sessions: with the defaults, 2 × 5 runs in 271, each at most a
- * few milliseconds slower. The sessions stay open until `release`.
+ * few milliseconds slower, plus those the slowdown rule starts (at most one per `window` served runs). The sessions stay open until `release`.
  *
  * A run's time is from its start to the start of the next run, so it counts what the caller does between
  * runs too: threads left spinning after a run compete with that work. Measured on Samson 20 % (2 idle
