@@ -75,7 +75,7 @@ export function fasterSession(
         served = 0;
       }
       // Most of the last runs, not one stray one: the lower median.
-      const slowedDown = slowerBy > 0 && recent.length >= window && [...recent].sort((a, b) => a - b)[(window - 1) >> 1]! > slowerBy * chosenMedian;
+      const slowedDown = !timing && slowerBy > 0 && recent.length >= window && [...recent].sort((a, b) => a - b)[(window - 1) >> 1]! > slowerBy * chosenMedian;
       if (!timing && ((recheckEvery > 0 && served >= recheckEvery) || slowedDown)) {
         timing = true;
         need = recheckTrials;

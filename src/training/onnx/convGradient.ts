@@ -76,7 +76,7 @@ function channelRows(b: Builder, t: string, channels: number): string {
  * products read them where they are (bench/trainStep.ts, batch 16, one thread, load ~12: whole step CPU
  * median 19.03 -> 16.33 ms). Why dz on the left: as Gemm(window, dz, transA) MLAS first transposed
  * each window into its panels; as MatMul(dzT, window) it reads dzT as it is (2026-12-03, batch 64, one
- * thread: 52.1 -> 44.5 ms median CPU per step, two threads: ~43 -> ~36 ms wall; docs/training-speed.md).
+ * thread: 52.1 -> 44.5 ms median CPU per step; docs/training-speed.md).
  */
 function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, dzT: string): string {
   const g = b.g;

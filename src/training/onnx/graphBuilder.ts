@@ -63,20 +63,22 @@ export class Builder {
   /** Set when a convolution went to onnxruntime's NCHWc kernels. */
   usesNchwc = false;
   /** onnxruntime's NCHWc block size, when its NCHWc convolutions are to be used. */
-  constructor(readonly block?: number) {}
+  constructor(
+    /** The name of the graph input that holds the batch, [N, ...]. */
+    readonly batchInput: string,
+    readonly block?: number,
+  ) {}
   readonly weights: WeightSlot[] = [];
   readonly masks: MaskSite[] = [];
   readonly batchNorms: BatchNormSlot[] = [];
   private zeroName?: string;
   private oneName?: string;
-  private perSampleName?: string;
-  /** The graph input holding the batch, [N, ...]; set by the graph's builder. */
-  batchInput = 'x';
+  private inverseBatchName?: string;
 
-  /** 1/N for the batch's size N, a float [1] (the batch size is free). */
-  get perSample(): string {
+  /** 1/N for the batch's size N, a float [1] (the batch size is free), from the graph input `batchInput`. */
+  get inverseBatchSize(): string {
     const g = this.g;
-    return (this.perSampleName ??= g.op('Reciprocal', [g.op('Cast', [g.op('Slice', [g.op('Shape', [this.batchInput]), g.int64s('starts', [0]), g.int64s('ends', [1])])], { to: 1 })]));
+    return (this.inverseBatchName ??= g.op('Reciprocal', [g.op('Cast', [g.op('Slice', [g.op('Shape', [this.batchInput]), g.int64s('starts', [0]), g.int64s('ends', [1])])], { to: 1 })]));
   }
 
   /** Scalar constants, added when first used (onnxruntime warns about unused ones). */
@@ -142,9 +144,9 @@ export class Builder {
     return (dy) => (this.gatedFor.get(dy) === y ? dy : this.g.op('Where', [this.g.op('Greater', [y, this.zero]), dy, this.zero]));
   }
 
-  /** Sum over the batch (and spatial axes of an NCHW tensor): a per-channel [C] vector. */
-  sumToChannels(t: string, rank: number): string {
-    return this.g.op('ReduceSum', [t, this.g.int64s('axes', rank === 4 ? [0, 2, 3] : [0])], { keepdims: 0 });
+  /** Sum of an [N, C] tensor over the batch: a per-channel [C] vector. */
+  sumOverBatch(t: string): string {
+    return this.g.op('ReduceSum', [t, this.g.int64s('axes', [0])], { keepdims: 0 });
   }
 }
 
