@@ -49,13 +49,19 @@ const CASES: Case[] = [
 describe.skipIf(skip)('training gradients on onnxruntime', () => {
   // Every case on onnxruntime's NCHWc convolutions where it has them (the default), the paper network
   // also on plain Conv/ConvTranspose nodes.
-  const runs = [...CASES.map((c) => ({ c, nchwc: true })), { c: CASES[0]!, nchwc: false }];
-  for (const { c, nchwc } of runs) {
-    it(`equal tfjs's gradients, dropout masks included: ${c.name}${nchwc ? '' : ', plain convolutions'}`, async () => {
+  // Two threads and an even batch: the graph whose filter gradients split the batch in halves; an odd
+  // batch goes to the graph for any batch size.
+  const runs = [
+    ...CASES.map((c) => ({ c, nchwc: true, n: 6 })),
+    { c: CASES[0]!, nchwc: false, n: 6 },
+    { c: CASES[0]!, nchwc: true, n: 5 },
+    { c: CASES[5]!, nchwc: true, n: 3 },
+  ];
+  for (const { c, nchwc, n } of runs) {
+    it(`equal tfjs's gradients, dropout masks included: ${c.name}${nchwc ? '' : ', plain convolutions'}${n % 2 ? `, odd batch (${n})` : ''}`, async () => {
       const model = await withSeededMathRandom(createRng(1, c.name), c.build);
       const step = await createOnnxGradientStep(model, c.sample, c.classes, 2, { nchwc });
       if (typeof step === 'string') throw new Error(step);
-      const n = 6;
       const rng = createRng(2, c.name);
       const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
       const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));

@@ -40,7 +40,7 @@ function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
       const xh = c.nchw ? g.op('Transpose', [x.name], { perm: [0, 2, 3, 1] }) : c.name;
       const dzT = channelRows(b, dz, cout);
       if (bias) bias.gradient = rowSums(b, dzT);
-      kernel.gradient = filterGradient(b, s, xh, dzT);
+      kernel.gradient = filterGradient(b, s, xh, c.shape as [number, number], dzT);
       if (!needDx) return undefined;
       // Rows and columns a strided window never reached get a zero gradient (output_padding).
       const outputPadding = [
@@ -70,36 +70,51 @@ function channelRows(b: Builder, t: string, channels: number): string {
 /**
  * The filter gradient as one matrix product per kernel tap: dz as [Cout, N·H'·W'] (`dzT`, channelRows)
  * times the tap's shifted window of x as rows [N·H'·W', Cin] gives that tap's [Cout, Cin]; the taps stack
- * in tap order and one small Transpose makes tfjs's [kh, kw, Cin, Cout]. x is taken in NHWC (`xNhwc`) so
- * that a window's rows come out in that order without moving anything large.
+ * in tap order and one small Transpose makes tfjs's [kh, kw, Cin, Cout]. x is taken in NHWC (`xNhwc`, of
+ * height and width `inSize`) so that a window's rows come out in that order without moving anything large.
  * Why per tap: the one im2col product first copied the nine windows into one matrix (Concat); the nine
  * products read them where they are (bench/trainStep.ts, batch 16, one thread, load ~12: whole step CPU
  * median 19.03 -> 16.33 ms). Why dz on the left: as Gemm(window, dz, transA) MLAS first transposed
  * each window into its panels; as MatMul(dzT, window) it reads dzT as it is (2026-12-03, batch 64, one
  * thread: 52.1 -> 44.5 ms median CPU per step; docs/training-speed.md).
+ *
+ * With `b.halves` (a graph for even batches: GraphOptions.evenBatches) each product is batched over the
+ * two halves of the batch, [2, Cout, K/2] × [2, K/2, Cin], and the halves' results are added. MLAS splits
+ * a single product of these shapes (small M and N, long K) by columns or rows, so each of two threads
+ * reads all of one operand and the second thread gained little; batched, each thread takes one half of
+ * both (2026-12-04, paper network, two threads, steps alternating in blocks between the two graphs: batch
+ * 64 median 33.9 -> 31.0 ms, batch 16 13.3 -> 12.3 ms; one thread even; docs/training-speed.md).
  */
-function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, dzT: string): string {
+function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: readonly [number, number], dzT: string): string {
   const g = b.g;
   const { kh, kw, strides, pads, cin, cout, outShape } = s;
   const [oh, ow] = outShape as [number, number];
   const padded = pads.some((p) => p > 0)
     ? g.op('Pad', [xNhwc, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
     : xNhwc;
-  const rowsShape = g.int64s('shape', [-1, cin]);
+  // The halves of dzT's columns as [2, Cout, K/2]: onnxruntime folds this Transpose into the product.
+  const left = b.halves ? g.op('Transpose', [g.op('Reshape', [dzT, g.int64s('shape', [cout, 2, -1])])], { perm: [1, 0, 2] }) : dzT;
+  const rowsShape = g.int64s('shape', b.halves ? [2, -1, cin] : [-1, cin]);
   const parts: string[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      const tap = g.op('Slice', [
+      // The tap whose window is x itself (stride 1, output as large as the input: the centre tap of a
+      // 'same' convolution) reads x where it is: one copy fewer of the nine.
+      const whole = strides[0] === 1 && strides[1] === 1 && i === pads[0] && j === pads[1] && oh === h && ow === w;
+      const tap = whole ? xNhwc : g.op('Slice', [
         padded,
         g.int64s('starts', [i, j]),
         g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),
         g.int64s('axes', [1, 2]),
         g.int64s('steps', strides),
       ]);
-      parts.push(g.op('MatMul', [dzT, g.op('Reshape', [tap, rowsShape])]));
+      parts.push(g.op('MatMul', [left, g.op('Reshape', [tap, rowsShape])]));
     }
   }
-  const stacked = g.op('Reshape', [parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 }), g.int64s('shape', [kh, kw, cout, cin])]);
+  const all = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 });
+  const stacked = b.halves
+    ? g.op('ReduceSum', [g.op('Reshape', [all, g.int64s('shape', [kh, kw, 2, cout, cin])]), g.int64s('axes', [2])], { keepdims: 0 })
+    : g.op('Reshape', [all, g.int64s('shape', [kh, kw, cout, cin])]);
   return g.op('Transpose', [stacked], { perm: [0, 1, 3, 2] });
 }
 
@@ -151,7 +166,7 @@ function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
       if (bias) bias.gradient = rowSums(b, dzT);
       const dzb = needDx && blockedOut ? reorderIn(dz, cout, false) : undefined;
       const xNhwc = !c.nchw ? c.name : xb ? reorderOut(xb, cin, true) : g.op('Transpose', [c.name], { perm: [0, 2, 3, 1] });
-      kernel.gradient = filterGradient(b, s, xNhwc, dzT);
+      kernel.gradient = filterGradient(b, s, xNhwc, c.shape as [number, number], dzT);
       if (!needDx) return undefined;
       const dxPads = [kh - 1 - pads[0]!, kw - 1 - pads[1]!, kh - 1 - pads[2]!, kw - 1 - pads[3]!];
       const dxb = g.opD('Conv', [dzb ?? dz, kernel.feeds[1]!.input], NCHWC, { kernel_shape: [kh, kw], strides: [1, 1], pads: dxPads });

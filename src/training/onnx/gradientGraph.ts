@@ -32,6 +32,8 @@ export interface GradientGraph {
   logits: string;
   /** Whether convolutions run on onnxruntime's NCHWc kernels (GraphOptions.nchwcBlock). */
   usesNchwc: boolean;
+  /** Built for even batch sizes only (GraphOptions.evenBatches). */
+  evenBatches: boolean;
 }
 
 function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
@@ -277,6 +279,12 @@ export interface GraphOptions {
    * on its NCHWc kernels. Absent: plain Conv and ConvTranspose nodes.
    */
   nchwcBlock?: number;
+  /**
+   * A graph for even batch sizes only: each convolution's filter gradient is batched over the two halves
+   * of the batch, so that two onnxruntime threads take one half each (convGradient.ts says how much that
+   * gives). An odd batch then fails in onnxruntime (a reshape into halves).
+   */
+  evenBatches?: boolean;
 }
 
 /** The training graph of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
@@ -284,7 +292,7 @@ export function buildGradientGraph(
   model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, options: GraphOptions = {},
 ): GradientGraph {
   if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
-  const b = new Builder('x', options.nchwcBlock);
+  const b = new Builder('x', options.nchwcBlock, options.evenBatches === true);
   const g = b.g;
   const x = g.input(b.batchInput, ['N', ...sampleShape]);
   const labels = g.input('labels', ['N', numClasses]);
@@ -321,5 +329,5 @@ export function buildGradientGraph(
     ...b.weights.map((w) => ({ name: w.gradient, type: 'float32' as const, shape: w.variable.shape as number[] })),
     ...b.batchNorms.flatMap((n) => [n.mean, n.variance].map((name) => ({ name, type: 'float32' as const, shape: [n.channels] }))),
   ];
-  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits, usesNchwc: b.usesNchwc };
+  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits, usesNchwc: b.usesNchwc, evenBatches: b.halves };
 }

@@ -64,10 +64,13 @@ export async function createOnnxGradientStep(
   const ort = await loadOnnxRuntime();
   if (typeof ort === 'string') return ort;
   let graph: GradientGraph;
+  let build: (evenBatches: boolean) => GradientGraph;
   try {
     // NCHWc convolutions where the runtime has them (options.nchwc false: plain ones, for comparisons).
     const nchwcBlock = options.nchwc === false ? undefined : await nchwcBlockSize(ort);
-    graph = buildGradientGraph(model, sampleShape, numClasses, { nchwcBlock });
+    build = (evenBatches) => buildGradientGraph(model, sampleShape, numClasses, { nchwcBlock, evenBatches });
+    // On more than one thread, even batches get the graph whose filter gradients split the batch in halves.
+    graph = build(threads > 1);
   } catch (err) {
     return `the model's training step cannot be written as an ONNX graph: ${err instanceof Error ? err.message : String(err)}`;
   }
@@ -77,6 +80,35 @@ export async function createOnnxGradientStep(
       return `layer ${bn.layer.name} is a ${bn.layer.getClassName()} from outside spinalnet, whose batch-norm averages it cannot update`;
     }
   }
+  const wasmScatter = options.wasmScatter !== false;
+  const main = await compile(ort, graph, threads, wasmScatter);
+  if (typeof main === 'string') return main;
+  // Odd batches (an epoch's last one, or an odd batch size) get the graph for any batch, made when first needed.
+  let anyBatch: Promise<Compiled | string> | undefined;
+  const forBatch = async (n: number): Promise<Compiled> => {
+    if (!graph.evenBatches || n % 2 === 0) return main;
+    anyBatch ??= compile(ort, build(false), threads, wasmScatter);
+    const odd = await anyBatch;
+    if (typeof odd === 'string') throw new Error(odd);
+    return odd;
+  };
+  const release = async () => {
+    const odd = await anyBatch;
+    await Promise.all([main, ...(typeof odd === 'object' ? [odd] : [])].map((c) => c.release()));
+  };
+  return gradientStep(ort, main, forBatch, release, sampleShape, numClasses, threads);
+}
+
+/** A training graph with its session(s) and weight feeder: what one batch runs on. */
+interface Compiled {
+  graph: GradientGraph;
+  session: OrtSession | TimedSession;
+  fetches: string[];
+  weightFeeds: ReturnType<typeof weightFeeder>;
+  release(): Promise<void>;
+}
+
+async function compile(ort: OrtModule, graph: GradientGraph, threads: number, wasmScatter: boolean): Promise<Compiled | string> {
   const spinning = await createSession(ort, graph.bytes, threads);
   if (typeof spinning === 'string') return spinning;
   let session: OrtSession | TimedSession = spinning;
@@ -90,7 +122,15 @@ export async function createOnnxGradientStep(
     session = fasterSession(candidates);
   }
   // wasmScatter false: the NCHWc kernels blocked in JavaScript (for comparisons).
-  return gradientStep(ort, session, graph, sampleShape, numClasses, threads, options.wasmScatter !== false);
+  const weightFeeds = weightFeeder(ort, graph.weights, wasmScatter);
+  const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
+  return {
+    graph, session, fetches, weightFeeds,
+    release: async () => {
+      weightFeeds.dispose();
+      await session.release();
+    },
+  };
 }
 
 /**
@@ -163,18 +203,17 @@ function heapView(t: tf.Tensor): Float32Array | undefined {
 
 function gradientStep(
   ort: OrtModule,
-  session: OrtSession | TimedSession,
-  graph: GradientGraph,
+  main: Compiled,
+  forBatch: (n: number) => Promise<Compiled>,
+  release: () => Promise<void>,
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
-  wasmScatter: boolean,
 ): OnnxGradientStep {
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
-  const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
-  const weightFeeds = weightFeeder(ort, graph.weights, wasmScatter);
   const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
+    const { graph, session, fetches, weightFeeds } = await forBatch(n);
     const feeds: Record<string, OrtTensor> = {};
     feeds[graph.x] = new ort.Tensor('float32', x.subarray(0, n * per), [n, ...sampleShape]);
     const oneHot = new Float32Array(n * numClasses);
@@ -200,9 +239,10 @@ function gradientStep(
       batchStats: graph.batchNorms.map((b) => ({ mean: data(b.mean), variance: data(b.variance) })),
     };
   };
+  const { graph } = main;
   return {
     get description() {
-      const chosen = 'chosen' in session ? session.chosen : undefined;
+      const chosen = 'chosen' in main.session ? main.session.chosen : undefined;
       return `onnxruntime ${version}, ${graph.usesNchwc ? 'NCHWc convolutions, ' : ''}${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
     },
     gradients,
@@ -232,9 +272,6 @@ function gradientStep(
       }
       return [step.loss, hits];
     },
-    release: async () => {
-      weightFeeds.dispose();
-      await session.release();
-    },
+    release,
   };
 }
