@@ -82,7 +82,7 @@ function channelRows(b: Builder, t: string, channels: number): string {
  * two halves of the batch, [2, Cout, K/2] × [2, K/2, Cin], and the halves' results are added. MLAS splits
  * a single product of these shapes (small M and N, long K) by columns or rows, so each of two threads
  * reads all of one operand and the second thread gained little; batched, each thread takes one half of
- * both (2026-12-04, paper network, two threads, steps alternating in blocks between the two graphs: batch
+ * both (2026-12-03, paper network, two threads, steps alternating in blocks between the two graphs: batch
  * 64 median 33.9 -> 31.0 ms, batch 16 13.3 -> 12.3 ms; one thread even; docs/training-speed.md).
  */
 function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: readonly [number, number], dzT: string): string {
