@@ -76,6 +76,28 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
     });
   }
 
+  it('computes the same bits on one thread and on two, for even and odd batches (a run does not depend on its thread count)', async () => {
+    const c = CASES[0]!;
+    const model = await withSeededMathRandom(createRng(1, c.name), c.build);
+    const steps = await Promise.all([1, 2].map((threads) => createOnnxGradientStep(model, c.sample, c.classes, threads)));
+    const rng = createRng(7);
+    const x = Float32Array.from({ length: 6 * 9 * 9 * 6 }, () => rng.normal());
+    const labels = Int32Array.from([0, 1, 2, 3, 4, 0]);
+    const w = new Float32Array(5).fill(1);
+    for (const n of [6, 5]) {
+      // One after the other: the dropout masks come from the seeded Math.random of each call.
+      const results = [];
+      for (const step of steps) {
+        if (typeof step === 'string') throw new Error(step);
+        results.push(await withSeededMathRandom(createRng(8), () => step.gradients(x, n, labels, w)));
+      }
+      const [one, two] = results;
+      expect(two!.loss).toBe(one!.loss);
+      for (const [name, g] of one!.gradients) expect(Buffer.from(two!.gradients.get(name)!.buffer).equals(Buffer.from(g.buffer)), name).toBe(true);
+    }
+    for (const step of steps) if (typeof step !== 'string') await step.release();
+  });
+
   it('draws different masks from different streams (dropout is really applied)', async () => {
     const c = CASES[0]!;
     const model = await withSeededMathRandom(createRng(1, c.name), c.build);

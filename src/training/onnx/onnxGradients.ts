@@ -69,8 +69,9 @@ export async function createOnnxGradientStep(
     // NCHWc convolutions where the runtime has them (options.nchwc false: plain ones, for comparisons).
     const nchwcBlock = options.nchwc === false ? undefined : await nchwcBlockSize(ort);
     build = (evenBatches) => buildGradientGraph(model, sampleShape, numClasses, { nchwcBlock, evenBatches });
-    // On more than one thread, even batches get the graph whose filter gradients split the batch in halves.
-    graph = build(threads > 1);
+    // Even batches get the graph whose filter gradients split the batch in halves, on any number of threads
+    // (even on one), so that a run's numbers do not depend on how many threads trained it.
+    graph = build(true);
   } catch (err) {
     return `the model's training step cannot be written as an ONNX graph: ${err instanceof Error ? err.message : String(err)}`;
   }
