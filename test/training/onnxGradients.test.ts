@@ -98,6 +98,33 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
     for (const step of steps) if (typeof step !== 'string') await step.release();
   });
 
+  it('routes max pooling gradients to the first of equal maxima, as tfjs does (constant patches, ReLU, positive bias)', async () => {
+    // Constant 4×4 blocks give equal convolution outputs inside them, so most 2×2 pooling windows hold
+    // equal positive maxima: the gradient must go to the first in scan order.
+    const build = () => tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [8, 8, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', biasInitializer: tf.initializers.constant({ value: 0.5 }) }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ] });
+    const model = await withSeededMathRandom(createRng(9), build);
+    const step = await createOnnxGradientStep(model, [8, 8, 2], 3, 2);
+    if (typeof step === 'string') throw new Error(step);
+    const n = 4;
+    const x = new Float32Array(n * 8 * 8 * 2);
+    for (let i = 0; i < x.length; i++) {
+      const [s, y, xx, ch] = [Math.floor(i / 128), Math.floor(i / 16) % 8, Math.floor(i / 2) % 8, i % 2];
+      x[i] = ((s * 7 + Math.floor(y / 4) * 3 + Math.floor(xx / 4) * 5 + ch * 2) % 5) / 4;
+    }
+    const labels = Int32Array.from([0, 1, 2, 1]);
+    const w = new Float32Array(3).fill(1);
+    const ours = await step.gradients(x, n, labels, w);
+    const ref = await tfjsGradients(model, x, [n, 8, 8, 2], labels, 3, w);
+    const worst = worstGradientError(ref.grads, ours.gradients, relativeError);
+    expect(worst.error, worst.name).toBeLessThan(1e-4);
+    await step.release();
+  });
+
   it('draws different masks from different streams (dropout is really applied)', async () => {
     const c = CASES[0]!;
     const model = await withSeededMathRandom(createRng(1, c.name), c.build);
