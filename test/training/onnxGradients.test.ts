@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
+import { batchNorm } from '../../src/models/batchNorm.ts';
 import { buildMnistNet } from '../../src/models/mnistNet.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { buildGradientGraph } from '../../src/training/onnx/gradientGraph.ts';
@@ -21,6 +22,21 @@ beforeAll(async () => {
   // The reference: tfjs's own gradients on its exact pure-JS backend.
   await tf.setBackend('cpu');
 });
+
+/** Batch norms after convolutions narrower than an NCHWc block, one of them with an input gradient. */
+function narrowBatchNormModel(): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.inputLayer({ inputShape: [7, 7, 3] }));
+  m.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same' }));
+  m.add(batchNorm());
+  m.add(tf.layers.reLU());
+  m.add(tf.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same' }));
+  m.add(batchNorm());
+  m.add(tf.layers.reLU());
+  m.add(tf.layers.flatten());
+  m.add(tf.layers.dense({ units: 3 }));
+  return m;
+}
 
 /** A model with what the registry's models do not have: strides, valid padding, tanh and sigmoid, Activation. */
 function oddModel(): tf.LayersModel {
@@ -44,6 +60,7 @@ const CASES: Case[] = [
   { name: 'fc-mnist', build: () => buildMnistNet({ height: 16, width: 16, channels: 2, numClasses: 3, head: 'dense' }), sample: [16, 16, 2], classes: 3 },
   { name: 'strides, valid padding, tanh, sigmoid', build: oddModel, sample: [10, 10, 3], classes: 3 },
   { name: "batch norm in the spinal head (as spinal-vgg5's)", build: () => spinalBatchNormModel(2), sample: [6, 6, 2], classes: 4 },
+  { name: 'batch norms after narrow convolutions', build: narrowBatchNormModel, sample: [7, 7, 3], classes: 3 },
 ];
 
 describe.skipIf(skip)('training gradients on onnxruntime', () => {
