@@ -71,7 +71,7 @@ function channelRows(b: Builder, t: string, channels: number): string {
  * The filter gradient as one matrix product per kernel tap: dz as [Cout, N·H'·W'] (`dzT`, channelRows)
  * times the tap's shifted window of x as rows [N·H'·W', Cin] gives that tap's [Cout, Cin]; the taps stack
  * in tap order and one small Transpose makes tfjs's [kh, kw, Cin, Cout]. x is taken in NHWC (`xNhwc`, of
- * height and width `inSize`) so that a window's rows come out in that order without moving anything large.
+ * height and width [h, w]) so that a window's rows come out in that order without moving anything large.
  * Why per tap: the one im2col product first copied the nine windows into one matrix (Concat); the nine
  * products read them where they are (bench/trainStep.ts, batch 16, one thread, load ~12: whole step CPU
  * median 19.03 -> 16.33 ms). Why dz on the left: as Gemm(window, dz, transA) MLAS first transposed
