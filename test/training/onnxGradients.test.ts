@@ -142,6 +142,21 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
     await step.release();
   });
 
+  it('names the thread choice of the graph that served the steps: with an odd batch size, the one for any batch', async () => {
+    const c = CASES[2]!;
+    const model = await withSeededMathRandom(createRng(1, c.name), c.build);
+    const step = await createOnnxGradientStep(model, c.sample, c.classes, 2);
+    if (typeof step === 'string') throw new Error(step);
+    const rng = createRng(10);
+    const n = 5;
+    const x = Float32Array.from({ length: n * 8 }, () => rng.normal());
+    const labels = Int32Array.from([0, 1, 2, 3, 0]);
+    // More runs than fasterSession's first timing (3 sessions × 9).
+    for (let i = 0; i < 30; i++) await withSeededMathRandom(createRng(11, String(i)), () => step.gradients(x, n, labels, new Float32Array(4).fill(1)));
+    expect(step.description).toMatch(/(2 threads spinning|2 threads sleeping|1 thread)$/);
+    await step.release();
+  });
+
   it('draws different masks from different streams (dropout is really applied)', async () => {
     const c = CASES[0]!;
     const model = await withSeededMathRandom(createRng(1, c.name), c.build);

@@ -34,7 +34,8 @@ export interface OnnxGradientStep {
   /**
    * What computes the gradients, for logs and run.json: "onnxruntime 1.30.0, NCHWc convolutions, 2 threads"
    * (NCHWc where the runtime has those kernels: ../../onnx/nchwc.ts), then, once the first steps have
-   * timed the ways of using them (fasterSession.ts), the fastest: "…, 2 threads sleeping".
+   * timed the ways of using them (fasterSession.ts), the fastest: "…, 2 threads sleeping" (of the graph that
+   * served the most steps: with an odd batch size, the one for any batch).
    */
   readonly description: string;
   /**
@@ -86,18 +87,25 @@ export async function createOnnxGradientStep(
   if (typeof main === 'string') return main;
   // Odd batches (an epoch's last one, or an odd batch size) get the graph for any batch, made when first needed.
   let anyBatch: Promise<Compiled | string> | undefined;
+  const runs = new Map<Compiled, number>();
   const forBatch = async (n: number): Promise<Compiled> => {
-    if (!graph.evenBatches || n % 2 === 0) return main;
-    anyBatch ??= compile(ort, build(false), threads, wasmScatter);
-    const odd = await anyBatch;
-    if (typeof odd === 'string') throw new Error(odd);
-    return odd;
+    let c = main;
+    if (graph.evenBatches && n % 2 === 1) {
+      anyBatch ??= compile(ort, build(false), threads, wasmScatter);
+      const odd = await anyBatch;
+      if (typeof odd === 'string') throw new Error(odd);
+      c = odd;
+    }
+    runs.set(c, (runs.get(c) ?? 0) + 1);
+    return c;
   };
+  // The one that served the most steps (with an odd batch size, the graph for any batch).
+  const busiest = () => [...runs].reduce((best, [c, k]) => (k > (runs.get(best) ?? 0) ? c : best), main);
   const release = async () => {
     const odd = await anyBatch;
     await Promise.all([main, ...(typeof odd === 'object' ? [odd] : [])].map((c) => c.release()));
   };
-  return gradientStep(ort, main, forBatch, release, sampleShape, numClasses, threads);
+  return gradientStep(ort, main, forBatch, busiest, release, sampleShape, numClasses, threads);
 }
 
 /** A training graph with its session(s) and weight feeder: what one batch runs on. */
@@ -206,6 +214,7 @@ function gradientStep(
   ort: OrtModule,
   main: Compiled,
   forBatch: (n: number) => Promise<Compiled>,
+  busiest: () => Compiled,
   release: () => Promise<void>,
   sampleShape: readonly [number, number, number],
   numClasses: number,
@@ -243,7 +252,8 @@ function gradientStep(
   const { graph } = main;
   return {
     get description() {
-      const chosen = 'chosen' in main.session ? main.session.chosen : undefined;
+      const { session } = busiest();
+      const chosen = 'chosen' in session ? session.chosen : undefined;
       return `onnxruntime ${version}, ${graph.usesNchwc ? 'NCHWc convolutions, ' : ''}${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
     },
     gradients,
