@@ -63,6 +63,14 @@ const CASES: Case[] = [
   { name: 'batch norms after narrow convolutions', build: narrowBatchNormModel, sample: [7, 7, 3], classes: 3 },
 ];
 
+/** A case's model (seeded by its name) and a gradient step for it on `threads` threads. */
+async function caseStep(c: Case, threads: number, options: { nchwc?: boolean } = {}) {
+  const model = await withSeededMathRandom(createRng(1, c.name), c.build);
+  const step = await createOnnxGradientStep(model, c.sample, c.classes, threads, options);
+  if (typeof step === 'string') throw new Error(step);
+  return { model, step };
+}
+
 describe.skipIf(skip)('training gradients on onnxruntime', () => {
   // Every case on onnxruntime's NCHWc convolutions where it has them (the default), the paper network
   // also on plain Conv/ConvTranspose nodes.
@@ -76,9 +84,7 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
   ];
   for (const { c, nchwc, n } of runs) {
     it(`equal tfjs's gradients, dropout masks included: ${c.name}${nchwc ? '' : ', plain convolutions'}${n % 2 ? `, odd batch (${n})` : ''}`, async () => {
-      const model = await withSeededMathRandom(createRng(1, c.name), c.build);
-      const step = await createOnnxGradientStep(model, c.sample, c.classes, 2, { nchwc });
-      if (typeof step === 'string') throw new Error(step);
+      const { model, step } = await caseStep(c, 2, { nchwc });
       const rng = createRng(2, c.name);
       const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
       const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));
@@ -144,9 +150,7 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
 
   it('names the thread choice of the graph that served the steps: with an odd batch size, the one for any batch', async () => {
     const c = CASES[2]!;
-    const model = await withSeededMathRandom(createRng(1, c.name), c.build);
-    const step = await createOnnxGradientStep(model, c.sample, c.classes, 2);
-    if (typeof step === 'string') throw new Error(step);
+    const { step } = await caseStep(c, 2);
     const rng = createRng(10);
     const n = 5;
     const x = Float32Array.from({ length: n * 8 }, () => rng.normal());
@@ -159,9 +163,7 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
 
   it('draws different masks from different streams (dropout is really applied)', async () => {
     const c = CASES[0]!;
-    const model = await withSeededMathRandom(createRng(1, c.name), c.build);
-    const step = await createOnnxGradientStep(model, c.sample, c.classes, 1);
-    if (typeof step === 'string') throw new Error(step);
+    const { step } = await caseStep(c, 1);
     const rng = createRng(4);
     const x = Float32Array.from({ length: 4 * 9 * 9 * 6 }, () => rng.normal());
     const labels = Int32Array.from([0, 1, 2, 3]);

@@ -32,8 +32,6 @@ export interface GradientGraph {
   logits: string;
   /** Whether convolutions run on onnxruntime's NCHWc kernels (GraphOptions.nchwcBlock). */
   usesNchwc: boolean;
-  /** Built for even batch sizes only (GraphOptions.evenBatches). */
-  evenBatches: boolean;
 }
 
 function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
@@ -329,5 +327,5 @@ export function buildGradientGraph(
     ...b.weights.map((w) => ({ name: w.gradient, type: 'float32' as const, shape: w.variable.shape as number[] })),
     ...b.batchNorms.flatMap((n) => [n.mean, n.variance].map((name) => ({ name, type: 'float32' as const, shape: [n.channels] }))),
   ];
-  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits, usesNchwc: b.usesNchwc, evenBatches: b.halves };
+  return { bytes: g.serialize(outputs), x, labels, sampleWeights, masks: b.masks, weights: b.weights, batchNorms: b.batchNorms, loss, logits, usesNchwc: b.usesNchwc };
 }

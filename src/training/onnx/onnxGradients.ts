@@ -87,25 +87,14 @@ export async function createOnnxGradientStep(
   if (typeof main === 'string') return main;
   // Odd batches (an epoch's last one, or an odd batch size) get the graph for any batch, made when first needed.
   let anyBatch: Promise<Compiled | string> | undefined;
-  const runs = new Map<Compiled, number>();
   const forBatch = async (n: number): Promise<Compiled> => {
-    let c = main;
-    if (graph.evenBatches && n % 2 === 1) {
-      anyBatch ??= compile(ort, build(false), threads, wasmScatter);
-      const odd = await anyBatch;
-      if (typeof odd === 'string') throw new Error(odd);
-      c = odd;
-    }
-    runs.set(c, (runs.get(c) ?? 0) + 1);
-    return c;
-  };
-  // The one that served the most steps (with an odd batch size, the graph for any batch).
-  const busiest = () => [...runs].reduce((best, [c, k]) => (k > (runs.get(best) ?? 0) ? c : best), main);
-  const release = async () => {
+    if (n % 2 === 0) return main;
+    anyBatch ??= compile(ort, build(false), threads, wasmScatter);
     const odd = await anyBatch;
-    await Promise.all([main, ...(typeof odd === 'object' ? [odd] : [])].map((c) => c.release()));
+    if (typeof odd === 'string') throw new Error(odd);
+    return odd;
   };
-  return gradientStep(ort, main, forBatch, busiest, release, sampleShape, numClasses, threads);
+  return gradientStep(ort, main, forBatch, sampleShape, numClasses, threads);
 }
 
 /** A training graph with its session(s) and weight feeder: what one batch runs on. */
@@ -114,6 +103,8 @@ interface Compiled {
   session: OrtSession | TimedSession;
   fetches: string[];
   weightFeeds: ReturnType<typeof weightFeeder>;
+  /** Steps run on it so far. */
+  runs: number;
   release(): Promise<void>;
 }
 
@@ -134,7 +125,7 @@ async function compile(ort: OrtModule, graph: GradientGraph, threads: number, wa
   const weightFeeds = weightFeeder(ort, graph.weights, wasmScatter);
   const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
   return {
-    graph, session, fetches, weightFeeds,
+    graph, session, fetches, weightFeeds, runs: 0,
     release: async () => {
       weightFeeds.dispose();
       await session.release();
@@ -214,16 +205,20 @@ function gradientStep(
   ort: OrtModule,
   main: Compiled,
   forBatch: (n: number) => Promise<Compiled>,
-  busiest: () => Compiled,
-  release: () => Promise<void>,
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
 ): OnnxGradientStep {
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
+  const used = new Set([main]);
+  // The one that served the most steps (with an odd batch size, the graph for any batch) names the thread choice.
+  let busiest = main;
   const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
-    const { graph, session, fetches, weightFeeds } = await forBatch(n);
+    const compiled = await forBatch(n);
+    used.add(compiled);
+    if (++compiled.runs > busiest.runs) busiest = compiled;
+    const { graph, session, fetches, weightFeeds } = compiled;
     const feeds: Record<string, OrtTensor> = {};
     feeds[graph.x] = new ort.Tensor('float32', x.subarray(0, n * per), [n, ...sampleShape]);
     const oneHot = new Float32Array(n * numClasses);
@@ -252,7 +247,7 @@ function gradientStep(
   const { graph } = main;
   return {
     get description() {
-      const { session } = busiest();
+      const { session } = busiest;
       const chosen = 'chosen' in session ? session.chosen : undefined;
       return `onnxruntime ${version}, ${graph.usesNchwc ? 'NCHWc convolutions, ' : ''}${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
     },
@@ -283,6 +278,8 @@ function gradientStep(
       }
       return [step.loss, hits];
     },
-    release,
+    release: async () => {
+      await Promise.all([...used].map((c) => c.release()));
+    },
   };
 }
