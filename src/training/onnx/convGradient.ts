@@ -89,6 +89,9 @@ function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: read
   const g = b.g;
   const { kh, kw, strides, pads, cin, cout, outShape } = s;
   const [oh, ow] = outShape as [number, number];
+  // Stride 1 and an output as large as the input: the tap at the pads' offset (the centre tap of a 'same'
+  // convolution) has x itself as its window and reads it where it is: one copy fewer of the nine.
+  const same = strides[0] === 1 && strides[1] === 1 && oh === h && ow === w;
   const padded = pads.some((p) => p > 0)
     ? g.op('Pad', [xNhwc, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
     : xNhwc;
@@ -98,10 +101,7 @@ function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: read
   const parts: string[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
-      // The tap whose window is x itself (stride 1, output as large as the input: the centre tap of a
-      // 'same' convolution) reads x where it is: one copy fewer of the nine.
-      const whole = strides[0] === 1 && strides[1] === 1 && i === pads[0] && j === pads[1] && oh === h && ow === w;
-      const tap = whole ? xNhwc : g.op('Slice', [
+      const tap = same && i === pads[0] && j === pads[1] ? xNhwc : g.op('Slice', [
         padded,
         g.int64s('starts', [i, j]),
         g.int64s('ends', [i + (oh - 1) * strides[0] + 1, j + (ow - 1) * strides[1] + 1]),

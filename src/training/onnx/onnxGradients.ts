@@ -18,6 +18,7 @@ import { wasmScatterFor } from '../../backend/wasmScatter.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../onnx/nchwc.ts';
 import { FusedAdamOptimizer } from '../../backend/fusedAdam.ts';
+import { BackendError } from '../../errors.ts';
 
 /** What one forward and backward pass computed. */
 export interface StepGradients {
@@ -91,7 +92,9 @@ export async function createOnnxGradientStep(
     if (n % 2 === 0) return main;
     anyBatch ??= compile(ort, build(false), threads, wasmScatter);
     const odd = await anyBatch;
-    if (typeof odd === 'string') throw new Error(odd);
+    if (typeof odd === 'string') {
+      throw new BackendError(`onnxruntime cannot run the training graph for odd batches: ${odd}`, 'train with --training tfjs');
+    }
     return odd;
   };
   return gradientStep(ort, main, forBatch, sampleShape, numClasses, threads);
