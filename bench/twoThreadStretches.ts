@@ -12,8 +12,13 @@
  * (one thread; two threads, spinning, twice) after 5 untimed ones, then the JavaScript controls below.
  * Nothing else of the project is involved, so the effect belongs to onnxruntime's threads on this machine,
  * not to the training step (docs/training-speed.md, 2026-12-03 from 10:15 UTC).
+ *
+ * Before and after the two-thread blocks, coreRoundTrip.ts times a value bounced between two workers
+ * through one cache line: how far apart the host has put the two vCPUs at that moment. The summary groups
+ * the two-thread blocks by it: the slow ones are mostly where the round trip is long.
  */
 import { Worker } from 'node:worker_threads';
+import { coreProbe } from './coreRoundTrip.ts';
 import { createSession, loadOnnxRuntime, type OrtSession } from '../src/onnx/onnxRuntime.ts';
 import { OnnxGraph } from '../src/onnx/onnxGraph.ts';
 
@@ -91,15 +96,21 @@ const workers = [new Worker(worker, { eval: true, workerData: shared }), new Wor
 const job = (w: Worker, kind: string) => new Promise<number>((resolve) => { w.once('message', resolve); w.postMessage(kind); });
 const flag = new Int32Array(shared, 0, 4);
 
+const probe = coreProbe();
+
 const blockRows: number[][] = [];
+const trips: [number, number][] = [];
 for (let b = 0; b < blocks; b++) {
   const row: number[] = [];
-  for (const s of sessions) {
+  let before = 0;
+  for (const [k, s] of sessions.entries()) {
+    if (k === 1) before = await probe.roundTrip();
     for (let i = 0; i < 5; i++) await s.run(feeds, [out]);
     const t = performance.now();
     for (let i = 0; i < runs; i++) await s.run(feeds, [out]);
     row.push((performance.now() - t) / runs);
   }
+  trips.push([before, await probe.roundTrip()]);
   const alone = await job(workers[0]!, 'fma');
   row.push(Math.max(...(await Promise.all(workers.map((w) => job(w, 'fma'))))) / alone);
   const local = await job(workers[0]!, 'local');
@@ -111,7 +122,8 @@ for (let b = 0; b < blocks; b++) {
 console.log(`ms per run, blocks of ${runs}: 1 thread / 2 threads (A) / 2 threads (B) | multiply-adds, two workers' time ` +
   `over one's | ms to write and read ${(values * 4 / 2 ** 20).toFixed(1)} MiB, one worker / written by one, read by the other`);
 const fixed = (r: number[], from: number, to: number) => r.slice(from, to).map((v) => v.toFixed(2));
-console.log(blockRows.map((r) => `${fixed(r, 0, 3).join('/')} | ${fixed(r, 3, 4)} | ${fixed(r, 4, 6).join(' / ')}`).join('\n'));
+console.log(blockRows.map((r, b) => `${fixed(r, 0, 3).join('/')} | ${fixed(r, 3, 4)} | ${fixed(r, 4, 6).join(' / ')} | ` +
+  `round trip ${trips[b]!.map((v) => v.toFixed(0)).join(' / ')} ns before / after the two-thread blocks`).join('\n'));
 const slow = blockRows.filter((r) => r[1]! > 2 * r[0]!);
 const fast = blockRows.filter((r) => !slow.includes(r));
 const mean = (rs: number[][], k: number) => (rs.length ? (rs.reduce((a, r) => a + r[k]!, 0) / rs.length).toFixed(2) : '–');
@@ -119,5 +131,18 @@ console.log(`blocks where 2 threads (A) took over twice the one-thread time: ${s
   `means in those blocks and in the others: multiply-adds two over one ${mean(slow, 3)} and ${mean(fast, 3)}; ` +
   `write and read on one worker ${mean(slow, 4)} and ${mean(fast, 4)} ms, ` +
   `across the cores ${mean(slow, 5)} and ${mean(fast, 5)} ms`);
+// Two-thread blocks over the one-thread block's time, grouped by the round trips on both sides of them.
+const groups = new Map<string, number[]>();
+blockRows.forEach((r, b) => {
+  const [before, after] = trips[b]!;
+  const key = before < 200 && after < 200 ? 'both round trips < 200 ns' : before >= 200 && after >= 200 ? 'both >= 200 ns' : 'one of each';
+  groups.set(key, [...(groups.get(key) ?? []), r[1]! / r[0]!, r[2]! / r[0]!]);
+});
+for (const [key, ratios] of groups) {
+  const slowOnes = ratios.filter((v) => v > 2).length;
+  console.log(`${key}: ${ratios.length / 2} blocks; two threads over one thread's time above 2× in ${slowOnes} of ${ratios.length} ` +
+    `(${ratios.sort((x, y) => x - y).map((v) => v.toFixed(2)).join(' ')})`);
+}
 await Promise.all(workers.map((w) => w.terminate()));
+await probe.close();
 for (const s of sessions) await s.release();
