@@ -1,8 +1,8 @@
 /**
  * How far apart the host has put this VM's vCPUs at the moment: two worker threads bounce a counter
  * through one shared cache line and the time per round trip comes back in nanoseconds. On the 2-core
- * AMD EPYC VM of 2026-12-03 it read ~65–150 ns most of the time and ~300–560 ns in stretches; onnxruntime's
- * two spinning threads ran memory-bound graphs 3–4× slower than one thread in most of the long-trip
+ * AMD EPYC VM of 2026-12-03 it read 66–161 ns most of the time and 203–563 ns in stretches; onnxruntime's
+ * two spinning threads ran a memory-bound graph about 3–4× slower than one thread in most of the long-trip
  * stretches (bench/twoThreadStretches.ts, docs/training-speed.md). The placement changes within seconds,
  * so a probe says something only about work timed right next to it (blocks of about a second there).
  */
