@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend/selectBackend.ts';
 import type { GpuAdapterDescription } from '../src/backend/webgpu/dawn.ts';
+import { loadLibtorch } from '../src/training/libtorch/libtorchGradients.ts';
 import { peakRssMiB } from './clock.ts';
 import { mapScene, type MapTiming, onnxPredictor, paperNetwork, predictRate, type Rate, trainRate } from './workloads.ts';
 
@@ -39,6 +40,8 @@ export interface BackendPlan {
    * still built on `backend`, whose variables and Adam hold the weights).
    */
   onnx?: boolean;
+  /** With onnx: also train with libtorch's gradients (the same samples, epochs and threads), where it is built. */
+  libtorch?: boolean;
 }
 
 export interface BackendResult {
@@ -53,6 +56,8 @@ export interface BackendResult {
   train256?: Rate;
   predict?: Rate;
   map?: MapTiming;
+  /** Training with libtorch's gradients (BackendPlan.libtorch): its rates, or why it could not run. */
+  libtorch?: { train16?: Rate; train64?: Rate; unavailable?: string };
   peakRssMiB: number;
 }
 
@@ -93,6 +98,13 @@ async function runOnnx(plan: BackendPlan, model: tf.LayersModel, result: Backend
   if (plan.train16 > 0) result.train16 = await trainRate(model, 16, plan.train16, 'onnxruntime', o);
   if (plan.train64 > 0) result.train64 = await trainRate(model, 64, plan.train64, 'onnxruntime', o);
   if ((plan.train256 ?? 0) > 0) result.train256 = await trainRate(model, 256, plan.train256!, 'onnxruntime', o);
+  if (plan.libtorch) {
+    const missing = loadLibtorch();
+    result.libtorch = typeof missing === 'string' ? { unavailable: missing } : {
+      ...(plan.train16 > 0 ? { train16: await trainRate(model, 16, plan.train16, 'libtorch', o) } : {}),
+      ...(plan.train64 > 0 ? { train64: await trainRate(model, 64, plan.train64, 'libtorch', o) } : {}),
+    };
+  }
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch, onnx);
   await onnx.release();
   if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, threads, plan.predictBatch, 'onnxruntime');

@@ -126,7 +126,7 @@ function planFor(row: BenchRow, o: Options): BackendPlan {
     // at its rate the tfjs count would finish in about half a second.
     const warmupEpochs = Math.max(2, Math.ceil((28 * 64) / o.torchSamples));
     return {
-      backend: 'wasm', onnx: true, train16: o.torchSamples, train64: o.torchSamples, warmupEpochs, epochs: TORCH_EPOCHS,
+      backend: 'wasm', onnx: true, libtorch: true, train16: o.torchSamples, train64: o.torchSamples, warmupEpochs, epochs: TORCH_EPOCHS,
       predict: o.predictSamples * 4, predictBatch: 512,
       mapFraction: o.mapFraction, workers: Math.max(1, o.workers),
     };
@@ -305,7 +305,11 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
     }
   }
 
-  const available = results.filter((r) => r.unavailable === undefined);
+  // libtorch trains in the onnxruntime row's process; it gets a row of its own (training only).
+  const libtorchRows: BackendResult[] = results.flatMap((r) => r.libtorch && r.libtorch.unavailable === undefined
+    ? [{ backend: r.backend, detail: `libtorch training (${r.libtorch.train64?.engine ?? r.libtorch.train16?.engine ?? '?'})`, train16: r.libtorch.train16, train64: r.libtorch.train64, peakRssMiB: r.peakRssMiB }]
+    : []);
+  const available = [...results.filter((r) => r.unavailable === undefined), ...libtorchRows];
   const rows = available.map((r) => [
     r.detail ?? r.backend,
     cell(perWall(r.train16)),
@@ -320,6 +324,7 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
   out.push('');
   out.push(table(['backend', 'train b16', 'train b64', 'predict', `KSC map (${(KSC.height * KSC.width).toLocaleString('en-US')} px)`, 'peak RSS'], rows));
   for (const r of results.filter((x) => x.unavailable !== undefined)) out.push(`${r.detail ?? r.backend}: not available: ${r.unavailable}`);
+  for (const r of results) if (r.libtorch?.unavailable) out.push(`libtorch training: not available: ${r.libtorch.unavailable}`);
   out.push('');
   out.push('Same work per CPU-second of the bench process (all threads):');
   out.push(table(['backend', 'train b16', 'train b64', 'predict', 'map'], available.map((r) => [
@@ -364,6 +369,8 @@ function pairedRounds(pairs: { torch: TorchReference; ours: BackendResult }[]): 
     b16: ratio(perWall(ours.train16), torch.train16),
     b64: ratio(perWall(ours.train64), torch.train64),
     predict: ratio(perWall(ours.predict), torch.predict),
+    lt16: ratio(perWall(ours.libtorch?.train16), torch.train16),
+    lt64: ratio(perWall(ours.libtorch?.train64), torch.train64),
   }));
   const x = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(2)}×`);
   const chose = (r: Rate | undefined) => r?.engine?.replace(/^onnxruntime [^,]*, (NCHWc convolutions, )?/, '') ?? '—';
@@ -373,17 +380,21 @@ function pairedRounds(pairs: { torch: TorchReference; ours: BackendResult }[]): 
     const m = v.length >> 1;
     return v.length % 2 ? v[m] : (v[m - 1]! + v[m]!) / 2;
   };
-  const out = [`Paired rounds, onnxruntime against PyTorch (wall clock; the predict ratio here is one thread against PyTorch's predict):`];
+  const withLibtorch = rows.some((r) => r.lt64 !== undefined || r.lt16 !== undefined);
+  const out = [`Paired rounds, onnxruntime${withLibtorch ? ' and libtorch' : ''} against PyTorch (wall clock; the predict ratio here is one thread against PyTorch's predict; training on the default engine first):`];
   out.push(table(
-    ['round', 'PyTorch b16 / b64 / predict', 'ours b16 / b64 / predict', 'ratio b16', 'ratio b64', 'ratio predict', 'training chose (b16; b64)'],
+    ['round', 'PyTorch b16 / b64 / predict', 'onnxruntime b16 / b64 / predict', 'ratio b16', 'ratio b64', 'ratio predict', 'training chose (b16; b64)',
+      ...(withLibtorch ? ['libtorch b16 / b64', 'libtorch ratio b16', 'libtorch ratio b64'] : [])],
     [
       ...rows.map((r, i) => [
         String(i + 1),
         `${fmtRate(r.torch.train16)} / ${fmtRate(r.torch.train64)} / ${fmtRate(r.torch.predict)}`,
         `${cell(perWall(r.ours.train16), '')} / ${cell(perWall(r.ours.train64), '')} / ${cell(perWall(r.ours.predict), '')}`,
         x(r.b16), x(r.b64), x(r.predict), `${chose(r.ours.train16)}; ${chose(r.ours.train64)}`,
+        ...(withLibtorch ? [`${cell(perWall(r.ours.libtorch?.train16), '')} / ${cell(perWall(r.ours.libtorch?.train64), '')}`, x(r.lt16), x(r.lt64)] : []),
       ]),
-      ['median', '', '', x(med(rows.map((r) => r.b16))), x(med(rows.map((r) => r.b64))), x(med(rows.map((r) => r.predict))), ''],
+      ['median', '', '', x(med(rows.map((r) => r.b16))), x(med(rows.map((r) => r.b64))), x(med(rows.map((r) => r.predict))), '',
+        ...(withLibtorch ? ['', x(med(rows.map((r) => r.lt16))), x(med(rows.map((r) => r.lt64)))] : [])],
     ],
   ));
   return out;

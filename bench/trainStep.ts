@@ -9,7 +9,8 @@
  * --variants alternates the rounds between graph variants (nchwc: onnxruntime's NCHWc convolutions where
  * it has them, the default; plain: Conv and ConvTranspose; either with "+tensorAdam": Adam through tfjs
  * tensors instead of in place; "+jsScatter": the NCHWc kernels blocked in JavaScript instead of
- * WebAssembly), so that both see the same machine load.
+ * WebAssembly; libtorch: the libtorch step, whose time all counts as "rest"), so that both see the same
+ * machine load.
  *
  * --profile adds onnxruntime's profiler over the timed steps and prints its kernel time per step by
  * operator type (the profiler itself slows the step; the totals above it are without it);
@@ -24,6 +25,7 @@ import { selectBackend } from '../src/backend/selectBackend.ts';
 import { createAdam } from '../src/backend/fusedAdam.ts';
 import { loadOnnxRuntime, type OrtModule, type OrtSession } from '../src/onnx/onnxRuntime.ts';
 import { createOnnxGradientStep } from '../src/training/onnx/onnxGradients.ts';
+import { createLibtorchGradientStep } from '../src/training/libtorch/libtorchGradients.ts';
 import { withSeededMathRandom } from '../src/training/seededRandom.ts';
 import { createRng } from '../src/util/random.ts';
 import { CHANNELS, CLASSES, PATCH, paperNetwork, randomSamples } from './workloads.ts';
@@ -86,7 +88,9 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   const optimizer = createAdam(1e-3, 0.9, 0.999, 1e-8);
   // "+tensorAdam": the gradients go to Adam as tfjs tensors (applyGradients), not in place (applyGradientArrays).
   if (variant.includes('+tensorAdam')) Object.assign(optimizer, { applyGradientArrays: () => false });
-  const step = await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter') });
+  const step = variant === 'libtorch'
+    ? createLibtorchGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads)
+    : await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter') });
   if (typeof step === 'string') throw new Error(step);
   const run = async (s: number) => {
     const x = data.subarray(s * batch * per, (s + 1) * batch * per);

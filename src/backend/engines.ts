@@ -7,12 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { BackendError } from '../errors.ts';
 import { loadOnnxRuntime } from '../onnx/onnxRuntime.ts';
+import { LIBTORCH_HOW_TO, loadLibtorch } from '../training/libtorch/libtorchGradients.ts';
 import { selectBackend, type BackendName } from './selectBackend.ts';
 import { findAdapter, formatAdapter, type GpuAdapterDescription, loadDawn, swiftShaderManifest } from './webgpu/dawn.ts';
 
 export interface EngineReport {
-  /** 'onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu'. */
-  name: 'onnxruntime' | BackendName;
+  /** 'libtorch', 'onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu'. */
+  name: 'libtorch' | 'onnxruntime' | BackendName;
   available: boolean;
   /** What it is, with its version: "onnxruntime-node 1.30.0 (CPU, 2 threads)". */
   detail: string;
@@ -27,6 +28,7 @@ export interface EngineReport {
 }
 
 const ROLE = {
+  libtorch: 'training gradients on the CPU with PyTorch\'s kernels (--training auto picks it first)',
   onnxruntime: 'training gradients (--training auto) and maps (--inference auto) on the CPU, natively',
   webgpu: "--backend webgpu: training and maps on the GPU through Dawn (auto picks it only on a hardware adapter)",
   tensorflow: 'native TensorFlow backend (tfjs-node-gpu with CUDA, or tfjs-node)',
@@ -36,10 +38,16 @@ const ROLE = {
 
 /** Probes every engine. Leaves tfjs on the cpu backend (the probes activate each in turn). */
 export async function listEngines(): Promise<EngineReport[]> {
-  const reports = [await onnxReport(), await webgpuReport()];
+  const reports = [libtorchReport(), await onnxReport(), await webgpuReport()];
   for (const name of ['tensorflow', 'wasm', 'cpu'] as const) reports.push(await tfjsReport(name));
   await tf.setBackend('cpu');
   return reports;
+}
+
+function libtorchReport(): EngineReport {
+  const addon = loadLibtorch();
+  if (typeof addon === 'string') return { name: 'libtorch', available: false, detail: 'libtorch (native/libtorch)', role: ROLE.libtorch, why: addon, howTo: LIBTORCH_HOW_TO };
+  return { name: 'libtorch', available: true, detail: `libtorch ${addon.version()} (CPU, up to ${availableParallelism()} threads)`, role: ROLE.libtorch };
 }
 
 async function onnxReport(): Promise<EngineReport> {

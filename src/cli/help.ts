@@ -68,8 +68,9 @@ model and training:
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto: WebGPU on a hardware GPU, else native TensorFlow if
                         installed, else wasm, else cpu; webgpu on a software adapter with a warning)
   --wasm-threads N      XNNPACK threads for wasm (default 1; more helps only when the cores are idle)
-  --training E          auto|onnxruntime|tfjs: who computes the gradients (default auto: onnxruntime
-                        when installed, on every core; the model and optimizer stay tfjs's)
+  --training E          auto|libtorch|onnxruntime|tfjs: who computes the gradients (default auto:
+                        libtorch when built (libtorch-dev), else onnxruntime when installed, on every
+                        core; the model and optimizer stay tfjs's)
 
 resuming:
   --resume DIR          continue an interrupted run (Ctrl-C or SIGTERM saves a checkpoint) from its folder

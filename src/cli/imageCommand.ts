@@ -39,8 +39,9 @@ model and training:
   --lr-drop-factor X    by this factor (default ${D.lrDropFactor})
   --augment             random ±2 px shifts and ±10° rotations of training images (default off)
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto)
-  --training E          auto|onnxruntime|tfjs: who computes the gradients (default auto: onnxruntime
-                        when installed and the model allows; the model and optimizer stay tfjs's)
+  --training E          auto|libtorch|onnxruntime|tfjs: who computes the gradients (default auto:
+                        libtorch when built, else onnxruntime when installed, where the model allows;
+                        the model and optimizer stay tfjs's)
 
 outputs:
   --out DIR             output folder (default outputs/<dataset>-<model>-<time>); must be new or empty

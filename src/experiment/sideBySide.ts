@@ -1,8 +1,9 @@
 /**
  * Runs an experiment grid's cells side by side: `jobs` child processes (cellProcess.ts), each training
- * one cell at a time on one onnxruntime thread, fed from one queue. The cells compute exactly what they
- * compute one at a time on every core (onnxruntime's training step gives the same bits on 1 and 2
- * threads, test/experiment/sideBySide.test.ts checks a grid both ways), only sooner: a batch-16 step is
+ * one cell at a time on one training thread, fed from one queue. With onnxruntime the cells compute exactly
+ * what they compute one at a time on every core (its training step gives the same bits on 1 and 2 threads,
+ * test/experiment/sideBySide.test.ts checks a grid both ways); libtorch's agree to float32 rounding (a
+ * second thread changes the order of some of its sums). Only sooner: a batch-16 step is
  * ~290 small operators, which two threads share poorly, while two independent runs keep both cores busy.
  * README (Experiments side by side) has the measurement that made 2 jobs the default.
  */
@@ -50,7 +51,7 @@ export async function runExperimentScheduled(
   const workers = Math.max(1, Math.min(Math.floor(jobs), grid.length));
   if (workers <= 1 || grid.length < 2) {
     const result = await runExperiment(config, log);
-    return { ...result, schedule: `one run at a time on ${config.base.trainThreads ?? availableParallelism()} onnxruntime threads` };
+    return { ...result, schedule: `one run at a time on ${config.base.trainThreads ?? availableParallelism()} training threads` };
   }
   // The checks runExperiment makes first, so that bad input gives its one clear error here.
   grid.forEach((c) => validateConfig({ ...config.base, ...c }));
@@ -117,6 +118,6 @@ export async function runExperimentScheduled(
     summaries: summarise(runs, config),
     comparisons: compare(runs, config),
     seconds: (performance.now() - start) / 1000,
-    schedule: `${workers} runs side by side, one onnxruntime thread each`,
+    schedule: `${workers} runs side by side, one training thread each`,
   };
 }

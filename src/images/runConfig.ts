@@ -8,6 +8,7 @@ import { IMAGE_DATASETS } from './registry.ts';
 import { IMAGE_MODELS } from '../models/imageRegistry.ts';
 import { checkEngineForBackend } from '../onnx/onnxRuntime.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
+import { checkTrainingForBackend } from '../training/nativeStep.ts';
 
 export interface ImageRunConfig {
   /** Registry id: mnist (built in), mnist-idx, fashion-mnist, kmnist, qmnist, emnist-*, cifar10, folder. */
@@ -96,5 +97,5 @@ export function validateImageConfig(c: ImageRunConfig): void {
   if (!(c.trainFraction > 0 && c.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', c.trainFraction);
   if (!BACKEND_CHOICES.includes(c.backend)) throw new ConfigError('--backend', `one of ${BACKEND_CHOICES.join(', ')}`, c.backend);
   if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
-  checkEngineForBackend(c.backend, '--training', c.training);
+  checkTrainingForBackend(c.backend, c.training);
 }

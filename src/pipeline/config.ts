@@ -9,6 +9,7 @@ import { checkEngineForBackend } from '../onnx/onnxRuntime.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
 import { INFERENCE_ENGINES, type InferenceEngine } from '../training/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
+import { checkTrainingForBackend } from '../training/nativeStep.ts';
 import type { GeoReference } from '../scene/types.ts';
 import { checkMapFormats, type MapFormat } from './gisMaps.ts';
 
@@ -87,7 +88,7 @@ export interface RunConfig {
   inference: InferenceEngine;
   /** Who computes the training gradients: onnxruntime when it is installed and can ('auto'), or tfjs. */
   training: TrainingEngine;
-  /** onnxruntime threads for the training gradients; default one per core (experiments side by side: 1). */
+  /** Threads of the training gradients' engine (libtorch, onnxruntime); default one per core (experiments side by side: 1). */
   trainThreads?: number;
 }
 
@@ -135,7 +136,7 @@ export function validateConfig(c: RunConfig): void {
   if (!INFERENCE_ENGINES.includes(c.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, c.inference);
   if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
   checkEngineForBackend(c.backend, '--inference', c.inference);
-  checkEngineForBackend(c.backend, '--training', c.training);
+  checkTrainingForBackend(c.backend, c.training);
   if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);
   if (c.wasmThreads !== undefined) int('--wasm-threads', c.wasmThreads, 1);
   int('--lr-drop-epoch', c.lrDropEpoch, 0);

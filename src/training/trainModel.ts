@@ -10,24 +10,18 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createAdam } from '../backend/fusedAdam.ts';
-import { ENGINE_CHOICES, type EngineChoice, onnxOrFallback } from '../onnx/onnxRuntime.ts';
-import { createOnnxGradientStep } from './onnx/onnxGradients.ts';
+import { createGradientStep, type TrainingEngine } from './nativeStep.ts';
 import { createRng } from '../util/random.ts';
 import { type SampleSource, sampleSize } from './sampleSource.ts';
 import { withSeededMathRandom } from './seededRandom.ts';
 import type { TrainState } from './trainState.ts';
 
-/**
- * Who computes the gradients: onnxruntime when it loads and can run the model's training graph ('auto'),
- * or always tfjs. The optimizer, the weights and everything else stay tfjs's either way.
- */
-export type TrainingEngine = EngineChoice;
-export const TRAINING_ENGINES = ENGINE_CHOICES;
+export { TRAINING_ENGINES, type TrainingEngine } from './nativeStep.ts';
 
 export interface TrainOptions {
-  /** Default 'auto'. 'onnxruntime' throws a BackendError when onnxruntime cannot train the model. */
+  /** Default 'auto' (nativeStep.ts). 'libtorch' and 'onnxruntime' throw a BackendError when theirs cannot train the model. */
   engine?: TrainingEngine;
-  /** onnxruntime's threads; default one per core. */
+  /** The gradient engine's threads (libtorch's or onnxruntime's); default one per core. */
   threads?: number;
   epochs: number;
   batchSize: number;
@@ -86,7 +80,7 @@ export interface TrainResult {
   interrupted?: TrainState;
   /** Set when early stopping ended training. */
   stoppedEarly: boolean;
-  /** What computed the gradients: "onnxruntime 1.30.0, 2 threads" or "tfjs wasm". */
+  /** What computed the gradients: "libtorch 1.13.1, 2 threads", "onnxruntime 1.30.0, …, 2 threads" or "tfjs wasm". */
   engine: string;
   /** Why onnxruntime did not, when 'auto' fell back to tfjs. */
   fallbackReason?: string;
@@ -127,8 +121,7 @@ export async function trainModel(
   const batches = Math.ceil(n / opts.batchSize);
   const classWeights = opts.classWeights ?? new Float32Array(numClasses).fill(1);
   const weights = tf.tensor1d(classWeights);
-  const { onnx, fallbackReason } = await onnxOrFallback(opts.engine ?? 'auto', '--training', 'train with tfjs', () =>
-    createOnnxGradientStep(model, source.sampleShape, numClasses, opts.threads ?? availableParallelism()));
+  const { step: native, fallbackReason } = await createGradientStep(opts.engine ?? 'auto', model, source.sampleShape, numClasses, opts.threads ?? availableParallelism());
   const state: TrainState = opts.resumeFrom ? structuredClone(opts.resumeFrom) : freshState(opts.learningRate);
   if (opts.resumeFrom) await restore(model, optimizer, opts.resumeFrom);
   lr.learningRate = state.learningRate;
@@ -151,8 +144,8 @@ export async function trainModel(
         source.fill(idx, buffer);
         for (let i = 0; i < size; i++) batchLabels[i] = labels[idx[i]!]!;
         const [loss, hits] = await withSeededMathRandom(createRng(opts.seed, `dropout/${state.epoch}/${b}`), () =>
-          onnx
-            ? onnx.run(buffer, size, batchLabels.subarray(0, size), classWeights, optimizer)
+          native
+            ? native.run(buffer, size, batchLabels.subarray(0, size), classWeights, optimizer)
             : step(model, optimizer, variables, buffer.subarray(0, size * per), [size, h, w, c], batchLabels.subarray(0, size), numClasses, weights),
         );
         state.lossSum += loss * size;
@@ -211,7 +204,7 @@ export async function trainModel(
   } finally {
     optimizer.dispose();
     weights.dispose();
-    await onnx?.release();
+    await native?.release();
   }
 
   async function finish(interrupted: boolean): Promise<TrainResult> {
@@ -222,7 +215,7 @@ export async function trainModel(
       seconds,
       samplesPerSecond: seenNow / seconds,
       stoppedEarly,
-      engine: onnx?.description ?? `tfjs ${tf.getBackend()}`,
+      engine: native?.description ?? `tfjs ${tf.getBackend()}`,
       ...(fallbackReason ? { fallbackReason } : {}),
     };
     if (interrupted) {

@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { formatEngines, listEngines } from '../../src/backend/engines.ts';
 import { main } from '../../src/cli/main.ts';
 import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
+import { loadLibtorch } from '../../src/training/libtorch/libtorchGradients.ts';
 
 describe('listEngines', () => {
-  it('lists onnxruntime, webgpu, tensorflow, wasm and cpu, each found or explained', async () => {
+  it('lists libtorch, onnxruntime, webgpu, tensorflow, wasm and cpu, each found or explained', async () => {
     const reports = await listEngines();
-    expect(reports.map((r) => r.name)).toEqual(['onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(reports.map((r) => r.name)).toEqual(['libtorch', 'onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
     for (const r of reports) {
       expect(r.role.length).toBeGreaterThan(0);
       if (!r.available) {
@@ -25,12 +26,15 @@ describe('listEngines', () => {
     // onnxruntime's row agrees with the loader the runs use.
     expect(byName.onnxruntime!.available).toBe(typeof (await loadOnnxRuntime()) !== 'string');
     if (byName.onnxruntime!.available) expect(byName.onnxruntime!.detail).toMatch(/^onnxruntime-node \d+\.\d+/);
+    // So does libtorch's.
+    expect(byName.libtorch!.available).toBe(typeof loadLibtorch() !== 'string');
+    if (byName.libtorch!.available) expect(byName.libtorch!.detail).toMatch(/^libtorch \d+\.\d+\.\d+/);
     // WebGPU: every adapter is described; a software one comes with why the GPU route is not a GPU here.
     const gpu = byName.webgpu!;
     for (const a of gpu.adapters ?? []) expect(a.vendor.length + a.architecture.length).toBeGreaterThan(0);
     if ((gpu.adapters ?? []).every((a) => a.software)) expect(gpu.why).toBeTruthy();
     const lines = formatEngines(reports);
-    expect(lines.filter((l) => /^(yes|no ) {2}\S/.test(l))).toHaveLength(5);
+    expect(lines.filter((l) => /^(yes|no ) {2}\S/.test(l))).toHaveLength(6);
   });
 
   it('is the `spinalnet backends --json` command', async () => {

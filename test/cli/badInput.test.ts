@@ -140,7 +140,7 @@ describe('spinalnet run on bad input', () => {
       [['--epochs', 'many'], /--epochs: expected a number/],
       [['--frobnicate'], /Unknown option '--frobnicate'/],
       [['--inference', 'gpu'], /--inference: expected one of auto, onnxruntime, tfjs/],
-      [['--training', 'gpu'], /--training: expected one of auto, onnxruntime, tfjs/],
+      [['--training', 'gpu'], /--training: expected one of auto, libtorch, onnxruntime, tfjs/],
       [['--map-format', 'kml'], /--map-format: expected a comma-separated list of tif, envi, got 'kml'/],
       [['--map-format', 'tif,png'], /--map-format: expected a comma-separated list of tif, envi, got 'png'/],
       [['--backend', 'webgpu', '--training', 'onnxruntime'], /--training: expected 'auto' or 'tfjs' with --backend webgpu/],

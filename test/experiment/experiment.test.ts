@@ -41,7 +41,7 @@ describe('runExperiment', () => {
     writeExperimentFiles((f) => join(dir, f), result);
     expect(readFileSync(join(dir, 'experiment.md'), 'utf8')).toMatch(/\| random \| spinal-mlp \|/);
     // Which engine computed the gradients: onnxruntime when installed, else tfjs (each run records it).
-    expect(readFileSync(join(dir, 'experiment.md'), 'utf8')).toMatch(/gradients on (onnxruntime \S+, \d threads?|tfjs wasm)/);
+    expect(readFileSync(join(dir, 'experiment.md'), 'utf8')).toMatch(/gradients on (libtorch \S+, \d threads?|onnxruntime \S+, \d threads?|tfjs wasm)/);
     expect(JSON.parse(readFileSync(join(dir, 'experiment.json'), 'utf8')).runs).toHaveLength(8);
     expect(decodePng(readFileSync(join(dir, 'experiment.png'))).width).toBeGreaterThan(300);
   });

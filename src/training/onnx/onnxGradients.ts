@@ -17,40 +17,15 @@ import { f32, heapMemory, type WasmBackendLike } from '../../backend/wasmHeap.ts
 import { wasmScatterFor } from '../../backend/wasmScatter.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../onnx/nchwc.ts';
-import { FusedAdamOptimizer } from '../../backend/fusedAdam.ts';
+import { applyStep, type GradientStep, type StepGradients } from '../gradientStep.ts';
 import { BackendError } from '../../errors.ts';
 
-/** What one forward and backward pass computed. */
-export interface StepGradients {
-  loss: number;
-  /** [n, classes] */
-  logits: Float32Array;
-  /** One per trainable weight, in tfjs layout, keyed by the variable's name. */
-  gradients: Map<string, Float32Array>;
-  /** Batch mean and biased variance of each batch norm, in the graph's order (GradientGraph.batchNorms). */
-  batchStats: { mean: Float32Array; variance: Float32Array }[];
-}
-
-export interface OnnxGradientStep {
-  /**
-   * What computes the gradients, for logs and run.json: "onnxruntime 1.30.0, NCHWc convolutions, 2 threads"
-   * (NCHWc where the runtime has those kernels: ../../onnx/nchwc.ts), then, once the first steps have
-   * timed the ways of using them (fasterSession.ts), the fastest: "…, 2 threads sleeping" (of the graph that
-   * served the most steps: with an odd batch size, the one for any batch).
-   */
-  readonly description: string;
-  /**
-   * Loss and gradients of the weighted loss on n NHWC samples, in training mode (batch statistics,
-   * dropout). The dropout masks are drawn from Math.random as tfjs's dropout draws them.
-   */
-  gradients(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients>;
-  /**
-   * One optimisation step: gradients(), then `optimizer` applies them to the model's variables and the
-   * batch-norm moving averages move. Returns the mean loss and the number of correct predictions.
-   */
-  run(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array, optimizer: tf.Optimizer): Promise<[number, number]>;
-  release(): Promise<void>;
-}
+/** The onnxruntime step: GradientStep, with a description naming onnxruntime and its thread choice:
+ * "onnxruntime 1.30.0, NCHWc convolutions, 2 threads" (NCHWc where the runtime has those kernels:
+ * ../../onnx/nchwc.ts), then, once the first steps have timed the ways of using them (fasterSession.ts), the
+ * fastest: "…, 2 threads sleeping" (of the graph that served the most steps: with an odd batch size, the one
+ * for any batch). */
+export type OnnxGradientStep = GradientStep;
 
 /**
  * A gradient step for `model` on `threads` cores, or a string saying why there is none (runtime missing,
@@ -257,29 +232,7 @@ function gradientStep(
     gradients,
     async run(x, n, labels, classWeights, optimizer) {
       const step = await gradients(x, n, labels, classWeights);
-      const variables = graph.weights.map((w) => w.variable.read() as tf.Variable);
-      const inPlace = optimizer instanceof FusedAdamOptimizer &&
-        optimizer.applyGradientArrays(variables, variables.map((v) => step.gradients.get(v.name)!));
-      tf.tidy(() => {
-        if (!inPlace) {
-          const grads: tf.NamedTensorMap = {};
-          for (const v of variables) grads[v.name] = tf.tensor(step.gradients.get(v.name)!, v.shape);
-          optimizer.applyGradients(grads);
-        }
-        graph.batchNorms.forEach((slot, i) => {
-          const { mean, variance } = step.batchStats[i]!;
-          if (slot.layer instanceof SpinalLayer) slot.layer.updateMovingAverages(slot.index!, tf.tensor1d(mean), tf.tensor1d(variance), n);
-          else (slot.layer as BatchNormalization).updateMovingAveragesFromArrays(mean, variance);
-        });
-      });
-      let hits = 0;
-      for (let i = 0; i < n; i++) {
-        // The first maximum, as tf.argMax.
-        let best = 0;
-        for (let k = 1; k < numClasses; k++) if (step.logits[i * numClasses + k]! > step.logits[i * numClasses + best]!) best = k;
-        if (best === labels[i]) hits++;
-      }
-      return [step.loss, hits];
+      return applyStep(step, graph.weights.map((w) => w.variable.read() as tf.Variable), graph.batchNorms, optimizer, n, labels, numClasses);
     },
     release: async () => {
       await Promise.all([...used].map((c) => c.release()));

@@ -1,12 +1,14 @@
 /**
- * trainModel with gradients from onnxruntime against trainModel with tfjs's (the wasm backend, the one
- * users train on): same losses and model up to float32 rounding, and the fallback when onnxruntime cannot.
+ * trainModel with gradients from onnxruntime and from libtorch against trainModel with tfjs's (the wasm
+ * backend, the one users train on): same losses and model up to float32 rounding, and the fallback when
+ * neither can.
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { BackendError } from '../../src/errors.ts';
 import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
+import { LIBTORCH_HOW_TO, loadLibtorch } from '../../src/training/libtorch/libtorchGradients.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { SpinalLayer } from '../../src/models/spinalLayer.ts';
 import { arraySource } from '../../src/training/sampleSource.ts';
@@ -19,6 +21,9 @@ import { spinalBatchNormModel } from './smallModels.ts';
 const runtime = await loadOnnxRuntime();
 const skip = typeof runtime === 'string';
 if (skip) console.warn(`onnxruntime training tests skipped: ${runtime}`);
+const libtorch = loadLibtorch();
+if (typeof libtorch === 'string') console.warn(`libtorch training tests skipped: ${libtorch} (${LIBTORCH_HOW_TO})`);
+const NATIVE = [...(skip ? [] : ['onnxruntime' as const]), ...(typeof libtorch === 'string' ? [] : ['libtorch' as const])];
 
 beforeAll(async () => {
   await selectBackend('wasm');
@@ -56,9 +61,9 @@ function noiseOnlyWeights(model: tf.LayersModel): Set<string> {
   return names;
 }
 
-describe.skipIf(skip)('trainModel on onnxruntime', () => {
-  for (const c of CASES) {
-    it(`trains as tfjs does: the same losses and the same model, up to float32 rounding: ${c.name}`, async () => {
+describe.skipIf(NATIVE.length === 0)('trainModel on onnxruntime and libtorch', () => {
+  for (const c of CASES) for (const engine of NATIVE) {
+    it(`trains on ${engine} as tfjs does: the same losses and the same model, up to float32 rounding: ${c.name}`, async () => {
       const rng = createRng(7);
       const n = 38; // the last batch of each epoch is a partial one (6 of 8)
       const [h, w, ch] = c.sample;
@@ -75,9 +80,9 @@ describe.skipIf(skip)('trainModel on onnxruntime', () => {
         const weights = model.weights.map((v, i) => ({ noiseOnly: noise.has(v.name), values: model.getWeights()[i]!.dataSync() as Float32Array }));
         return { result, logits, weights };
       };
-      const viaOnnx = await train('onnxruntime');
+      const viaOnnx = await train(engine);
       const viaTfjs = await train('tfjs');
-      expect(viaOnnx.result.engine).toMatch(/^onnxruntime /);
+      expect(viaOnnx.result.engine.startsWith(`${engine} `)).toBe(true);
       expect(viaTfjs.result.engine).toBe('tfjs wasm');
       const losses = (r: typeof viaOnnx) => r.result.epochs.map((e) => e.loss);
       expect(losses(viaOnnx)[2]).toBeLessThan(losses(viaOnnx)[0]!);
@@ -99,6 +104,13 @@ describe.skipIf(skip)('trainModel on onnxruntime', () => {
     const result = await trainModel(model, arraySource(x, [1, 1, 4]), labels, 2, options);
     expect(result.engine).toBe('tfjs wasm');
     expect(result.fallbackReason).toMatch(/activation 'elu'/);
-    await expect(trainModel(model, arraySource(x, [1, 1, 4]), labels, 2, { ...options, engine: 'onnxruntime' })).rejects.toThrow(BackendError);
+    for (const engine of NATIVE) await expect(trainModel(model, arraySource(x, [1, 1, 4]), labels, 2, { ...options, engine })).rejects.toThrow(BackendError);
+  });
+
+  it("takes libtorch under 'auto' where it is built, else onnxruntime", async () => {
+    const model = getModelSpec('spinal-mlp').build({ patch: 1, channels: 4, numClasses: 2 });
+    const x = Float32Array.from({ length: 8 * 4 }, (_, i) => i % 3);
+    const result = await trainModel(model, arraySource(x, [1, 1, 4]), Int32Array.from({ length: 8 }, (_, i) => i % 2), 2, { epochs: 1, batchSize: 4, learningRate: 1e-3, seed: 1 });
+    expect(result.engine.split(' ')[0]).toBe(NATIVE.includes('libtorch') ? 'libtorch' : 'onnxruntime');
   });
 });

@@ -1,0 +1,98 @@
+/**
+ * Gradients of a training step on libtorch's CPU kernels (what PyTorch runs: oneDNN convolutions on
+ * OpenMP threads), through the native addon in native/libtorch, applied by the model's tfjs optimizer as
+ * with onnxruntime (../gradientStep.ts). Optional: the addon is built at install time where libtorch's
+ * headers are (Debian: libtorch-dev); without it, this says why and the trainer uses onnxruntime.
+ *
+ * Why: onnxruntime's batch-64 step stayed at ~0.8× PyTorch's on two cores however its graph was written
+ * (docs/training-speed.md); libtorch's is PyTorch's own.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { UnsupportedModelError } from '../../onnx/layers.ts';
+import { dropoutMultiplier } from '../dropoutMask.ts';
+import { applyStep, type GradientStep, type StepGradients } from '../gradientStep.ts';
+import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
+
+/** The addon's functions (torch_step.cc). */
+interface TorchAddon {
+  version(): string;
+  create(code: Float64Array, weightShapes: number[][], threads: number, batchNorms: number): object;
+  step(
+    program: object, x: Float32Array, xShape: number[], labels: Int32Array, sampleWeights: Float32Array,
+    masks: Float32Array[], weights: Float32Array[], grads: Float32Array[], means: Float32Array[], variances: Float32Array[],
+    logits: Float32Array, loss: Float32Array,
+  ): Promise<void>;
+}
+
+export const LIBTORCH_ADDON = fileURLToPath(new URL('../../../native/libtorch/build/Release/torch_step.node', import.meta.url));
+export const LIBTORCH_HOW_TO = "install libtorch's headers (Debian: apt-get install libtorch-dev), then npm run build:libtorch";
+
+let loaded: TorchAddon | string | undefined;
+
+/** The addon, or why it cannot be loaded. */
+export function loadLibtorch(): TorchAddon | string {
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)(LIBTORCH_ADDON) as TorchAddon;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    loaded = code === 'MODULE_NOT_FOUND'
+      ? 'the libtorch step is not built (native/libtorch)'
+      : `the libtorch step does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+  return loaded;
+}
+
+/**
+ * A gradient step for `model` on `threads` cores, or a string saying why there is none (addon missing,
+ * or a layer the program writer does not translate).
+ */
+export function createLibtorchGradientStep(
+  model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
+): GradientStep | string {
+  const addon = loadLibtorch();
+  if (typeof addon === 'string') return addon;
+  let program: TorchProgram;
+  try {
+    program = buildTorchProgram(model, sampleShape, numClasses);
+  } catch (err) {
+    if (!(err instanceof UnsupportedModelError)) throw err;
+    return `the model's training step cannot be written for libtorch: ${err.message}`;
+  }
+  const handle = addon.create(program.code, program.weights.map((w) => w.shape as number[]), threads, program.batchNorms.length);
+  const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
+  const sizes = program.weights.map((w) => w.shape.reduce((a: number, d) => a * d!, 1));
+  const variables = () => program.weights.map((w) => w.read() as tf.Variable);
+
+  const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
+    const sampleWeights = new Float32Array(n);
+    for (let i = 0; i < n; i++) sampleWeights[i] = classWeights[labels[i]!]!;
+    // In forward order, as the tfjs step draws them.
+    const masks = program.masks.map((m) => dropoutMultiplier(m.noiseShape(n).reduce((a, v) => a * v, 1), m.rate));
+    const weights = program.weights.map((w) => w.read().dataSync() as Float32Array);
+    const means = program.batchNorms.map((b) => new Float32Array(b.channels));
+    const variances = program.batchNorms.map((b) => new Float32Array(b.channels));
+    const logits = new Float32Array(n * numClasses);
+    const loss = new Float32Array(1);
+    // Fresh gradient arrays each step: the caller may keep a step's gradients (gradients() is public).
+    const out = sizes.map((size) => new Float32Array(size));
+    await addon.step(handle, x.subarray(0, n * per), [n, ...sampleShape], labels.subarray(0, n), sampleWeights, masks, weights, out, means, variances, logits, loss);
+    return {
+      loss: loss[0]!,
+      logits,
+      gradients: new Map(variables().map((v, i) => [v.name, out[i]!])),
+      batchStats: means.map((mean, i) => ({ mean, variance: variances[i]! })),
+    };
+  };
+  return {
+    description: `libtorch ${addon.version()}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    gradients,
+    async run(x, n, labels, classWeights, optimizer) {
+      const step = await gradients(x, n, labels, classWeights);
+      return applyStep(step, variables(), program.batchNorms, optimizer, n, labels, numClasses);
+    },
+    release: async () => {},
+  };
+}

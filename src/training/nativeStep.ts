@@ -1,0 +1,46 @@
+/**
+ * Who computes the training gradients: libtorch (PyTorch's CPU kernels, through the optional addon in
+ * native/libtorch), onnxruntime (a training graph on its CPU kernels), or tfjs itself. 'auto' takes the
+ * first of libtorch and onnxruntime that can run the model, measured fastest in that order on the paper
+ * network (README, Speed), else tfjs. The optimizer, the weights and everything else stay tfjs's.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BackendError, ConfigError } from '../errors.ts';
+import { checkEngineForBackend, onnxOrFallback } from '../onnx/onnxRuntime.ts';
+import type { GradientStep } from './gradientStep.ts';
+import { createLibtorchGradientStep, LIBTORCH_HOW_TO } from './libtorch/libtorchGradients.ts';
+import { createOnnxGradientStep } from './onnx/onnxGradients.ts';
+
+export type TrainingEngine = 'auto' | 'libtorch' | 'onnxruntime' | 'tfjs';
+export const TRAINING_ENGINES: readonly TrainingEngine[] = ['auto', 'libtorch', 'onnxruntime', 'tfjs'];
+
+/** Refuses a native --training engine with --backend webgpu before anything runs. */
+export function checkTrainingForBackend(backend: string, choice: TrainingEngine): void {
+  if (choice !== 'libtorch') return checkEngineForBackend(backend, '--training', choice);
+  if (backend === 'webgpu') {
+    throw new ConfigError('--training', "'auto' or 'tfjs' with --backend webgpu", choice, 'drop --training (on webgpu it runs there), or use --backend wasm with --training libtorch');
+  }
+}
+
+/**
+ * The native gradient step `choice` allows for `model`, or none (tfjs computes the gradients) with the
+ * reason when 'auto' found neither. 'libtorch' and 'onnxruntime' throw a BackendError when theirs cannot run.
+ */
+export async function createGradientStep(
+  choice: TrainingEngine, model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
+): Promise<{ step?: GradientStep; fallbackReason?: string }> {
+  if (choice === 'tfjs') return {};
+  if (choice === 'libtorch' || choice === 'auto') {
+    // The step reads the tfjs weights with dataSync(), which tfjs's WebGPU backend cannot do in Node.
+    if (tf.getBackend() === 'webgpu') {
+      if (choice === 'auto') return {};
+      throw new BackendError('--training libtorch cannot be combined with the webgpu backend', 'drop --training, or use --backend wasm with --training libtorch');
+    }
+    const step = createLibtorchGradientStep(model, sampleShape, numClasses, threads);
+    if (typeof step !== 'string') return { step };
+    if (choice === 'libtorch') throw new BackendError(`--training libtorch: ${step}`, `${LIBTORCH_HOW_TO}; or use --training auto`);
+  }
+  const { onnx, fallbackReason } = await onnxOrFallback(choice === 'auto' ? 'auto' : 'onnxruntime', '--training', 'train with tfjs', () =>
+    createOnnxGradientStep(model, sampleShape, numClasses, threads));
+  return onnx ? { step: onnx } : { fallbackReason };
+}

@@ -1,0 +1,118 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createLibtorchGradientStep, loadLibtorch } from '../../src/training/libtorch/libtorchGradients.ts';
+import { buildTorchProgram } from '../../src/training/libtorch/torchProgram.ts';
+import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
+import { createRng } from '../../src/util/random.ts';
+import { UnsupportedModelError } from '../../src/onnx/layers.ts';
+import { relativeError } from '../helpers.ts';
+import { GRADIENT_CASES as CASES } from './smallModels.ts';
+import { type GradientCase, tfjsGradients, worstGradientError } from './tfjsGradients.ts';
+
+const addon = loadLibtorch();
+const skip = typeof addon === 'string';
+if (skip) console.warn(`libtorch gradient tests skipped: ${addon} (apt-get install libtorch-dev, then npm run build:libtorch)`);
+
+beforeAll(async () => {
+  // The reference: tfjs's own gradients on its exact pure-JS backend.
+  await tf.setBackend('cpu');
+});
+
+async function caseStep(c: GradientCase, threads: number) {
+  const model = await withSeededMathRandom(createRng(1, c.name), c.build);
+  const step = createLibtorchGradientStep(model, c.sample, c.classes, threads);
+  if (typeof step === 'string') throw new Error(step);
+  return { model, step };
+}
+
+describe.skipIf(skip)('training gradients on libtorch', () => {
+  const runs = [...CASES.map((c) => ({ c, n: 6 })), { c: CASES[0]!, n: 5 }];
+  for (const { c, n } of runs) {
+    it(`equal tfjs's gradients, dropout masks and batch statistics included: ${c.name}${n % 2 ? `, odd batch (${n})` : ''}`, async () => {
+      const { model, step } = await caseStep(c, 2);
+      const rng = createRng(2, c.name);
+      const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
+      const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));
+      const classWeights = Float32Array.from({ length: c.classes }, () => 0.5 + rng.next());
+      const ours = await withSeededMathRandom(createRng(3, 'masks'), () => step.gradients(x, n, labels, classWeights));
+      const ref = await withSeededMathRandom(createRng(3, 'masks'), () => tfjsGradients(model, x, [n, ...c.sample], labels, c.classes, classWeights));
+      expect(Math.abs(ours.loss - ref.loss) / Math.abs(ref.loss)).toBeLessThan(1e-5);
+      expect([...ours.gradients.keys()].sort()).toEqual([...ref.grads.keys()].sort());
+      const worst = worstGradientError(ref.grads, ours.gradients, relativeError);
+      expect(worst.error, worst.name).toBeLessThan(1e-4);
+      await step.release();
+    });
+  }
+
+  it('hands out each batch norm\'s batch mean and biased variance', async () => {
+    const c = CASES.find((k) => k.name.startsWith('batch norms after'))!;
+    const { model, step } = await caseStep(c, 1);
+    const n = 4;
+    const rng = createRng(12);
+    const x = Float32Array.from({ length: n * 7 * 7 * 3 }, () => rng.normal());
+    const ours = await step.gradients(x, n, Int32Array.from([0, 1, 2, 0]), new Float32Array(3).fill(1));
+    // The first batch norm's input: the first convolution's output, computed by tfjs.
+    const conv = tf.tidy(() => model.layers.find((l) => l.getClassName() === 'Conv2D')!.apply(tf.tensor4d(x, [n, 7, 7, 3])) as tf.Tensor4D);
+    const { mean, variance } = tf.moments(conv, [0, 1, 2]);
+    const worstOf = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
+    expect(worstOf(ours.batchStats[0]!.mean, mean.dataSync() as Float32Array)).toBeLessThan(1e-5);
+    expect(worstOf(ours.batchStats[0]!.variance, variance.dataSync() as Float32Array)).toBeLessThan(1e-4);
+    tf.dispose([conv, mean, variance]);
+  });
+
+  it('routes max pooling gradients to the first of equal maxima, as tfjs does (constant patches, ReLU, positive bias)', async () => {
+    const build = () => tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [8, 8, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', biasInitializer: tf.initializers.constant({ value: 0.5 }) }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ] });
+    const model = await withSeededMathRandom(createRng(9), build);
+    const step = createLibtorchGradientStep(model, [8, 8, 2], 3, 2);
+    if (typeof step === 'string') throw new Error(step);
+    const n = 4;
+    const x = new Float32Array(n * 8 * 8 * 2);
+    for (let i = 0; i < x.length; i++) {
+      const [s, y, xx, ch] = [Math.floor(i / 128), Math.floor(i / 16) % 8, Math.floor(i / 2) % 8, i % 2];
+      x[i] = ((s * 7 + Math.floor(y / 4) * 3 + Math.floor(xx / 4) * 5 + ch * 2) % 5) / 4;
+    }
+    const labels = Int32Array.from([0, 1, 2, 1]);
+    const w = new Float32Array(3).fill(1);
+    const ours = await step.gradients(x, n, labels, w);
+    const ref = await tfjsGradients(model, x, [n, 8, 8, 2], labels, 3, w);
+    const worst = worstGradientError(ref.grads, ours.gradients, relativeError);
+    expect(worst.error, worst.name).toBeLessThan(1e-4);
+  });
+
+  it('draws different masks from different streams (dropout is really applied)', async () => {
+    const { step } = await caseStep(CASES[0]!, 1);
+    const rng = createRng(4);
+    const x = Float32Array.from({ length: 4 * 9 * 9 * 6 }, () => rng.normal());
+    const labels = Int32Array.from([0, 1, 2, 3]);
+    const w = new Float32Array(5).fill(1);
+    const a = await withSeededMathRandom(createRng(5), () => step.gradients(x, 4, labels, w));
+    const b = await withSeededMathRandom(createRng(6), () => step.gradients(x, 4, labels, w));
+    expect(a.loss).not.toBe(b.loss);
+  });
+
+  it('names libtorch and its threads', async () => {
+    const { step } = await caseStep(CASES[2]!, 2);
+    expect(step.description).toMatch(/^libtorch \d+\.\d+\.\d+, 2 threads$/);
+  });
+});
+
+describe('the libtorch program', () => {
+  it('refuses what it cannot differentiate, naming the layer', () => {
+    const elu = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 4] }), tf.layers.dense({ units: 3, activation: 'elu' })] });
+    expect(() => buildTorchProgram(elu, [1, 1, 4], 3)).toThrow(UnsupportedModelError);
+    expect(() => buildTorchProgram(elu, [1, 1, 4], 3)).toThrow(/elu/);
+    const dilated = tf.sequential({ layers: [tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 2, kernelSize: 3, dilationRate: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 3 })] });
+    expect(() => buildTorchProgram(dilated, [9, 9, 2], 3)).toThrow(/dilated/);
+  });
+
+  it('says why there is no step rather than failing, for a model it cannot translate', () => {
+    if (skip) return;
+    const elu = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [1, 1, 4] }), tf.layers.dense({ units: 3, activation: 'elu' })] });
+    expect(createLibtorchGradientStep(elu, [1, 1, 4], 3, 1)).toMatch(/cannot be written for libtorch: .*elu/);
+  });
+});
