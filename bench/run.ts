@@ -39,7 +39,10 @@ import { runTorchReference, TORCH_EPOCHS, type TorchReference, torchAbsence } fr
 import type { Rate } from './workloads.ts';
 import { KSC } from './workloads.ts';
 
-/** tfjs backends, and 'onnxruntime': training gradients and inference on onnxruntime-node (a model built on wasm). */
+/**
+ * tfjs backends, and 'onnxruntime': training gradients and inference on onnxruntime-node (a model built on
+ * wasm), plus training with libtorch's gradients in the same process where its step is built (a row of its own).
+ */
 type BenchRow = BackendName | 'onnxruntime';
 const BACKENDS: readonly BenchRow[] = ['wasm', 'cpu', 'tensorflow', 'onnxruntime'];
 
@@ -381,7 +384,7 @@ function pairedRounds(pairs: { torch: TorchReference; ours: BackendResult }[]): 
     return v.length % 2 ? v[m] : (v[m - 1]! + v[m]!) / 2;
   };
   const withLibtorch = rows.some((r) => r.lt64 !== undefined || r.lt16 !== undefined);
-  const out = [`Paired rounds, onnxruntime${withLibtorch ? ' and libtorch' : ''} against PyTorch (wall clock; the predict ratio here is one thread against PyTorch's predict; training on the default engine first):`];
+  const out = [`Paired rounds, onnxruntime${withLibtorch ? ' and libtorch' : ''} against PyTorch (wall clock; the predict ratio here is one thread against PyTorch's predict${withLibtorch ? '; in each round onnxruntime trains first, then libtorch, in one process' : ''}):`];
   out.push(table(
     ['round', 'PyTorch b16 / b64 / predict', 'onnxruntime b16 / b64 / predict', 'ratio b16', 'ratio b64', 'ratio predict', 'training chose (b16; b64)',
       ...(withLibtorch ? ['libtorch b16 / b64', 'libtorch ratio b16', 'libtorch ratio b64'] : [])],

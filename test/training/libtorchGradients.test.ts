@@ -84,6 +84,27 @@ describe.skipIf(skip)('training gradients on libtorch', () => {
     expect(worst.error, worst.name).toBeLessThan(1e-4);
   });
 
+  it('trains overlapping max-pool windows, which the onnxruntime graph refuses (a position can be the maximum of two windows)', async () => {
+    const build = () => tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 3, strides: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ] });
+    const model = await withSeededMathRandom(createRng(13), build);
+    const step = createLibtorchGradientStep(model, [9, 9, 2], 3, 2);
+    if (typeof step === 'string') throw new Error(step);
+    const rng = createRng(14);
+    const n = 4;
+    const x = Float32Array.from({ length: n * 9 * 9 * 2 }, () => rng.normal());
+    const labels = Int32Array.from([0, 1, 2, 1]);
+    const w = new Float32Array(3).fill(1);
+    const ours = await step.gradients(x, n, labels, w);
+    const ref = await tfjsGradients(model, x, [n, 9, 9, 2], labels, 3, w);
+    const worst = worstGradientError(ref.grads, ours.gradients, relativeError);
+    expect(worst.error, worst.name).toBeLessThan(1e-4);
+  });
+
   it('draws different masks from different streams (dropout is really applied)', async () => {
     const { step } = await caseStep(CASES[0]!, 1);
     const rng = createRng(4);

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { UnsupportedModelError } from '../../onnx/layers.ts';
+import { heapView } from '../../backend/wasmHeap.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { applyStep, type GradientStep, type StepGradients } from '../gradientStep.ts';
 import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
@@ -66,18 +67,20 @@ export function createLibtorchGradientStep(
   const sizes = program.weights.map((w) => w.shape.reduce((a: number, d) => a * d!, 1));
   const variables = () => program.weights.map((w) => w.read() as tf.Variable);
 
-  const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
+  // run() reuses one set of gradient buffers (applyStep has used them before the next step); gradients()
+  // hands out fresh ones, which its caller may keep.
+  const reused = sizes.map((size) => new Float32Array(size));
+  const compute = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array, out: Float32Array[]): Promise<StepGradients> => {
     const sampleWeights = new Float32Array(n);
     for (let i = 0; i < n; i++) sampleWeights[i] = classWeights[labels[i]!]!;
     // In forward order, as the tfjs step draws them.
     const masks = program.masks.map((m) => dropoutMultiplier(m.noiseShape(n).reduce((a, v) => a * v, 1), m.rate));
-    const weights = program.weights.map((w) => w.read().dataSync() as Float32Array);
+    // On wasm, views of its heap (no copy; nothing allocates there until the step has finished), else copies.
+    const weights = program.weights.map((w) => heapView(w.read()) ?? (w.read().dataSync() as Float32Array));
     const means = program.batchNorms.map((b) => new Float32Array(b.channels));
     const variances = program.batchNorms.map((b) => new Float32Array(b.channels));
     const logits = new Float32Array(n * numClasses);
     const loss = new Float32Array(1);
-    // Fresh gradient arrays each step: the caller may keep a step's gradients (gradients() is public).
-    const out = sizes.map((size) => new Float32Array(size));
     await addon.step(handle, x.subarray(0, n * per), [n, ...sampleShape], labels.subarray(0, n), sampleWeights, masks, weights, out, means, variances, logits, loss);
     return {
       loss: loss[0]!,
@@ -86,11 +89,13 @@ export function createLibtorchGradientStep(
       batchStats: means.map((mean, i) => ({ mean, variance: variances[i]! })),
     };
   };
+  const gradients = (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array) =>
+    compute(x, n, labels, classWeights, sizes.map((size) => new Float32Array(size)));
   return {
     description: `libtorch ${addon.version()}, ${threads} thread${threads === 1 ? '' : 's'}`,
     gradients,
     async run(x, n, labels, classWeights, optimizer) {
-      const step = await gradients(x, n, labels, classWeights);
+      const step = await compute(x, n, labels, classWeights, reused);
       return applyStep(step, variables(), program.batchNorms, optimizer, n, labels, numClasses);
     },
     release: async () => {},

@@ -13,7 +13,7 @@ import { BatchNormalization } from '../../models/batchNorm.ts';
 import { SpinalLayer } from '../../models/spinalLayer.ts';
 import { fasterSession, type TimedSession } from '../../onnx/fasterSession.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { f32, heapMemory, type WasmBackendLike } from '../../backend/wasmHeap.ts';
+import { f32, heapMemory, heapView, type WasmBackendLike } from '../../backend/wasmHeap.ts';
 import { wasmScatterFor } from '../../backend/wasmScatter.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../onnx/nchwc.ts';
@@ -164,19 +164,6 @@ function heapScatters(weights: readonly WeightSlot[]): { scatter(input: string, 
     },
     dispose: () => tf.dispose([...slots.values()].flatMap((s) => [s.map, s.out])),
   };
-}
-
-/**
- * The tensor's values where the wasm backend holds them (a view on its heap, no copy), or undefined on
- * other backends and on a threaded build's shared memory (left to dataSync()). Valid until the next wasm
- * allocation: a step builds its feeds and runs the session before tfjs allocates anything again.
- * Measured (bench/trainStep.ts with the feeds timed apart, paper network, batch 16, load ~20): building
- * the weight feeds 2.39–2.56 -> 1.89–2.14 ms CPU per step, the same loss sums.
- */
-function heapView(t: tf.Tensor): Float32Array | undefined {
-  if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return undefined;
-  const view = f32(tf.backend() as unknown as WasmBackendLike, t);
-  return view.buffer instanceof ArrayBuffer ? view : undefined;
 }
 
 function gradientStep(
