@@ -345,7 +345,7 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
   }
   if (pairs.length > 0) {
     for (let round = 2; round <= o.throughputRounds; round++) {
-      console.error(`bench: round ${round} of ${o.throughputRounds}: PyTorch reference, then onnxruntime …`);
+      console.error(`bench: round ${round} of ${o.throughputRounds}: PyTorch reference, then onnxruntime (and libtorch training where built) …`);
       const ref = runTorchReference(o.torchSamples);
       pairs.push({ torch: ref, ours: runChild({ ...planFor('onnxruntime', o), mapFraction: 0 }) });
     }

@@ -27,7 +27,8 @@ time; a paired comparison of the models seed by seed) and experiment.png.
   --out DIR       output folder (default outputs/experiment-<scene>-<time>); --force replaces it
   --jobs N        scene experiments: runs trained side by side, each in its own process on one
                   thread (default 2 when two or more runs are queued on a machine with 2+ cores;
-                  1 = one run at a time on every core). Same numbers either way, sooner side by side.
+                  1 = one run at a time on every core). Sooner side by side; the same numbers
+                  either way with --training onnxruntime, the same to float32 rounding on libtorch.
   --queue URL     run the grid on a Redis job queue (redis://[:PASSWORD@]HOST:PORT[/DB], rediss:// for
                   TLS): workers started with \`spinalnet worker --queue URL\` take the runs
   --detach        with --queue: print the experiment id and return; collect later with
