@@ -144,6 +144,7 @@ describe('spinalnet run on bad input', () => {
       [['--map-format', 'kml'], /--map-format: expected a comma-separated list of tif, envi, got 'kml'/],
       [['--map-format', 'tif,png'], /--map-format: expected a comma-separated list of tif, envi, got 'png'/],
       [['--backend', 'webgpu', '--training', 'onnxruntime'], /--training: expected 'auto' or 'tfjs' with --backend webgpu/],
+      [['--backend', 'webgpu', '--training', 'libtorch'], /--training: expected 'auto' or 'tfjs' with --backend webgpu/],
       [['--backend', 'webgpu', '--inference', 'onnxruntime'], /--inference: expected 'auto' or 'tfjs' with --backend webgpu/],
     ] as const) {
       const r = await runCli(['run', '--demo', '--out', join(dir, 'out'), ...args]);
