@@ -11,10 +11,14 @@ import { cli, freePort, makeCertificates, opensslPresent, redisPresent, startRed
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-queue-'));
 const scene = writeSmallScene(dir);
-/** The tiny grid of every test: two models, one split, one seed, 3 epochs (a second or two per job). */
+/**
+ * The tiny grid of every test: two models, one split, one seed, 3 epochs (a second or two per job). On
+ * onnxruntime, whose training bits do not depend on the thread count: the local grid trains its runs side by
+ * side on one thread each, a worker on every core, and libtorch's bits differ between the two.
+ */
 const grid = (models = 'spinal-mlp,fc-cnn', patch = '9') => [
   'experiment', '--cube', scene.cube, '--gt', scene.gt, '--models', models, '--patch', patch, '--splits', 'random', '--seeds', '1',
-  '--epochs', '3', '--pca', '8', '--backend', 'wasm', '--train-fraction', '0.2', '--lr-drop-epoch', '0',
+  '--epochs', '3', '--pca', '8', '--backend', 'wasm', '--train-fraction', '0.2', '--lr-drop-epoch', '0', '--training', 'onnxruntime',
 ];
 
 interface Run { model: string; split: string; seed: number; overallAccuracy: number; averageAccuracy: number; kappa: number; perClassRecall: number[]; worker?: string; attempts?: number }

@@ -1,9 +1,5 @@
 /** tfjs's own gradients of trainModel's loss: the reference the onnxruntime and WebGPU gradient tests compare against. */
 import * as tf from '@tensorflow/tfjs';
-import { expect } from 'vitest';
-import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
-import { createRng } from '../../src/util/random.ts';
-import { relativeError } from '../helpers.ts';
 
 /** A model whose gradients a test compares: how to build it, one sample's shape (NHWC without N), classes. */
 export interface GradientCase {
@@ -57,50 +53,4 @@ export function worstGradientError(ref: Map<string, Float32Array>, ours: Map<str
     if (error >= worst.error) worst = { name, error };
   }
   return worst;
-}
-
-/** A native step's gradients, as GradientStep.gradients hands them out. */
-interface NativeGradients {
-  loss: number;
-  gradients: Map<string, Float32Array>;
-}
-
-/**
- * Checks a native step's gradients for a batch of `n` seeded samples against tfjs's, the dropout masks drawn
- * from the same seeded stream on both sides: the loss within 1e-5, every gradient within 1e-4 (relative).
- */
-export async function expectTfjsGradients(
-  c: GradientCase, model: tf.LayersModel, n: number,
-  gradients: (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array) => Promise<NativeGradients>,
-): Promise<void> {
-  const rng = createRng(2, c.name);
-  const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
-  const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));
-  const classWeights = Float32Array.from({ length: c.classes }, () => 0.5 + rng.next());
-  const ours = await withSeededMathRandom(createRng(3, 'masks'), () => gradients(x, n, labels, classWeights));
-  const ref = await withSeededMathRandom(createRng(3, 'masks'), () => tfjsGradients(model, x, [n, ...c.sample], labels, c.classes, classWeights));
-  expect(Math.abs(ours.loss - ref.loss) / Math.abs(ref.loss)).toBeLessThan(1e-5);
-  expect([...ours.gradients.keys()].sort()).toEqual([...ref.grads.keys()].sort());
-  const worst = worstGradientError(ref.grads, ours.gradients, relativeError);
-  expect(worst.error, worst.name).toBeLessThan(1e-4);
-}
-
-/**
- * A conv → ReLU → 2×2 max-pool model with a positive bias, and 4 samples of constant 4×4 blocks: most pooling
- * windows hold equal positive maxima, so the gradient must go to the first in scan order, as tfjs sends it.
- */
-export function tiedMaximaCase(): { build: () => tf.LayersModel; x: Float32Array; labels: Int32Array; n: number } {
-  const build = () => tf.sequential({ layers: [
-    tf.layers.conv2d({ inputShape: [8, 8, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', biasInitializer: tf.initializers.constant({ value: 0.5 }) }),
-    tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
-    tf.layers.flatten(),
-    tf.layers.dense({ units: 3 }),
-  ] });
-  const n = 4;
-  const x = new Float32Array(n * 8 * 8 * 2);
-  for (let i = 0; i < x.length; i++) {
-    const [s, y, xx, ch] = [Math.floor(i / 128), Math.floor(i / 16) % 8, Math.floor(i / 2) % 8, i % 2];
-    x[i] = ((s * 7 + Math.floor(y / 4) * 3 + Math.floor(xx / 4) * 5 + ch * 2) % 5) / 4;
-  }
-  return { build, x, labels: Int32Array.from([0, 1, 2, 1]), n };
 }
