@@ -7,6 +7,7 @@
 #include <node_api.h>
 #include <torch/torch.h>
 #include <condition_variable>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -249,6 +250,9 @@ struct Work {
 // thread settings are per thread, so steps handed to libuv's pool (four threads) oversubscribed the cores
 // (paper network, batch 64, two threads: 42 ms per step there, 26–31 ms after fewer set_num_threads calls,
 // against 22 ms with libtorch's own modules in a bare loop).
+class StepThread;
+StepThread& stepThread();
+
 class StepThread {
  public:
   void push(Work* w) {
@@ -263,15 +267,25 @@ class StepThread {
     ready_.notify_one();
   }
 
+  // At exit (process.exit() while a step runs, e.g. a second Ctrl-C), from process's 'exit' event: lets the
+  // running step finish and starts no other, so that exit() does not destroy oneDNN's static objects under it
+  // (that ended in a segmentation fault; an atexit handler runs too late, after those made during the first step).
+  void drain() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    stopping_ = true;
+    idle_.wait_for(lock, std::chrono::seconds(30), [this] { return !busy_; });
+  }
+
  private:
   void loop() {
     for (;;) {
       Work* w;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        ready_.wait(lock, [this] { return !queue_.empty(); });
+        ready_.wait(lock, [this] { return !queue_.empty() && !stopping_; });
         w = queue_.front();
         queue_.pop_front();
+        busy_ = true;
       }
       try {
         runStep(*w->program, w->buffers);
@@ -284,16 +298,27 @@ class StepThread {
       napi_threadsafe_function done = w->done;
       napi_call_threadsafe_function(done, w, napi_tsfn_blocking);
       napi_release_threadsafe_function(done, napi_tsfn_release);
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        busy_ = false;
+      }
+      idle_.notify_all();
     }
   }
   std::mutex mutex_;
   std::condition_variable ready_;
+  std::condition_variable idle_;
   std::deque<Work*> queue_;
   bool started_ = false;
+  bool busy_ = false;
+  bool stopping_ = false;
 };
 
 // Never destroyed: at exit, destroying the condition variable its thread waits on would block the process.
-StepThread& stepThread = *new StepThread();
+StepThread& stepThread() {
+  static StepThread* thread = new StepThread();
+  return *thread;
+}
 
 // On the JavaScript thread: lets go of the step's buffers and settles its promise.
 void finish(napi_env env, napi_value, void*, void* data) {
@@ -351,8 +376,15 @@ napi_value Step(napi_env env, napi_callback_info info) {
   NAPI_CHECK(napi_create_promise(env, &w->deferred, &promise));
   NAPI_CHECK(napi_create_string_utf8(env, "spinalnet.libtorchStep", NAPI_AUTO_LENGTH, &name));
   NAPI_CHECK(napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, nullptr, finish, &w->done));
-  stepThread.push(w.release());
+  stepThread().push(w.release());
   return promise;
+}
+
+napi_value Drain(napi_env env, napi_callback_info) {
+  stepThread().drain();
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  return undefined;
 }
 
 napi_value Version(napi_env env, napi_callback_info) {
@@ -369,7 +401,8 @@ NAPI_MODULE_INIT() {
     {"create", nullptr, Create, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_default, nullptr},
     {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
+    {"drain", nullptr, Drain, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 4, props);
   return exports;
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLibtorchGradientStep, loadLibtorch } from '../../src/training/libtorch/libtorchGradients.ts';
 import { buildTorchProgram } from '../../src/training/libtorch/torchProgram.ts';
@@ -95,6 +97,13 @@ describe.skipIf(skip)('training gradients on libtorch', () => {
     const b = await withSeededMathRandom(createRng(6), () => step.gradients(x, 4, labels, w));
     expect(a.loss).not.toBe(b.loss);
   });
+
+  it('lets process.exit() during a step exit with its code (a second Ctrl-C), not a segmentation fault', () => {
+    const entry = fileURLToPath(new URL('./libtorchExitEntry.ts', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', entry], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.status, r.stderr).toBe(3);
+  }, 60_000);
 
   it('names libtorch and its threads', async () => {
     const { step } = await caseStep(CASES[2]!, 2);

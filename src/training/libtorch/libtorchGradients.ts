@@ -19,6 +19,8 @@ import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
 /** The addon's functions (torch_step.cc). */
 interface TorchAddon {
   version(): string;
+  /** Waits for a running step to finish and starts no other (at exit). */
+  drain(): void;
   create(code: Float64Array, weightShapes: number[][], threads: number, batchNorms: number): object;
   step(
     program: object, x: Float32Array, xShape: number[], labels: Int32Array, sampleWeights: Float32Array,
@@ -36,7 +38,11 @@ let loaded: TorchAddon | string | undefined;
 export function loadLibtorch(): TorchAddon | string {
   if (loaded !== undefined) return loaded;
   try {
-    loaded = createRequire(import.meta.url)(LIBTORCH_ADDON) as TorchAddon;
+    const addon = createRequire(import.meta.url)(LIBTORCH_ADDON) as TorchAddon;
+    // process.exit() during a step (a second Ctrl-C, a worker's shutdown) would otherwise destroy libtorch's
+    // static objects under the running step: a segmentation fault instead of the exit code.
+    process.once('exit', () => addon.drain());
+    loaded = addon;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     loaded = code === 'MODULE_NOT_FOUND'
