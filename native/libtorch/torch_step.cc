@@ -26,7 +26,6 @@ struct Program {
   std::vector<double> code;
   std::vector<std::vector<int64_t>> weightShapes;
   int threads = 1;
-  int batchNorms = 0;
 };
 
 struct Buffers {  // one step's JavaScript memory, held by references until the step resolves
@@ -144,7 +143,7 @@ struct Runner {
   // SpinalLayer: layer i reads slice i % splits of the features and the previous layer's output; every
   // layer's output goes to the next layer of the model.
   torch::Tensor spinal(const torch::Tensor& x) {
-    const int splits = nexti(), width = nexti(), count = nexti(), withNorm = nexti(), act = nexti(), dropout = nexti();
+    const int splits = nexti(), count = nexti(), withNorm = nexti(), act = nexti(), dropout = nexti();
     const double eps = next();
     const int64_t part = x.size(1) / splits;
     std::vector<torch::Tensor> outputs;
@@ -157,7 +156,6 @@ struct Runner {
       if (withNorm) z = batchNorm(z, gamma, beta, eps);
       outputs.push_back(activate(z, act));
     }
-    (void)width;
     return torch::cat(outputs, 1);
   }
 };
@@ -196,11 +194,10 @@ void runStep(const Program& p, Buffers& b) {
 
 #define NAPI_CHECK(call) do { if ((call) != napi_ok) { napi_throw_error(env, nullptr, "libtorch step: " #call); return nullptr; } } while (0)
 
-float* floats(napi_env env, napi_value v, size_t* length = nullptr) {
+float* floats(napi_env env, napi_value v) {
   napi_typedarray_type type; size_t len; void* data; napi_value ab; size_t offset;
   if (napi_get_typedarray_info(env, v, &type, &len, &data, &ab, &offset) != napi_ok) return nullptr;
   if (type != napi_float32_array && type != napi_int32_array) return nullptr;
-  if (length) *length = len;
   return static_cast<float*>(data);
 }
 
@@ -214,9 +211,9 @@ std::vector<napi_value> elements(napi_env env, napi_value array) {
 
 void finalizeProgram(napi_env, void* data, void*) { delete static_cast<Program*>(data); }
 
-// create(code: Float64Array, weightShapes: number[][], threads: number, batchNorms: number) -> external
+// create(code: Float64Array, weightShapes: number[][], threads: number) -> external
 napi_value Create(napi_env env, napi_callback_info info) {
-  size_t argc = 4; napi_value argv[4];
+  size_t argc = 3; napi_value argv[3];
   NAPI_CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   auto p = std::make_unique<Program>();
   napi_typedarray_type type; size_t len; void* data; napi_value ab; size_t offset;
@@ -227,11 +224,9 @@ napi_value Create(napi_env env, napi_callback_info info) {
     for (napi_value d : elements(env, shape)) { int64_t v; napi_get_value_int64(env, d, &v); dims.push_back(v); }
     p->weightShapes.push_back(dims);
   }
-  int32_t threads, norms;
+  int32_t threads;
   NAPI_CHECK(napi_get_value_int32(env, argv[2], &threads));
-  NAPI_CHECK(napi_get_value_int32(env, argv[3], &norms));
   p->threads = threads;
-  p->batchNorms = norms;
   napi_value out;
   NAPI_CHECK(napi_create_external(env, p.release(), finalizeProgram, nullptr, &out));
   return out;

@@ -6,7 +6,6 @@ import { BACKEND_CHOICES, type BackendChoice } from '../backend/selectBackend.ts
 import { checkInteger, ConfigError } from '../errors.ts';
 import { IMAGE_DATASETS } from './registry.ts';
 import { IMAGE_MODELS } from '../models/imageRegistry.ts';
-import { checkEngineForBackend } from '../onnx/onnxRuntime.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
 import { checkTrainingForBackend } from '../training/nativeStep.ts';
 

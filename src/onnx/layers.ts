@@ -35,6 +35,26 @@ export function windowPads(shape: number[], kernel: [number, number], strides: [
   return [p.top, p.left, p.bottom, p.right];
 }
 
+/** A layer's trainable weight whose name ends in `/suffix` ('kernel', 'gamma_2'…), as the training steps take it. */
+export function trainableWeight(layer: tf.layers.Layer, suffix: string): tf.LayerVariable {
+  const variable = layer.trainableWeights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
+  if (!variable) throw new UnsupportedModelError(`layer ${layer.name} has no trainable weight '${suffix}'`);
+  return variable;
+}
+
+/** A SpinalLayer's settings, as the training steps translate them; throws for what they cannot train. */
+export function spinalSettings(layer: tf.layers.Layer): {
+  splits: number; width: number; count: number; dropout: number; batchNorm: boolean; epsilon: number; activation: string;
+} {
+  const cfg = layer.getConfig();
+  const s = {
+    splits: Number(cfg['splits']), width: Number(cfg['layerWidth']), count: Number(cfg['numLayers']), dropout: Number(cfg['dropout']),
+    batchNorm: cfg['batchNorm'] === true, epsilon: Number(cfg['batchNormEpsilon']), activation: String(cfg['activation']),
+  };
+  if (s.count < s.splits) throw new UnsupportedModelError(`${layer.name}: fewer spinal layers than slices`);
+  return s;
+}
+
 export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
 
 /** A 2-D convolution layer's settings, for the inference and the training graphs. */

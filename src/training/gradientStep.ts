@@ -21,7 +21,7 @@ export interface StepGradients {
 }
 
 export interface GradientStep {
-  /** What computes the gradients, for logs and run.json ("onnxruntime 1.30.0, …", "libtorch 1.13.1, 2 threads"). */
+  /** What computes the gradients, for logs and run.json ("onnxruntime 1.30.0, …", "libtorch 1.13.0, 2 threads"). */
   readonly description: string;
   /**
    * Loss and gradients of the weighted loss on n NHWC samples, in training mode (batch statistics,

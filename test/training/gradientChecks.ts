@@ -20,8 +20,7 @@ interface NativeGradients {
  * from the same seeded stream on both sides: the loss within 1e-5, every gradient within 1e-4 (relative).
  */
 export async function expectTfjsGradients(
-  c: GradientCase, model: tf.LayersModel, n: number,
-  gradients: (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array) => Promise<NativeGradients>,
+  c: GradientCase, model: tf.LayersModel, n: number, gradients: Gradients,
 ): Promise<void> {
   const rng = createRng(2, c.name);
   const x = Float32Array.from({ length: n * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
@@ -33,6 +32,30 @@ export async function expectTfjsGradients(
   expect([...ours.gradients.keys()].sort()).toEqual([...ref.grads.keys()].sort());
   const worst = worstGradientError(ref.grads, ours.gradients, relativeError);
   expect(worst.error, worst.name).toBeLessThan(1e-4);
+}
+
+type Gradients = (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array) => Promise<NativeGradients>;
+
+/** Checks a native step's gradients on the given NHWC batch ([n, h, w, c]) against tfjs's, classes weighted alike. */
+export async function expectGradientsOn(
+  gradients: Gradients, model: tf.LayersModel, x: Float32Array, shape: [number, number, number, number], labels: Int32Array, classes: number,
+): Promise<void> {
+  const w = new Float32Array(classes).fill(1);
+  const ours = await gradients(x, shape[0], labels, w);
+  const ref = await tfjsGradients(model, x, shape, labels, classes, w);
+  const worst = worstGradientError(ref.grads, ours.gradients, relativeError);
+  expect(worst.error, worst.name).toBeLessThan(1e-4);
+}
+
+/** Two seeded streams give two losses on the same batch of 4: the step draws and applies its dropout masks. */
+export async function expectMasksApplied(gradients: Gradients, c: GradientCase): Promise<void> {
+  const rng = createRng(4);
+  const x = Float32Array.from({ length: 4 * c.sample[0] * c.sample[1] * c.sample[2] }, () => rng.normal());
+  const labels = Int32Array.from({ length: 4 }, (_, i) => i % c.classes);
+  const w = new Float32Array(c.classes).fill(1);
+  const a = await withSeededMathRandom(createRng(5), () => gradients(x, 4, labels, w));
+  const b = await withSeededMathRandom(createRng(6), () => gradients(x, 4, labels, w));
+  expect(a.loss).not.toBe(b.loss);
 }
 
 /**

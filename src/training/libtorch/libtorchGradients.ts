@@ -21,7 +21,7 @@ interface TorchAddon {
   version(): string;
   /** Waits for a running step to finish and starts no other (at exit). */
   drain(): void;
-  create(code: Float64Array, weightShapes: number[][], threads: number, batchNorms: number): object;
+  create(code: Float64Array, weightShapes: number[][], threads: number): object;
   step(
     program: object, x: Float32Array, xShape: number[], labels: Int32Array, sampleWeights: Float32Array,
     masks: Float32Array[], weights: Float32Array[], grads: Float32Array[], means: Float32Array[], variances: Float32Array[],
@@ -68,7 +68,7 @@ export function createLibtorchGradientStep(
     if (!(err instanceof UnsupportedModelError)) throw err;
     return `the model's training step cannot be written for libtorch: ${err.message}`;
   }
-  const handle = addon.create(program.code, program.weights.map((w) => w.shape as number[]), threads, program.batchNorms.length);
+  const handle = addon.create(program.code, program.weights.map((w) => w.shape as number[]), threads);
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const sizes = program.weights.map((w) => w.shape.reduce((a: number, d) => a * d!, 1));
   const variables = () => program.weights.map((w) => w.read() as tf.Variable);

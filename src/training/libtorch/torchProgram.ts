@@ -6,7 +6,7 @@
  * with tfjs's to float32 rounding (test/training/libtorchGradients.test.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { batchNormRank, convSettings, pair, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { batchNormRank, convSettings, pair, spinalSettings, trainableWeight, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
 import { BatchNormalization } from '../../models/batchNorm.ts';
 import { SpinalLayer } from '../../models/spinalLayer.ts';
 
@@ -44,9 +44,7 @@ class Writer {
   readonly batchNorms: TorchBatchNorm[] = [];
 
   weight(layer: tf.layers.Layer, suffix: string): number {
-    const variable = layer.trainableWeights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
-    if (!variable) throw new UnsupportedModelError(`layer ${layer.name} has no trainable weight '${suffix}'`);
-    this.weights.push(variable);
+    this.weights.push(trainableWeight(layer, suffix));
     return this.weights.length - 1;
   }
 
@@ -161,18 +159,12 @@ function layerCode(w: Writer, layer: tf.layers.Layer, shape: number[]): number[]
 
 function spinal(w: Writer, layer: tf.layers.Layer, shape: number[]): number[] {
   if (!(layer instanceof SpinalLayer)) throw new UnsupportedModelError(`layer ${layer.name} is a SpinalLayer from outside spinalnet`);
-  const cfg = layer.getConfig();
-  const withNorm = cfg['batchNorm'] === true;
-  const splits = Number(cfg['splits']);
-  const width = Number(cfg['layerWidth']);
-  const count = Number(cfg['numLayers']);
-  const rate = Number(cfg['dropout']);
-  const act = ACTIVATION[String(cfg['activation'])];
-  if (act === undefined) throw new UnsupportedModelError(`${layer.name}: training with activation '${String(cfg['activation'])}'`);
-  if (count < splits) throw new UnsupportedModelError(`${layer.name}: fewer spinal layers than slices`);
+  const { batchNorm: withNorm, splits, width, count, dropout: rate, epsilon, activation } = spinalSettings(layer);
+  const act = ACTIVATION[activation];
+  if (act === undefined) throw new UnsupportedModelError(`${layer.name}: training with activation '${activation}'`);
   if (shape.length !== 1) throw new UnsupportedModelError(`${layer.name}: a spinal layer on a rank-${shape.length + 1} tensor`);
   const part = shape[0]! / splits;
-  w.code.push(OP.spinal, splits, width, count, withNorm ? 1 : 0, act, rate > 0 ? 1 : 0, Number(cfg['batchNormEpsilon']));
+  w.code.push(OP.spinal, splits, count, withNorm ? 1 : 0, act, rate > 0 ? 1 : 0, epsilon);
   for (let i = 0; i < count; i++) {
     const fanIn = part + (i > 0 ? width : 0);
     if (rate > 0) w.mask(rate, (n) => [n, fanIn]);

@@ -12,7 +12,7 @@
  * test/training/onnxGradients.test.ts compares the gradients with tf.variableGrads on several models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRank, type Cursor, pair, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { batchNormRank, type Cursor, pair, spinalSettings, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
 import { conv2d } from './convGradient.ts';
 import { type Backward, type BatchNormSlot, Builder, logicalInput, type MaskSite, nchwInput, type Step, type WeightSlot } from './graphBuilder.ts';
 
@@ -148,13 +148,7 @@ function dense(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): 
 
 function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
   const g = b.g;
-  const cfg = layer.getConfig();
-  const withBatchNorm = cfg['batchNorm'] === true;
-  const splits = Number(cfg['splits']);
-  const width = Number(cfg['layerWidth']);
-  const count = Number(cfg['numLayers']);
-  const rate = Number(cfg['dropout']);
-  if (count < splits) throw new UnsupportedModelError(`${layer.name}: fewer spinal layers than slices`);
+  const { batchNorm: withBatchNorm, splits, width, count, dropout: rate, epsilon, activation } = spinalSettings(layer);
   const part = c.shape[0]! / splits;
   const slice = (t: string, from: number, to: number) =>
     g.op('Slice', [t, g.int64s('starts', [from]), g.int64s('ends', [to]), g.int64s('axes', [1])]);
@@ -177,11 +171,11 @@ function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
     let z = g.op('Gemm', [h, kernel.input, bias.input]);
     let norm: ((dy: string) => string) | undefined;
     if (withBatchNorm) {
-      const bn = normalizeBatch(b, z, 2, width, b.weight(layer, `gamma_${i}`), b.weight(layer, `beta_${i}`), Number(cfg['batchNormEpsilon']), { layer, index: i }, 1);
+      const bn = normalizeBatch(b, z, 2, width, b.weight(layer, `gamma_${i}`), b.weight(layer, `beta_${i}`), epsilon, { layer, index: i }, 1);
       z = bn.y;
       norm = bn.backward;
     }
-    const act = b.activation(z, String(cfg['activation']), layer.name);
+    const act = b.activation(z, activation, layer.name);
     stages.push({ input: h, mask, kernel, bias, grad: act.grad, norm });
     previous = act.y;
     outputs.push(act.y);

@@ -4,7 +4,7 @@
  * views of the cursor.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Cursor, toLogical, toNchw, UnsupportedModelError } from '../../onnx/layers.ts';
+import { type Cursor, toLogical, toNchw, trainableWeight, UnsupportedModelError } from '../../onnx/layers.ts';
 import { OnnxGraph } from '../../onnx/onnxGraph.ts';
 
 /** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
@@ -97,8 +97,7 @@ export class Builder {
    * tfjs holds it).
    */
   weight(layer: tf.layers.Layer, suffix: string, layouts: Omit<WeightFeed, 'input'>[] = []): WeightSlot {
-    const variable = layer.trainableWeights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
-    if (!variable) throw new UnsupportedModelError(`layer ${layer.name} has no trainable weight '${suffix}'`);
+    const variable = trainableWeight(layer, suffix);
     const index = this.weights.length;
     const list = layouts.length > 0 ? layouts : [{ shape: variable.shape as number[] }];
     const feeds = list.map((l, k) => ({ ...l, input: this.g.input(k === 0 ? `w${index}` : `w${index}_${k}`, l.shape) }));
