@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend/selectBackend.ts';
 import type { GpuAdapterDescription } from '../src/backend/webgpu/dawn.ts';
-import { loadLibtorch } from '../src/training/libtorch/libtorchGradients.ts';
+import { loadLibtorch } from '../src/training/engines/libtorch/libtorchGradients.ts';
 import { peakRssMiB } from './clock.ts';
 import { mapScene, type MapTiming, onnxPredictor, paperNetwork, predictRate, type Rate, trainRate } from './workloads.ts';
 

@@ -12,7 +12,7 @@
 import { parseArgs } from 'node:util';
 import { selectBackend } from '../src/backend/selectBackend.ts';
 import { getModelSpec } from '../src/models/registry.ts';
-import { predictPatchesParallel, type InferenceEngine } from '../src/training/parallel/parallelPredict.ts';
+import { predictPatchesParallel, type InferenceEngine } from '../src/inference/parallel/parallelPredict.ts';
 import { createRng } from '../src/util/random.ts';
 import { clock, peakRssMiB } from './clock.ts';
 import { CHANNELS, CLASSES, KSC, PATCH } from './workloads.ts';

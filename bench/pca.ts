@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { fitPca, transformCube } from '../src/preprocess/pca.ts';
 import type { PcaModel } from '../src/preprocess/pca.ts';
-import type { CubeBIP } from '../src/scene/types.ts';
+import type { CubeBIP } from '../src/core/types.ts';
 import { Rng } from '../src/util/random.ts';
 
 export interface PcaBenchRun {

@@ -7,9 +7,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import { getModelSpec } from '../src/models/registry.ts';
 import { createOnnxPredictor, type OnnxPredictor, predictRangeOnnx } from '../src/inference/onnx/onnxPredict.ts';
-import { type InferenceEngine, predictPatchesParallel } from '../src/training/parallel/parallelPredict.ts';
-import { predictClasses } from '../src/training/predict.ts';
-import { arraySource } from '../src/training/sampleSource.ts';
+import { type InferenceEngine, predictPatchesParallel } from '../src/inference/parallel/parallelPredict.ts';
+import { predictClasses } from '../src/inference/predict.ts';
+import { arraySource } from '../src/sampling/sampleSource.ts';
 import { type TrainingEngine, trainModel } from '../src/training/trainModel.ts';
 import { createRng } from '../src/util/random.ts';
 import { clock, type Timing } from './clock.ts';

@@ -8,7 +8,7 @@
  * Nothing is printed here; the caller reports `BackendInfo`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendError, ConfigError } from '../errors.ts';
+import { BackendError, ConfigError } from '../core/errors.ts';
 import { registerWasmKernels } from './wasmKernels.ts';
 import { setWasmThreads } from './wasmThreads.ts';
 import type { GpuAdapterDescription } from './webgpu/dawn.ts';

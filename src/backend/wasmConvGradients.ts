@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../core/errors.ts';
 import {
   addWasmKernel, f32, type KernelArgs, replaceWasmKernel, runKernel as run, wasmKernel, type WasmBackendLike,
 } from './wasmHeap.ts';

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataId, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../core/errors.ts';
 
 /** The part of BackendWasm our kernels use (the package's class type is not needed). */
 export interface WasmBackendLike {

@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../core/errors.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -1,6 +1,6 @@
 /** Flag parsing helpers: every bad value becomes a ConfigError naming the flag. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 export type Values = Record<string, string | boolean | undefined>;

@@ -1,5 +1,5 @@
 /** `spinalnet backends`: the engines this machine has, and how to get the missing ones (src/backend/engines.ts). */
-import { formatEngines, listEngines } from '../backend/engines.ts';
+import { formatEngines, listEngines } from './engines.ts';
 import { parse } from './args.ts';
 
 export const BACKENDS_HELP = `usage: spinalnet backends [--json]

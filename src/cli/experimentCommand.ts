@@ -1,6 +1,6 @@
 /** `spinalnet experiment`: the run flags for the shared protocol plus --models, --splits, --seeds. */
 import { join } from 'node:path';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { writeExperimentFiles } from '../experiment/experimentReport.ts';
 import { runImageExperiment } from '../experiment/imageExperiment.ts';
 import { type ExperimentResult } from '../experiment/runExperiment.ts';

@@ -91,7 +91,7 @@ large scenes (docs/large-scenes.md):
   --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
                         the machine's memory); the cube is read in windows of rows that fit it
   --tile-size N         rows per window when reading the scene and applying PCA (default: as many as
-                        fit), and per band when mapping (at least 65,536 pixels; default: one band)
+                        fit), and per window when mapping (at least 65,536 pixels; default: one window)
 `;
 
 export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [--gt FILE] --out DIR [flags]
@@ -109,12 +109,12 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
   --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
-                        bands of rows, one job each; the same outputs as a local predict
-  --tile-rows N         rows per band with --queue (default 64)
+                        windows of rows, one job each; the same outputs as a local predict
+  --tile-rows N         rows per window with --queue (default 64)
   --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
                         the machine's memory); the cube is read in windows of rows that fit it
   --tile-size N         rows per window when reading the scene and applying PCA (default: as many as
-                        fit), and per band when mapping (at least 65,536 pixels; default: one band)
+                        fit), and per window when mapping (at least 65,536 pixels; default: one window)
 `;
 
 export const INSPECT_HELP = `usage: spinalnet inspect FILE [--json]

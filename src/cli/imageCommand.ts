@@ -4,7 +4,7 @@
  */
 import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
 import { TRAINING_ENGINES } from '../training/trainModel.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { IMAGE_DATASETS } from '../images/registry.ts';
 import { IMAGE_DEFAULTS, type ImageRunConfig } from '../images/runConfig.ts';
 import { IMAGE_MODELS } from '../models/imageRegistry.ts';

@@ -3,7 +3,7 @@
  * can cause print one message and the fix, and exit 2; anything else is a bug and prints its stack.
  */
 import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
-import { ConfigError, SpinalnetError } from '../errors.ts';
+import { ConfigError, SpinalnetError } from '../core/errors.ts';
 import { formatInspection } from '../io/mat/inspect.ts';
 import { formatRaster, inspectFile } from '../io/raster/inspectRaster.ts';
 import { DEFAULTS } from '../pipeline/config.ts';
@@ -16,7 +16,7 @@ import { experimentCommand } from './experimentCommand.ts';
 import { mapFormatsFrom, memoryFlags, runConfigFromArgs } from './runArgs.ts';
 import { rowProgressLines } from '../util/rowProgress.ts';
 import { DOWNLOAD_HELP, INSPECT_HELP, MAIN_HELP, PREDICT_HELP, RUN_HELP } from './help.ts';
-import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
+import { INFERENCE_ENGINES } from '../inference/parallel/parallelPredict.ts';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -2,13 +2,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { DEFAULTS, DEMO_TRAIN_FRACTION, type RunConfig } from '../pipeline/config.ts';
 import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
 import { parseMapFormats } from '../pipeline/gisMaps.ts';
 import { parseSize, parseTileSize } from '../scene/memoryPlan.ts';
 import { bool, num, oneOf, parse, str, type Options, type Values } from './args.ts';
-import { INFERENCE_ENGINES } from '../training/parallel/parallelPredict.ts';
+import { INFERENCE_ENGINES } from '../inference/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES } from '../training/trainModel.ts';
 
 const RUN_OPTIONS: Options = {

@@ -1,6 +1,6 @@
 /** `spinalnet view RUN_DIR [RUN_DIR2]`: serves the interactive page of one or two run folders until Ctrl-C. */
 import { spawn } from 'node:child_process';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { startView } from '../view/startView.ts';
 import { bool, num, parse, str } from './args.ts';
 import { VIEW_HELP } from './help.ts';

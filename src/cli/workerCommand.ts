@@ -4,7 +4,7 @@
  * taking jobs and checkpoints the current one back onto the queue; a second exits at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { parseQueueUrl } from '../queue/connection.ts';
 import { startWorker } from '../queue/worker.ts';
 import { num, parse, str } from './args.ts';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { BackendInfo } from '../backend/selectBackend.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { ImageRunConfig } from '../images/runConfig.ts';
 import { findImageDataset } from '../images/registry.ts';
 import { runImagePipeline } from '../pipeline/imagePipeline.ts';

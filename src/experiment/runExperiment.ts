@@ -6,13 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendInfo } from '../backend/selectBackend.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { confusionMatrix, metricsFromConfusion, type Metrics } from '../evaluation/metrics.ts';
 import { getModelSpec } from '../models/registry.ts';
 import { validateConfig, type RunConfig } from '../pipeline/config.ts';
 import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from '../pipeline/prepareRun.ts';
 import { inputName, loadInputScene, type InputScene, type SceneReadOptions } from '../pipeline/sceneInput.ts';
-import { predictPixelsInBands } from '../pipeline/tiledMap.ts';
+import { predictPixelsInWindows } from '../pipeline/tiledMap.ts';
 import { runWorkMemory } from '../pipeline/workMemory.ts';
 import type { SplitStrategy } from '../sampling/makeSplit.ts';
 import { trainModel, type EpochStats } from '../training/trainModel.ts';
@@ -218,8 +218,8 @@ export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks = {
     model.dispose();
     return { interrupted: training.interrupted };
   }
-  // Only the test pixels are predicted (band by band when the reduced scene is in a file): an experiment needs scores, not maps.
-  const { classes: predicted } = await predictPixelsInBands(model, reduced, patch, split.test, {
+  // Only the test pixels are predicted (window by window when the reduced scene is in a file): an experiment needs scores, not maps.
+  const { classes: predicted } = await predictPixelsInWindows(model, reduced, patch, split.test, {
     batchSize: c.predictBatch, workers: c.predictWorkers, engine: c.inference,
   });
   const metrics: Metrics = metricsFromConfusion(confusionMatrix(split.testClasses, predicted, k), scene.classes.map((x) => ({ label: x.value, name: x.name })));

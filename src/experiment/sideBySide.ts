@@ -10,7 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { BackendError, DataError, SpinalnetError } from '../errors.ts';
+import { BackendError, DataError, SpinalnetError } from '../core/errors.ts';
 import { getModelSpec } from '../models/registry.ts';
 import { validateConfig } from '../pipeline/config.ts';
 import { loadInputScene } from '../pipeline/sceneInput.ts';

@@ -4,7 +4,7 @@
  * row-major. Records are converted to interleaved RGB (NHWC) here. Files: data_batch_1.bin …
  * data_batch_5.bin (10,000 records each) and test_batch.bin, optionally gzip-compressed.
  */
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../core/errors.ts';
 import { readMaybeGzip } from './idx.ts';
 import type { ImageSet } from './types.ts';
 

@@ -2,7 +2,7 @@
  * Images as a SampleSource for the shared training loop and prediction: stored bytes are normalised
  * (and, for training, optionally augmented) as each batch is cut, so no float copy of a dataset exists.
  */
-import type { SampleSource } from '../training/sampleSource.ts';
+import type { SampleSource } from '../sampling/sampleSource.ts';
 import type { Rng } from '../util/random.ts';
 import { drawAffine, warpAffine, type AugmentOptions } from './augment.ts';
 import { imageBytes, type ImageSet, type Normalization } from './types.ts';

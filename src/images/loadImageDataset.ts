@@ -4,8 +4,8 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError, DataError, InputFileError } from '../errors.ts';
-import type { ClassInfo } from '../scene/types.ts';
+import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
+import type { ClassInfo } from '../core/types.ts';
 import { readCifarBatches } from './cifar.ts';
 import { readIdxImages, readIdxLabels } from './idx.ts';
 import { loadMnistPackage } from './mnistPackage.ts';

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../core/errors.ts';
 import type { ImageSet } from './types.ts';
 
 export const MNIST_PACKAGE_SIDE = 28;

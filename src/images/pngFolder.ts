@@ -11,9 +11,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, InputFileError } from '../errors.ts';
+import { DataError, InputFileError } from '../core/errors.ts';
 import { decodePng, type RgbaImage } from '../render/index.ts';
-import type { ClassInfo } from '../scene/types.ts';
+import type { ClassInfo } from '../core/types.ts';
 import { resizeBilinear } from './resample.ts';
 import type { ImageSet } from './types.ts';
 

@@ -5,7 +5,7 @@
  * Files are looked for in each of `folders` under --data-dir in turn ('' is --data-dir itself), each name
  * plain or with .gz. Where they come from is in docs/images.md.
  */
-import type { ClassInfo } from '../scene/types.ts';
+import type { ClassInfo } from '../core/types.ts';
 import { CIFAR10_CLASSES } from './cifar.ts';
 import type { Normalization } from './types.ts';
 

@@ -3,11 +3,11 @@
  * parses flags into this; the library (and later `spinalnet experiment`) can drive it directly.
  */
 import { BACKEND_CHOICES, type BackendChoice } from '../backend/selectBackend.ts';
-import { checkInteger, ConfigError } from '../errors.ts';
+import { checkInteger, ConfigError } from '../core/errors.ts';
 import { IMAGE_DATASETS } from './registry.ts';
 import { IMAGE_MODELS } from '../models/imageRegistry.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
-import { checkTrainingForBackend } from '../training/nativeStep.ts';
+import { checkTrainingForBackend } from '../training/engines/selectEngine.ts';
 
 export interface ImageRunConfig {
   /** Registry id: mnist (built in), mnist-idx, fashion-mnist, kmnist, qmnist, emnist-*, cifar10, folder. */

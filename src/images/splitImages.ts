@@ -5,7 +5,7 @@
  * both paths split the same way.
  */
 import { splitPixels } from '../sampling/split.ts';
-import type { ClassInfo } from '../scene/types.ts';
+import type { ClassInfo } from '../core/types.ts';
 import { createRng, deriveSeed } from '../util/random.ts';
 import { selectImages, type ImageSet, type LoadedImageDataset } from './types.ts';
 

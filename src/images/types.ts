@@ -3,7 +3,7 @@
  * file holds (IDX, CIFAR records, PNGs, the mnist package's JSON) into this once, EMNIST's transposition
  * included.
  */
-import type { ClassInfo } from '../scene/types.ts';
+import type { ClassInfo } from '../core/types.ts';
 
 /**
  * Images of one size, NHWC, 8-bit (0–255, as every supported format stores them; kept as bytes so

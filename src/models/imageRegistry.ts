@@ -3,7 +3,7 @@
  * adding a model is adding an entry. Each spinal model has its dense twin, the paper's comparison.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { buildMnistNet, type ImageModelOptions } from './mnistNet.ts';
 import { buildVgg5 } from './vgg5.ts';
 

@@ -12,7 +12,7 @@
  * the spinal head reads are the same as the paper's: channels 0–9 and channels 10–19.
  */
 import * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { SpinalLayer } from './spinalLayer.ts';
 import { SpatialDropout2D } from './spatialDropout2d.ts';
 import { torchBiasInit, torchKernelInit } from './init.ts';

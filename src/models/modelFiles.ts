@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../core/errors.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 // Custom layers must be registered before a model that uses them is deserialised.
 import './spinalLayer.ts';

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNorm } from './batchNorm.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { SpinalLayer } from './spinalLayer.ts';
 import { SpatialDropout2D } from './spatialDropout2d.ts';
 import { torchBiasInit, torchKernelInit } from './init.ts';

@@ -1,6 +1,6 @@
 /** The hyperspectral models by name, as typed entries: adding a model is adding an entry. */
 import type * as tf from '@tensorflow/tfjs';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { buildPatchCnn } from './patchCnn.ts';
 import { buildSpinalMlp } from './spinalMlp.ts';
 

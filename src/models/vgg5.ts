@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNorm } from './batchNorm.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { torchBiasInit, torchKernelInit } from './init.ts';
 import { channelFirstFlatten, InputConv2D, type ImageModelOptions } from './mnistNet.ts';
 import { SpinalLayer } from './spinalLayer.ts';

@@ -4,7 +4,7 @@
  * internet). Everything works without it: prediction and training gradients then stay on tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendError, ConfigError } from '../errors.ts';
+import { BackendError, ConfigError } from '../core/errors.ts';
 
 /**
  * Who runs a job: onnxruntime when it loads and can run the model ('auto'), or always tfjs. On the

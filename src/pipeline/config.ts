@@ -3,14 +3,14 @@
  * its validation. The CLI only parses flags into this; the library can be driven with it directly.
  */
 import type { BackendChoice } from '../backend/selectBackend.ts';
-import { checkInteger, ConfigError } from '../errors.ts';
+import { checkInteger, ConfigError } from '../core/errors.ts';
 import { MODELS } from '../models/registry.ts';
 import { checkEngineForBackend } from '../onnx/onnxRuntime.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
-import { INFERENCE_ENGINES, type InferenceEngine } from '../training/parallel/parallelPredict.ts';
+import { INFERENCE_ENGINES, type InferenceEngine } from '../inference/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
-import { checkTrainingForBackend } from '../training/nativeStep.ts';
-import type { GeoReference } from '../scene/types.ts';
+import { checkTrainingForBackend } from '../training/engines/selectEngine.ts';
+import type { GeoReference } from '../core/types.ts';
 import { checkMapFormats, type MapFormat } from './gisMaps.ts';
 
 export interface RunConfig {

@@ -3,11 +3,11 @@
  * names, the scene's georeference), confidence.tif, probabilities.tif with --probabilities, and the
  * ENVI classification with --map-format envi. Background pixels (see backgroundKeep) are nodata in all.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { openEnviClassification } from '../io/envi/writeEnviClassification.ts';
-import { openClassMapTiff, openFloatTiff } from '../io/tiff/writeGeoTiff.ts';
-import type { Rgb } from '../render/image.ts';
-import type { ClassInfo, GeoReference, LabelMap } from '../scene/types.ts';
+import { openClassMapTiff, openFloatTiff } from '../io/geotiff/writeGeoTiff.ts';
+import type { Rgb } from '../core/types.ts';
+import type { ClassInfo, GeoReference, LabelMap } from '../core/types.ts';
 
 /** Formats of the class map: the GeoTIFF is always written; 'envi' adds the ENVI classification. */
 export const MAP_FORMATS = ['tif', 'envi'] as const;
@@ -67,7 +67,7 @@ export interface GisMapsInput {
   description: string;
 }
 
-/** The whole map at once (openGisMaps with one band). */
+/** The whole map at once (openGisMaps with one window). */
 export function writeGisMaps(o: GisMapsInput): void {
   const { height, width } = o.prediction;
   const maps = openGisMaps({ ...o, height, width, confidence: o.confidence !== undefined, probabilities: o.probabilities !== undefined });
@@ -75,7 +75,7 @@ export function writeGisMaps(o: GisMapsInput): void {
   maps.finish();
 }
 
-/** What openGisMaps needs before the first band: the map's size, legend, mask and which rasters to write. */
+/** What openGisMaps needs before the first window: the map's size, legend, mask and which rasters to write. */
 export interface GisMapsHeader extends Omit<GisMapsInput, 'prediction' | 'confidence' | 'probabilities'> {
   height: number;
   width: number;
@@ -83,7 +83,7 @@ export interface GisMapsHeader extends Omit<GisMapsInput, 'prediction' | 'confid
   probabilities: boolean;
 }
 
-/** The GIS maps being written band by band (rows top to bottom). */
+/** The GIS maps being written window by window (rows top to bottom). */
 export interface GisMapsWriter {
   /** Rows [row0, row0 + rows): label values, and the confidence / probabilities when asked for. */
   writeRows(row0: number, rows: number, labels: Int32Array, confidence?: Float32Array, probabilities?: Float32Array): void;

@@ -1,19 +1,19 @@
 /**
  * What a map stopped by Ctrl-C (or killed) leaves to resume from, in the run folder's
  * `checkpoint/map/`: the trained model (so `--resume` does not train again), the training's summary
- * for the report, and the finished bands' raw results (class indices as uint16, confidence and, with
- * --probabilities, every class's probability as float32, row-major), recorded as each band finishes.
- * `map.json` says how many rows are done; it is rewritten atomically after the band's data, so a kill
- * between the two loses at most that band. On resume the recorded rows are replayed into the outputs
- * (mapOutputs.ts) and the map continues at the next band: the files equal an uninterrupted run's.
+ * for the report, and the finished windows' raw results (class indices as uint16, confidence and, with
+ * --probabilities, every class's probability as float32, row-major), recorded as each window finishes.
+ * `map.json` says how many rows are done; it is rewritten atomically after the window's data, so a kill
+ * between the two loses at most that window. On resume the recorded rows are replayed into the outputs
+ * (mapOutputs.ts) and the map continues at the next window: the files equal an uninterrupted run's.
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../core/errors.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { outputWriteError } from '../util/outputFile.ts';
 import type { TrainResult } from '../training/trainModel.ts';
-import type { MapBand } from './tiledMap.ts';
+import type { MapWindow } from './tiledMap.ts';
 
 interface MapRecord {
   version: 1;
@@ -85,23 +85,23 @@ export class MapCheckpoint {
     return r.height === layout.height && r.width === layout.width && r.classes === layout.classes && r.confidence === layout.confidence && r.probabilities === layout.probabilities;
   }
 
-  /** Appends a finished band (the next rows), then records it as done. */
-  recordBand(band: MapBand): void {
+  /** Appends a finished window (the next rows), then records it as done. */
+  recordWindow(window: MapWindow): void {
     const { width, classes } = this.record;
-    if (band.row0 !== this.record.rowsDone) throw new Error(`map checkpoint: band at row ${band.row0}, expected ${this.record.rowsDone}`); // a bug in the caller
-    const p0 = band.row0 * width;
-    this.writeAt(FILES.classes, Uint16Array.from(band.classes), p0 * 2);
-    if (this.record.confidence) this.writeAt(FILES.confidence, band.confidence!, p0 * 4);
-    if (this.record.probabilities) this.writeAt(FILES.probabilities, band.probabilities!, p0 * classes * 4);
-    this.record.rowsDone = band.row0 + band.rows;
+    if (window.row0 !== this.record.rowsDone) throw new Error(`map checkpoint: window at row ${window.row0}, expected ${this.record.rowsDone}`); // a bug in the caller
+    const p0 = window.row0 * width;
+    this.writeAt(FILES.classes, Uint16Array.from(window.classes), p0 * 2);
+    if (this.record.confidence) this.writeAt(FILES.confidence, window.confidence!, p0 * 4);
+    if (this.record.probabilities) this.writeAt(FILES.probabilities, window.probabilities!, p0 * classes * 4);
+    this.record.rowsDone = window.row0 + window.rows;
     this.save();
   }
 
-  /** The recorded rows, read back in bands of `bandRows` rows (the bands of the interrupted map). */
-  *replay(bandRows: number): Generator<MapBand> {
+  /** The recorded rows, read back in windows of `windowRows` rows (the windows of the interrupted map). */
+  *replay(windowRows: number): Generator<MapWindow> {
     const { width, classes, rowsDone } = this.record;
-    for (let row0 = 0; row0 < rowsDone; row0 += bandRows) {
-      const rows = Math.min(bandRows, rowsDone - row0);
+    for (let row0 = 0; row0 < rowsDone; row0 += windowRows) {
+      const rows = Math.min(windowRows, rowsDone - row0);
       const n = rows * width;
       const p0 = row0 * width;
       const cls = new Uint16Array(n);

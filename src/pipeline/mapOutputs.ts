@@ -1,19 +1,19 @@
 /**
- * The map's outputs written as its bands finish (tiledMap.ts's mapInBands): the GIS rasters strip by
+ * The map's outputs written as its windows finish (tiledMap.ts's mapInWindows): the GIS rasters strip by
  * strip (gisMaps.ts), prediction.mat by positioned writes of each column's segment, the classification
  * gathered at the images' scale (render/preview.ts) and the predicted classes of the scored pixels. So
- * what the map holds at once is one band, not the scene; sceneOutputs.ts then draws the images.
+ * what the map holds at once is one window, not the scene; sceneOutputs.ts then draws the images.
  */
 import { openMatV5Variable, type MatVariableWriter } from '../io/mat/writer.ts';
 import { LabelPreview, type PreviewShape } from '../render/preview.ts';
-import type { Rgb } from '../render/image.ts';
-import type { ClassInfo, GeoReference, LabelMap } from '../scene/types.ts';
+import type { Rgb } from '../core/types.ts';
+import type { ClassInfo, GeoReference, LabelMap } from '../core/types.ts';
 import { openGisMaps, type GisMapsWriter, type MapFormat } from './gisMaps.ts';
 import type * as tf from '@tensorflow/tfjs';
 import type { ReducedScene } from '../scene/reducedScene.ts';
-import type { ParallelPredictOptions } from '../training/parallel/parallelPredict.ts';
+import type { ParallelPredictOptions } from '../inference/parallel/parallelPredict.ts';
 import type { MapCheckpoint } from './mapCheckpoint.ts';
-import { mapBandRows, mapInBands, readableBandRows, type MapBand } from './tiledMap.ts';
+import { mapWindowRows, mapInWindows, readableWindowRows, type MapWindow } from './tiledMap.ts';
 
 export interface MapOutputsInput {
   /** Path of a file inside the (staged) output folder. */
@@ -25,7 +25,7 @@ export interface MapOutputsInput {
   /** 1 = show, 0 = background (gisMaps.ts backgroundKeep); absent: every pixel. */
   keep?: Uint8Array;
   georef?: GeoReference;
-  /** Write confidence.tif / probabilities.tif (the bands then carry them). */
+  /** Write confidence.tif / probabilities.tif (the windows then carry them). */
   confidence: boolean;
   probabilities: boolean;
   formats: readonly MapFormat[];
@@ -49,7 +49,7 @@ export class MapOutputs {
   private readonly mat: MatVariableWriter<Uint8Array | Uint16Array | Int32Array>;
   private readonly labelPreview: LabelPreview;
   private readonly values: Int32Array;
-  /** Scored pixels ascending, with their place in `scored`: bands come in row order, so one cursor walks them. */
+  /** Scored pixels ascending, with their place in `scored`: windows come in row order, so one cursor walks them. */
   private readonly scoredOrder?: { pixels: Int32Array; at: Int32Array; classes: Int32Array; next: number };
   private rowsDone = 0;
 
@@ -73,26 +73,26 @@ export class MapOutputs {
     }
   }
 
-  /** Writes one band; bands come in row order, each starting where the last ended. */
-  write(band: MapBand): void {
+  /** Writes one window; windows come in row order, each starting where the last ended. */
+  write(window: MapWindow): void {
     const { width, height } = this.o;
-    if (band.row0 !== this.rowsDone) throw new Error(`map band at row ${band.row0}, expected ${this.rowsDone}`); // a bug in the caller
+    if (window.row0 !== this.rowsDone) throw new Error(`map window at row ${window.row0}, expected ${this.rowsDone}`); // a bug in the caller
     try {
-      const labels = Int32Array.from(band.classes, (k) => this.values[k]!);
-      this.gis.writeRows(band.row0, band.rows, labels, band.confidence, band.probabilities);
-      // Column-major: the band is one segment of `rows` values in each column.
-      const column = new (this.mat.kind())(band.rows);
+      const labels = Int32Array.from(window.classes, (k) => this.values[k]!);
+      this.gis.writeRows(window.row0, window.rows, labels, window.confidence, window.probabilities);
+      // Column-major: the window is one segment of `rows` values in each column.
+      const column = new (this.mat.kind())(window.rows);
       for (let c = 0; c < width; c++) {
-        for (let r = 0; r < band.rows; r++) column[r] = labels[r * width + c]!;
-        this.mat.writeAt(c * height + band.row0, column);
+        for (let r = 0; r < window.rows; r++) column[r] = labels[r * width + c]!;
+        this.mat.writeAt(c * height + window.row0, column);
       }
-      this.labelPreview.addRows(band.row0, band.rows, labels);
+      this.labelPreview.addRows(window.row0, window.rows, labels);
       const s = this.scoredOrder;
       if (s) {
-        const end = (band.row0 + band.rows) * width;
-        for (; s.next < s.pixels.length && s.pixels[s.next]! < end; s.next++) s.classes[s.at[s.next]!] = band.classes[s.pixels[s.next]! - band.row0 * width]!;
+        const end = (window.row0 + window.rows) * width;
+        for (; s.next < s.pixels.length && s.pixels[s.next]! < end; s.next++) s.classes[s.at[s.next]!] = window.classes[s.pixels[s.next]! - window.row0 * width]!;
       }
-      this.rowsDone += band.rows;
+      this.rowsDone += window.rows;
     } catch (err) {
       this.abort();
       throw err;
@@ -122,14 +122,14 @@ export interface MapToOutputsInput {
   model: tf.LayersModel;
   reduced: ReducedScene;
   patch: number;
-  /** `--tile-size` (mapBandRows cuts the bands). */
+  /** `--tile-size` (mapWindowRows cuts the windows). */
   tileSize?: number;
   /** Batch, workers, engine and progress of the prediction; `probabilities` follows the outputs asked for. */
   predict: Omit<ParallelPredictOptions, 'probabilities'>;
   outputs: MapOutputsInput;
-  /** Where finished bands are recorded, and replayed from when resuming (run only). */
+  /** Where finished windows are recorded, and replayed from when resuming (run only). */
   checkpoint?: MapCheckpoint;
-  /** Checked after each band (Ctrl-C): the map stops there, its outputs removed, the checkpoint kept. */
+  /** Checked after each window (Ctrl-C): the map stops there, its outputs removed, the checkpoint kept. */
   shouldStop?: () => boolean;
 }
 
@@ -137,28 +137,28 @@ export type MapToOutputsResult =
   | ({ status: 'done'; engine: string; fallbackReason?: string } & MapOutputsResult)
   | { status: 'stopped'; rowsDone: number; height: number };
 
-/** Predicts the map band by band into its outputs: replays a checkpoint's bands first, records each new one. */
+/** Predicts the map window by window into its outputs: replays a checkpoint's windows first, records each new one. */
 export async function mapToOutputs(i: MapToOutputsInput): Promise<MapToOutputsResult> {
   const { height, width } = i.reduced;
-  const bandRows = readableBandRows(i.reduced, i.patch, mapBandRows(i.tileSize, width));
+  const windowRows = readableWindowRows(i.reduced, i.patch, mapWindowRows(i.tileSize, width));
   const out = new MapOutputs(i.outputs);
   try {
     const from = i.checkpoint?.rowsDone ?? 0;
-    if (i.checkpoint) for (const band of i.checkpoint.replay(bandRows)) out.write(band);
+    if (i.checkpoint) for (const window of i.checkpoint.replay(windowRows)) out.write(window);
     const probabilities = i.outputs.probabilities ? 'all' : i.outputs.confidence ? 'confidence' : undefined;
-    const r = await mapInBands(i.model, i.reduced, i.patch, bandRows, { ...i.predict, ...(probabilities && { probabilities }) }, {
+    const r = await mapInWindows(i.model, i.reduced, i.patch, windowRows, { ...i.predict, ...(probabilities && { probabilities }) }, {
       fromRow: from,
       shouldStop: i.shouldStop,
-      onBand: (band) => {
-        i.checkpoint?.recordBand(band);
-        out.write(band);
+      onWindow: (window) => {
+        i.checkpoint?.recordWindow(window);
+        out.write(window);
       },
     });
     if (r.rowsDone < height) {
       out.abort();
       return { status: 'stopped', rowsDone: r.rowsDone, height };
     }
-    return { status: 'done', engine: r.engine || 'the checkpoint (every band was mapped before the resume)', ...(r.fallbackReason && { fallbackReason: r.fallbackReason }), ...out.finish() };
+    return { status: 'done', engine: r.engine || 'the checkpoint (every window was mapped before the resume)', ...(r.fallbackReason && { fallbackReason: r.fallbackReason }), ...out.finish() };
   } catch (err) {
     out.abort();
     throw err;

@@ -5,20 +5,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/selectBackend.ts';
-import { ConfigError, DataError, InputFileError } from '../errors.ts';
+import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
 import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
 import { loadModel, type ModelMetadata } from '../models/modelFiles.ts';
 import { pcaFromJSON } from '../preprocess/pca.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { openScene } from '../scene/loadScene.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
-import type { CubeBIP } from '../scene/types.ts';
-import type { InferenceEngine, ParallelPredictResult } from '../training/parallel/parallelPredict.ts';
+import type { CubeBIP } from '../core/types.ts';
+import type { InferenceEngine, ParallelPredictResult } from '../inference/parallel/parallelPredict.ts';
 import { classColors } from '../render/index.ts';
 import { previewNote, previewShape, samplePixels } from '../render/preview.ts';
 import { MapOutputs, mapToOutputs, type MapOutputsInput } from './mapOutputs.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
-import { writeReportHtml } from '../view/reportHtml.ts';
+import { writeReportHtml } from '../report/reportHtml.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { sceneFalseColor, writeSceneOutputs, type MetricsFile } from './sceneOutputs.ts';
@@ -60,7 +60,7 @@ export interface PredictResult {
 
 /**
  * What maps the scene elsewhere (a job queue, src/queue/) and hands back the whole map; without one the
- * map is predicted here, band by band, straight into the outputs (mapOutputs.ts).
+ * map is predicted here, window by window, straight into the outputs (mapOutputs.ts).
  */
 export type SceneMapper = (r: {
   model: tf.LayersModel;
@@ -79,7 +79,7 @@ export class PredictStopped extends Error {
 }
 
 export interface PredictHooks {
-  /** Stop after the current band of the map on SIGINT/SIGTERM (the CLI sets it). Default false. */
+  /** Stop after the current window of the map on SIGINT/SIGTERM (the CLI sets it). Default false. */
   handleSignals?: boolean;
 }
 
@@ -170,7 +170,7 @@ export async function predictPipeline(
         mappedOut = out.finish();
         engine = mapped.engine;
       } else {
-        const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this band of the map (press again to quit at once)`)) : undefined;
+        const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this window of the map (press again to quit at once)`)) : undefined;
         log(`mapping ${height * width} pixels with ${meta.modelId}`);
         try {
           const r = await mapToOutputs({

@@ -3,18 +3,18 @@
  * Bad input fails here, so a refused run leaves nothing behind. `experiment` calls it once per
  * configuration on a scene it loaded once.
  */
-import { DataError, InputFileError } from '../errors.ts';
+import { DataError, InputFileError } from '../core/errors.ts';
 import { getModelSpec, type ModelSpec } from '../models/registry.ts';
 import type { PcaModel } from '../preprocess/pca.ts';
 import type { InputScene } from './sceneInput.ts';
 import { makeSplit, type SceneSplit } from '../sampling/makeSplit.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadLabels } from '../scene/loadScene.ts';
-import type { CubeBIP, LabelMap, Scene } from '../scene/types.ts';
+import type { CubeBIP, LabelMap, Scene } from '../core/types.ts';
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import type { ReducedScene } from '../scene/reducedScene.ts';
-import { patchSource, type SampleSource } from '../training/sampleSource.ts';
+import { patchSource, type SampleSource } from '../sampling/sampleSource.ts';
 import { withSeededMathRandom } from '../training/seededRandom.ts';
 import type { TrainOptions } from '../training/trainModel.ts';
 import { createRng } from '../util/random.ts';

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, InputFileError } from '../errors.ts';
+import { ConfigError, InputFileError } from '../core/errors.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 
 export type RunStatus = 'running' | 'interrupted' | 'failed' | 'done';

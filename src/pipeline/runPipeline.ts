@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { join } from 'node:path';
 import { selectBackend, type BackendInfo } from '../backend/selectBackend.ts';
-import { ConfigError, SpinalnetError } from '../errors.ts';
+import { ConfigError, SpinalnetError } from '../core/errors.ts';
 import { confusionMatrix, metricsFromConfusion } from '../evaluation/metrics.ts';
 import { writeMatV5 } from '../io/mat/writer.ts';
 import { loadModel, saveModel, type ModelMetadata } from '../models/modelFiles.ts';
@@ -34,7 +34,7 @@ import { runWorkMemory } from './workMemory.ts';
 import { getModelSpec } from '../models/registry.ts';
 import { listenForStop } from './stopSignals.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
-import { writeReportHtml } from '../view/reportHtml.ts';
+import { writeReportHtml } from '../report/reportHtml.ts';
 
 export interface RunHooks {
   /** One line of news for the user (the CLI prints it on stderr). Default: silent. */
@@ -221,7 +221,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   lap('train');
 
   const keep = backgroundKeep(height * width, p.labels?.data, config.maskBackground, ctx.scene.nodata);
-  const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this band of the map (press again to quit at once)`)) : undefined;
+  const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this window of the map (press again to quit at once)`)) : undefined;
   log(`mapping ${height * width} pixels`);
   let mapped;
   try {

@@ -1,14 +1,14 @@
 /** Turns a run's input choice (registry dataset, explicit files, or the demo) into a loaded scene. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, InputFileError } from '../errors.ts';
+import { ConfigError, InputFileError } from '../core/errors.ts';
 import { makeDemoScene } from '../scene/demoScene.ts';
 import { memorySource } from '../io/raster/memorySource.ts';
 import { openScene, type OpenedScene, type SceneWindowOptions } from '../scene/loadScene.ts';
 import { planMemory } from '../scene/memoryPlan.ts';
 import { SceneScan, type ScanProgress } from '../scene/sceneScan.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';
-import type { Scene } from '../scene/types.ts';
+import type { Scene } from '../core/types.ts';
 import type { RunConfig } from './config.ts';
 
 /**

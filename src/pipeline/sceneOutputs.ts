@@ -2,7 +2,7 @@
  * The images and files a mapping run leaves once the map is done: metrics.json, the maps
  * (classification, ground truth, errors) as PNGs, the overview figure, the confusion matrix and the
  * training curves, all at the images' scale (render/preview.ts); the GIS maps and prediction.mat were
- * written band by band as the map was produced (mapOutputs.ts). `run` and `predict` both write through
+ * written window by window as the map was produced (mapOutputs.ts). `run` and `predict` both write through
  * here, so the two commands' outputs read the same.
  */
 import { writeFileAtomic } from '../util/atomicWrite.ts';
@@ -19,7 +19,7 @@ import {
   type RgbaImage,
 } from '../render/index.ts';
 import { averageCube, previewNote, type PreviewShape } from '../render/preview.ts';
-import type { ClassInfo, CubeBIP, LabelMap } from '../scene/types.ts';
+import type { ClassInfo, CubeBIP, LabelMap } from '../core/types.ts';
 import type { EpochStats } from '../training/trainModel.ts';
 
 /** metrics.json: the issue's field names, accuracies as fractions 0..1. */

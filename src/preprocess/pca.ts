@@ -12,8 +12,8 @@
  */
 import { Matrix } from 'ml-matrix';
 import { PCA } from 'ml-pca';
-import { ConfigError, DataError } from '../errors.ts';
-import type { CubeBIP } from '../scene/types.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
+import type { CubeBIP } from '../core/types.ts';
 import { PcaKernels } from './pcaKernels.ts';
 import { bandCovariance, bandMeans, findNonFinite, nonFiniteError } from './pcaStats.ts';
 import type { PcaModel } from './pcaModel.ts';

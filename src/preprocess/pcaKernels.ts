@@ -20,7 +20,7 @@
  * `stride` = bands rounded up to 8 (gram tiles are 8 wide); padding lanes stay 0 and add nothing.
  * `outStride` = components rounded up to 16. `rows` = chunk rows rounded up to even (project does pairs).
  */
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../core/errors.ts';
 import { encodeModule, FunctionBuilder, op } from '../util/wasmEncoder.ts';
 
 /**

@@ -3,7 +3,7 @@
  * can be reduced later exactly as the training scene was; `pcaFromJSON` checks a kind tag and every shape
  * so a wrong or damaged file fails here with a clear message rather than as NaNs downstream.
  */
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../core/errors.ts';
 
 /** Tag written into every saved model; bump `PCA_JSON_VERSION` when the layout changes. */
 export const PCA_JSON_KIND = 'spinalnet-pca';

@@ -9,9 +9,9 @@
  * chunk and in float64 across chunks. Against numpy's float64 covariance of the KSC-sized cube the
  * entries agree to ~2e-8 (256-row chunks) … 2.5e-7 (1024-row chunks).
  */
-import { DataError } from '../errors.ts';
+import { DataError } from '../core/errors.ts';
 import { PcaKernels } from './pcaKernels.ts';
-import type { CubeBIP } from '../scene/types.ts';
+import type { CubeBIP } from '../core/types.ts';
 
 /** Which pixels of a cube enter the statistics. */
 export interface PixelSelection {

@@ -5,7 +5,7 @@
  * the wait goes on (the connection reports the outage and reconnects).
  */
 import type { Job, Queue } from 'bullmq';
-import { SpinalnetError } from '../errors.ts';
+import { SpinalnetError } from '../core/errors.ts';
 import { QueueError } from './connection.ts';
 
 /** What a worker reports while it runs a job. */

@@ -4,7 +4,7 @@
  * failing: a worker outlives a Redis restart, and says so once per outage rather than crashing.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { ConfigError, SpinalnetError } from '../errors.ts';
+import { ConfigError, SpinalnetError } from '../core/errors.ts';
 
 /** Everything a user can get wrong about the queue (unreachable Redis, unknown experiment, failed jobs). */
 export class QueueError extends SpinalnetError {}

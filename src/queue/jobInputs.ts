@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
-import { ConfigError, InputFileError } from '../errors.ts';
+import { ConfigError, InputFileError } from '../core/errors.ts';
 import { rasterFiles } from '../io/raster/rasterFiles.ts';
 import type { RunConfig } from '../pipeline/config.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';

@@ -1,8 +1,8 @@
 /**
- * `spinalnet predict --queue`: the map cut into row bands, one job each. A band travels as the
+ * `spinalnet predict --queue`: the map cut into windows of rows, one job each. A window travels as the
  * PCA-reduced rows it covers plus a halo of half the patch above and below (as a blob), so every pixel
- * of the band sees exactly the patch it would see in the whole scene; the model's files travel once.
- * Workers return the band's classes as a blob; the submitter assembles them and writes the outputs of
+ * of the window sees exactly the patch it would see in the whole scene; the model's files travel once.
+ * Workers return the window's classes as a blob; the submitter assembles them and writes the outputs of
  * a local predict with the same code (predictPipeline with this mapper).
  */
 import { Queue } from 'bullmq';
@@ -10,8 +10,8 @@ import type { Redis } from 'ioredis';
 import type { BackendChoice } from '../backend/selectBackend.ts';
 import type { PredictConfig, SceneMapper } from '../pipeline/predictPipeline.ts';
 import type { ReducedScene } from '../scene/reducedScene.ts';
-import type { InferenceEngine, ProbabilityOutput } from '../training/parallel/parallelPredict.ts';
-import { rowBands } from '../scene/rowBands.ts';
+import type { InferenceEngine, ProbabilityOutput } from '../inference/parallel/parallelPredict.ts';
+import { rowWindows } from '../scene/windows.ts';
 import { awaitJobs } from './awaitJobs.ts';
 import { BLOB_TTL_S, putBlob, sha256 } from './blobs.ts';
 import { QueueError } from './connection.ts';
@@ -22,7 +22,7 @@ export interface TileJobData {
   prediction: string;
   /** Rows [r0, r1) of the scene this job maps. */
   rows: [number, number];
-  /** Rows [a, b) of the scene in the tile blob (the band and its halo). */
+  /** Rows [a, b) of the scene in the tile blob (the window and its halo). */
   crop: [number, number];
   width: number;
   bands: number;
@@ -41,7 +41,7 @@ export interface TileJobData {
 
 export interface TileJobResult {
   /**
-   * The hash holding the band's results, row-major over (r1 − r0) × width pixels: `classes` (Int32),
+   * The hash holding the window's results, row-major over (r1 − r0) × width pixels: `classes` (Int32),
    * `confidence` (Float32) and, when asked, `probabilities` (Float32, classes per pixel).
    */
   resultKey: string;
@@ -54,7 +54,7 @@ const MODEL_FILES = ['model.json', 'weights.bin', 'spinalnet.json'];
 /** The halo a patch needs on each side. */
 export const haloOf = (patch: number) => (patch - 1) / 2;
 
-/** A mapper for predictPipeline that maps on the queue in bands of `tileRows` rows. */
+/** A mapper for predictPipeline that maps on the queue in windows of `tileRows` rows. */
 export function queueMapper(redis: Redis, tileRows: number): SceneMapper {
   return async ({ meta, reduced, config, log }) => {
     const queue = new Queue<TileJobData, TileJobResult>(QUEUE_NAME, { connection: redis });
@@ -73,7 +73,7 @@ export function queueMapper(redis: Redis, tileRows: number): SceneMapper {
         const { job } = done.get(id)!;
         const [r0, r1] = job.data.rows;
         const n = (r1 - r0) * width;
-        // Each part of the band's result, checked for its size, copied to its place in the scene's arrays.
+        // Each part of the window's result, checked for its size, copied to its place in the scene's arrays.
         const part = async (field: string, perPixel: number) => {
           const bytes = await redis.hgetBuffer(job.returnvalue.resultKey, field);
           if (!bytes || bytes.byteLength !== 4 * n * perPixel) throw new QueueError(`the ${field} of tile ${id} are missing or truncated in Redis`, 'run the same predict command again');
@@ -97,9 +97,9 @@ async function submitTiles(redis: Redis, queue: Queue<TileJobData, TileJobResult
   const { height, width, bands } = reduced;
   const halo = haloOf(patch);
   const tiles: Omit<TileJobData, 'prediction'>[] = [];
-  for (const band of rowBands(height, tileRows, halo)) {
-    const [r0, r1] = band.rows;
-    const [a, b] = band.crop;
+  for (const window of rowWindows(height, tileRows, halo)) {
+    const [r0, r1] = window.rows;
+    const [a, b] = window.crop;
     const rows = reduced.rows(a, b);
     const tile = await putBlob(redis, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), `rows ${a}–${b - 1} of the reduced scene`);
     tiles.push({

@@ -1,12 +1,12 @@
-/** A worker's side of a map tile: the band's rows of the reduced scene (with halo) through the model. */
+/** A worker's side of a map tile: the window's rows of the reduced scene (with halo) through the model. */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend.ts';
-import { DataError } from '../errors.ts';
+import { DataError } from '../core/errors.ts';
 import { loadModel } from '../models/modelFiles.ts';
-import { predictPatchesParallel } from '../training/parallel/parallelPredict.ts';
+import { predictPatchesParallel } from '../inference/parallel/parallelPredict.ts';
 import { BLOB_TTL_S, fetchBlob } from './blobs.ts';
 import { materialize } from './jobInputs.ts';
 import { KEY } from './keys.ts';
@@ -23,7 +23,7 @@ export async function runTile(redis: Redis, job: Job<TileJobData, TileJobResult>
     const [r0, r1] = d.rows;
     if (raw.byteLength !== 4 * (b - a) * d.width * d.bands) throw new DataError(`tile ${job.id} holds ${raw.byteLength} bytes, not ${(b - a)}×${d.width}×${d.bands} float32s`, 'run the predict command again');
     const cube = { height: b - a, width: d.width, bands: d.bands, data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) };
-    // The band's own pixels, row-major within the tile; the halo rows only feed their patches.
+    // The window's own pixels, row-major within the tile; the halo rows only feed their patches.
     const pixels = Int32Array.from({ length: (r1 - r0) * d.width }, (_, i) => (r0 - a) * d.width + i);
     const mapped = await predictPatchesParallel(model, cube, d.patch, pixels, { batchSize: d.predictBatch, workers: d.predictWorkers, engine: d.inference, probabilities: d.probabilities });
     const resultKey = KEY.tileResult(job.id!);

@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend.ts';
-import { SpinalnetError } from '../errors.ts';
+import { SpinalnetError } from '../core/errors.ts';
 import { preparedFor, runCell } from '../experiment/runExperiment.ts';
 import type { PreparedRun } from '../pipeline/prepareRun.ts';
 import { loadInputScene, type InputScene } from '../pipeline/sceneInput.ts';

@@ -3,7 +3,7 @@
  * every cell, the colour the cell's share of its row (so a small class's errors show as clearly as a
  * big one's).
  */
-import { ConfigError, DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
 import { drawText, fillRect, strokeRect } from './draw.ts';
 import { GLYPH_ASCENT, GLYPH_ADVANCE, fitText, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';

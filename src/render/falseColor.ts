@@ -2,8 +2,8 @@
  * A false-colour view of a hyperspectral cube: three bands shown as red, green and blue, each
  * stretched between two percentiles so that a few very bright or dark pixels do not wash out the rest.
  */
-import { ConfigError } from '../errors.ts';
-import type { CubeBIP } from '../scene/types.ts';
+import { ConfigError } from '../core/errors.ts';
+import type { CubeBIP } from '../core/types.ts';
 import { BLACK, createImage, type RgbaImage } from './image.ts';
 
 export interface FalseColorOptions {

@@ -2,7 +2,10 @@
  * The one image type every renderer draws into, and PNG in and out (pngjs).
  */
 import { PNG } from 'pngjs';
-import { ConfigError, DataError, InputFileError } from '../errors.ts';
+import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
+import type { Rgb } from '../core/types.ts';
+
+export type { Rgb };
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 
 /**
@@ -14,9 +17,6 @@ export interface RgbaImage {
   readonly height: number;
   readonly data: Uint8Array;
 }
-
-/** An opaque colour, each channel 0–255. */
-export type Rgb = readonly [number, number, number];
 
 export const WHITE: Rgb = [255, 255, 255];
 export const BLACK: Rgb = [0, 0, 0];

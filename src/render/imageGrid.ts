@@ -2,7 +2,7 @@
  * A grid of small images with a caption under each, and misclassified.png built on it: the wrongly
  * classified test images, each with its true class (black) and the predicted class (red).
  */
-import { ConfigError, DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
 import { blit, drawText, fillRect } from './draw.ts';
 import { fitText, textHeight, textWidth } from './font.ts';
 import { createImage, upscale, type Rgb, type RgbaImage } from './image.ts';

@@ -3,7 +3,7 @@
  * drawn, so the PNG lines up with the scene. Used for classification-map.png, ground-truth.png and
  * the error panel.
  */
-import { ConfigError, DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
 import { BLACK, createImage, type Rgb, type RgbaImage, upscale } from './image.ts';
 
 /** A row-major label grid: the label of row r, column c is data[r * width + c] (LabelMap fits). */

@@ -3,7 +3,7 @@
  * false-colour scene, ground truth, prediction and error panels side by side with a caption each,
  * and a legend of the class colours and the error colours.
  */
-import { DataError } from '../errors.ts';
+import { DataError } from '../core/errors.ts';
 import { blit, drawText, fillRect, strokeRect } from './draw.ts';
 import { GLYPH_ASCENT, fitText, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage, upscale } from './image.ts';

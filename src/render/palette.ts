@@ -2,7 +2,7 @@
  * Class colours for maps and legends. Black is reserved for unlabelled / masked pixels, so no class
  * colour is black or close to it; white is the figure background, so none is close to white either.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { Rgb } from './image.ts';
 
 /**

@@ -7,7 +7,7 @@
  * class map must keep exact class colours, and a mode would need a count per class per output pixel);
  * the false colour averages the block. Scenes within the limit are drawn at 1:1, as before.
  */
-import type { CubeBIP } from '../scene/types.ts';
+import type { CubeBIP } from '../core/types.ts';
 import type { LabelGrid } from './labelMap.ts';
 
 export const PREVIEW_MAX_SIDE = 4096;
@@ -38,7 +38,7 @@ export function samplePixels<T extends Int32Array | Uint8Array>(data: T, height:
   return out;
 }
 
-/** A label grid gathered band by band at the preview's pixels (the whole grid at scale 1). */
+/** A label grid gathered window by window at the preview's pixels (the whole grid at scale 1). */
 export class LabelPreview {
   readonly grid: LabelGrid & { data: Int32Array };
   private readonly shape: PreviewShape;

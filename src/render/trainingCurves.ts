@@ -2,7 +2,7 @@
  * Training curves: loss and accuracy per epoch, training and validation, with the epoch whose
  * weights were kept marked. Two small line charts side by side under one legend.
  */
-import { ConfigError, DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
 import { drawLine, drawText, fillRect, strokeRect } from './draw.ts';
 import { GLYPH_ASCENT, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';

@@ -26,7 +26,7 @@
  *    within the patch radius of that block, so only that neighbourhood is recomputed.
  * Not an exact search: the exact problem is a multi-way partition with geometry (NP-hard).
  */
-import type { ClassInfo, LabelMap } from '../scene/types.ts';
+import type { ClassInfo, LabelMap } from '../core/types.ts';
 import { createRng, type Rng } from '../util/random.ts';
 import { classIndexMap, emptyRoleGrid, SplitRole, type RoleGrid } from './splitRoles.ts';
 import { patchRadius, windowsTouching, windowsTouchingIn, type PixelRect } from './windowGuard.ts';

@@ -17,8 +17,8 @@
  * split on every machine. Options that do not apply to the chosen strategy are ignored (the CLI is
  * where a misplaced flag is refused).
  */
-import { ConfigError, DataError } from '../errors.ts';
-import type { ClassInfo, LabelMap } from '../scene/types.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
+import type { ClassInfo, LabelMap } from '../core/types.ts';
 import { checkSeed } from '../util/random.ts';
 import { assignBlocks } from './blockSplit.ts';
 import { assignFromMaps } from './mapSplit.ts';

@@ -15,8 +15,8 @@
  * the warnings. Without a test map, the test set is every pixel the scene labels and the training map
  * does not (how the Indian Pines disjoint set is used in the literature).
  */
-import { DataError } from '../errors.ts';
-import type { ClassInfo, LabelMap } from '../scene/types.ts';
+import { DataError } from '../core/errors.ts';
+import type { ClassInfo, LabelMap } from '../core/types.ts';
 import { classIndexOf, emptyRoleGrid, formatCount, SplitRole, type RoleGrid } from './splitRoles.ts';
 
 /**

@@ -3,9 +3,9 @@
  * (the paper's zero padding). No padded copy of the cube is made: each window row is one contiguous
  * run of the BIP array, copied with `set`, so cutting a batch costs little more than its own size.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { BipRows } from '../scene/reducedScene.ts';
-import type { CubeBIP } from '../scene/types.ts';
+import type { CubeBIP } from '../core/types.ts';
 
 /** Checks a patch size for a cube: odd, positive, not larger than the scene. */
 export function checkPatchSize(patch: number, cube: Pick<CubeBIP, 'height' | 'width'>): void {

@@ -3,9 +3,9 @@
  * `makeSplit` with the `random` or `per-class` strategy (same seed, same pixels as before), without the
  * validation set and the window accounting. New code should call `makeSplit` (makeSplit.ts).
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { makeSplit } from './makeSplit.ts';
-import type { ClassInfo, LabelMap } from '../scene/types.ts';
+import type { ClassInfo, LabelMap } from '../core/types.ts';
 
 export { pixelsByClass } from './splitRoles.ts';
 

@@ -6,7 +6,7 @@
  * pixel has exactly one role), and gives ascending pixel lists for free by scanning it once. It is also
  * exactly what `split.mat` stores. Memory: 5 bytes per pixel (1.5 MiB for KSC's 512×614).
  */
-import type { ClassInfo, LabelMap } from '../scene/types.ts';
+import type { ClassInfo, LabelMap } from '../core/types.ts';
 import { createRng } from '../util/random.ts';
 
 /** A pixel's role; the numbers are the values written to split.mat / split.png. */

@@ -9,8 +9,8 @@
  * Random stream: 'split', one shuffle per class in `classes` order: the same draws as the original
  * `splitPixels`, so existing seeds give the same train/test split as before.
  */
-import { DataError } from '../errors.ts';
-import type { ClassInfo, LabelMap } from '../scene/types.ts';
+import { DataError } from '../core/errors.ts';
+import type { ClassInfo, LabelMap } from '../core/types.ts';
 import { createRng } from '../util/random.ts';
 import { className, emptyRoleGrid, pixelsByClass, SplitRole, type RoleGrid } from './splitRoles.ts';
 

@@ -11,7 +11,7 @@
  * (225× more at the paper's 15×15). Windows are clipped at the scene border: the zero padding outside
  * the scene holds no pixel at all, so nothing there can be marked.
  */
-import type { LabelMap } from '../scene/types.ts';
+import type { LabelMap } from '../core/types.ts';
 
 /** A scene-shaped grid, row-major. */
 export type GridShape = Pick<LabelMap, 'height' | 'width'>;

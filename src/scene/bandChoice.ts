@@ -3,7 +3,7 @@
  * 460 nm, roughly the centres of red, green and blue), and per-band information kept for the bands left
  * after some were dropped.
  */
-import type { BandInfo } from './types.ts';
+import type { BandInfo } from '../core/types.ts';
 
 const RGB_NM = [640, 550, 460] as const;
 

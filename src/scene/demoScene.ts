@@ -8,10 +8,10 @@
  * Everything random comes from one seed through named child streams (src/util/random.ts), so the same
  * options give the same bytes on every machine.
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { checkSeed, createRng, type Rng } from '../util/random.ts';
 import { findDataset } from './registry.ts';
-import type { ClassInfo, CubeBIP, LabelMap, Scene } from './types.ts';
+import type { ClassInfo, CubeBIP, LabelMap, Scene } from '../core/types.ts';
 
 export interface DemoSceneOptions {
   /** Rows; default 96, 64 to 1024. */

@@ -10,7 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConfigError, DownloadError } from '../errors.ts';
+import { ConfigError, DownloadError } from '../core/errors.ts';
 import { DATASETS, findDataset, type DatasetEntry, type RemoteFile } from './registry.ts';
 
 export interface DownloadOptions {

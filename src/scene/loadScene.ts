@@ -27,17 +27,17 @@
  *   `memoryLimitBytes` to load is refused before anything is read (MatFormatError).
  */
 import { basename, extname } from 'node:path';
-import { ConfigError, DataError } from '../errors.ts';
-import { checkMemory, defaultMemoryLimit, formatBytes } from '../io/mat/limits.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
+import { checkMemory, defaultMemoryLimit, formatBytes } from '../core/memory.ts';
 import { openRaster } from '../io/raster/openRaster.ts';
 import type { RasterDescription, RasterFormat } from '../io/raster/types.ts';
 import { keepBandInfo, rgbFromWavelengths } from './bandChoice.ts';
-import { bandList, bandsToDrop, remapRgb } from './cubeStats.ts';
+import { windowList, bandsToDrop, remapRgb } from './cubeStats.ts';
 import { planMemory, type MemoryPlan, type MemoryPlanInput } from './memoryPlan.ts';
 import { SceneScan, type ScanProgress } from './sceneScan.ts';
 import { findDataset, type DatasetEntry } from './registry.ts';
 import { classesPresent, loadLabels, type ClassNames, type LoadedLabels } from './sceneLabels.ts';
-import type { ClassInfo, CubeBIP, Scene } from './types.ts';
+import type { ClassInfo, CubeBIP, Scene } from '../core/types.ts';
 
 export { loadLabels, type LoadedLabels } from './sceneLabels.ts';
 
@@ -197,7 +197,7 @@ async function applyPolicies(opts: LoadSceneOptions, name: string, dataset: Data
     const varying = cube.bands - constant.length;
     warnings.push(
       `${what} has ${constant.length} constant band${constant.length === 1 ? '' : 's'} (the same value at every pixel): ` +
-        `${bandList(constant)}. They are kept but carry no information: PCA gives them zero variance, so whitened PCA ` +
+        `${windowList(constant)}. They are kept but carry no information: PCA gives them zero variance, so whitened PCA ` +
         `can keep at most ${varying} component${varying === 1 ? '' : 's'}.`,
     );
   }

@@ -10,11 +10,11 @@
  * the caller says the model stage holds (workMemory.ts: the model's weights and optimizer state, one
  * batch of training patches and one of map patches). When the reduced cube does not fit, `run` and
  * `predict` keep it in a temporary file (reducedScene.ts) and the plan counts a window's scores and the
- * map's band instead. The JavaScript runtime and the model's activations are NOT counted.
+ * map's window instead. The JavaScript runtime and the model's activations are NOT counted.
  */
-import { ConfigError } from '../errors.ts';
-import { defaultMemoryLimit, formatBytes } from '../io/mat/limits.ts';
-import { DataError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
+import { defaultMemoryLimit, formatBytes } from '../core/memory.ts';
+import { DataError } from '../core/errors.ts';
 
 const UNITS: Record<string, number> = {
   b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1000 ** 4, tib: 1024 ** 4,
@@ -60,7 +60,7 @@ export interface MemoryPlanInput {
   readonly work?: { readonly bytes: number; readonly what: string };
   /**
    * The reduced scene may go to a temporary file when it does not fit (`run`, and `predict` mapping
-   * here); `halo` is half the patch, the rows a map band or patch read holds beyond its own.
+   * here); `halo` is half the patch, the rows a map window or patch read holds beyond its own.
    */
   readonly reducedFile?: { readonly halo: number };
 }
@@ -75,7 +75,7 @@ export interface MemoryPlan {
   /** The smallest limit that works (one-row windows). */
   readonly minimumBytes: number;
   /** Set when the reduced scene is kept in a temporary file: rows (halo included) one read of it may hold. */
-  readonly reducedFile?: { readonly bandRows: number };
+  readonly reducedFile?: { readonly windowRows: number };
 }
 
 /** Bytes per scene pixel that stay in memory besides the reduced cube (see the module comment). */
@@ -85,7 +85,7 @@ const PER_PIXEL_BYTES = 12 + 12 + 1 + 8;
  * Rows per window: `tileRows` when given, else as many as fit under the limit (the whole scene, one
  * window, when it fits), with the reduced scene in memory. When it does not fit and `reducedFile` allows
  * it, the reduced scene goes to a temporary file: then a window also holds its scores before they are
- * written, and the map's bands (and patch reads) may take what the windows took, since the scene's file
+ * written, and the map's windows (and patch reads) may take what the windows took, since the scene's file
  * is closed by then. DataError with the minimum when even one row does not fit.
  */
 export function planMemory(p: MemoryPlanInput): MemoryPlan {
@@ -118,7 +118,7 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
     needed = p.tileRows === undefined ? minimumBytes : inMemory + memoryRows * rawRow;
     detail = [`${formatBytes(p.height * scoreRow)} for the reduced ${p.components}-component scene`, ...held, `${formatBytes(rawRow)} per row read`].join(', ');
   } else {
-    // The windows (raw rows and their scores) come and go before the map's bands are read.
+    // The windows (raw rows and their scores) come and go before the map's windows are read.
     const fixedBytes = storedBytes + workBytes + mapsBytes;
     const rowBytes = rawRow + scoreRow;
     const bandMinimum = (1 + 2 * p.reducedFile.halo) * scoreRow;
@@ -126,7 +126,7 @@ export function planMemory(p: MemoryPlanInput): MemoryPlan {
     const tileRows = Math.min(p.height, p.tileRows ?? Math.floor(budget / rowBytes));
     minimumBytes = fixedBytes + Math.max(rowBytes, bandMinimum);
     if (tileRows >= 1 && tileRows * rowBytes <= budget && bandMinimum <= budget) {
-      return { tileRows, limit, fixedBytes, rowBytes, minimumBytes, reducedFile: { bandRows: Math.min(p.height, Math.floor(budget / scoreRow)) } };
+      return { tileRows, limit, fixedBytes, rowBytes, minimumBytes, reducedFile: { windowRows: Math.min(p.height, Math.floor(budget / scoreRow)) } };
     }
     needed = p.tileRows === undefined ? minimumBytes : fixedBytes + Math.max(tileRows * rowBytes, bandMinimum);
     detail = [

@@ -8,7 +8,7 @@
  * (often -9999, 0 or NaN) then neither drops bands as NaN nor pulls the PCA fitted on the cube, and the
  * mask (Scene.nodata) keeps them out of training, testing, counts and maps.
  */
-import type { CubeBIP } from './types.ts';
+import type { CubeBIP } from '../core/types.ts';
 
 export interface NodataMask {
   /** Row-major H×W, 1 = no data. */

@@ -1,19 +1,19 @@
 /**
  * The PCA-reduced scene (height × width × components float32, BIP), kept in memory when it fits the
  * memory limit, else in a temporary file: one small interface, so training patches
- * (src/sampling/patches.ts) and the map's bands (src/pipeline/tiledMap.ts) are cut the same way from
+ * (src/sampling/patches.ts) and the map's windows (src/pipeline/tiledMap.ts) are cut the same way from
  * either. The projection pass (sceneScan.ts `transform`) writes it window by window in row order.
  *
  * The file is plain little-endian float32 BIP rows, read back with positioned reads (fs.readSync) of
- * row runs straight into the caller's buffer: a patch row is one read, a map band one read. Reads are
+ * row runs straight into the caller's buffer: a patch row is one read, a map window one read. Reads are
  * synchronous because patch batches are cut synchronously (SampleSource.fill); the pages a run reads
  * again (neighbouring patches) come from the OS cache.
  */
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { TempFileError } from '../errors.ts';
+import { TempFileError } from '../core/errors.ts';
 import { makeTempDir, removeTempDir } from '../util/tempFiles.ts';
-import type { CubeBIP } from './types.ts';
+import type { CubeBIP } from '../core/types.ts';
 
 /** Row runs of a BIP raster, wherever it is kept: what patches are cut from (patches.ts). */
 export interface BipRows {
@@ -31,8 +31,8 @@ export interface ReducedScene extends BipRows {
   readonly path?: string;
   /** The whole scene as one cube, when it is in memory. */
   readonly cube?: CubeBIP;
-  /** Rows a reader may hold at once with halo included (the whole height in memory; the plan's map band for a file). */
-  readonly bandRows: number;
+  /** Rows a reader may hold at once with halo included (the whole height in memory; the plan's map window for a file). */
+  readonly windowRows: number;
   /** Rows [r0, r1), BIP: a view of the array in memory, or read from the file into `out` (allocated when absent). */
   rows(r0: number, r1: number, out?: Float32Array): Float32Array;
   /** Writes `data` (whole rows, BIP) from row `r0` on; the projection pass writes each window once, in row order. */
@@ -46,7 +46,7 @@ export function memoryReducedScene(cube: CubeBIP): ReducedScene {
   const { height, width, bands, data } = cube;
   const rowLen = width * bands;
   return {
-    height, width, bands, storage: 'memory', cube, bandRows: height,
+    height, width, bands, storage: 'memory', cube, windowRows: height,
     copyRun(row, c0, c1, out, at) {
       out.set(data.subarray((row * width + c0) * bands, (row * width + c1) * bands), at);
     },
@@ -60,10 +60,10 @@ export function memoryReducedScene(cube: CubeBIP): ReducedScene {
 
 /**
  * The reduced scene in a new temporary file (spinalnet-reduced-XXXXXX/reduced.f32 under the system's
- * temporary folder), `bandRows` rows per read band. The file is removed by `close`, and by the process
+ * temporary folder), `windowRows` rows per read window. The file is removed by `close`, and by the process
  * hooks of src/util/tempFiles.ts if the process ends first (Ctrl-C, SIGTERM, exit).
  */
-export function fileReducedScene(shape: { height: number; width: number; bands: number }, bandRows: number): ReducedScene {
+export function fileReducedScene(shape: { height: number; width: number; bands: number }, windowRows: number): ReducedScene {
   const { height, width, bands } = shape;
   const rowBytes = width * bands * 4;
   const dir = makeTempDir('reduced');
@@ -96,7 +96,7 @@ export function fileReducedScene(shape: { height: number; width: number; bands: 
     }
   };
   return {
-    height, width, bands, storage: 'file', path, bandRows: Math.max(1, Math.min(height, bandRows)),
+    height, width, bands, storage: 'file', path, windowRows: Math.max(1, Math.min(height, windowRows)),
     copyRun(row, c0, c1, out, at) {
       io(false, out, at, (c1 - c0) * bands * 4, row * rowBytes + c0 * bands * 4);
     },

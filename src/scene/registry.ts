@@ -2,7 +2,7 @@
  * Known scenes as pure data: adding a scene is adding an entry here. Values from the public
  * University of the Basque Country collection (../shared/data/README.md).
  */
-import type { ClassInfo } from './types.ts';
+import type { ClassInfo } from '../core/types.ts';
 
 /** A file a user can download into data/, with what it must be. */
 export interface RemoteFile {

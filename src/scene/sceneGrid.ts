@@ -2,9 +2,9 @@
  * Cube and labels must lie on one grid: the same height and width, and, when both files carry a
  * georeference, the same geotransform and the same CRS. Otherwise one DataError naming both grids.
  */
-import { DataError } from '../errors.ts';
-import { epsgOfWkt } from '../io/envi/mapInfo.ts';
-import type { GeoReference } from './types.ts';
+import { DataError } from '../core/errors.ts';
+import { epsgOf } from '../core/crs.ts';
+import type { GeoReference } from '../core/types.ts';
 
 export interface GridOwner {
   readonly path: string;
@@ -38,7 +38,7 @@ export function checkSameGrid(cube: GridOwner, labels: GridOwner & { readonly wh
 
 /** EPSG when known, else the WKT with blanks removed; undefined when the file names no CRS. */
 function crsKey(g: GeoReference): string | undefined {
-  const epsg = g.epsg ?? (g.crsWkt === undefined ? undefined : epsgOfWkt(g.crsWkt));
+  const epsg = epsgOf(g);
   if (epsg !== undefined) return `EPSG:${epsg}`;
   return g.crsWkt?.replace(/\s+/g, '');
 }

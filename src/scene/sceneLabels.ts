@@ -3,13 +3,13 @@
  * int32), checked to be whole numbers ≥ 0 on the cube's grid with at least one labelled pixel, and the
  * class list built from the values present with their names and colours.
  */
-import { ConfigError, DataError } from '../errors.ts';
-import { checkMemory, defaultMemoryLimit } from '../io/mat/limits.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
+import { checkMemory, defaultMemoryLimit } from '../core/memory.ts';
 import { openRaster } from '../io/raster/openRaster.ts';
 import type { RasterDescription } from '../io/raster/types.ts';
 import { checkSameGrid, type GridOwner } from './sceneGrid.ts';
 import type { DatasetEntry } from './registry.ts';
-import type { ClassInfo, LabelMap } from './types.ts';
+import type { ClassInfo, LabelMap } from '../core/types.ts';
 
 export interface LoadedLabels {
   readonly labels: LabelMap;

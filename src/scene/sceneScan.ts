@@ -15,15 +15,15 @@
  * In passes 2 and 3 each window first gets what loadScene's policies decided after pass 1: no-data
  * pixels filled with the band means of the pixels with data, then dropped bands removed in place.
  */
-import { DataError, InputFileError, SpinalnetError } from '../errors.ts';
+import { DataError, InputFileError, SpinalnetError } from '../core/errors.ts';
 import { checkPcaFit, pcaFromStats, pcaProjector, type PcaModel } from '../preprocess/pca.ts';
 import { BandSumAccumulator, CovarianceAccumulator } from '../preprocess/pcaStats.ts';
 import type { RasterSource } from '../io/raster/types.ts';
 import { CubeStatsAccumulator, type CubeStats } from './cubeStats.ts';
 import { fillNodata, findNodata, type NodataMask } from './nodata.ts';
 import { fileReducedScene, memoryReducedScene, type ReducedScene } from './reducedScene.ts';
-import { rowBands } from './rowBands.ts';
-import type { CubeBIP } from './types.ts';
+import { rowWindows } from './windows.ts';
+import type { CubeBIP } from '../core/types.ts';
 
 /** Rows done of `total` in one stage; called after each window (and as the map advances). */
 export type ScanProgress = (stage: 'read' | 'pca' | 'project' | 'map', done: number, total: number) => void;
@@ -39,8 +39,8 @@ export interface ScanOptions {
   /** The file's no-data value (every band equal to it = no data). */
   readonly nodata?: number;
   readonly progress?: ScanProgress;
-  /** Keep the reduced scene in a temporary file (it does not fit the memory limit), read back `bandRows` rows at a time. */
-  readonly reducedFile?: { readonly bandRows: number };
+  /** Keep the reduced scene in a temporary file (it does not fit the memory limit), read back `windowRows` rows at a time. */
+  readonly reducedFile?: { readonly windowRows: number };
 }
 
 /** Pixels covariance chunks hold (the kernels' float32 lanes sum at most this many products). */
@@ -90,7 +90,7 @@ export class SceneScan {
     const mask = opts.nodata === undefined ? undefined : new Uint8Array(height * width);
     let nodataCount = 0;
     const buffer = new Float32Array(tileRows * width * bands);
-    for (const { rows: [r0, r1] } of rowBands(height, tileRows)) {
+    for (const { rows: [r0, r1] } of rowWindows(height, tileRows)) {
       const data = await readWindow(source, r0, r1 - r0, buffer.subarray(0, (r1 - r0) * width * bands));
       let skip: Uint8Array | undefined;
       if (mask !== undefined) {
@@ -127,7 +127,7 @@ export class SceneScan {
     const { height, width, fileBands } = this;
     // Each pass reads into its own window buffer, so that two passes in flight cannot overwrite each other.
     const buffer = this.cached === undefined ? new Float32Array(this.tileRows * width * fileBands) : undefined;
-    for (const { rows: [r0, r1] } of rowBands(height, this.tileRows)) {
+    for (const { rows: [r0, r1] } of rowWindows(height, this.tileRows)) {
       const rows = r1 - r0;
       let data: Float32Array;
       if (this.cached !== undefined) {
@@ -202,7 +202,7 @@ export class SceneScan {
     const file = this.opts.reducedFile;
     const reduced = file === undefined
       ? memoryReducedScene({ height, width, bands: c, data: new Float32Array(height * width * c) })
-      : fileReducedScene({ height, width, bands: c }, file.bandRows);
+      : fileReducedScene({ height, width, bands: c }, file.windowRows);
     try {
       const colour = new Float32Array(height * width * 3);
       // From the cube's bands, or from the scores (components 0, 1, 2, the last repeated when fewer).
@@ -255,7 +255,7 @@ export class SceneScan {
     }
     const out: Int32Array[] = [];
     let i = 0;
-    for (const { rows: [r0, r1] } of rowBands(this.height, this.tileRows)) {
+    for (const { rows: [r0, r1] } of rowWindows(this.height, this.tileRows)) {
       const start = i;
       while (i < sorted.length && sorted[i] < r1 * this.width) i++;
       out.push(sorted.subarray(start, i).map((p) => p - r0 * this.width));

@@ -10,13 +10,13 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createAdam } from '../backend/fusedAdam.ts';
-import { createGradientStep, type TrainingEngine } from './nativeStep.ts';
+import { createGradientStep, type TrainingEngine } from './engines/selectEngine.ts';
 import { createRng } from '../util/random.ts';
-import { type SampleSource, sampleSize } from './sampleSource.ts';
+import { type SampleSource, sampleSize } from '../sampling/sampleSource.ts';
 import { withSeededMathRandom } from './seededRandom.ts';
 import type { TrainState } from './trainState.ts';
 
-export { TRAINING_ENGINES, type TrainingEngine } from './nativeStep.ts';
+export { TRAINING_ENGINES, type TrainingEngine } from './engines/selectEngine.ts';
 
 export interface TrainOptions {
   /** Default 'auto' (nativeStep.ts). 'libtorch' and 'onnxruntime' throw a BackendError when theirs cannot train the model. */

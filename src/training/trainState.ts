@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputFileError } from '../errors.ts';
+import { InputFileError } from '../core/errors.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import type { EpochStats } from './trainModel.ts';
 

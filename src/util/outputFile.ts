@@ -6,7 +6,7 @@
  */
 import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { OutputSpaceError } from '../errors.ts';
+import { OutputSpaceError } from '../core/errors.ts';
 
 const SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
 

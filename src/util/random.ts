@@ -12,7 +12,7 @@
  * change the numbers another stage sees. The label is hashed with cyrb53 (bryc's public-domain
  * 53-bit string hash; the seed's low and high words key its two lanes, so seed 0 gives cyrb53 exactly).
  */
-import { ConfigError } from '../errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 const TWO_POW_32 = 4_294_967_296;
 

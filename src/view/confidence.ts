@@ -3,7 +3,7 @@
  * written by the mapping run when it has one), read through the same raster reader as scenes.
  */
 import { existsSync } from 'node:fs';
-import { DataError } from '../errors.ts';
+import { DataError } from '../core/errors.ts';
 import { openRaster } from '../io/raster/openRaster.ts';
 
 /**

@@ -8,9 +8,9 @@ import { selectBackend } from '../backend/selectBackend.ts';
 import { loadModel } from '../models/modelFiles.ts';
 import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { percentile } from '../render/index.ts';
-import type { CubeBIP } from '../scene/types.ts';
-import { predictRange } from '../training/predict.ts';
-import { patchSource } from '../training/sampleSource.ts';
+import type { CubeBIP } from '../core/types.ts';
+import { predictRange } from '../inference/predict.ts';
+import { patchSource } from '../sampling/sampleSource.ts';
 import type { SceneMaps } from './runData.ts';
 
 /** Loads the run's model once and answers probability queries for single pixels. */

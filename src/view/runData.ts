@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { DataError, InputFileError } from '../errors.ts';
+import { DataError, InputFileError } from '../core/errors.ts';
 import { readMatNumeric } from '../io/mat/reader.ts';
 import type { ModelMetadata } from '../models/modelFiles.ts';
 import type { RunConfig } from '../pipeline/config.ts';
@@ -13,7 +13,7 @@ import { loadInputScene } from '../pipeline/sceneInput.ts';
 import type { PredictConfig } from '../pipeline/predictPipeline.ts';
 import { classColors } from '../render/index.ts';
 import { loadScene } from '../scene/loadScene.ts';
-import type { CubeBIP, GeoReference, Scene } from '../scene/types.ts';
+import type { CubeBIP, GeoReference, Scene } from '../core/types.ts';
 
 export type RunKind = 'run' | 'predict' | 'image';
 

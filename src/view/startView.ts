@@ -1,6 +1,6 @@
 /** Opens run folders and starts the view server: the library side of `spinalnet view`. */
 import type { AddressInfo } from 'node:net';
-import { checkInteger, ConfigError, DataError } from '../errors.ts';
+import { checkInteger, ConfigError, DataError } from '../core/errors.ts';
 import { RunView } from './runData.ts';
 import { createViewServer } from './server.ts';
 

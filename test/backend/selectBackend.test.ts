@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { selectBackend, type BackendChoice } from '../../src/backend/selectBackend.ts';
 import { findAdapter } from '../../src/backend/webgpu/dawn.ts';
-import { BackendError, ConfigError } from '../../src/errors.ts';
+import { BackendError, ConfigError } from '../../src/core/errors.ts';
 
 /** Whether a native tfjs-node package is installed here (it is not on the dev machine: no libtensorflow). */
 function nativeInstalled(): boolean {

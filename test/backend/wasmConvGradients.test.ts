@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { registerWasmConvGradients } from '../../src/backend/wasmConvGradients.ts';
-import { BackendError } from '../../src/errors.ts';
+import { BackendError } from '../../src/core/errors.ts';
 import { relativeError } from '../helpers.ts';
 
 type Pad = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;

@@ -5,8 +5,8 @@ import { wasmScatterFor } from '../../src/backend/wasmScatter.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { nchwcKernelMap, scatterKernel } from '../../src/onnx/nchwc.ts';
 import { loadOnnxRuntime, type OrtTensor } from '../../src/onnx/onnxRuntime.ts';
-import { buildGradientGraph } from '../../src/training/onnx/gradientGraph.ts';
-import { weightFeeder } from '../../src/training/onnx/onnxGradients.ts';
+import { buildGradientGraph } from '../../src/training/engines/onnxruntime/gradientGraph.ts';
+import { weightFeeder } from '../../src/training/engines/onnxruntime/onnxGradients.ts';
 
 const runtime = await loadOnnxRuntime();
 if (typeof runtime === 'string') console.warn(`weightFeeder test skipped: ${runtime}`);

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { wasmThreads } from '../../src/backend/wasmThreads.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 
 /** A conv → batch norm → ReLU → pool → dense step's outputs and gradients, seeded; plain arrays. */
 function convWork(): number[][] {

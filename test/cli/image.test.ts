@@ -13,7 +13,7 @@ import { imageSource } from '../../src/images/imageSource.ts';
 import { readPngFolder } from '../../src/images/pngFolder.ts';
 import { loadModel } from '../../src/models/modelFiles.ts';
 import { createImage, decodePng, encodePng } from '../../src/render/index.ts';
-import { predictClasses } from '../../src/training/predict.ts';
+import { predictClasses } from '../../src/inference/predict.ts';
 import { createRng } from '../../src/util/random.ts';
 import { cifarBytes, writeIdxPair } from '../images/fixtures.ts';
 

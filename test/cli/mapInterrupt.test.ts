@@ -17,7 +17,7 @@ const bin = join(root, 'bin', 'spinalnet.js');
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-mapint-'));
 const scene = join(dir, 'scene');
 
-// 4,096 lines × 64 samples: with --tile-size 8 the map's bands are 1,024 rows (MIN_MAP_BAND_PIXELS), so 4 bands.
+// 4,096 lines × 64 samples: with --tile-size 8 the map's bands are 1,024 rows (MIN_MAP_WINDOW_PIXELS), so 4 bands.
 const args = (out: string) => [
   'run', '--cube', join(scene, 'flightline.hdr'), '--gt', join(scene, 'flightline_gt.hdr'), '--model', 'spinal-mlp', '--pca', '8',
   '--train-fraction', '0.01', '--epochs', '2', '--batch-size', '32', '--seed', '5', '--backend', 'wasm', '--predict-workers', '0',
@@ -32,7 +32,7 @@ describe('Ctrl-C during the map, then --resume', () => {
     const stopped = join(dir, 'stopped');
     const r = await runAndSignal(args(stopped), /mapping \d+ pixels/, 'SIGINT');
     expect(r.code, r.stderr).toBe(130);
-    expect(r.stderr).toMatch(/SIGINT: stopping after this band of the map/);
+    expect(r.stderr).toMatch(/SIGINT: stopping after this window of the map/);
     const record = readJson(join(stopped, 'run.json'));
     expect(record.status).toBe('interrupted');
     const row = Number(/during the map after row (\d+) of 4096/.exec(record.message)?.[1]);

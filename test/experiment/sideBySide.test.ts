@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { experimentCommand } from '../../src/cli/experimentCommand.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { defaultJobs, runExperimentScheduled } from '../../src/experiment/sideBySide.ts';
 import { DEFAULTS } from '../../src/pipeline/config.ts';
 

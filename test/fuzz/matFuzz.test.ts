@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MatFormatError } from '../../src/errors.ts';
+import { MatFormatError } from '../../src/core/errors.ts';
 import { openMatFile, readMatStored } from '../../src/io/mat/reader.ts';
 import { FUZZ_MAX_BYTES, allSources, exercise, makeCase, runFuzz } from './matFuzzCases.ts';
 

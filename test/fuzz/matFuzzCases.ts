@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { ConfigError, DataError, InputFileError, MatFormatError } from '../../src/errors.ts';
+import { ConfigError, DataError, InputFileError, MatFormatError } from '../../src/core/errors.ts';
 import { inspectMatFile } from '../../src/io/mat/inspect.ts';
 import { openMatFile, readMatChar } from '../../src/io/mat/reader.ts';
 import { NUMERIC_CLASSES } from '../../src/io/mat/types.ts';

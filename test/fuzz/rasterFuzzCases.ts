@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SpinalnetError } from '../../src/errors.ts';
+import { SpinalnetError } from '../../src/core/errors.ts';
 import { inspectFile } from '../../src/io/raster/inspectRaster.ts';
 import { loadLabels, loadScene } from '../../src/scene/loadScene.ts';
 import { createRng, type Rng } from '../../src/util/random.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputFileError } from '../../src/errors.ts';
+import { InputFileError } from '../../src/core/errors.ts';
 import { CIFAR_RECORD, concatImageSets, parseCifarBatch } from '../../src/images/cifar.ts';
 import { cifarBytes } from './fixtures.ts';
 

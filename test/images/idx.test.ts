@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputFileError } from '../../src/errors.ts';
+import { InputFileError } from '../../src/core/errors.ts';
 import { encodeIdx, parseIdx, readIdx, readIdxImages, readIdxLabels } from '../../src/images/idx.ts';
 
 let dir: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, DataError, InputFileError } from '../../src/errors.ts';
+import { ConfigError, DataError, InputFileError } from '../../src/core/errors.ts';
 import { loadImageDataset } from '../../src/images/loadImageDataset.ts';
 import { loadMnistPackage, mnistPackageDigitsDir } from '../../src/images/mnistPackage.ts';
 import { cifarBytes, writeIdxPair, writeSolidPng } from './fixtures.ts';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DataError, InputFileError } from '../../src/errors.ts';
+import { DataError, InputFileError } from '../../src/core/errors.ts';
 import { readPngFolder } from '../../src/images/pngFolder.ts';
 import { resizeBilinear } from '../../src/images/resample.ts';
 import { writeSolidPng } from './fixtures.ts';

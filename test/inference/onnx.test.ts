@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
-import { BackendError } from '../../src/errors.ts';
+import { BackendError } from '../../src/core/errors.ts';
 import { exportOnnx, UnsupportedModelError } from '../../src/inference/onnx/exportOnnx.ts';
 import { createOnnxPredictor } from '../../src/inference/onnx/onnxPredict.ts';
 import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
@@ -10,7 +10,7 @@ import { buildMnistNet } from '../../src/models/mnistNet.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { SpinalLayer } from '../../src/models/spinalLayer.ts';
 import { buildVgg5 } from '../../src/models/vgg5.ts';
-import { predictPatchesParallel } from '../../src/training/parallel/parallelPredict.ts';
+import { predictPatchesParallel } from '../../src/inference/parallel/parallelPredict.ts';
 import { createRng } from '../../src/util/random.ts';
 import { relativeError } from '../helpers.ts';
 

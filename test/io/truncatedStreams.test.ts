@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
-import { InputFileError, MatFormatError } from '../../src/errors.ts';
+import { InputFileError, MatFormatError } from '../../src/core/errors.ts';
 import { TEMP_PREFIX } from '../../src/io/mat/inflateToFile.ts';
 import { writeMatV5 } from '../../src/io/mat/writer.ts';
 import { openRaster } from '../../src/io/raster/openRaster.ts';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { getImageModelSpec, IMAGE_MODELS } from '../../src/models/imageRegistry.ts';
 import { channelFirstFlatten, InputConv2D } from '../../src/models/mnistNet.ts';
 import { loadModel, saveModel } from '../../src/models/modelFiles.ts';

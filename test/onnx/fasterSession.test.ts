@@ -4,8 +4,8 @@ import { fasterSession } from '../../src/onnx/fasterSession.ts';
 import { nchwcBlockSize } from '../../src/onnx/nchwc.ts';
 import { createSession, loadOnnxRuntime, type OrtSession, type OrtTensor } from '../../src/onnx/onnxRuntime.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
-import { buildGradientGraph } from '../../src/training/onnx/gradientGraph.ts';
-import { weightFeeder } from '../../src/training/onnx/onnxGradients.ts';
+import { buildGradientGraph } from '../../src/training/engines/onnxruntime/gradientGraph.ts';
+import { weightFeeder } from '../../src/training/engines/onnxruntime/onnxGradients.ts';
 import { createRng } from '../../src/util/random.ts';
 
 const runtime = await loadOnnxRuntime();

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { backgroundKeep, parseMapFormats, writeGisMaps } from '../../src/pipeline/gisMaps.ts';
 import { palette } from '../../src/render/palette.ts';
 import { thrown } from '../helpers.ts';

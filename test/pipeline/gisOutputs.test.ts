@@ -12,7 +12,7 @@ import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { DEFAULTS, type RunConfig } from '../../src/pipeline/config.ts';
 import { runPipeline } from '../../src/pipeline/runPipeline.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
-import type { GeoReference } from '../../src/scene/types.ts';
+import type { GeoReference } from '../../src/core/types.ts';
 import { gdalInfo, gdalMissing, gdalRead } from '../io/gdal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-gis-'));

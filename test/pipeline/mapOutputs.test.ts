@@ -1,5 +1,5 @@
 /**
- * The map's outputs written band by band are the files written from the whole map at once: the GIS
+ * The map's outputs written window by window are the files written from the whole map at once: the GIS
  * rasters byte for byte (GDAL reads them in the GeoTIFF tests), prediction.mat value for value, the
  * preview of the classes and the scored pixels' classes; and a map checkpoint replays what it recorded.
  */
@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/index.ts';
 import { MapCheckpoint } from '../../src/pipeline/mapCheckpoint.ts';
 import { MapOutputs, type MapOutputsInput } from '../../src/pipeline/mapOutputs.ts';
-import type { MapBand } from '../../src/pipeline/tiledMap.ts';
+import type { MapWindow } from '../../src/pipeline/tiledMap.ts';
 import { palette } from '../../src/render/palette.ts';
 import { previewShape, samplePixels } from '../../src/render/preview.ts';
 import type { TrainResult } from '../../src/training/trainModel.ts';
@@ -28,8 +28,8 @@ const probabilities = Float32Array.from({ length: height * width * k }, () => rn
 const keep = Uint8Array.from(cls, (_, i) => (i % 11 === 0 ? 0 : 1));
 const scored = Int32Array.from([400, 3, 850, 17, 222, 0, 850 - 23]);
 
-function bands(rows: number): MapBand[] {
-  const out: MapBand[] = [];
+function bands(rows: number): MapWindow[] {
+  const out: MapWindow[] = [];
   for (let r0 = 0; r0 < height; r0 += rows) {
     const r1 = Math.min(height, r0 + rows);
     out.push({ row0: r0, rows: r1 - r0, classes: cls.slice(r0 * width, r1 * width), confidence: confidence.slice(r0 * width, r1 * width), probabilities: probabilities.slice(r0 * width * k, r1 * width * k) });
@@ -49,7 +49,7 @@ function write(name: string, rows: number, maxSide = 4096) {
 }
 
 describe('MapOutputs', () => {
-  it('bands of 1, 4 and 16 rows write the same files as one band of 37', () => {
+  it('bands of 1, 4 and 16 rows write the same files as one window of 37', () => {
     const whole = write('whole', height);
     for (const rows of [1, 4, 16]) {
       const banded = write(`rows${rows}`, rows);
@@ -70,7 +70,7 @@ describe('MapOutputs', () => {
     expect(Array.from(whole.result.preview.data)).toEqual(Array.from(labels));
   });
 
-  it('a scaled preview holds the centre pixel of each block, band by band', () => {
+  it('a scaled preview holds the centre pixel of each block, window by window', () => {
     const shape = previewShape(height, width, 10); // 37×23 at most 10 px a side: 1:4, 10×6
     expect(shape).toEqual({ scale: 4, height: 10, width: 6 });
     const labels = Int32Array.from(cls, (c) => classes[c]!.value);
@@ -88,7 +88,7 @@ describe('MapCheckpoint', () => {
     // The model's folder stands for saveModel's; open() wants it, so a checkpoint without its model is not resumed.
     const cp = await MapCheckpoint.create(join(dir, 'cp'), layout, training, async (modelDir) => mkdirSync(modelDir));
     const all = bands(8);
-    all.slice(0, 3).forEach((b) => cp.recordBand(b));
+    all.slice(0, 3).forEach((b) => cp.recordWindow(b));
     const again = MapCheckpoint.open(join(dir, 'cp'));
     expect(again?.rowsDone).toBe(24);
     expect(again?.fits(layout)).toBe(true);

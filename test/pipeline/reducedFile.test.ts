@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/errors.ts';
+import { DataError } from '../../src/core/errors.ts';
 import { openRaster } from '../../src/io/raster/openRaster.ts';
-import { formatBytes } from '../../src/io/mat/limits.ts';
+import { formatBytes } from '../../src/core/memory.ts';
 import { writeMatV5 } from '../../src/io/mat/writer.ts';
 import { type ExperimentConfig, experimentSceneOptions, runExperiment } from '../../src/experiment/runExperiment.ts';
 import { DEFAULTS, type RunConfig } from '../../src/pipeline/config.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError, InputFileError } from '../../src/errors.ts';
+import { ConfigError, DataError, InputFileError } from '../../src/core/errors.ts';
 import { fitPca, pcaFromJSON, pcaToJSON, transformCube } from '../../src/preprocess/pca.ts';
 import type { PcaModel } from '../../src/preprocess/pca.ts';
-import type { CubeBIP } from '../../src/scene/types.ts';
+import type { CubeBIP } from '../../src/core/types.ts';
 import { Rng } from '../../src/util/random.ts';
 import { thrown } from '../helpers.ts';
 

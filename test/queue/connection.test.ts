@@ -1,6 +1,6 @@
 /** Queue URLs: what is accepted, and the password never shown. (No Redis needed.) */
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { parseQueueUrl, redact } from '../../src/queue/connection.ts';
 
 describe('queue URLs', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../../src/errors.ts';
+import { DataError } from '../../src/core/errors.ts';
 import { heatColor, layoutConfusionMatrix, renderConfusionMatrix } from '../../src/render/confusionMatrix.ts';
 import { pixelAt, type RgbaImage } from '../../src/render/image.ts';
 import { luma } from '../../src/render/palette.ts';

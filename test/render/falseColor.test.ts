@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { bandStretch, falseColor, percentile } from '../../src/render/falseColor.ts';
 import { pixelAt } from '../../src/render/image.ts';
-import type { CubeBIP } from '../../src/scene/types.ts';
+import type { CubeBIP } from '../../src/core/types.ts';
 
 /** A 10×10 cube with 4 bands: band b of pixel p is p * (b + 1) (so 0..99, 0..198, …). */
 function ramp(): CubeBIP {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, InputFileError } from '../../src/errors.ts';
+import { ConfigError, InputFileError } from '../../src/core/errors.ts';
 import { createImage, decodePng, encodePng, pixelAt, upscale, writePng } from '../../src/render/image.ts';
 
 describe('RgbaImage and PNG', () => {

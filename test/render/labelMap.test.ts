@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError } from '../../src/errors.ts';
+import { ConfigError, DataError } from '../../src/core/errors.ts';
 import { pixelAt, type Rgb } from '../../src/render/image.ts';
 import { ERROR_COLORS, renderErrorMap, renderLabelMap } from '../../src/render/labelMap.ts';
 

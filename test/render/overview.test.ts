@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../../src/errors.ts';
+import { DataError } from '../../src/core/errors.ts';
 import { drawText } from '../../src/render/draw.ts';
 import { BLACK, createImage, type Rgb, type RgbaImage } from '../../src/render/image.ts';
 import { ERROR_COLORS } from '../../src/render/labelMap.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError } from '../../src/errors.ts';
+import { ConfigError, DataError } from '../../src/core/errors.ts';
 import type { RgbaImage } from '../../src/render/image.ts';
 import { CURVE_COLORS, renderTrainingCurves, type EpochRecord } from '../../src/render/trainingCurves.ts';
 import { countColor } from './helpers.ts';

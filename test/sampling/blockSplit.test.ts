@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DataError } from '../../src/errors.ts';
+import { DataError } from '../../src/core/errors.ts';
 import { makeSplit, type MakeSplitOptions, type SceneSplit } from '../../src/sampling/makeSplit.ts';
-import type { ClassInfo, LabelMap } from '../../src/scene/types.ts';
+import type { ClassInfo, LabelMap } from '../../src/core/types.ts';
 import { classesUpTo, expectWellFormed, exposedByScan, haveShared, patchyLabels, perClass, readLabels } from './splitHelpers.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError } from '../../src/errors.ts';
+import { ConfigError, DataError } from '../../src/core/errors.ts';
 import { makeSplit, splitToMap, type MakeSplitOptions } from '../../src/sampling/makeSplit.ts';
-import type { LabelMap } from '../../src/scene/types.ts';
+import type { LabelMap } from '../../src/core/types.ts';
 import { classesUpTo, expectWellFormed, exposedByScan, patchyLabels, perClass } from './splitHelpers.ts';
 
 const classes = classesUpTo(5);

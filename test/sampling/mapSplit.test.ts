@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../src/errors.ts';
+import { DataError } from '../../src/core/errors.ts';
 import { makeSplit, type MakeSplitOptions } from '../../src/sampling/makeSplit.ts';
 import { INDIAN_PINES_DISJOINT_RELABEL } from '../../src/sampling/mapSplit.ts';
-import type { LabelMap } from '../../src/scene/types.ts';
+import type { LabelMap } from '../../src/core/types.ts';
 import { classesUpTo, expectWellFormed, exposedByScan, haveShared, patchyLabels, perClass, readLabels } from './splitHelpers.ts';
 
 const classes = classesUpTo(4);

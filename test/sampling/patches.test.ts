@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkPatchSize, extractPatches } from '../../src/sampling/patches.ts';
-import type { CubeBIP } from '../../src/scene/types.ts';
+import type { CubeBIP } from '../../src/core/types.ts';
 
 /** 4×5 scene, 2 bands: value = 100·row + 10·col + band + 1 (never 0, so padding is visible). */
 function grid(): CubeBIP {

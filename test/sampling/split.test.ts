@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { splitPixels } from '../../src/sampling/split.ts';
-import type { ClassInfo, LabelMap } from '../../src/scene/types.ts';
+import type { ClassInfo, LabelMap } from '../../src/core/types.ts';
 
 /** 20×20 map: class 3 in 200 pixels, class 7 in 100, class 9 in 40, rest unlabelled. */
 function labels(): LabelMap {

@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/index.ts';
 import { columnMajorToLabels } from '../../src/io/mat/layout.ts';
 import type { SceneSplit } from '../../src/sampling/makeSplit.ts';
-import type { ClassInfo, LabelMap } from '../../src/scene/types.ts';
+import type { ClassInfo, LabelMap } from '../../src/core/types.ts';
 import { createRng } from '../../src/util/random.ts';
 
 /** ../shared/data from the repository root, computed from this file's place. */

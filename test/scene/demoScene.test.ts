@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { DEMO_MIN_CLASS_PIXELS, DEMO_SCENE_DEFAULTS, demoWavelengths, makeDemoScene } from '../../src/scene/demoScene.ts';
 import { findDataset } from '../../src/scene/registry.ts';
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, DownloadError } from '../../src/errors.ts';
+import { ConfigError, DownloadError } from '../../src/core/errors.ts';
 import { downloadableIds, downloadDataset, sha256File } from '../../src/scene/download.ts';
 import { DATASETS, findDataset, type DatasetEntry } from '../../src/scene/registry.ts';
 import { createRng } from '../../src/util/random.ts';

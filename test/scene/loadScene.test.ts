@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, DataError, MatFormatError } from '../../src/errors.ts';
+import { ConfigError, DataError, MatFormatError } from '../../src/core/errors.ts';
 import { writeMatV5, type MatWriteVariable } from '../../src/io/mat/writer.ts';
 import { fitPca, transformCube } from '../../src/preprocess/pca.ts';
 import { loadCube, loadLabels, loadScene } from '../../src/scene/loadScene.ts';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError, InputFileError } from '../../src/errors.ts';
+import { DataError, InputFileError } from '../../src/core/errors.ts';
 import { writeMatV5 } from '../../src/io/mat/writer.ts';
 import { predictPipeline } from '../../src/pipeline/predictPipeline.ts';
 import { runPipeline } from '../../src/pipeline/runPipeline.ts';

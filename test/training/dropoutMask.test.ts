@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { dropoutMultiplier } from '../../src/training/dropoutMask.ts';
+import { dropoutMultiplier } from '../../src/training/engines/dropoutMask.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { createRng } from '../../src/util/random.ts';
 

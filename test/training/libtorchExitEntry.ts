@@ -1,5 +1,5 @@
 // A child process for test/training/libtorchGradients.test.ts: calls process.exit(3) while a libtorch step runs.
-import { createLibtorchGradientStep } from '../../src/training/libtorch/libtorchGradients.ts';
+import { createLibtorchGradientStep } from '../../src/training/engines/libtorch/libtorchGradients.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 
 const model = getModelSpec('spinal-cnn').build({ patch: 15, channels: 30, numClasses: 13 });

@@ -6,12 +6,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
-import { BackendError } from '../../src/errors.ts';
+import { BackendError } from '../../src/core/errors.ts';
 import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
-import { LIBTORCH_HOW_TO, loadLibtorch } from '../../src/training/libtorch/libtorchGradients.ts';
+import { LIBTORCH_HOW_TO, loadLibtorch } from '../../src/training/engines/libtorch/libtorchGradients.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
 import { SpinalLayer } from '../../src/models/spinalLayer.ts';
-import { arraySource } from '../../src/training/sampleSource.ts';
+import { arraySource } from '../../src/sampling/sampleSource.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { trainModel, type TrainingEngine } from '../../src/training/trainModel.ts';
 import { createRng } from '../../src/util/random.ts';

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
-import { buildGradientGraph } from '../../src/training/onnx/gradientGraph.ts';
-import { createOnnxGradientStep } from '../../src/training/onnx/onnxGradients.ts';
+import { buildGradientGraph } from '../../src/training/engines/onnxruntime/gradientGraph.ts';
+import { createOnnxGradientStep } from '../../src/training/engines/onnxruntime/onnxGradients.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { createRng } from '../../src/util/random.ts';
 import { UnsupportedModelError } from '../../src/onnx/layers.ts';

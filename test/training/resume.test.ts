@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getModelSpec } from '../../src/models/registry.ts';
-import { arraySource } from '../../src/training/sampleSource.ts';
+import { arraySource } from '../../src/sampling/sampleSource.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { trainModel, type TrainOptions } from '../../src/training/trainModel.ts';
 import { loadTrainState, saveTrainState } from '../../src/training/trainState.ts';

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getModelSpec } from '../../src/models/registry.ts';
-import { predictClasses } from '../../src/training/predict.ts';
-import { patchSource } from '../../src/training/sampleSource.ts';
+import { predictClasses } from '../../src/inference/predict.ts';
+import { patchSource } from '../../src/sampling/sampleSource.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { trainModel } from '../../src/training/trainModel.ts';
 import { createRng } from '../../src/util/random.ts';
-import type { CubeBIP } from '../../src/scene/types.ts';
+import type { CubeBIP } from '../../src/core/types.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors.ts';
+import { ConfigError } from '../../src/core/errors.ts';
 import { Rng, createRng, deriveSeed } from '../../src/util/random.ts';
 
 const draw = (rng: Rng, n: number): number[] => Array.from({ length: n }, () => rng.uint32());

@@ -5,9 +5,9 @@
  * tfjs computes, up to float32 rounding (test/inference/onnx.test.ts compares them).
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { PredictOptions } from '../../training/predict.ts';
-import { writeSoftmax } from '../../training/probabilities.ts';
-import { batchesOf, type SampleSource } from '../../training/sampleSource.ts';
+import type { PredictOptions } from '../predict.ts';
+import { writeSoftmax } from '../probabilities.ts';
+import { batchesOf, type SampleSource } from '../../sampling/sampleSource.ts';
 import { exportOnnx } from './exportOnnx.ts';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession } from '../../onnx/onnxRuntime.ts';
 

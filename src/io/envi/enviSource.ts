@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { InputFileError } from '../../errors.ts';
+import { InputFileError } from '../../core/errors.ts';
 import type { RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
 import { type EnviHeader, interpretEnviHeader } from './header.ts';
 import { MAX_HEADER_BYTES, parseEnviHeaderText } from './headerText.ts';

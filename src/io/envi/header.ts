@@ -5,8 +5,8 @@
  * what the numbers mean is read or refused; keys that only describe (description, sensor type…) are
  * left alone.
  */
-import { InputFileError } from '../../errors.ts';
-import type { BandInfo, ClassInfo, GeoReference } from '../../scene/types.ts';
+import { InputFileError } from '../../core/errors.ts';
+import type { BandInfo, ClassInfo, GeoReference } from '../../core/types.ts';
 import { type EnviHeaderText, splitList } from './headerText.ts';
 import { parseMapInfo } from './mapInfo.ts';
 

@@ -4,7 +4,7 @@
  * the outer braces. Lines starting with ';' are comments. Hand-written: the format is a few lines of
  * `key = value`, and no npm package reads it (GDAL's ENVI driver is what the tests check against).
  */
-import { InputFileError } from '../../errors.ts';
+import { InputFileError } from '../../core/errors.ts';
 
 export interface EnviHeaderText {
   readonly path: string;

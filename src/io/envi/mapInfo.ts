@@ -7,8 +7,9 @@
  * unrotated grid puts it: that is what GDAL's ENVI driver does (checked against GDAL 3.6 in
  * test/io/envi/envi.test.ts), and GIS software reads these files through GDAL.
  */
-import { InputFileError } from '../../errors.ts';
-import type { GeoReference } from '../../scene/types.ts';
+import { InputFileError } from '../../core/errors.ts';
+import { epsgOfWkt } from '../../core/crs.ts';
+import type { GeoReference } from '../../core/types.ts';
 import { type EnviHeaderText, splitList } from './headerText.ts';
 
 export function parseMapInfo(h: EnviHeaderText): GeoReference | undefined {
@@ -55,13 +56,3 @@ function epsgOfMapInfo(plain: readonly string[]): number | undefined {
 }
 
 const isWgs84 = (datum: string | undefined) => /^wgs[-_ ]?84$/i.test((datum ?? '').trim());
-
-/** The EPSG code of a WKT's outermost AUTHORITY (WKT1) or ID (WKT2), when it has one. */
-export function epsgOfWkt(wkt: string): number | undefined {
-  const m = [...wkt.matchAll(/(?:AUTHORITY|ID)\[\s*"EPSG"\s*,\s*"?(\d+)"?\s*\]/gi)];
-  if (m.length === 0) return undefined;
-  // The outermost authority closes last: it is followed only by closing brackets.
-  const last = m[m.length - 1];
-  const rest = wkt.slice((last.index ?? 0) + last[0].length).trim();
-  return /^[\]\s]*$/.test(rest) ? Number(last[1]) : undefined;
-}

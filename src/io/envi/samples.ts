@@ -3,7 +3,7 @@
  * machine's, viewed as a typed array of the sample type, and gathered pixel by pixel into the sink
  * (BIP: the engine's own TypedArray.set converts them in one native pass).
  */
-import { InputFileError } from '../../errors.ts';
+import { InputFileError } from '../../core/errors.ts';
 import type { RasterSink } from '../raster/types.ts';
 import type { EnviInterleave } from './header.ts';
 

@@ -10,12 +10,12 @@
  * scene's values are already 1…N (KSC, Indian Pines, the demo) the indices equal them.
  */
 import { basename, dirname, extname, join } from 'node:path';
-import { DataError } from '../../errors.ts';
-import type { Rgb } from '../../render/image.ts';
-import type { ClassInfo, GeoReference, LabelMap } from '../../scene/types.ts';
+import { DataError } from '../../core/errors.ts';
+import type { Rgb } from '../../core/types.ts';
+import type { ClassInfo, GeoReference, LabelMap } from '../../core/types.ts';
 import { writeFileAtomic } from '../../util/atomicWrite.ts';
 import { OutputFile } from '../../util/outputFile.ts';
-import { epsgOf, isNorthUp } from '../tiff/geoKeys.ts';
+import { epsgOf, isNorthUp } from '../../core/crs.ts';
 
 export interface EnviClassificationInput {
   /** Row-major label values of the scene; 0 is background (index 0, "Unclassified"). */
@@ -37,7 +37,7 @@ export function writeEnviClassification(dataPath: string, o: EnviClassificationI
   writer.finish();
 }
 
-/** An ENVI classification written band by band: rows of label values, top to bottom. */
+/** An ENVI classification written window by window: rows of label values, top to bottom. */
 export interface EnviClassificationWriter {
   writeRows(labels: Int32Array): void;
   /** Renames the data file into place and writes the header. */

@@ -1,10 +1,15 @@
 /**
- * A GeoTIFF's georeference as GDAL reads it: ModelTransformation (a full affine) or ModelTiepoint +
+ * GeoTIFF georeferencing, both ways. Reading: ModelTransformation (a full affine) or ModelTiepoint +
  * ModelPixelScale → GDAL-order geotransform; PixelIsPoint rasters shifted by half a pixel to GDAL's
  * corner convention; the EPSG code from ProjectedCSTypeGeoKey, else GeographicTypeGeoKey
- * (32767 = user-defined, no code).
+ * (32767 = user-defined, no code). Writing: ModelPixelScale + ModelTiepoint for north-up grids,
+ * ModelTransformation for rotated ones, and a GeoKeyDirectory with the EPSG code. A CRS known only as
+ * WKT has no GeoKey form; the writer then puts the WKT in the GDAL .aux.xml beside the file (GDAL reads
+ * that first), and the GeoKeys carry only the model type and the name.
  */
-import type { GeoReference } from '../../scene/types.ts';
+import { epsgOf, isGeographic, isNorthUp, wktName } from '../../core/crs.ts';
+import type { GeoReference } from '../../core/types.ts';
+import type { TiffTag } from './encodeTiff.ts';
 
 interface TiffTags {
   readonly transformation?: ArrayLike<number>;
@@ -37,4 +42,48 @@ export function tiffGeoReference(t: TiffTags): GeoReference | undefined {
   };
   const epsg = code('ProjectedCSTypeGeoKey') ?? code('GeographicTypeGeoKey');
   return { geoTransform: gt, ...(epsg !== undefined && { epsg }) };
+}
+
+const KEY = {
+  GTModelType: 1024,
+  GTRasterType: 1025,
+  GTCitation: 1026,
+  GeographicType: 2048,
+  ProjectedCSType: 3072,
+} as const;
+const MODEL_PROJECTED = 1;
+const MODEL_GEOGRAPHIC = 2;
+const RASTER_PIXEL_IS_AREA = 1;
+const GEO_ASCII_PARAMS = 34737;
+
+/** The GeoTIFF tags of `georef`: grid placement and GeoKeys (pixels are areas, as GDAL's geotransform means). */
+export function geoTiffTags(georef: GeoReference): TiffTag[] {
+  const t = georef.geoTransform;
+  const tags: TiffTag[] = [];
+  if (isNorthUp(t)) {
+    tags.push(
+      { tag: 33550, type: 'DOUBLE', values: [t[1], -t[5], 0] },
+      { tag: 33922, type: 'DOUBLE', values: [0, 0, 0, t[0], t[3], 0] },
+    );
+  } else {
+    tags.push({ tag: 34264, type: 'DOUBLE', values: [t[1], t[2], 0, t[0], t[4], t[5], 0, t[3], 0, 0, 0, 0, 0, 0, 0, 1] });
+  }
+  const geographic = isGeographic(georef);
+  const epsg = epsgOf(georef);
+  const keys: [number, number, number, number][] = [];
+  let ascii = '';
+  const hasCrs = epsg !== undefined || georef.crsWkt !== undefined;
+  if (hasCrs) keys.push([KEY.GTModelType, 0, 1, geographic ? MODEL_GEOGRAPHIC : MODEL_PROJECTED]);
+  keys.push([KEY.GTRasterType, 0, 1, RASTER_PIXEL_IS_AREA]);
+  const name = georef.crsWkt ? wktName(georef.crsWkt) : undefined;
+  if (name) {
+    // GeoAsciiParams strings end with '|'; the key's count includes it.
+    keys.push([KEY.GTCitation, GEO_ASCII_PARAMS, name.length + 1, 0]);
+    ascii += `${name.replace(/\|/g, '/')}|`;
+  }
+  if (epsg !== undefined) keys.push([geographic ? KEY.GeographicType : KEY.ProjectedCSType, 0, 1, epsg]);
+  // Header: directory version 1, revision 1.0, number of keys; then one [id, location, count, value] per key.
+  tags.push({ tag: 34735, type: 'SHORT', values: [1, 1, 0, keys.length, ...keys.flat()] });
+  if (ascii) tags.push({ tag: GEO_ASCII_PARAMS, type: 'ASCII', values: ascii });
+  return tags;
 }

@@ -6,7 +6,7 @@
  * Hand-written because it must run before the library does; it reads only the header and one directory.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { InputFileError } from '../../errors.ts';
+import { InputFileError } from '../../core/errors.ts';
 
 /** Bytes per value of each TIFF field type (1-18; 0 unknown). */
 const TYPE_SIZE = [0, 1, 1, 2, 4, 8, 1, 1, 2, 4, 8, 4, 8, 4, 0, 0, 8, 8, 8];

@@ -6,8 +6,8 @@
  */
 import { statSync } from 'node:fs';
 import { fromFile, type GeoTIFF, type ImageFileDirectory } from 'geotiff';
-import { InputFileError, SpinalnetError } from '../../errors.ts';
-import type { ClassInfo } from '../../scene/types.ts';
+import { InputFileError, SpinalnetError } from '../../core/errors.ts';
+import type { ClassInfo } from '../../core/types.ts';
 import type { RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
 import { readAuxCategories } from './auxXml.ts';
 import { checkFirstIfd } from './ifdCheck.ts';

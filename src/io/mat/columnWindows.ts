@@ -13,7 +13,7 @@
  * layout.ts measured as the fast one.
  */
 import { readSync } from 'node:fs';
-import { InputFileError } from '../../errors.ts';
+import { InputFileError } from '../../core/errors.ts';
 import type { RasterSink } from '../raster/types.ts';
 import { viewTyped, type MiType } from './types.ts';
 

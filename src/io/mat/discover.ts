@@ -3,7 +3,7 @@
  * 3-D numeric array, the labels the one 2-D numeric array of the cube's height×width. Shared by the
  * MAT v5 and v7.3 readers, so both follow the same rules.
  */
-import { MatFormatError } from '../../errors.ts';
+import { MatFormatError } from '../../core/errors.ts';
 import { describeVariables as listVariables } from './reader.ts';
 import { NUMERIC_CLASSES, type MatVariableInfo } from './types.ts';
 

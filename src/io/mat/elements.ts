@@ -3,7 +3,7 @@
  * sub-elements at the start of an miMATRIX element (array flags, dimensions, name, real-part tag).
  * Every length is checked against the bytes that exist before anything is read or allocated from it.
  */
-import { MatFormatError } from '../../errors.ts';
+import { MatFormatError } from '../../core/errors.ts';
 import { FLAG_COMPLEX, FLAG_LOGICAL, MI, MI_NUMERIC, MX_CLASS, NUMERIC_CLASSES, type MatClass } from './types.ts';
 
 /** Which file and variable an error is about. */

@@ -3,7 +3,7 @@
  * recognises, to refuse them with a clear message, the formats people most often hand us instead:
  * MAT v7.3 (HDF5 inside) and MAT v4 (no text header at all).
  */
-import { MatFormatError } from '../../errors.ts';
+import { MatFormatError } from '../../core/errors.ts';
 
 export const HEADER_BYTES = 128;
 /** A v7.3 file keeps a 512-byte MATLAB header and then starts an HDF5 file. */

@@ -7,8 +7,8 @@ export { describeVariables, listMatVariables, openMatFile, readMatChar, readMatN
 export type { MatFileIndex, MatReadOptions } from './reader.ts';
 export { formatInspection, inspectMatFile, valueRange } from './inspect.ts';
 export type { InspectOptions, MatVariableSummary } from './inspect.ts';
-export { DEFAULT_MEMORY_FRACTION, MAX_BUFFER_BYTES, checkMemory, defaultMemoryLimit, formatBytes, machineMemory } from './limits.ts';
-export type { MachineMemory, MemoryRequest } from './limits.ts';
+export { DEFAULT_MEMORY_FRACTION, MAX_BUFFER_BYTES, checkMemory, defaultMemoryLimit, formatBytes, machineMemory } from '../../core/memory.ts';
+export type { MachineMemory, MemoryRequest } from '../../core/memory.ts';
 export { writeMatV5 } from './writer.ts';
 export type { MatWriteOptions, MatWriteResult, MatWriteVariable } from './writer.ts';
 export { columnMajorToBIP, columnMajorToLabels } from './layout.ts';

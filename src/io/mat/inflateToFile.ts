@@ -17,8 +17,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlibConstants, createInflate } from 'node:zlib';
-import { InputFileError, MatFormatError } from '../../errors.ts';
-import { formatBytes } from './limits.ts';
+import { InputFileError, MatFormatError } from '../../core/errors.ts';
+import { formatBytes } from '../../core/memory.ts';
 
 /**
  * Chunks read from the MAT file and inflated at a time. Loading the KSC-shaped compressed MAT file

@@ -3,7 +3,7 @@
  * dimensions, and for real numeric arrays the smallest and largest value. The first thing to run on
  * an unknown file, so it reads what it can and refuses what it cannot with the reader's typed errors.
  */
-import { formatBytes } from './limits.ts';
+import { formatBytes } from '../../core/memory.ts';
 import { openMatFile, readMatStored, storedBytes, type MatFileIndex, type MatReadOptions } from './reader.ts';
 import { NUMERIC_CLASSES, type MatClass, type MatTypedArray } from './types.ts';
 

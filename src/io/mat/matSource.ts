@@ -7,7 +7,7 @@
  * from there.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
-import { DataError, MatFormatError } from '../../errors.ts';
+import { DataError, MatFormatError } from '../../core/errors.ts';
 import type { OpenRasterOptions, RasterDescription, RasterSink, RasterSource } from '../raster/types.ts';
 import { type ColumnMajorData, columnWindowBytes, elementPlace, readColumnMajorRows } from './columnWindows.ts';
 import { discoverCube, discoverLabels } from './discover.ts';

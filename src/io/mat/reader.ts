@@ -17,10 +17,10 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { constants as zlibConstants, inflateSync } from 'node:zlib';
-import { InputFileError, MatFormatError } from '../../errors.ts';
+import { InputFileError, MatFormatError } from '../../core/errors.ts';
 import { type ElementContext, NeedMoreBytes, parseMatrixHeader, readTag, type Tag } from './elements.ts';
 import { HEADER_BYTES, type MatHeader, parseMatHeader } from './header.ts';
-import { MAX_BUFFER_BYTES, checkMemory, defaultMemoryLimit } from './limits.ts';
+import { MAX_BUFFER_BYTES, checkMemory, defaultMemoryLimit } from '../../core/memory.ts';
 import {
   MI, MI_NUMERIC, NUMERIC_CLASSES, allocTyped, viewTyped,
   type MatNumericArray, type MatNumericClass, type MatStoredArray, type MatTypedArray, type MatVariableInfo, type MiType,

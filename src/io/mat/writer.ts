@@ -3,7 +3,7 @@
  * atomically. Data are column-major, as MATLAB and the reader use them.
  */
 import { deflateSync } from 'node:zlib';
-import { ConfigError } from '../../errors.ts';
+import { ConfigError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../util/atomicWrite.ts';
 import { OutputFile } from '../../util/outputFile.ts';
 import { FLAG_LOGICAL, MI, WRITE_CODES, type MatNumericClass, type MatTypedArray } from './types.ts';

@@ -13,7 +13,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Dataset, File as H5File, Group } from 'h5wasm';
-import { DataError, MatFormatError, SpinalnetError } from '../../errors.ts';
+import { DataError, MatFormatError, SpinalnetError } from '../../core/errors.ts';
 import { discoverCube, discoverLabels } from '../mat/discover.ts';
 import { columnMajorRowsToBIP } from '../mat/layout.ts';
 import { describeVariables } from '../mat/reader.ts';

@@ -6,7 +6,7 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { InputFileError } from '../../errors.ts';
+import { InputFileError } from '../../core/errors.ts';
 import type { RasterFormat } from './types.ts';
 
 export interface DetectedFormat {

@@ -2,7 +2,7 @@
  * A cube already in memory (the synthetic demo scene) behind the RasterSource interface, so that it
  * goes through the same windowed scene pass (src/scene/sceneScan.ts) as a file.
  */
-import type { CubeBIP } from '../../scene/types.ts';
+import type { CubeBIP } from '../../core/types.ts';
 import type { RasterSink, RasterSource } from './types.ts';
 
 export function memorySource(cube: CubeBIP, name: string): RasterSource {

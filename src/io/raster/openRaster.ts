@@ -2,7 +2,7 @@
  * Opens any scene file spinalnet reads behind one interface: the format comes from the bytes
  * (detect.ts), each format from its own module.
  */
-import { ConfigError, InputFileError } from '../../errors.ts';
+import { ConfigError, InputFileError } from '../../core/errors.ts';
 import { openEnvi } from '../envi/enviSource.ts';
 import { openGeoTiff } from '../geotiff/tiffSource.ts';
 import { openMatV5 } from '../mat/matSource.ts';

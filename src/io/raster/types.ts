@@ -4,7 +4,7 @@
  * the file's own layout. The scene loader (src/scene/loadScene.ts) works only through this interface;
  * each format lives in its own folder (src/io/envi, src/io/geotiff, src/io/mat, src/io/mat73).
  */
-import type { BandInfo, ClassInfo, GeoReference } from '../../scene/types.ts';
+import type { BandInfo, ClassInfo, GeoReference } from '../../core/types.ts';
 
 export type RasterFormat = 'envi' | 'geotiff' | 'mat-v5' | 'mat-v7.3';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError, InputFileError } from '../../../src/errors.ts';
+import { DataError, InputFileError } from '../../../src/core/errors.ts';
 import { openRaster } from '../../../src/io/raster/openRaster.ts';
 import { loadScene } from '../../../src/scene/loadScene.ts';
 import { thrownAsync } from '../../helpers.ts';

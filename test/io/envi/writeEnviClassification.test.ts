@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { enviHeaderPath, mapInfo, writeEnviClassification } from '../../../src/io/envi/writeEnviClassification.ts';
 import { palette } from '../../../src/render/palette.ts';
-import type { ClassInfo } from '../../../src/scene/types.ts';
+import type { ClassInfo } from '../../../src/core/types.ts';
 import { gdalInfo, gdalMissing, gdalRead } from '../gdal.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-envi-'));

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError, InputFileError, MatFormatError } from '../../../src/errors.ts';
+import { DataError, InputFileError, MatFormatError } from '../../../src/core/errors.ts';
 import { loadScene } from '../../../src/scene/loadScene.ts';
 import { thrownAsync } from '../../helpers.ts';
 import { PYTHON, formatToolsMissing } from './formatFixtures.ts';

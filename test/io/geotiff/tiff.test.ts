@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputFileError } from '../../../src/errors.ts';
+import { InputFileError } from '../../../src/core/errors.ts';
 import { loadScene } from '../../../src/scene/loadScene.ts';
 import { makeTiff, type TiffSpec } from '../../fuzz/tiffBytes.ts';
 import { thrownAsync } from '../../helpers.ts';

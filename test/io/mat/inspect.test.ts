@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MatFormatError } from '../../../src/errors.ts';
+import { MatFormatError } from '../../../src/core/errors.ts';
 import { formatInspection, inspectMatFile, valueRange } from '../../../src/io/mat/inspect.ts';
 import { writeMatV5 } from '../../../src/io/mat/writer.ts';
 import { charMatrix, complexMatrix, compressed, doubleMatrix, opaqueMatrix, sparseMatrix, structMatrix, v5Header } from './rawMat.ts';

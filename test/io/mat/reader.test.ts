@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { read as matForJs } from 'mat-for-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../../src/util/random.ts';
-import { InputFileError, MatFormatError } from '../../../src/errors.ts';
+import { InputFileError, MatFormatError } from '../../../src/core/errors.ts';
 import { listMatVariables, openMatFile, readMatChar, readMatNumeric, readMatStored } from '../../../src/io/mat/reader.ts';
 import { writeMatV5 } from '../../../src/io/mat/writer.ts';
 import {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/core/errors.ts';
 import { listMatVariables, readMatNumeric } from '../../../src/io/mat/reader.ts';
 import type { MatTypedArray } from '../../../src/io/mat/types.ts';
 import { writeMatV5, type MatWriteVariable } from '../../../src/io/mat/writer.ts';

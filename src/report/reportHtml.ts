@@ -10,7 +10,8 @@ import type { Metrics } from '../evaluation/metrics.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { escapeHtml, evidenceHtml } from './evidenceHtml.ts';
 
-const STYLE = join(dirname(fileURLToPath(import.meta.url)), 'page', 'style.css');
+// The viewer's stylesheet, so report.html and the page look alike.
+const STYLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'view', 'page', 'style.css');
 
 /** Figures shown when the run wrote them, in this order. */
 const FIGURES: [string, string][] = [

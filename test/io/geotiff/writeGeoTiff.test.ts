@@ -6,11 +6,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeTiff } from '../../../src/io/tiff/encodeTiff.ts';
-import { writeClassMapTiff, writeFloatTiff } from '../../../src/io/tiff/writeGeoTiff.ts';
-import { epsgOf, isGeographic } from '../../../src/io/tiff/geoKeys.ts';
+import { encodeTiff } from '../../../src/io/geotiff/encodeTiff.ts';
+import { writeClassMapTiff, writeFloatTiff } from '../../../src/io/geotiff/writeGeoTiff.ts';
+import { epsgOf, isGeographic } from '../../../src/core/crs.ts';
 import { palette } from '../../../src/render/palette.ts';
-import type { ClassInfo, GeoReference } from '../../../src/scene/types.ts';
+import type { ClassInfo, GeoReference } from '../../../src/core/types.ts';
 import { thrown } from '../../helpers.ts';
 import { gdalInfo, gdalMissing, gdalRead } from '../gdal.ts';
 

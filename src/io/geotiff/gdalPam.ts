@@ -4,7 +4,7 @@
  * and QGIS read it beside the raster; by GDAL's default GDAL_GEOREF_SOURCES (PAM,INTERNAL,…) its SRS
  * is preferred to the GeoKeys.
  */
-import type { Rgb } from '../../render/image.ts';
+import type { Rgb } from '../../core/types.ts';
 
 export interface PamBand {
   /** Band description (GDAL's GetDescription; QGIS shows it as the band name). */

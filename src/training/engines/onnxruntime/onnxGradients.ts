@@ -8,17 +8,17 @@
  * AVX kernels, ~16 ms (`npm run bench` prints both rates).
  */
 import * as tf from '@tensorflow/tfjs';
-import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../onnx/onnxRuntime.ts';
-import { BatchNormalization } from '../../models/batchNorm.ts';
-import { SpinalLayer } from '../../models/spinalLayer.ts';
-import { fasterSession, type TimedSession } from '../../onnx/fasterSession.ts';
+import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../../onnx/onnxRuntime.ts';
+import { BatchNormalization } from '../../../models/batchNorm.ts';
+import { SpinalLayer } from '../../../models/spinalLayer.ts';
+import { fasterSession, type TimedSession } from '../../../onnx/fasterSession.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { f32, heapMemory, heapView, type WasmBackendLike } from '../../backend/wasmHeap.ts';
-import { wasmScatterFor } from '../../backend/wasmScatter.ts';
+import { f32, heapMemory, heapView, type WasmBackendLike } from '../../../backend/wasmHeap.ts';
+import { wasmScatterFor } from '../../../backend/wasmScatter.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
-import { nchwcBlockSize } from '../../onnx/nchwc.ts';
+import { nchwcBlockSize } from '../../../onnx/nchwc.ts';
 import { applyStep, type GradientStep, type StepGradients } from '../gradientStep.ts';
-import { BackendError } from '../../errors.ts';
+import { BackendError } from '../../../core/errors.ts';
 
 /** The onnxruntime step: GradientStep, with a description naming onnxruntime and its thread choice:
  * "onnxruntime 1.30.0, NCHWc convolutions, 2 threads" (NCHWc where the runtime has those kernels:

@@ -4,8 +4,8 @@
  * views of the cursor.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Cursor, toLogical, toNchw, trainableWeight, UnsupportedModelError } from '../../onnx/layers.ts';
-import { OnnxGraph } from '../../onnx/onnxGraph.ts';
+import { type Cursor, toLogical, toNchw, trainableWeight, UnsupportedModelError } from '../../../onnx/layers.ts';
+import { OnnxGraph } from '../../../onnx/onnxGraph.ts';
 
 /** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
 export interface MaskSite {

@@ -3,10 +3,10 @@
  * and what is found really runs. Its own file: the probes switch tfjs's one engine between backends.
  */
 import { describe, expect, it } from 'vitest';
-import { formatEngines, listEngines } from '../../src/backend/engines.ts';
+import { formatEngines, listEngines } from '../../src/cli/engines.ts';
 import { main } from '../../src/cli/main.ts';
 import { loadOnnxRuntime } from '../../src/onnx/onnxRuntime.ts';
-import { loadLibtorch } from '../../src/training/libtorch/libtorchGradients.ts';
+import { loadLibtorch } from '../../src/training/engines/libtorch/libtorchGradients.ts';
 
 describe('listEngines', () => {
   it('lists libtorch, onnxruntime, webgpu, tensorflow, wasm and cpu, each found or explained', async () => {

@@ -5,9 +5,9 @@
  * (validation, checkpoints, resuming and saving work as with tfjs gradients).
  */
 import * as tf from '@tensorflow/tfjs';
-import { FusedAdamOptimizer } from '../backend/fusedAdam.ts';
-import type { BatchNormalization } from '../models/batchNorm.ts';
-import { SpinalLayer } from '../models/spinalLayer.ts';
+import { FusedAdamOptimizer } from '../../backend/fusedAdam.ts';
+import type { BatchNormalization } from '../../models/batchNorm.ts';
+import { SpinalLayer } from '../../models/spinalLayer.ts';
 
 /** What one forward and backward pass computed. */
 export interface StepGradients {

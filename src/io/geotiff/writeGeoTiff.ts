@@ -3,9 +3,9 @@
  * per-class probabilities), each with its `.aux.xml` (GDAL PAM) beside it. Layout, compression and
  * georeference as in encodeTiff / geoKeys; names and colours as GDAL and QGIS read them.
  */
-import { DataError } from '../../errors.ts';
-import type { Rgb } from '../../render/image.ts';
-import type { ClassInfo, GeoReference, LabelMap } from '../../scene/types.ts';
+import { DataError } from '../../core/errors.ts';
+import type { Rgb } from '../../core/types.ts';
+import type { ClassInfo, GeoReference, LabelMap } from '../../core/types.ts';
 import { writeFileAtomic } from '../../util/atomicWrite.ts';
 import { OutputFile } from '../../util/outputFile.ts';
 import { TiffEncoder, type TiffEncodeOptions, type TiffImageInfo, type TiffTag } from './encodeTiff.ts';
@@ -32,7 +32,7 @@ export interface ClassMapTiffInput extends GeoTiffCommon {
 /** GDAL_NODATA (tag 42113): the nodata value as text. */
 const nodataTag = (value: string): TiffTag => ({ tag: 42113, type: 'ASCII', values: value });
 
-/** A GeoTIFF being written band by band (see openClassMapTiff, openFloatTiff). */
+/** A GeoTIFF being written window by window (see openClassMapTiff, openFloatTiff). */
 export interface TiffRowWriter<T> {
   /** Appends whole rows, top to bottom. */
   writeRows(rows: T): void;

@@ -6,7 +6,7 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { totalmem } from 'node:os';
-import { MatFormatError } from '../../errors.ts';
+import { MatFormatError } from './errors.ts';
 
 /** Share of the machine's memory (physical, or the container's limit when lower) one load may use. */
 export const DEFAULT_MEMORY_FRACTION = 0.75;

@@ -5,11 +5,11 @@
  * network (README, Speed), else tfjs. The optimizer, the weights and everything else stay tfjs's.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BackendError, ConfigError } from '../errors.ts';
-import { checkEngineForBackend, onnxOrFallback } from '../onnx/onnxRuntime.ts';
+import { BackendError, ConfigError } from '../../core/errors.ts';
+import { checkEngineForBackend, onnxOrFallback } from '../../onnx/onnxRuntime.ts';
 import type { GradientStep } from './gradientStep.ts';
 import { createLibtorchGradientStep, LIBTORCH_HOW_TO } from './libtorch/libtorchGradients.ts';
-import { createOnnxGradientStep } from './onnx/onnxGradients.ts';
+import { createOnnxGradientStep } from './onnxruntime/onnxGradients.ts';
 
 export type TrainingEngine = 'auto' | 'libtorch' | 'onnxruntime' | 'tfjs';
 export const TRAINING_ENGINES: readonly TrainingEngine[] = ['auto', 'libtorch', 'onnxruntime', 'tfjs'];

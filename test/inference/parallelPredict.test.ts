@@ -1,15 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { selectBackend } from '../../../src/backend/selectBackend.ts';
-import { BackendError } from '../../../src/errors.ts';
-import { getModelSpec } from '../../../src/models/registry.ts';
-import { predictPatchesParallel } from '../../../src/training/parallel/parallelPredict.ts';
-import { predictClasses } from '../../../src/training/predict.ts';
-import { patchSource } from '../../../src/training/sampleSource.ts';
-import { withSeededMathRandom } from '../../../src/training/seededRandom.ts';
-import { trainModel } from '../../../src/training/trainModel.ts';
-import { createRng } from '../../../src/util/random.ts';
-import type { CubeBIP } from '../../../src/scene/types.ts';
+import { selectBackend } from '../../src/backend/selectBackend.ts';
+import { BackendError } from '../../src/core/errors.ts';
+import { getModelSpec } from '../../src/models/registry.ts';
+import { predictPatchesParallel } from '../../src/inference/parallel/parallelPredict.ts';
+import { predictClasses } from '../../src/inference/predict.ts';
+import { patchSource } from '../../src/sampling/sampleSource.ts';
+import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
+import { trainModel } from '../../src/training/trainModel.ts';
+import { createRng } from '../../src/util/random.ts';
+import type { CubeBIP } from '../../src/core/types.ts';
 
 /** A 36×41×6 cube of smooth random fields, so neighbouring patches differ but not wildly. */
 function cube(): CubeBIP {

@@ -10,8 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { UnsupportedModelError } from '../../onnx/layers.ts';
-import { heapView } from '../../backend/wasmHeap.ts';
+import { UnsupportedModelError } from '../../../onnx/layers.ts';
+import { heapView } from '../../../backend/wasmHeap.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { applyStep, type GradientStep, type StepGradients } from '../gradientStep.ts';
 import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
@@ -29,7 +29,7 @@ interface TorchAddon {
   ): Promise<void>;
 }
 
-export const LIBTORCH_ADDON = fileURLToPath(new URL('../../../native/libtorch/build/Release/torch_step.node', import.meta.url));
+export const LIBTORCH_ADDON = fileURLToPath(new URL('../../../../native/libtorch/build/Release/torch_step.node', import.meta.url));
 export const LIBTORCH_HOW_TO = "install libtorch's headers (Debian: apt-get install libtorch-dev), then npm run build:libtorch";
 
 let loaded: TorchAddon | string | undefined;

@@ -12,7 +12,7 @@
  * test/training/onnxGradients.test.ts compares the gradients with tf.variableGrads on several models.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRank, type Cursor, pair, spinalSettings, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { batchNormRank, type Cursor, pair, spinalSettings, UnsupportedModelError, windowPads } from '../../../onnx/layers.ts';
 import { conv2d } from './convGradient.ts';
 import { type Backward, type BatchNormSlot, Builder, logicalInput, type MaskSite, nchwInput, type Step, type WeightSlot } from './graphBuilder.ts';
 

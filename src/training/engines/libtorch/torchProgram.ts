@@ -6,9 +6,9 @@
  * with tfjs's to float32 rounding (test/training/libtorchGradients.test.ts).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { batchNormRank, convSettings, pair, spinalSettings, trainableWeight, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
-import { BatchNormalization } from '../../models/batchNorm.ts';
-import { SpinalLayer } from '../../models/spinalLayer.ts';
+import { batchNormRank, convSettings, pair, spinalSettings, trainableWeight, UnsupportedModelError, windowPads } from '../../../onnx/layers.ts';
+import { BatchNormalization } from '../../../models/batchNorm.ts';
+import { SpinalLayer } from '../../../models/spinalLayer.ts';
 
 /** Opcodes, as torch_step.cc reads them. */
 const OP = { conv: 1, maxPool: 2, batchNorm: 3, activation: 4, dropout: 5, flatten: 6, permute: 7, dense: 8, spinal: 9 } as const;

@@ -9,7 +9,7 @@
  * blocks and one directory of tags.
  */
 import { deflateSync } from 'node:zlib';
-import { DataError } from '../../errors.ts';
+import { DataError } from '../../core/errors.ts';
 
 export type TiffSampleType = 'uint8' | 'uint16' | 'float32';
 
@@ -63,7 +63,7 @@ const ARRAY_OF = { uint8: Uint8Array, uint16: Uint16Array, float32: Float32Array
  * A TIFF written as its rows arrive: rows are buffered until a strip (or a row of tiles) is complete,
  * which is then compressed and appended; `finish` appends the tag values and the directory and patches
  * the header's pointer to it. The file is laid out header | blocks | tag values | directory whether the
- * rows come at once or band by band, so the bytes are the same either way.
+ * rows come at once or window by window, so the bytes are the same either way.
  */
 export class TiffEncoder {
   private readonly info: TiffImageInfo;

@@ -4,8 +4,8 @@
  * as plain Conv and ConvTranspose nodes.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type ConvSettings, convSettings, type Cursor, toNchw, toOnnxConvKernel, UnsupportedModelError } from '../../onnx/layers.ts';
-import { NCHWC, nchwcKernelMap, roundUp, scatterKernel } from '../../onnx/nchwc.ts';
+import { type ConvSettings, convSettings, type Cursor, toNchw, toOnnxConvKernel, UnsupportedModelError } from '../../../onnx/layers.ts';
+import { NCHWC, nchwcKernelMap, roundUp, scatterKernel } from '../../../onnx/nchwc.ts';
 import { type Builder, nchwInput, type Step, type WeightFeed } from './graphBuilder.ts';
 
 export function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {

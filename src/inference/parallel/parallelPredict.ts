@@ -16,12 +16,12 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../../backend/selectBackend.ts';
-import { BackendError } from '../../errors.ts';
-import { createOnnxPredictor, predictRangeOnnx } from '../../inference/onnx/onnxPredict.ts';
+import { BackendError } from '../../core/errors.ts';
+import { createOnnxPredictor, predictRangeOnnx } from '../onnx/onnxPredict.ts';
 import { ENGINE_CHOICES, type EngineChoice, onnxOrFallback } from '../../onnx/onnxRuntime.ts';
-import type { CubeBIP } from '../../scene/types.ts';
+import type { CubeBIP } from '../../core/types.ts';
 import { predictClasses } from '../predict.ts';
-import { patchSource } from '../sampleSource.ts';
+import { patchSource } from '../../sampling/sampleSource.ts';
 import type { WorkerCommand, WorkerReport, WorkerSetup } from './protocol.ts';
 
 /** Who runs inference: onnxruntime when it loads and the model exports ('auto'), or always tfjs. */

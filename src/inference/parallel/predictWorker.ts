@@ -11,7 +11,7 @@ import '../../models/spinalLayer.ts';
 import '../../models/spatialDropout2d.ts';
 import '../../models/mnistNet.ts';
 import { predictRange } from '../predict.ts';
-import { patchSource } from '../sampleSource.ts';
+import { patchSource } from '../../sampling/sampleSource.ts';
 import type { WorkerCommand, WorkerReport, WorkerSetup } from './protocol.ts';
 
 const port = parentPort!;

@@ -3,9 +3,9 @@
  * caller's NHWC buffer, so batches are cut on demand and a whole scene is never materialised. The
  * hyperspectral path serves patches of a cube; the image path serves images.
  */
-import { extractPatches } from '../sampling/patches.ts';
+import { extractPatches } from './patches.ts';
 import type { BipRows } from '../scene/reducedScene.ts';
-import type { CubeBIP } from '../scene/types.ts';
+import type { CubeBIP } from '../core/types.ts';
 
 export interface SampleSource {
   /** Number of samples. */

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ProbabilityTargets, writeSoftmax } from './probabilities.ts';
-import { batchesOf, type SampleSource } from './sampleSource.ts';
+import { batchesOf, type SampleSource } from '../sampling/sampleSource.ts';
 
 export interface PredictOptions {
   /** Samples per forward pass. Default 512. */

@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../core/errors.ts';
 import { loadOnnxRuntime } from '../onnx/onnxRuntime.ts';
-import { LIBTORCH_HOW_TO, loadLibtorch } from '../training/libtorch/libtorchGradients.ts';
-import { selectBackend, type BackendName } from './selectBackend.ts';
-import { findAdapter, formatAdapter, type GpuAdapterDescription, loadDawn, swiftShaderManifest } from './webgpu/dawn.ts';
+import { LIBTORCH_HOW_TO, loadLibtorch } from '../training/engines/libtorch/libtorchGradients.ts';
+import { selectBackend, type BackendName } from '../backend/selectBackend.ts';
+import { findAdapter, formatAdapter, type GpuAdapterDescription, loadDawn, swiftShaderManifest } from '../backend/webgpu/dawn.ts';
 
 export interface EngineReport {
   /** 'libtorch', 'onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu'. */

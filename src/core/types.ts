@@ -23,12 +23,15 @@ export interface LabelMap {
   readonly data: Int32Array;
 }
 
+/** A colour as red, green, blue 0..255. */
+export type Rgb = readonly [number, number, number];
+
 /** One land-cover class: the value used in the label map and a human name. */
 export interface ClassInfo {
   readonly value: number;
   readonly name: string;
   /** Display colour (red, green, blue 0..255), when the label file gives one (ENVI class lookup, TIFF colour map, GDAL aux.xml). */
-  readonly color?: readonly [number, number, number];
+  readonly color?: Rgb;
 }
 
 /**
