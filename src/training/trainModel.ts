@@ -112,16 +112,14 @@ export async function trainModel(
   // PyTorch's Adam epsilon (tfjs defaults to 1e-7). createAdam: tfjs's Adam, fused into one kernel on wasm.
   const optimizer = createAdam(opts.learningRate, 0.9, 0.999, 1e-8);
   const lr = optimizer as unknown as MutableLearningRate;
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = source.count;
   const per = sampleSize(source);
-  const [h, w, c] = source.sampleShape;
   const buffer = new Float32Array(opts.batchSize * per);
   const batchLabels = new Int32Array(opts.batchSize);
   const batches = Math.ceil(n / opts.batchSize);
   const classWeights = opts.classWeights ?? new Float32Array(numClasses).fill(1);
   const weights = tf.tensor1d(classWeights);
-  const { step: native, fallbackReason } = await createGradientStep(opts.engine ?? 'auto', model, source.sampleShape, numClasses, opts.threads ?? availableParallelism());
+  const { step: engine, fallbackReason } = await createGradientStep(opts.engine ?? 'auto', model, source.sampleShape, numClasses, opts.threads ?? availableParallelism());
   const state: TrainState = opts.resumeFrom ? structuredClone(opts.resumeFrom) : freshState(opts.learningRate);
   if (opts.resumeFrom) await restore(model, optimizer, opts.resumeFrom);
   lr.learningRate = state.learningRate;
@@ -144,10 +142,7 @@ export async function trainModel(
         source.fill(idx, buffer);
         for (let i = 0; i < size; i++) batchLabels[i] = labels[idx[i]!]!;
         const [loss, hits] = await withSeededMathRandom(createRng(opts.seed, `dropout/${state.epoch}/${b}`), () =>
-          native
-            ? native.run(buffer, size, batchLabels.subarray(0, size), classWeights, optimizer)
-            : step(model, optimizer, variables, buffer.subarray(0, size * per), [size, h, w, c], batchLabels.subarray(0, size), numClasses, weights),
-        );
+          engine.run(buffer, size, batchLabels.subarray(0, size), classWeights, optimizer));
         state.lossSum += loss * size;
         state.correct += hits;
         seenNow += size;
@@ -204,7 +199,7 @@ export async function trainModel(
   } finally {
     optimizer.dispose();
     weights.dispose();
-    await native?.release();
+    await engine.release();
   }
 
   async function finish(interrupted: boolean): Promise<TrainResult> {
@@ -215,7 +210,7 @@ export async function trainModel(
       seconds,
       samplesPerSecond: seenNow / seconds,
       stoppedEarly,
-      engine: native?.description ?? `tfjs ${tf.getBackend()}`,
+      engine: engine.description,
       ...(fallbackReason ? { fallbackReason } : {}),
     };
     if (interrupted) {
@@ -263,48 +258,6 @@ async function restore(model: tf.LayersModel, optimizer: tf.Optimizer, state: Tr
     const powers = optimizer as unknown as AdamPowers;
     powers.accBeta1.assign(tf.scalar(state.adamPowers[0]));
     powers.accBeta2.assign(tf.scalar(state.adamPowers[1]));
-  }
-}
-
-/** Per-sample cross-entropy weighted by class, normalised by the batch's weight sum (as PyTorch does). */
-function weightedLoss(logits: tf.Tensor2D, oneHot: tf.Tensor, ys: tf.Tensor1D, classWeights: tf.Tensor1D): tf.Scalar {
-  const perSample = tf.losses.softmaxCrossEntropy(oneHot, logits, undefined, undefined, tf.Reduction.NONE);
-  const w = tf.gather(classWeights, ys);
-  return tf.div(tf.sum(tf.mul(perSample, w)), tf.sum(w)) as tf.Scalar;
-}
-
-/**
- * One optimisation step; returns the batch's mean loss and the number of correct predictions. Reads them
- * with data(), not dataSync(): tfjs's WebGPU backend cannot read synchronously in Node.
- */
-async function step(
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  x: Float32Array,
-  shape: [number, number, number, number],
-  y: Int32Array,
-  numClasses: number,
-  classWeights: tf.Tensor1D,
-): Promise<[number, number]> {
-  const [loss, hits] = tf.tidy(() => {
-    const xs = tf.tensor4d(x, shape);
-    const ys = tf.tensor1d(y, 'int32');
-    const oneHot = tf.oneHot(ys, numClasses);
-    let hits: tf.Scalar | undefined;
-    const loss = optimizer.minimize(() => {
-      const logits = model.apply(xs, { training: true }) as tf.Tensor2D;
-      // keep(): minimize() runs this function in its own tidy scope.
-      hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), ys), 'int32')) as tf.Scalar);
-      return weightedLoss(logits, oneHot, ys, classWeights);
-    }, true, variables)!;
-    return [loss, hits!];
-  });
-  try {
-    return [(await loss.data())[0]!, (await hits.data())[0]!];
-  } finally {
-    loss.dispose();
-    hits.dispose();
   }
 }
 

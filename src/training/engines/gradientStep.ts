@@ -1,8 +1,8 @@
 /**
- * A native training step (onnxruntime's graph: onnx/onnxGradients.ts, or libtorch's autograd:
- * libtorch/libtorchGradients.ts): it computes a batch's loss and gradients from the model's tfjs
- * variables, and tfjs's optimizer applies them, so the model's variables stay the single source of truth
- * (validation, checkpoints, resuming and saving work as with tfjs gradients).
+ * The one interface every training engine implements: tfjs (tfjs.ts), onnxruntime's graph
+ * (onnxruntime/onnxGradients.ts) and libtorch's autograd (libtorch/libtorchGradients.ts). Each runs one
+ * optimisation step on a batch; tfjs's optimizer applies the gradients to the model's tfjs variables, so
+ * those stay the single source of truth (validation, checkpoints, resuming and saving work alike).
  */
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdamOptimizer } from '../../backend/fusedAdam.ts';
@@ -21,19 +21,22 @@ export interface StepGradients {
 }
 
 export interface GradientStep {
-  /** What computes the gradients, for logs and run.json ("onnxruntime 1.30.0, …", "libtorch 1.13.0, 2 threads"). */
+  /** What computes the gradients, for logs and run.json ("tfjs wasm", "onnxruntime 1.30.0, …", "libtorch 1.13.0, 2 threads"). */
   readonly description: string;
   /**
-   * Loss and gradients of the weighted loss on n NHWC samples, in training mode (batch statistics,
-   * dropout). The dropout masks are drawn from Math.random as tfjs's dropout draws them.
-   */
-  gradients(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients>;
-  /**
-   * One optimisation step: gradients(), then `optimizer` applies them to the model's variables and the
-   * batch-norm moving averages move. Returns the mean loss and the number of correct predictions.
+   * One optimisation step on n NHWC samples in training mode (batch statistics, dropout drawn from
+   * Math.random as tfjs's dropout draws it): the weighted loss's gradients, then `optimizer` applies them
+   * to the model's variables and the batch-norm moving averages move. Returns the mean loss and the
+   * number of correct predictions.
    */
   run(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array, optimizer: tf.Optimizer): Promise<[number, number]>;
   release(): Promise<void>;
+}
+
+/** A native engine's step, which also hands out the gradients it computed (for applyStep and the tests). */
+export interface NativeGradientStep extends GradientStep {
+  /** Loss and gradients of the weighted loss on n NHWC samples, in training mode, without applying them. */
+  gradients(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients>;
 }
 
 /** A batch norm whose statistics a step hands out: a BatchNormalization layer, or one of a spinal layer's. */

@@ -10,6 +10,7 @@ import { checkEngineForBackend, onnxOrFallback } from '../../onnx/onnxRuntime.ts
 import type { GradientStep } from './gradientStep.ts';
 import { createLibtorchGradientStep, LIBTORCH_HOW_TO } from './libtorch/libtorchGradients.ts';
 import { createOnnxGradientStep } from './onnxruntime/onnxGradients.ts';
+import { createTfjsGradientStep } from './tfjs.ts';
 
 export type TrainingEngine = 'auto' | 'libtorch' | 'onnxruntime' | 'tfjs';
 export const TRAINING_ENGINES: readonly TrainingEngine[] = ['auto', 'libtorch', 'onnxruntime', 'tfjs'];
@@ -23,17 +24,18 @@ export function checkTrainingForBackend(backend: string, choice: TrainingEngine)
 }
 
 /**
- * The native gradient step `choice` allows for `model`, or none (tfjs computes the gradients) with the
- * reason when 'auto' found neither. 'libtorch' and 'onnxruntime' throw a BackendError when theirs cannot run.
+ * The training step `choice` allows for `model`: libtorch's or onnxruntime's, else tfjs's, with the
+ * reason when 'auto' fell back to tfjs. 'libtorch' and 'onnxruntime' throw a BackendError when theirs cannot run.
  */
 export async function createGradientStep(
   choice: TrainingEngine, model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
-): Promise<{ step?: GradientStep; fallbackReason?: string }> {
-  if (choice === 'tfjs') return {};
+): Promise<{ step: GradientStep; fallbackReason?: string }> {
+  const tfjs = () => createTfjsGradientStep(model, sampleShape, numClasses);
+  if (choice === 'tfjs') return { step: tfjs() };
   if (choice === 'libtorch' || choice === 'auto') {
     // The step reads the tfjs weights with dataSync(), which tfjs's WebGPU backend cannot do in Node.
     if (tf.getBackend() === 'webgpu') {
-      if (choice === 'auto') return {};
+      if (choice === 'auto') return { step: tfjs() };
       throw new BackendError('--training libtorch cannot be combined with the webgpu backend', 'drop --training, or use --backend wasm with --training libtorch');
     }
     const step = createLibtorchGradientStep(model, sampleShape, numClasses, threads);
@@ -42,5 +44,5 @@ export async function createGradientStep(
   }
   const { onnx, fallbackReason } = await onnxOrFallback(choice === 'auto' ? 'auto' : 'onnxruntime', '--training', 'train with tfjs', () =>
     createOnnxGradientStep(model, sampleShape, numClasses, threads));
-  return onnx ? { step: onnx } : { fallbackReason };
+  return onnx ? { step: onnx } : { step: tfjs(), ...(fallbackReason !== undefined && { fallbackReason }) };
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { UnsupportedModelError } from '../../../onnx/layers.ts';
 import { heapView } from '../../../backend/wasmHeap.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { applyStep, type GradientStep, type StepGradients } from '../gradientStep.ts';
+import { applyStep, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
 import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
 
 /** The addon's functions (torch_step.cc). */
@@ -58,7 +58,7 @@ export function loadLibtorch(): TorchAddon | string {
  */
 export function createLibtorchGradientStep(
   model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
-): GradientStep | string {
+): NativeGradientStep | string {
   const addon = loadLibtorch();
   if (typeof addon === 'string') return addon;
   let program: TorchProgram;

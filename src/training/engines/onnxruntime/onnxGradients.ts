@@ -17,7 +17,7 @@ import { f32, heapMemory, heapView, type WasmBackendLike } from '../../../backen
 import { wasmScatterFor } from '../../../backend/wasmScatter.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../../onnx/nchwc.ts';
-import { applyStep, type GradientStep, type StepGradients } from '../gradientStep.ts';
+import { applyStep, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
 import { BackendError } from '../../../core/errors.ts';
 
 /** The onnxruntime step: GradientStep, with a description naming onnxruntime and its thread choice:
@@ -25,7 +25,7 @@ import { BackendError } from '../../../core/errors.ts';
  * ../../onnx/nchwc.ts), then, once the first steps have timed the ways of using them (fasterSession.ts), the
  * fastest: "…, 2 threads sleeping" (of the graph that served the most steps: with an odd batch size, the one
  * for any batch). */
-export type OnnxGradientStep = GradientStep;
+export type OnnxGradientStep = NativeGradientStep;
 
 /**
  * A gradient step for `model` on `threads` cores, or a string saying why there is none (runtime missing,
