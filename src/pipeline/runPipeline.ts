@@ -156,20 +156,38 @@ interface Context {
   scene: InputScene;
 }
 
+/** Training, the map, the figures and the record, each a stage below; ends with the folder published or interrupted. */
 async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<RunResult> {
-  const { scene, split, reduced, patch, spec } = p;
-  const { log, hooks, clock } = ctx;
-  const { timings } = clock;
-  const lap = (stage: keyof Timings) => clock.lap(stage);
-  const setup = trainingSetup(config, p);
-  lap('patches');
-  const numClasses = scene.classes.length;
-  const { height, width } = scene.grid;
-  const modelMeta: ModelMetadata = {
+  const { timings } = ctx.clock;
+  const stopped = (training?: TrainResult): RunResult => ({ outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, ...(training && { training }) });
+  const trained = await trainStage(config, p, folder, ctx);
+  if ('interrupted' in trained) return stopped(trained.interrupted);
+  const { model, training } = trained;
+  try {
+    const mapped = await mapStage(config, p, folder, ctx, model, trained.checkpoint);
+    if (mapped === undefined) return stopped(training);
+    const metrics = scoreTestPixels(p, mapped.scoredClasses!);
+    ctx.clock.lap('predict');
+    writeFigures(config, p, folder, ctx, { mapped, metrics, training });
+    const weights = model.countParams();
+    await saveModel(folder.partial('model'), model, modelMetadata(p, ctx));
+    ctx.clock.lap('render');
+    timings.total = ctx.clock.total();
+    writeRecord(config, p, folder, ctx, { metrics, training, weights, inference: mapped.engine });
+    return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** What model/model.json says besides the weights: classes, bands, PCA, so that `predict` can map another scene. */
+function modelMetadata(p: PreparedRun, ctx: Context): ModelMetadata {
+  const { scene } = p;
+  return {
     kind: 'spinalnet-model',
     version: 1,
-    modelId: spec.id,
-    patch,
+    modelId: p.spec.id,
+    patch: p.patch,
     classes: scene.classes.map((c) => ({ value: c.value, name: c.name, ...(c.color && { color: [c.color[0], c.color[1], c.color[2]] as [number, number, number] }) })),
     inputBands: ctx.scene.fileBands,
     droppedBands: [...ctx.scene.droppedBands],
@@ -177,51 +195,75 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     dataset: ctx.name,
     rgbBands: scene.rgbBands ? [scene.rgbBands[0], scene.rgbBands[1], scene.rgbBands[2]] : undefined,
   };
-  const layout = { height, width, classes: numClasses, confidence: true, probabilities: config.probabilities };
-  let checkpoint = ctx.map?.fits(layout) ? ctx.map : undefined;
-  if (ctx.map && !checkpoint) log('the map checkpoint does not fit this run (size or outputs differ): training again');
-  let model: tf.LayersModel;
-  let training: Omit<TrainResult, 'interrupted'>;
-  if (checkpoint) {
-    ({ model } = await loadModel(checkpoint.modelDir));
-    training = checkpoint.training;
-    log(`resuming the map at row ${checkpoint.rowsDone} of ${height} with the trained model from the checkpoint`);
-  } else {
-    log(`training ${spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
-    model = await buildRunModel(config, p);
-    const reporter = hooks.progress ? progressReporter() : undefined;
-    const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
-    let trained: TrainResult;
-    try {
-      trained = await trainModel(model, setup.source, setup.labels, numClasses, {
-        ...setup.options,
-        resumeFrom: ctx.state,
-        onCheckpoint: (state) => saveTrainState(folder.checkpointDir, state),
-        shouldStop: signals?.requested,
-        onBatch: reporter?.onBatch,
-        onEpoch: reporter?.onEpoch,
-      });
-    } finally {
-      reporter?.done();
-      signals?.dispose();
-    }
-    if (trained.fallbackReason) log(`training gradients on tfjs: ${trained.fallbackReason}`);
-    if (trained.interrupted) {
-      saveTrainState(folder.checkpointDir, trained.interrupted);
-      const where = `epoch ${trained.interrupted.epoch}, batch ${trained.interrupted.batch}`;
-      folder.stop('interrupted', `stopped by ${signals?.signal() ?? 'request'} at ${where}; continue with: spinalnet run --resume ${folder.dir}`);
-      model.dispose();
-      return { outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, training: trained };
-    }
-    training = trained;
-    // The trained model is kept with the map's progress, so a map stopped by Ctrl-C resumes without training again.
-    const m = model;
-    checkpoint = await MapCheckpoint.create(mapCheckpointDir(folder), layout, trained, (dir) => saveModel(dir, m, modelMeta));
-  }
-  lap('train');
+}
 
+type Trained =
+  | { model: tf.LayersModel; training: Omit<TrainResult, 'interrupted'>; checkpoint: MapCheckpoint }
+  | { interrupted: TrainResult };
+
+/**
+ * The trained model: from a map checkpoint that fits (a run stopped during its map), else trained now
+ * (resuming a training checkpoint when there is one). A stop request during training saves the
+ * training state and marks the folder interrupted.
+ */
+async function trainStage(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<Trained> {
+  const { log, hooks } = ctx;
+  const setup = trainingSetup(config, p);
+  ctx.clock.lap('patches');
+  const { height, width } = p.scene.grid;
+  const layout = { height, width, classes: p.scene.classes.length, confidence: true, probabilities: config.probabilities };
+  if (ctx.map?.fits(layout)) {
+    const { model } = await loadModel(ctx.map.modelDir);
+    log(`resuming the map at row ${ctx.map.rowsDone} of ${height} with the trained model from the checkpoint`);
+    ctx.clock.lap('train');
+    return { model, training: ctx.map.training, checkpoint: ctx.map };
+  }
+  if (ctx.map) log('the map checkpoint does not fit this run (size or outputs differ): training again');
+  const { split } = p;
+  log(`training ${p.spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
+  const model = await buildRunModel(config, p);
+  const reporter = hooks.progress ? progressReporter() : undefined;
+  const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
+  let trained: TrainResult;
+  try {
+    trained = await trainModel(model, setup.source, setup.labels, p.scene.classes.length, {
+      ...setup.options,
+      resumeFrom: ctx.state,
+      onCheckpoint: (state) => saveTrainState(folder.checkpointDir, state),
+      shouldStop: signals?.requested,
+      onBatch: reporter?.onBatch,
+      onEpoch: reporter?.onEpoch,
+    });
+  } catch (err) {
+    model.dispose();
+    throw err;
+  } finally {
+    reporter?.done();
+    signals?.dispose();
+  }
+  if (trained.fallbackReason) log(`training gradients on tfjs: ${trained.fallbackReason}`);
+  if (trained.interrupted) {
+    saveTrainState(folder.checkpointDir, trained.interrupted);
+    const where = `epoch ${trained.interrupted.epoch}, batch ${trained.interrupted.batch}`;
+    folder.stop('interrupted', `stopped by ${signals?.signal() ?? 'request'} at ${where}; continue with: spinalnet run --resume ${folder.dir}`);
+    model.dispose();
+    return { interrupted: trained };
+  }
+  // The trained model is kept with the map's progress, so a map stopped by Ctrl-C resumes without training again.
+  const checkpoint = await MapCheckpoint.create(mapCheckpointDir(folder), layout, trained, (dir) => saveModel(dir, model, modelMetadata(p, ctx)));
+  ctx.clock.lap('train');
+  return { model, training: trained, checkpoint };
+}
+
+type Mapped = Awaited<ReturnType<typeof mapToOutputs>> & { status: 'done' };
+
+/** The whole scene through the model into the map's files; undefined when a stop request ended it (checkpoint kept). */
+async function mapStage(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context, model: tf.LayersModel, checkpoint: MapCheckpoint): Promise<Mapped | undefined> {
+  const { log } = ctx;
+  const { scene, split, reduced, patch } = p;
+  const { height, width } = scene.grid;
   const keep = backgroundKeep(height * width, p.labels?.data, config.maskBackground, ctx.scene.nodata);
-  const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this window of the map (press again to quit at once)`)) : undefined;
+  const signals = ctx.hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this window of the map (press again to quit at once)`)) : undefined;
   log(`mapping ${height * width} pixels`);
   let mapped;
   try {
@@ -231,7 +273,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
       outputs: {
         path: (f) => folder.partial(f), height, width, classes: scene.classes, colors: classColors(scene.classes), keep, georef: ctx.scene.georef,
         confidence: true, probabilities: config.probabilities, formats: config.mapFormats,
-        description: `spinalnet ${spec.id} classification of ${ctx.name}`, preview: ctx.preview, scored: split.test,
+        description: `spinalnet ${p.spec.id} classification of ${ctx.name}`, preview: ctx.preview, scored: split.test,
       },
       checkpoint,
       shouldStop: signals?.requested,
@@ -241,19 +283,31 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   }
   if (mapped.status === 'stopped') {
     folder.stop('interrupted', `stopped by ${signals?.signal() ?? 'request'} during the map after row ${mapped.rowsDone} of ${mapped.height}; continue with: spinalnet run --resume ${folder.dir}`);
-    model.dispose();
-    return { outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, training };
+    return undefined;
   }
   if (mapped.fallbackReason) log(`inference on tfjs: ${mapped.fallbackReason}`);
   log(`mapped with ${mapped.engine}`);
-  lap('predict');
+  return mapped;
+}
 
-  const testPredicted = mapped.scoredClasses!;
-  const metrics: MetricsFile = {
-    ...metricsFromConfusion(confusionMatrix(split.testClasses, testPredicted, numClasses), scene.classes.map((c) => ({ label: c.value, name: c.name }))),
+/** The confusion matrix and per-class accuracy of the test pixels. */
+function scoreTestPixels(p: PreparedRun, testPredicted: Int32Array): MetricsFile {
+  const { split, scene } = p;
+  return {
+    ...metricsFromConfusion(confusionMatrix(split.testClasses, testPredicted, scene.classes.length), scene.classes.map((c) => ({ label: c.value, name: c.name }))),
     trainPixels: split.train.length,
     testPixels: split.test.length,
   };
+}
+
+/** The PNG figures (overview, confusion matrix, curves, maps) and split.mat / split.png. */
+function writeFigures(
+  config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context,
+  r: { mapped: Mapped; metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'> },
+): void {
+  const { scene, split } = p;
+  const { height, width } = scene.grid;
+  const keep = backgroundKeep(height * width, p.labels?.data, config.maskBackground, ctx.scene.nodata);
   const testMask = new Uint8Array(height * width);
   for (const px of split.test) testMask[px] = 1;
   const atPreview = <T extends Int32Array | Uint8Array>(data: T): T => samplePixels(data, height, width, ctx.preview);
@@ -261,27 +315,33 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   writeSceneOutputs({
     path: (f) => folder.partial(f),
     sceneName: ctx.name,
-    modelId: spec.id,
+    modelId: p.spec.id,
     classes: scene.classes,
     preview: ctx.preview,
-    prediction: mapped.preview,
+    prediction: r.mapped.preview,
     labels: p.labels && previewGrid(p.labels.data),
     testMask: atPreview(testMask),
     keep: keep && atPreview(keep),
-    metrics,
+    metrics: r.metrics,
     falseColor: ctx.falseColorImg,
-    epochs: training.epochs,
-    keptEpoch: split.validation.length > 0 ? training.keptEpoch : undefined,
-    subtitle: `${split.description}; seed ${config.seed}; ${training.epochs.length} epochs; ${ctx.backend.name}`,
+    epochs: r.training.epochs,
+    keptEpoch: split.validation.length > 0 ? r.training.keptEpoch : undefined,
+    subtitle: `${split.description}; seed ${config.seed}; ${r.training.epochs.length} epochs; ${ctx.backend.name}`,
   });
   writeSplitFiles(folder, split, height, width, ctx.preview);
-  const weights = model.countParams();
-  await saveModel(folder.partial('model'), model, modelMeta);
-  model.dispose();
-  lap('render');
-  timings.total = clock.total();
+}
 
+/** run.json's summary, report.md and report.html; then the folder is published (status done). */
+function writeRecord(
+  config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context,
+  r: { metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string },
+): void {
+  const { scene, split, patch } = p;
+  const { height, width } = scene.grid;
+  const { training, metrics, weights } = r;
+  const { timings } = ctx.clock;
   const env = runEnvironment(ctx.backend);
+  const title = `${p.spec.id} on ${ctx.name}`;
   const summary = {
     scene: {
       name: ctx.name, height, width, bands: scene.grid.bands, classes: scene.classes,
@@ -295,7 +355,7 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     split: { strategy: split.strategy, description: split.description, train: split.train.length, validation: split.validation.length, test: split.test.length, dropped: split.dropped, exposed: split.exposed, warnings: split.warnings },
     training: { engine: training.engine, keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
     modelWeights: weights,
-    inference: mapped.engine,
+    inference: r.inference,
     ...(ctx.preview.scale > 1 && { imageScale: ctx.preview.scale }),
     ...env,
     timings,
@@ -303,16 +363,16 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
   writeFileAtomic(
     folder.partial('report.md'),
     renderReport({
-      title: `${spec.id} on ${ctx.name}`,
-      results: metrics && { metrics, train: metrics.trainPixels, test: metrics.testPixels, unit: 'pixels' },
+      title,
+      results: { metrics, train: metrics.trainPixels, test: metrics.testPixels, unit: 'pixels' },
       facts: [
         ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.grid.bands} bands, ${scene.classes.length} classes`],
         ['split', `${split.description} (seed ${config.seed})`],
         ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${p.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
-        ['model', `${spec.id} (${weights} weights), ${patch}×${patch} patches`],
+        ['model', `${p.spec.id} (${weights} weights), ${patch}×${patch} patches`],
         ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${p.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s; gradients on ${training.engine}`],
         ['backend', ctx.backend.detail],
-        ['inference', mapped.engine],
+        ['inference', r.inference],
         ['peak memory', `${env.peakRssMB} MB`],
         ...(previewNote(ctx.preview) ? [['images', previewNote(ctx.preview)!] as [string, string]] : []),
       ],
@@ -322,9 +382,8 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
     }),
   );
   const finishedAt = new Date().toISOString();
-  writeReportHtml((f) => folder.partial(f), { title: `${spec.id} on ${ctx.name}`, metrics, record: { command: 'run', config, ...summary, finishedAt }, unit: 'pixels', imageNote: previewNote(ctx.preview) });
+  writeReportHtml((f) => folder.partial(f), { title, metrics, record: { command: 'run', config, ...summary, finishedAt }, unit: 'pixels', imageNote: previewNote(ctx.preview) });
   folder.publish({ ...summary, finishedAt });
-  return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
 }
 
 /** split.mat (variable `split`, H×W uint8: 0 unused, 1 train, 2 validation, 3 test) and split.png (at the images' scale). */
