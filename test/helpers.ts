@@ -1,5 +1,7 @@
 /** Small assertions shared by several test files. */
 import { expect } from 'vitest';
+import type { CubeBIP } from '../src/core/types.ts';
+import { openRaster } from '../src/io/raster/openRaster.ts';
 
 /** Runs fn and returns what it threw, so a test can check class, message and fix together. */
 export function thrown(fn: () => unknown): Error & { fix?: string } {
@@ -31,4 +33,16 @@ export function relativeError(reference: ArrayLike<number>, actual: ArrayLike<nu
     maxRef = Math.max(maxRef, Math.abs(reference[i]!));
   }
   return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/** A whole cube read as BIP float32 through the raster drivers the product uses (fixtures and comparisons). */
+export async function readWholeCube(path: string, variable?: string): Promise<CubeBIP> {
+  const source = await openRaster(path, { variable, role: 'cube', maxBytes: Number.MAX_SAFE_INTEGER });
+  try {
+    const d = source.describe();
+    const data = await source.readRows(0, d.height, new Float32Array(d.height * d.width * d.bands));
+    return { height: d.height, width: d.width, bands: d.bands, data };
+  } finally {
+    source.close();
+  }
 }

@@ -106,7 +106,7 @@ export async function experimentCommand(argv: string[]): Promise<number> {
 }
 
 /** Writes experiment.json/md/png of `produce()` into `out` (checked before any work; nothing left on failure). */
-export async function writeExperiment(out: string, force: boolean, produce: () => Promise<ExperimentResult>): Promise<number> {
+async function writeExperiment(out: string, force: boolean, produce: () => Promise<ExperimentResult>): Promise<number> {
   const staged = StagedOutput.open(out, force);
   try {
     const result = await produce();

@@ -16,7 +16,7 @@ const SPLIT_PROTOCOL: Record<string, string> = {
 };
 
 /** `schedule` (sideBySide.ts): how the runs shared the cores, when the experiment says. */
-export function renderExperimentMarkdown(r: ExperimentResult & { schedule?: string }): string {
+function renderExperimentMarkdown(r: ExperimentResult & { schedule?: string }): string {
   const c = r.config;
   const lines = [
     `# Experiment on ${r.data.name}: ${c.models.join(', ')} × ${c.splits.join(', ')} × ${c.seeds.length} seeds`,

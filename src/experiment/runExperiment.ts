@@ -132,7 +132,7 @@ export function experimentSceneOptions(config: ExperimentConfig): SceneReadOptio
 }
 
 /** Closes the reduced scenes `cache` holds (removing their temporary files) and empties it. */
-export function closePrepared(cache: Map<string, PreparedRun>): void {
+function closePrepared(cache: Map<string, PreparedRun>): void {
   for (const p of cache.values()) p.reduced.close();
   cache.clear();
 }

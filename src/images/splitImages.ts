@@ -1,10 +1,10 @@
 /**
  * Training and test images of a run: the dataset's own test set when it has one, else a stratified
  * seeded split of its images; optionally cut to stratified seeded subsets (--max-train, --max-test).
- * The train/test split is the scene path's splitPixels, applied to the images as a 1×N "label map", so
+ * The train/test split is the scene path's makeSplit (random, stratified), applied to the images as a 1×N "label map", so
  * both paths split the same way.
  */
-import { splitPixels } from '../sampling/split.ts';
+import { makeSplit } from '../sampling/makeSplit.ts';
 import type { ClassInfo } from '../core/types.ts';
 import { createRng, deriveSeed } from '../util/random.ts';
 import { selectImages, type ImageSet, type LoadedImageDataset } from './types.ts';
@@ -40,7 +40,7 @@ export function splitImages(ds: LoadedImageDataset, opts: ImageSplitOptions): Im
     test = ds.test;
     protocol = "the dataset's own training and test sets";
   } else {
-    const split = splitPixels(asLabelMap(ds.train), ds.classes, { trainFraction: opts.trainFraction, seed: opts.seed });
+    const split = makeSplit(asLabelMap(ds.train), ds.classes, { strategy: 'random', trainFraction: opts.trainFraction, seed: opts.seed, patch: 1 });
     warnings.push(...split.warnings);
     train = selectImages(ds.train, split.train);
     test = selectImages(ds.train, split.test);
@@ -80,7 +80,7 @@ function subset(set: ImageSet, max: number, seed: number): ImageSet {
 }
 
 /** Model output index of each image's label. */
-export function classIndices(set: ImageSet, classes: readonly ClassInfo[]): Int32Array {
+function classIndices(set: ImageSet, classes: readonly ClassInfo[]): Int32Array {
   const index = new Map(classes.map((c, k) => [c.value, k]));
   return Int32Array.from(set.labels, (v) => {
     const k = index.get(v);

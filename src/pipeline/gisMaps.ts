@@ -67,14 +67,6 @@ export interface GisMapsInput {
   description: string;
 }
 
-/** The whole map at once (openGisMaps with one window). */
-export function writeGisMaps(o: GisMapsInput): void {
-  const { height, width } = o.prediction;
-  const maps = openGisMaps({ ...o, height, width, confidence: o.confidence !== undefined, probabilities: o.probabilities !== undefined });
-  maps.writeRows(0, height, o.prediction.data, o.confidence, o.probabilities);
-  maps.finish();
-}
-
 /** What openGisMaps needs before the first window: the map's size, legend, mask and which rasters to write. */
 export interface GisMapsHeader extends Omit<GisMapsInput, 'prediction' | 'confidence' | 'probabilities'> {
   height: number;

@@ -38,7 +38,7 @@ export interface PreparedRun {
   readonly classWeights?: Float32Array;
 }
 
-export function requireLabels(scene: Pick<Scene, 'labels' | 'name'>): LabelMap {
+function requireLabels(scene: Pick<Scene, 'labels' | 'name'>): LabelMap {
   if (!scene.labels) {
     throw new DataError(`scene ${scene.name} has no ground truth, so there is nothing to train on`, 'pass the label map with --gt (or use `spinalnet predict` with a trained model)');
   }
@@ -105,7 +105,7 @@ export function trainingSetup(config: RunConfig, p: PreparedRun): { source: Samp
 }
 
 /** Inverse-frequency class weights, n / (K · n_k), as scikit-learn's 'balanced'; absent classes get 0. */
-export function balancedWeights(classes: Int32Array, k: number): Float32Array {
+function balancedWeights(classes: Int32Array, k: number): Float32Array {
   const counts = new Float64Array(k);
   for (const c of classes) counts[c]!++;
   return Float32Array.from(counts, (n) => (n > 0 ? classes.length / (k * n) : 0));

@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { rowWindows } from '../scene/windows.ts';
 import type { ReducedScene } from '../scene/reducedScene.ts';
 import type { CubeBIP } from '../core/types.ts';
-import { predictPatchesParallel, type ParallelPredictOptions, type ParallelPredictResult } from '../inference/parallel/parallelPredict.ts';
+import { predictPatchesParallel, type ParallelPredictOptions } from '../inference/parallel/parallelPredict.ts';
 
 /**
  * Fewest pixels a map window holds under `--tile-size`: each window starts its own inference session, which
@@ -104,30 +104,6 @@ export async function mapInWindows(
   return { engine, fallbackReason, rowsDone };
 }
 
-/** The whole map in memory (tests, the queue's tiles): mapInWindows with the windows gathered. */
-export async function predictInWindows(
-  model: tf.LayersModel, reduced: ReducedScene, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
-): Promise<ParallelPredictResult> {
-  const { height, width } = reduced;
-  const n = height * width;
-  const classes = new Int32Array(n);
-  const confidence = opts.probabilities ? new Float32Array(n) : undefined;
-  let probabilities: Float32Array | undefined;
-  const r = await mapInWindows(model, reduced, patch, tileRows, opts, {
-    onWindow: (window) => {
-      const done0 = window.row0 * width;
-      classes.set(window.classes, done0);
-      if (confidence && window.confidence) confidence.set(window.confidence, done0);
-      if (window.probabilities) {
-        const k = window.probabilities.length / window.classes.length;
-        probabilities ??= new Float32Array(n * k);
-        probabilities.set(window.probabilities, done0 * k);
-      }
-    },
-  });
-  return { classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }), workers: 0, engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
-}
-
 /**
  * Predicts the given pixels only (row-major indices into the scene, any order), e.g. an experiment's test
  * pixels, window by window as mapInWindows cuts them (each window read once with its halo; a scene in memory is one
@@ -145,14 +121,14 @@ export async function predictPixelsInWindows(
   const halo = (patch - 1) / 2;
   const windowList = rowWindows(height, readableWindowRows(reduced, patch, undefined), halo);
   // Which window each row belongs to, then the positions (into `pixels`) of each window's pixels.
-  const bandOfRow = new Int32Array(height);
-  windowList.forEach(({ rows: [r0, r1] }, i) => bandOfRow.fill(i, r0, r1));
+  const windowOfRow = new Int32Array(height);
+  windowList.forEach(({ rows: [r0, r1] }, i) => windowOfRow.fill(i, r0, r1));
   const counts = new Int32Array(windowList.length + 1);
-  for (const p of pixels) counts[bandOfRow[Math.floor(p / width)]! + 1]!++;
+  for (const p of pixels) counts[windowOfRow[Math.floor(p / width)]! + 1]!++;
   for (let i = 1; i < counts.length; i++) counts[i]! += counts[i - 1]!;
   const order = new Int32Array(pixels.length);
   const fill = counts.slice(0, windowList.length);
-  pixels.forEach((p, j) => (order[fill[bandOfRow[Math.floor(p / width)]!]!++] = j));
+  pixels.forEach((p, j) => (order[fill[windowOfRow[Math.floor(p / width)]!]!++] = j));
 
   const classes = new Int32Array(pixels.length);
   const confidence = opts.probabilities ? new Float32Array(pixels.length) : undefined;

@@ -52,7 +52,7 @@ export type QueuedRun = ExperimentRun & { queue?: QueueTimes };
 
 const RECORD_TTL_S = 30 * 24 * 3600;
 
-export const cellJobId = (experiment: string, c: CellJobData['cell']) => `${experiment}.${c.model}.${c.split}.${c.seed}`;
+const cellJobId = (experiment: string, c: CellJobData['cell']) => `${experiment}.${c.model}.${c.split}.${c.seed}`;
 
 export function openQueue(redis: Redis): Queue<CellJobData, CellJobResult> {
   return new Queue<CellJobData, CellJobResult>(QUEUE_NAME, { connection: redis });
@@ -99,7 +99,7 @@ export async function submitExperiment(
   return loadRecord(redis, id);
 }
 
-export async function loadRecord(redis: Redis, id: string): Promise<ExperimentRecord> {
+async function loadRecord(redis: Redis, id: string): Promise<ExperimentRecord> {
   const text = await redis.get(KEY.experiment(id));
   if (!text) throw new QueueError(`no experiment ${id} on this queue (mistyped, expired after 30 days, or another Redis database)`, 'check the id printed by `spinalnet experiment --detach` and the --queue URL');
   return JSON.parse(text) as ExperimentRecord;

@@ -52,7 +52,7 @@ export interface TileJobResult {
 const MODEL_FILES = ['model.json', 'weights.bin', 'spinalnet.json'];
 
 /** The halo a patch needs on each side. */
-export const haloOf = (patch: number) => (patch - 1) / 2;
+const haloOf = (patch: number) => (patch - 1) / 2;
 
 /** A mapper for predictPipeline that maps on the queue in windows of `tileRows` rows. */
 export function queueMapper(redis: Redis, tileRows: number): SceneMapper {

@@ -36,7 +36,7 @@ export interface WorkerOptions {
 }
 
 /** Names the host and the process, e.g. lab-3-12345. */
-export const workerId = () => `${hostname()}-${process.pid}`;
+const workerId = () => `${hostname()}-${process.pid}`;
 
 const CHECKPOINT_TTL_S = 7 * 24 * 3600;
 

@@ -11,7 +11,6 @@ import { createRng } from '../util/random.ts';
 
 /** A pixel's role; the numbers are the values written to split.mat / split.png. */
 export const SplitRole = { unused: 0, train: 1, validation: 2, test: 3 } as const;
-export type SplitRoleValue = (typeof SplitRole)[keyof typeof SplitRole];
 
 /** Role and class index per pixel, row-major; `classOf` is -1 where no class applies. */
 export interface RoleGrid {
@@ -44,7 +43,7 @@ export function pixelsByClass(labels: LabelMap, classes: readonly ClassInfo[]): 
 }
 
 /** Pixels (ascending) of each class index 0..numClasses-1 among those `keep` accepts. */
-export function pixelsOfEachClass(classOf: Int32Array, numClasses: number, keep: (pixel: number) => boolean): Int32Array[] {
+function pixelsOfEachClass(classOf: Int32Array, numClasses: number, keep: (pixel: number) => boolean): Int32Array[] {
   const counts = new Int32Array(numClasses);
   classOf.forEach((k, p) => {
     if (k >= 0 && keep(p)) counts[k]!++;
@@ -72,7 +71,7 @@ export function roleCounts(grid: RoleGrid, numClasses: number): Int32Array[] {
  * rounded, but at least one when there are two or more (so every class can be validated) and never
  * all of them (so every class is still trained on).
  */
-export function validationCount(available: number, valFraction: number): number {
+function validationCount(available: number, valFraction: number): number {
   if (valFraction <= 0 || available < 2) return 0;
   return Math.min(available - 1, Math.max(1, Math.round(available * valFraction)));
 }

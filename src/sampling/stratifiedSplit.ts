@@ -28,12 +28,12 @@ export interface StratifiedAssignment {
 }
 
 /** How many of a class's n pixels train under `random`: the fraction, rounded, with one pixel kept on each side. */
-export function randomTrainCount(n: number, trainFraction: number): number {
+function randomTrainCount(n: number, trainFraction: number): number {
   return Math.min(n - 1, Math.max(1, Math.round(n * trainFraction)));
 }
 
 /** How many of a class's n pixels train under `per-class`: N, or the small-class share when n ≤ N. */
-export function perClassTrainCount(n: number, trainPerClass: number): number {
+function perClassTrainCount(n: number, trainPerClass: number): number {
   return trainPerClass < n ? trainPerClass : Math.max(1, Math.floor(n * SMALL_CLASS_TRAIN_SHARE));
 }
 

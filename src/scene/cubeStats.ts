@@ -147,8 +147,8 @@ export function bandsToDrop(
     const left = bad.filter((b) => !fixedSet.has(b));
     if (left.length > 0) {
       throw new DataError(
-        `${what} holds NaN or infinite values in ${windowList(left)}, which the band selection given keeps${first}`,
-        `${cleanFix}; the model was trained without bands ${windowList(fixed, false)} only`,
+        `${what} holds NaN or infinite values in ${bandList(left)}, which the band selection given keeps${first}`,
+        `${cleanFix}; the model was trained without bands ${bandList(fixed, false)} only`,
       );
     }
     if (fixed.length === cube.bands) throw new ConfigError('dropBands', `fewer than all ${cube.bands} bands`, `all of them`);
@@ -160,7 +160,7 @@ export function bandsToDrop(
     if (markedList.length === cube.bands) {
       throw new DataError(`${what}: the file marks every band bad (bbl all 0), so none is left to use`, 'correct the bbl list in the header (1 = good band)');
     }
-    warnings.push(`${what}: dropped ${windowList(markedList)}, which the file marks bad (bbl = 0); ${cube.bands - markedList.length} bands are left.`);
+    warnings.push(`${what}: dropped ${bandList(markedList)}, which the file marks bad (bbl = 0); ${cube.bands - markedList.length} bands are left.`);
   }
   if (bad.length === 0) return { bands: markedList, warnings };
   const summary = `${total} NaN or infinite value${total === 1 ? '' : 's'} in ${bad.length} of its ${cube.bands} bands${first} (counting from 1)`;
@@ -169,7 +169,7 @@ export function bandsToDrop(
   }
   if (opts.nonFinite === 'error') throw new DataError(`${what} holds ${summary}`, `${cleanFix}, or let the loader drop those bands`);
   const left = cube.bands - bad.length - markedList.length;
-  warnings.push(`${what}: dropped ${windowList(bad)} (${summary.replace(/ \(counting from 1\)$/, '')}); ${left} bands are left.`);
+  warnings.push(`${what}: dropped ${bandList(bad)} (${summary.replace(/ \(counting from 1\)$/, '')}); ${left} bands are left.`);
   return { bands: [...markedList, ...bad].sort((a, b) => a - b), warnings };
 }
 
@@ -207,7 +207,7 @@ export function remapRgb(
 }
 
 /** "band 5" / "bands 5, 6, 100" (counting from 1, as MATLAB does), shortened past 20 entries. */
-export function windowList(zeroBased: readonly number[], word = true): string {
+export function bandList(zeroBased: readonly number[], word = true): string {
   const shown = zeroBased.slice(0, 20).map((b) => b + 1).join(', ');
   const more = zeroBased.length > 20 ? ` and ${zeroBased.length - 20} more` : '';
   return `${word ? (zeroBased.length === 1 ? 'band ' : 'bands ') : ''}${shown}${more}`;

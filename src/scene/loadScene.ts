@@ -32,12 +32,12 @@ import { checkMemory, defaultMemoryLimit, formatBytes } from '../core/memory.ts'
 import { openRaster } from '../io/raster/openRaster.ts';
 import type { RasterDescription, RasterFormat } from '../io/raster/types.ts';
 import { keepBandInfo, rgbFromWavelengths } from './bandChoice.ts';
-import { windowList, bandsToDrop, remapRgb } from './cubeStats.ts';
+import { bandList, bandsToDrop, remapRgb } from './cubeStats.ts';
 import { planMemory, type MemoryPlan, type MemoryPlanInput } from './memoryPlan.ts';
 import { SceneScan, type ScanProgress } from './sceneScan.ts';
 import { findDataset, type DatasetEntry } from './registry.ts';
 import { classesPresent, loadLabels, type ClassNames, type LoadedLabels } from './sceneLabels.ts';
-import type { ClassInfo, CubeBIP, Scene } from '../core/types.ts';
+import type { ClassInfo, Scene } from '../core/types.ts';
 
 export { loadLabels, type LoadedLabels } from './sceneLabels.ts';
 
@@ -197,7 +197,7 @@ async function applyPolicies(opts: LoadSceneOptions, name: string, dataset: Data
     const varying = cube.bands - constant.length;
     warnings.push(
       `${what} has ${constant.length} constant band${constant.length === 1 ? '' : 's'} (the same value at every pixel): ` +
-        `${windowList(constant)}. They are kept but carry no information: PCA gives them zero variance, so whitened PCA ` +
+        `${bandList(constant)}. They are kept but carry no information: PCA gives them zero variance, so whitened PCA ` +
         `can keep at most ${varying} component${varying === 1 ? '' : 's'}.`,
     );
   }
@@ -267,36 +267,6 @@ async function applyPolicies(opts: LoadSceneOptions, name: string, dataset: Data
 /** The scene's default name: the file's name without extension (an ENVI data file's .hdr too). */
 function sceneName(path: string): string {
   return basename(path, extname(path));
-}
-
-export interface LoadedCube {
-  readonly cube: CubeBIP;
-  /** The MAT variable read; for other formats the file's name. */
-  readonly variable: string;
-  /** Its stored type (MATLAB class or sample type). */
-  readonly cls: string;
-  readonly description: RasterDescription;
-}
-
-/**
- * Reads a whole cube (for MAT: named, or the one 3-D numeric array) as BIP Float32, after checking that
- * it fits in `maxBytes` (known from the header, before anything is read).
- */
-export async function loadCube(path: string, variable?: string, maxBytes = defaultMemoryLimit()): Promise<LoadedCube> {
-  const source = await openRaster(path, { variable, role: 'cube', maxBytes });
-  try {
-    const d = source.describe();
-    const count = d.height * d.width * d.bands;
-    checkMemory({
-      file: path, variable: d.variable, limit: maxBytes, bytes: d.storedBytes + count * 4 + d.height * (d.windowBytesPerRow ?? 0),
-      what: `to load the ${d.height}×${d.width}×${d.bands} ${d.dataType} cube (${formatBytes(d.storedBytes)} held by the reader, ${formatBytes(count * 4)} as float32)`,
-    });
-    const data = await source.readRows(0, d.height, new Float32Array(count));
-    const cube = { height: d.height, width: d.width, bands: d.bands, data };
-    return { cube, variable: d.variable ?? basename(path), cls: d.dataType, description: d };
-  } finally {
-    source.close();
-  }
 }
 
 function checkShape(dataset: DatasetEntry, cube: { height: number; width: number; bands: number }, path: string): void {

@@ -8,27 +8,11 @@
  * (often -9999, 0 or NaN) then neither drops bands as NaN nor pulls the PCA fitted on the cube, and the
  * mask (Scene.nodata) keeps them out of training, testing, counts and maps.
  */
-import type { CubeBIP } from '../core/types.ts';
 
 export interface NodataMask {
   /** Row-major H×W, 1 = no data. */
   readonly mask: Uint8Array;
   readonly count: number;
-}
-
-/** Finds the no-data pixels of a BIP cube and fills them with band means in place; undefined when there are none. */
-export function maskNodata(cube: CubeBIP, value: number): NodataMask | undefined {
-  const { bands, data } = cube;
-  const n = cube.height * cube.width;
-  const mask = new Uint8Array(n);
-  const count = findNodata(data, bands, value, mask);
-  if (count === 0) return undefined;
-  if (count < n) {
-    const sum = new Float64Array(bands);
-    for (let p = 0; p < n; p++) if (mask[p] === 0) for (let b = 0, o = p * bands; b < bands; b++) sum[b] += data[o + b];
-    fillNodata(data, bands, mask, Float32Array.from(sum, (s) => s / (n - count)));
-  }
-  return { mask, count };
 }
 
 /**

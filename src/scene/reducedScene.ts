@@ -9,7 +9,7 @@
  * synchronous because patch batches are cut synchronously (SampleSource.fill); the pages a run reads
  * again (neighbouring patches) come from the OS cache.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TempFileError } from '../core/errors.ts';
 import { makeTempDir, removeTempDir } from '../util/tempFiles.ts';
@@ -114,17 +114,6 @@ export function fileReducedScene(shape: { height: number; width: number; bands: 
       removeTempDir(dir);
     },
   };
-}
-
-/** Bytes the reduced scene's file holds now (for tests and messages). */
-export function reducedFileBytes(scene: ReducedScene): number {
-  if (scene.path === undefined) return 0;
-  const fd = openSync(scene.path, 'r');
-  try {
-    return fstatSync(fd).size;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function tempFileError(path: string, err: unknown): TempFileError {

@@ -43,7 +43,7 @@ function crsKey(g: GeoReference): string | undefined {
   return g.crsWkt?.replace(/\s+/g, '');
 }
 
-export function describeGrid(g: GridOwner): string {
+function describeGrid(g: GridOwner): string {
   const size = `${g.height}×${g.width}`;
   if (g.georef === undefined) return `${size}, no georeference`;
   const t = g.georef.geoTransform.map((v) => +v.toPrecision(12));

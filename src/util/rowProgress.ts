@@ -30,7 +30,7 @@ export function rowProgressLines(write: (line: string) => void, everyMs = 2000, 
 }
 
 /** Rows per second, or per minute when under one a second (a slow map on a software GPU read "0.0 rows/s"). */
-export function formatRate(rowsPerSecond: number): string {
+function formatRate(rowsPerSecond: number): string {
   if (rowsPerSecond >= 10) return `${rowsPerSecond.toFixed(0)} rows/s`;
   if (rowsPerSecond >= 0.95) return `${rowsPerSecond.toFixed(1)} rows/s`;
   const perMinute = rowsPerSecond * 60;

@@ -42,7 +42,7 @@ export class PixelProbe {
 }
 
 /** The pixels within `radius` of (row, col), clipped to the cube, and where (row, col) lies in them. */
-export function cropWindow(cube: CubeBIP, row: number, col: number, radius: number): { cube: CubeBIP; row: number; col: number } {
+function cropWindow(cube: CubeBIP, row: number, col: number, radius: number): { cube: CubeBIP; row: number; col: number } {
   const r0 = Math.max(0, row - radius);
   const r1 = Math.min(cube.height - 1, row + radius);
   const c0 = Math.max(0, col - radius);

@@ -1,8 +1,8 @@
 /**
  * Ctrl-C during the map: a real child process gets SIGINT once its map has started, stops after the
- * band in progress (exit 130, run.json 'interrupted', no results visible), and `run --resume` continues
- * the map from the next band with the trained model from the checkpoint; every output file equals an
- * uninterrupted run's. The scene is a small synthetic flight line (bench/flightLine.ts) mapped in 4 bands.
+ * window in progress (exit 130, run.json 'interrupted', no results visible), and `run --resume` continues
+ * the map from the next window with the trained model from the checkpoint; every output file equals an
+ * uninterrupted run's. The scene is a small synthetic flight line (bench/flightLine.ts) mapped in 4 windows.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ const bin = join(root, 'bin', 'spinalnet.js');
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-mapint-'));
 const scene = join(dir, 'scene');
 
-// 4,096 lines × 64 samples: with --tile-size 8 the map's bands are 1,024 rows (MIN_MAP_WINDOW_PIXELS), so 4 bands.
+// 4,096 lines × 64 samples: with --tile-size 8 the map's windows are 1,024 rows (MIN_MAP_WINDOW_PIXELS), so 4 windows.
 const args = (out: string) => [
   'run', '--cube', join(scene, 'flightline.hdr'), '--gt', join(scene, 'flightline_gt.hdr'), '--model', 'spinal-mlp', '--pca', '8',
   '--train-fraction', '0.01', '--epochs', '2', '--batch-size', '32', '--seed', '5', '--backend', 'wasm', '--predict-workers', '0',
@@ -27,7 +27,7 @@ const args = (out: string) => [
 const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
 
 describe('Ctrl-C during the map, then --resume', () => {
-  it('stops after a band, resumes from the next one without training, and ends with the files of an uninterrupted run', async () => {
+  it('stops after a window, resumes from the next one without training, and ends with the files of an uninterrupted run', async () => {
     execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench', 'flightLine.ts'), '--out', scene, '--lines', '4096', '--samples', '64', '--bands', '16', '--classes', '4'], { cwd: root, stdio: 'pipe' });
     const stopped = join(dir, 'stopped');
     const r = await runAndSignal(args(stopped), /mapping \d+ pixels/, 'SIGINT');
@@ -63,7 +63,7 @@ describe('Ctrl-C during the map, then --resume', () => {
     expect(losses(log)).toEqual(losses(readJson(join(straight, 'run.json'))));
   }, 180_000);
 
-  it('a run killed outright (SIGKILL) mid-map resumes from its last recorded band to the same files, with no stray temporary file', async () => {
+  it('a run killed outright (SIGKILL) mid-map resumes from its last recorded window to the same files, with no stray temporary file', async () => {
     const killed = join(dir, 'killed');
     const r = await runAndSignal(args(killed), /map: \d+\/4096 rows/, 'SIGKILL');
     expect(r.code).toBeNull();
@@ -78,7 +78,7 @@ describe('Ctrl-C during the map, then --resume', () => {
     }
   }, 120_000);
 
-  it('predict stops after a band too: exit 130, no output folder and no staging folder left', async () => {
+  it('predict stops after a window too: exit 130, no output folder and no staging folder left', async () => {
     const model = join(dir, 'straight', 'model');
     const parent = join(dir, 'predicted');
     const out = join(parent, 'maps');

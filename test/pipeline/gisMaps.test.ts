@@ -4,10 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
-import { backgroundKeep, parseMapFormats, writeGisMaps } from '../../src/pipeline/gisMaps.ts';
+import { backgroundKeep, type GisMapsInput, openGisMaps, parseMapFormats } from '../../src/pipeline/gisMaps.ts';
 import { palette } from '../../src/render/palette.ts';
 import { thrown } from '../helpers.ts';
 import { gdalMissing, gdalRead } from '../io/gdal.ts';
+
+/** The whole map at once (openGisMaps with one window). */
+function writeGisMaps(o: GisMapsInput): void {
+  const { height, width } = o.prediction;
+  const maps = openGisMaps({ ...o, height, width, confidence: o.confidence !== undefined, probabilities: o.probabilities !== undefined });
+  maps.writeRows(0, height, o.prediction.data, o.confidence, o.probabilities);
+  maps.finish();
+}
 
 describe('background and formats', () => {
   it('masks label 0 only with maskLabels, no-data pixels always', () => {

@@ -7,10 +7,35 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { getModelSpec } from '../../src/models/registry.ts';
-import { predictInWindows, predictPixelsInWindows } from '../../src/pipeline/tiledMap.ts';
-import { fileReducedScene, memoryReducedScene } from '../../src/scene/reducedScene.ts';
+import { mapInWindows, predictPixelsInWindows } from '../../src/pipeline/tiledMap.ts';
+import { fileReducedScene, memoryReducedScene, type ReducedScene } from '../../src/scene/reducedScene.ts';
+import type { ParallelPredictOptions, ParallelPredictResult } from '../../src/inference/parallel/parallelPredict.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { createRng } from '../../src/util/random.ts';
+
+/** The whole map in memory (what the tests compare): mapInWindows with the windows gathered. */
+async function predictInWindows(
+  model: tf.LayersModel, reduced: ReducedScene, patch: number, tileRows: number | undefined, opts: ParallelPredictOptions,
+): Promise<ParallelPredictResult> {
+  const { height, width } = reduced;
+  const n = height * width;
+  const classes = new Int32Array(n);
+  const confidence = opts.probabilities ? new Float32Array(n) : undefined;
+  let probabilities: Float32Array | undefined;
+  const r = await mapInWindows(model, reduced, patch, tileRows, opts, {
+    onWindow: (window) => {
+      const done0 = window.row0 * width;
+      classes.set(window.classes, done0);
+      if (confidence && window.confidence) confidence.set(window.confidence, done0);
+      if (window.probabilities) {
+        const k = window.probabilities.length / window.classes.length;
+        probabilities ??= new Float32Array(n * k);
+        probabilities.set(window.probabilities, done0 * k);
+      }
+    },
+  });
+  return { classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }), workers: 0, engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
+}
 
 describe('predictInWindows', () => {
   it('--tile-size 1, 3, 16 map like one window (patch 9, the halo reaching past window and scene edges)', async () => {

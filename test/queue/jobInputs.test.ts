@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeClassMapTiff } from '../../src/io/geotiff/writeGeoTiff.ts';
+import { writeClassMapTiff } from '../io/geotiff/wholeRasters.ts';
 import { DEFAULTS, type RunConfig } from '../../src/pipeline/config.ts';
 import { loadInputScene } from '../../src/pipeline/sceneInput.ts';
 import { connect, parseQueueUrl } from '../../src/queue/connection.ts';

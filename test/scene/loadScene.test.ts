@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, DataError, MatFormatError } from '../../src/core/errors.ts';
 import { writeMatV5, type MatWriteVariable } from '../../src/io/mat/writer.ts';
 import { fitPca, transformCube } from '../../src/preprocess/pca.ts';
-import { loadCube, loadLabels, loadScene } from '../../src/scene/loadScene.ts';
+import { loadLabels, loadScene } from '../../src/scene/loadScene.ts';
 import { createRng } from '../../src/util/random.ts';
-import { thrown, thrownAsync } from '../helpers.ts';
+import { readWholeCube, thrown, thrownAsync } from '../helpers.ts';
 
 const DATA = fileURLToPath(new URL('../../../shared/data/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-scene-'));
@@ -74,7 +74,7 @@ describe('loadScene on small files', () => {
 
   it('names picked explicitly win over discovery', async () => {
     const p = mat(cube('A', 2, 3, 4), cube('B', 2, 3, 2));
-    expect((await loadCube(p, 'B')).cube.bands).toBe(2);
+    expect((await readWholeCube(p, 'B')).bands).toBe(2);
     const g = mat(labels('g1', GT), labels('g2', [[3, 3, 3], [0, 0, 0]]));
     expect(Array.from((await loadLabels(g, { height: 2, width: 3 }, 'g2')).labels.data)).toEqual([3, 3, 3, 0, 0, 0]);
   });

@@ -16,9 +16,25 @@ import { DEFAULTS, type RunConfig } from '../../src/pipeline/config.ts';
 import { fitPca, transformCube } from '../../src/preprocess/pca.ts';
 import { loadLabels, loadScene, openScene } from '../../src/scene/loadScene.ts';
 import { parseSize, parseTileSize } from '../../src/scene/memoryPlan.ts';
-import { maskNodata } from '../../src/scene/nodata.ts';
+import type { CubeBIP } from '../../src/core/types.ts';
+import { fillNodata, findNodata, type NodataMask } from '../../src/scene/nodata.ts';
 import { createRng } from '../../src/util/random.ts';
 import { thrown, thrownAsync } from '../helpers.ts';
+
+/** The whole-cube reference: finds the no-data pixels of a BIP cube and fills them with band means in place; undefined when there are none. */
+function maskNodata(cube: CubeBIP, value: number): NodataMask | undefined {
+  const { bands, data } = cube;
+  const n = cube.height * cube.width;
+  const mask = new Uint8Array(n);
+  const count = findNodata(data, bands, value, mask);
+  if (count === 0) return undefined;
+  if (count < n) {
+    const sum = new Float64Array(bands);
+    for (let p = 0; p < n; p++) if (mask[p] === 0) for (let b = 0, o = p * bands; b < bands; b++) sum[b] += data[o + b];
+    fillNodata(data, bands, mask, Float32Array.from(sum, (s) => s / (n - count)));
+  }
+  return { mask, count };
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-scan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -77,8 +77,3 @@ async function registerFactory(found: FoundAdapter): Promise<void | string> {
     return new pkg.WebGPUBackend(device as ConstructorParameters<typeof pkg.WebGPUBackend>[0], adapter.info as unknown as ConstructorParameters<typeof pkg.WebGPUBackend>[1]);
   }, -1 /* lowest priority: never tfjs's own pick */);
 }
-
-/** The adapter the active 'webgpu' backend runs on, if any. */
-export function activeWebGpuAdapter(): GpuAdapterDescription | undefined {
-  return active?.description;
-}

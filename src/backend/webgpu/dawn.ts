@@ -40,7 +40,7 @@ interface DawnModule {
 }
 
 /** Where distributions put SwiftShader's Vulkan manifest (Debian/Ubuntu chromium, Fedora chromium). */
-export const SWIFTSHADER_MANIFESTS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib64/chromium-browser/vk_swiftshader_icd.json'];
+const SWIFTSHADER_MANIFESTS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib64/chromium-browser/vk_swiftshader_icd.json'];
 
 export interface FoundAdapter {
   adapter: DawnAdapter;
@@ -72,7 +72,7 @@ export function loadDawn(): Promise<DawnModule | string> {
 }
 
 /** True for CPU implementations of Vulkan/WebGPU. */
-export function isSoftwareAdapter(info: DawnAdapter['info']): boolean {
+function isSoftwareAdapter(info: DawnAdapter['info']): boolean {
   if (info.isFallbackAdapter === true) return true;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
   return /swiftshader|llvmpipe|lavapipe|softpipe|warp/.test(text);
@@ -139,7 +139,7 @@ export function formatAdapter(d: GpuAdapterDescription): string {
 }
 
 /** GPU device nodes on Linux (DRM render nodes, NVIDIA's, WSL's /dev/dxg); undefined elsewhere (not knowable this way). */
-export function gpuDeviceNodes(): string[] | undefined {
+function gpuDeviceNodes(): string[] | undefined {
   if (process.platform !== 'linux') return undefined;
   const nodes: string[] = [];
   try {

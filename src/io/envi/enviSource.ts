@@ -16,7 +16,7 @@ import { decodeSamples } from './samples.ts';
 const BLOCK_BYTES = 32 * 1024 * 1024;
 const DATA_EXTENSIONS = ['', '.img', '.dat', '.raw', '.bin', '.bsq', '.bil', '.bip', '.IMG', '.DAT', '.RAW', '.BIN'];
 
-export function readEnviHeader(headerPath: string): EnviHeader {
+function readEnviHeader(headerPath: string): EnviHeader {
   const size = statSync(headerPath).size;
   if (size > MAX_HEADER_BYTES) {
     throw new InputFileError(headerPath, `is ${size} bytes, too long for an ENVI header (at most ${MAX_HEADER_BYTES})`, 'pass the .hdr text file written with the data');

@@ -11,7 +11,7 @@ import { type EnviHeaderText, splitList } from './headerText.ts';
 import { parseMapInfo } from './mapInfo.ts';
 
 /** ENVI `data type` codes this reader reads, with their byte sizes. */
-export const ENVI_TYPES: ReadonlyMap<number, { readonly name: string; readonly size: number }> = new Map([
+const ENVI_TYPES: ReadonlyMap<number, { readonly name: string; readonly size: number }> = new Map([
   [1, { name: 'uint8', size: 1 }], [2, { name: 'int16', size: 2 }], [3, { name: 'int32', size: 4 }],
   [4, { name: 'float32', size: 4 }], [5, { name: 'float64', size: 8 }], [12, { name: 'uint16', size: 2 }],
   [13, { name: 'uint32', size: 4 }], [14, { name: 'int64', size: 8 }], [15, { name: 'uint64', size: 8 }],

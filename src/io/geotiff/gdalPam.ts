@@ -50,6 +50,6 @@ function axisMapping(wkt: string): string {
   return /^\s*(GEOGCS|GEOGCRS|GEOGRAPHICCRS)\b/i.test(wkt) ? '2,1' : '1,2';
 }
 
-export function escapeXml(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }

@@ -84,21 +84,6 @@ export function openClassMapTiff(path: string, o: ClassMapTiffHeader): TiffRowWr
   };
 }
 
-/** The whole class map at once (openClassMapTiff with every row in one call). */
-export function writeClassMapTiff(path: string, o: ClassMapTiffInput): void {
-  const { height, width, data } = o.map;
-  let max = 0;
-  for (const c of o.classes) max = Math.max(max, c.value);
-  for (const v of data) if (v > max) max = v;
-  if (max > 65535) throw new DataError(`label value ${max} does not fit a uint16 class map`, 'use label values 1…65535');
-  for (const v of data) if (v < 0) throw new DataError(`negative label value ${v} in the class map`, 'use label values 1…65535 (0 = background)');
-  // Values that are not classes keep the sample width they need (black, unnamed in the legend).
-  const classes = max > Math.max(0, ...o.classes.map((c) => c.value)) ? [...o.classes, { value: max, name: '' }] : o.classes;
-  const writer = openClassMapTiff(path, { ...o, classes, colors: o.colors, height, width });
-  writer.writeRows(data);
-  writer.finish();
-}
-
 export interface FloatTiffInput extends GeoTiffCommon {
   height: number;
   width: number;
@@ -118,16 +103,6 @@ export function openFloatTiff(path: string, o: Omit<FloatTiffInput, 'data'>): Ti
   const bands: PamBand[] = Array.from({ length: o.bands }, (_, b) => ({ description: o.bandNames?.[b] }));
   return openTiff(path, { height: o.height, width: o.width, bands: o.bands, sampleType: 'float32' }, { layout: o.layout, extraTags: extra },
     () => writePam(path, o.georef, bands));
-}
-
-/** The whole float raster at once. */
-export function writeFloatTiff(path: string, o: FloatTiffInput): void {
-  if (o.data.length !== o.height * o.width * o.bands) {
-    throw new DataError(`a ${o.height}×${o.width}×${o.bands} raster needs ${o.height * o.width * o.bands} samples, got ${o.data.length}`, 'pass data of length height × width × bands');
-  }
-  const writer = openFloatTiff(path, o);
-  writer.writeRows(o.data);
-  writer.finish();
 }
 
 /** A TiffEncoder writing into an OutputFile (temporary name until finish); `after` writes the side files. */

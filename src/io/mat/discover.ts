@@ -8,7 +8,7 @@ import { describeVariables as listVariables } from './reader.ts';
 import { NUMERIC_CLASSES, type MatVariableInfo } from './types.ts';
 
 /** Real numbers only: complex arrays and logical masks are never a cube or a label map by default. */
-export function isNumericVariable(v: MatVariableInfo): boolean {
+function isNumericVariable(v: MatVariableInfo): boolean {
   return !v.complex && v.class !== 'logical' && NUMERIC_CLASSES.has(v.class);
 }
 

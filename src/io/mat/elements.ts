@@ -17,7 +17,7 @@ export interface ElementContext {
 }
 
 /** "byte 1234" (in the file) or "byte 56 of the inflated variable", for messages. */
-export function bytePosition(ctx: ElementContext, offset: number): string {
+function bytePosition(ctx: ElementContext, offset: number): string {
   return ctx.inflated === true ? `byte ${offset} of the inflated variable` : `byte ${(ctx.base ?? 0) + offset}`;
 }
 

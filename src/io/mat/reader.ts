@@ -129,11 +129,6 @@ export function variableExtent(index: MatFileIndex, name: string): VariableExten
   return { payload: v.offset + 8, nbytes: v.nbytes, compressed: v.compressed, inflatedBytes: v.inflatedBytes, littleEndian: index.header.littleEndian };
 }
 
-/** True when the variable is stored zlib-compressed (MAT v7's miCOMPRESSED). */
-export function isCompressed(index: MatFileIndex, name: string): boolean {
-  return findVariable(index, name).compressed;
-}
-
 /**
  * Reads the real part of a numeric or logical variable as a typed array of its class, column-major.
  * A double variable stored in a smaller type (MATLAB does this) is converted to Float64Array.

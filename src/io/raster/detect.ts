@@ -61,7 +61,7 @@ export function detectFormat(path: string): DetectedFormat {
 }
 
 /** name.hdr, else the name with its extension replaced (scene.img → scene.hdr), when one exists. */
-export function headerBeside(dataPath: string): string | undefined {
+function headerBeside(dataPath: string): string | undefined {
   const ext = extname(dataPath);
   const candidates = [`${dataPath}.hdr`, `${dataPath}.HDR`];
   if (ext !== '') candidates.push(`${dataPath.slice(0, -ext.length)}.hdr`, `${dataPath.slice(0, -ext.length)}.HDR`);

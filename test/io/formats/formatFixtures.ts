@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMatV5 } from '../../../src/io/mat/writer.ts';
-import { loadCube, loadLabels } from '../../../src/scene/loadScene.ts';
+import { loadLabels } from '../../../src/scene/loadScene.ts';
+import { readWholeCube } from '../../helpers.ts';
 
 export const SHARED = fileURLToPath(new URL('../../../../shared/', import.meta.url));
 export const PYTHON = '/usr/bin/python3';
@@ -44,7 +45,7 @@ export const SALINAS_A_CROP: CropSpec = {
  * writer, then every format with write_scene_formats.py into `dir`. Returns the two MAT v5 paths.
  */
 export async function writeFormatFixtures(spec: CropSpec, dir: string): Promise<{ cube: string; gt: string }> {
-  const full = (await loadCube(spec.cube)).cube;
+  const full = await readWholeCube(spec.cube);
   const labels = (await loadLabels(spec.gt, full)).labels;
   const { size: n, row0, col0 } = spec;
   const B = spec.bands;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeTiff } from '../../../src/io/geotiff/encodeTiff.ts';
-import { writeClassMapTiff, writeFloatTiff } from '../../../src/io/geotiff/writeGeoTiff.ts';
+import { writeClassMapTiff, writeFloatTiff } from './wholeRasters.ts';
 import { epsgOf, isGeographic } from '../../../src/core/crs.ts';
 import { palette } from '../../../src/render/palette.ts';
 import type { ClassInfo, GeoReference } from '../../../src/core/types.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitPixels } from '../../src/sampling/split.ts';
+import { makeSplit } from '../../src/sampling/makeSplit.ts';
 import type { ClassInfo, LabelMap } from '../../src/core/types.ts';
 
 /** 20×20 map: class 3 in 200 pixels, class 7 in 100, class 9 in 40, rest unlabelled. */
@@ -10,7 +10,11 @@ function labels(): LabelMap {
 }
 const classes: ClassInfo[] = [3, 7, 9].map((value) => ({ value, name: `c${value}` }));
 
-describe('splitPixels', () => {
+/** A two-way stratified split: no validation set, a 1×1 window (no exposure accounting). */
+const splitPixels = (map: LabelMap, cls: ClassInfo[], o: { trainFraction?: number; trainPerClass?: number; seed: number }) =>
+  makeSplit(map, cls, { strategy: o.trainPerClass !== undefined ? 'per-class' : 'random', patch: 1, ...o });
+
+describe('makeSplit, random and per-class', () => {
   it('is stratified: each class keeps the asked fraction in training', () => {
     const s = splitPixels(labels(), classes, { trainFraction: 0.25, seed: 1 });
     const count = (cl: Int32Array, k: number) => cl.filter((x) => x === k).length;
