@@ -23,10 +23,11 @@
  * because on a shared machine other jobs stretch wall time. The cpu backend (~1 training sample/s) only
  * trains one batch of 16 and predicts 128 samples; its map time is extrapolated from that.
  * Last, a KSC-sized scene loaded from ENVI and GeoTIFF against GDAL's ReadAsArray (bench/formatLoad.ts).
+ * The CPU and its vector flags come first; one summary table (bench/summary.ts) ends the output: each
+ * comparison's two numbers, their ratio and the command that reruns it alone.
  * It is a benchmark: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,7 @@ import type { BackendName } from '../src/backend/selectBackend.ts';
 import type { BackendPlan, BackendResult } from './backendRun.ts';
 import { benchFormatLoad, formatLoadTable, gdalMissing } from './formatLoad.ts';
 import { kscShaped, protocolAbsence, type ProtocolRun, type ProtocolScene, runProtocolPair, SAMSON } from './protocol.ts';
+import { cpuLine, type SummaryRow, summaryTable } from './summary.ts';
 import { runTorchReference, TORCH_EPOCHS, type TorchReference, torchAbsence } from './torchReference.ts';
 import type { Rate } from './workloads.ts';
 import { KSC } from './workloads.ts';
@@ -189,27 +191,13 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** The CPU as /proc/cpuinfo names it, with its widest vector unit (what onnxruntime's and PyTorch's kernels use). */
-function cpuModel(): string {
-  try {
-    const info = readFileSync('/proc/cpuinfo', 'utf8');
-    const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim();
-    const flags = /^flags\s*:\s*(.+)$/m.exec(info)?.[1]?.split(' ') ?? [];
-    const simd = flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : undefined;
-    if (model) return simd ? `${model} (${simd})` : model;
-  } catch {
-    // Not Linux: fall through to what Node reports.
-  }
-  return os.cpus()[0]?.model ?? 'CPU';
-}
-
 const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
 /** The real-protocol rows: `rounds` alternating PyTorch / spinalnet pairs per scene. */
-function protocolPart(o: Options, torchMissing: string | undefined): string[] {
+function protocolPart(o: Options, torchMissing: string | undefined, summary: SummaryRow[]): string[] {
   const out: string[] = [];
   if (o.protocol.length === 0) return out;
   const rows: string[][] = [];
@@ -217,22 +205,42 @@ function protocolPart(o: Options, torchMissing: string | undefined): string[] {
   for (const name of o.protocol) {
     const scene: ProtocolScene | string = name === 'samson' ? SAMSON : kscShaped(o.kscShapedDir);
     const absent = typeof scene === 'string' ? scene : protocolAbsence(scene, torchMissing);
+    const command = `npm run bench -- --protocol ${name}${name === 'ksc-shaped' ? ` --ksc-shaped ${o.kscShapedDir}` : ''} --protocol-rounds ${o.protocolRounds} --no-throughput --no-load`;
     if (typeof scene === 'string' || absent) {
       out.push(`real protocol on ${name}: not run: ${absent}`);
+      summary.push({ what: `real protocol, ${name}`, ours: '—', reference: '—', command, note: `not run: ${absent}` });
       continue;
     }
     const runs: ProtocolRun[] = [];
-    for (let r = 1; r <= o.protocolRounds; r++) {
+    let failed: string | undefined;
+    for (let r = 1; r <= o.protocolRounds && failed === undefined; r++) {
       console.error(`bench: real protocol on ${scene.name}, pair ${r} of ${o.protocolRounds} (PyTorch, then spinalnet) …`);
-      const run = runProtocolPair(scene);
+      let run: ProtocolRun;
+      try {
+        run = runProtocolPair(scene);
+      } catch (err) {
+        // One side failing (a missing Python module, a crash) ends this scene, not the whole bench.
+        failed = (err instanceof Error ? err.message : String(err)).split('\n').filter((l) => l.trim() && !l.startsWith('CPU_SECONDS') && !/^Command exited/.test(l)).slice(-1)[0] ?? 'failed';
+        console.error(`bench: real protocol on ${scene.name} failed:\n${err instanceof Error ? err.message : String(err)}`);
+        break;
+      }
       runs.push(run);
       details.push(`  ${scene.name} pair ${r}: PyTorch ${run.torch.toFixed(1)} s (load ${run.loadTorch.toFixed(2)}, ${run.cpuTorch.toFixed(1)} CPU-s whole process), ` +
         `spinalnet ${run.ours.toFixed(1)} s (load ${run.loadOurs.toFixed(2)}, ${run.cpuOurs.toFixed(1)} CPU-s whole process, ${run.engine}) → ${(run.torch / run.ours).toFixed(2)}×`);
       // Each pair as it ends: on a busy machine a pair can take many minutes.
       console.error(`bench:${details[details.length - 1]}`);
     }
+    if (runs.length === 0) {
+      out.push(`real protocol on ${name}: failed: ${failed}`);
+      summary.push({ what: `real protocol, ${scene.name}`, ours: '—', reference: '—', command, note: `failed: ${failed}` });
+      continue;
+    }
     const ours = median(runs.map((r) => r.ours));
     const torch = median(runs.map((r) => r.torch));
+    summary.push({
+      what: `real protocol, ${scene.name} (train)`, ours: `${ours.toFixed(1)} s`, reference: `${torch.toFixed(1)} s`,
+      ratio: median(runs.map((r) => r.torch / r.ours)), command,
+    });
     rows.push([
       scene.name, runs[0]!.trainPatches.toLocaleString('en-US'), `${ours.toFixed(1)} s`, `${torch.toFixed(1)} s`,
       `${fmtRate((runs[0]!.trainPatches * 16) / ours)}/s`, `${fmtRate((runs[0]!.trainPatches * 16) / torch)}/s`,
@@ -256,20 +264,37 @@ async function main(): Promise<void> {
   console.error(`bench: load average ${loadStart} on ${cores} cores${o.quick ? ' (quick run)' : ''}`);
   const torchMissing = o.torch ? torchAbsence() : 'skipped (--no-torch)';
 
+  // The CPU first, before the minutes of measuring: the flags say which kernels both sides can use.
+  console.log(`spinalnet bench: paper network (spinal-cnn), Node ${process.version}`);
+  console.log(cpuLine());
   const out: string[] = [];
-  out.push(`spinalnet bench: paper network (spinal-cnn); ${cpuModel()}, ${cores} cores, Node ${process.version}`);
+  const summary: SummaryRow[] = [];
   const loadLine = out.length;
   out.push('');
-  out.push(...protocolPart(o, torchMissing));
+  out.push(...protocolPart(o, torchMissing, summary));
   if (o.throughput) {
     if (out.length > loadLine + 1) out.push('');
-    out.push(...throughputPart(o, torchMissing));
+    out.push(...throughputPart(o, torchMissing, summary));
   }
   if (o.load) {
     const missing = gdalMissing();
+    const repeats = o.quick ? 1 : 3;
+    const command = `node --import tsx bench/formatLoad.ts --repeats ${repeats}`;
     out.push('');
-    out.push(...(missing === undefined ? formatLoadTable(await benchFormatLoad(o.quick ? 1 : 3)) : [`scene loading against GDAL skipped: ${missing}`]));
+    if (missing === undefined) {
+      const rows = await benchFormatLoad(repeats);
+      out.push(...formatLoadTable(rows));
+      for (const r of rows) {
+        const [ours, gdal] = [median(r.ours.map((t) => t.wall)), median(r.gdal.map((t) => t.wall))];
+        summary.push({ what: `formats loading, ${r.format}`, ours: `${ours.toFixed(3)} s`, reference: `${gdal.toFixed(3)} s (GDAL)`, ratio: gdal / ours, command });
+      }
+    } else {
+      out.push(`scene loading against GDAL skipped: ${missing}`);
+      summary.push({ what: 'formats loading (ENVI, GeoTIFF)', ours: '—', reference: '—', command, note: `not run: ${missing}` });
+    }
   }
+  out.push('');
+  out.push(...summaryTable(summary));
   const loadEnd = load();
   const notes = [`load average ${loadStart} at start, ${loadEnd} at end (the end includes the bench's own threads)`];
   // Only the start says whether others were busy: the 1-minute average at the end counts the bench's own threads.
@@ -282,7 +307,7 @@ async function main(): Promise<void> {
 }
 
 /** The throughput rows: every backend on random data, and their ratios to torch_throughput.py. */
-function throughputPart(o: Options, torchMissing: string | undefined): string[] {
+function throughputPart(o: Options, torchMissing: string | undefined, summary: SummaryRow[]): string[] {
   let torch: TorchReference | undefined;
   let torchNote = `PyTorch reference absent: ${torchMissing}`;
   const measureTorch = () => {
@@ -296,10 +321,12 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
   if (torchFirst) measureTorch();
   const results: BackendResult[] = [];
   const pairs: { torch: TorchReference; ours: BackendResult }[] = [];
+  let onnxRow: BackendResult | undefined;
   for (const backend of o.backends) {
     if (backend === 'onnxruntime' && torchMissing === undefined) measureTorch();
     console.error(`bench: ${backend} …`);
     results.push(runChild(planFor(backend, o)));
+    if (backend === 'onnxruntime') onnxRow = results.at(-1);
     if (backend === 'onnxruntime' && torch) pairs.push({ torch, ours: results.at(-1)! });
     if (backend === 'wasm' && o.wasmThreads > 1) {
       console.error(`bench: wasm with ${o.wasmThreads} XNNPACK threads …`);
@@ -352,11 +379,75 @@ function throughputPart(o: Options, torchMissing: string | undefined): string[] 
     out.push('');
     out.push(...pairedRounds(pairs));
   }
+  summary.push(...throughputSummary(o, available, onnxRow, torch, pairs, torchMissing));
   const samples = `train ${o.trainSamples} samples per batch size after 2 warm-up batches (onnxruntime, as PyTorch: ${TORCH_EPOCHS} timed passes of ${o.torchSamples} after untimed ones); predict ${o.predictSamples} samples, batch 512; ` +
     `map ${o.mapFraction === 1 ? 'the whole scene' : `${o.mapFraction} of the rows, extrapolated`} with up to ${o.workers} worker threads`;
   out.push('');
   out.push(`(${samples}; cpu backend: 16 training samples, 128 predicted)`);
   return out;
+}
+
+/**
+ * The summary's throughput rows: the default engine (the onnxruntime row, else the fastest row that ran)
+ * and libtorch's training against PyTorch, medians over the paired rounds; the map's pixel rate against
+ * PyTorch's prediction rate.
+ */
+function throughputSummary(
+  o: Options, available: BackendResult[], onnxRow: BackendResult | undefined, torch: TorchReference | undefined,
+  pairs: { torch: TorchReference; ours: BackendResult }[], torchMissing: string | undefined,
+): SummaryRow[] {
+  const byTrain = [...available].sort((a, b) => (perWall(b.train64) ?? perWall(b.train16) ?? 0) - (perWall(a.train64) ?? perWall(a.train16) ?? 0));
+  const ours = onnxRow?.unavailable === undefined && onnxRow ? onnxRow : byTrain.find((r) => r.detail?.startsWith('libtorch') !== true);
+  const name = ours === onnxRow ? 'onnxruntime' : ours?.backend ?? '—';
+  const backendOptions = ours === onnxRow
+    ? `--backends onnxruntime --torch-samples ${o.torchSamples}${o.throughputRounds > 1 ? ` --throughput-rounds ${o.throughputRounds}` : ''}`
+    : `--backends ${name} --train-samples ${o.trainSamples}`;
+  const command = `npm run bench -- --protocol none --no-load ${backendOptions}`;
+  const note = torch ? undefined : `no PyTorch reference: ${torchMissing ?? 'not measured'}`;
+  // With the onnxruntime row the pairs hold every round; otherwise PyTorch ran once, before all rows.
+  const rounds = ours === onnxRow && pairs.length > 0 ? pairs : ours ? [{ torch, ours }] : [];
+  const med = (vs: (number | undefined)[]) => {
+    const v = vs.filter((a): a is number => a !== undefined && Number.isFinite(a));
+    return v.length === 0 ? undefined : median(v);
+  };
+  const row = (what: string, oursRate: (r: BackendResult) => number | undefined, refRate: (t: TorchReference) => number, unit: string, cmd = command): SummaryRow => {
+    const mine = med(rounds.map((p) => oursRate(p.ours)));
+    const ref = med(rounds.map((p) => (p.torch ? refRate(p.torch) : undefined)));
+    const ratio = med(rounds.map((p) => { const m = oursRate(p.ours); return p.torch && m !== undefined ? m / refRate(p.torch) : undefined; }));
+    return {
+      what, ours: cell(mine, unit), reference: ref === undefined ? '—' : `${fmtRate(ref)}${unit} (PyTorch)`,
+      ...(ratio === undefined ? {} : { ratio }), command: cmd, ...(note ? { note } : {}),
+    };
+  };
+  const rows: SummaryRow[] = [
+    row(`training throughput b16, ${name}`, (r) => perWall(r.train16), (t) => t.train16, '/s'),
+    row(`training throughput b64, ${name}`, (r) => perWall(r.train64), (t) => t.train64, '/s'),
+  ];
+  if (rounds.some((p) => p.ours.libtorch?.train16 || p.ours.libtorch?.train64)) {
+    rows.push(
+      row('training throughput b16, libtorch', (r) => perWall(r.libtorch?.train16), (t) => t.train16, '/s'),
+      row('training throughput b64, libtorch', (r) => perWall(r.libtorch?.train64), (t) => t.train64, '/s'),
+    );
+  }
+  // The map of round 1 only (later rounds skip it): our pixels per second against PyTorch's predict rate.
+  const mapped = ours?.map ? ours : available.find((r) => r.map);
+  const map = mapped?.map;
+  const refPredict = rounds[0]?.torch?.predict;
+  const mapCommand = `npm run bench -- --protocol none --no-load --backends ${mapped === onnxRow ? 'onnxruntime' : mapped?.backend ?? name} --map-fraction ${o.mapFraction} --workers ${o.workers}`;
+  if (map) {
+    const rate = map.pixels / map.wall;
+    rows.push({
+      what: `map rate, KSC-sized scene (${mapped === onnxRow ? 'onnxruntime' : mapped!.backend})`,
+      ours: `${fmtRate(rate)} px/s (${((KSC.height * KSC.width) / rate).toFixed(1)} s)`,
+      reference: refPredict === undefined ? '—' : `${fmtRate(refPredict)} px/s (PyTorch predict)`,
+      ...(refPredict === undefined ? {} : { ratio: rate / refPredict }),
+      command: mapCommand,
+      note: refPredict === undefined ? note : 'reference: PyTorch predicting ready-made patches, 2 threads (no patch cutting, no map)',
+    });
+  } else {
+    rows.push({ what: 'map rate, KSC-sized scene', ours: '—', reference: '—', command: mapCommand, note: 'not run (--map-fraction 0 or no backend ran)' });
+  }
+  return rows;
 }
 
 /**

@@ -4,12 +4,15 @@
  * (selectBackend, loadOnnxRuntime, findAdapter), so what this lists is what `--backend` will find.
  */
 import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { BackendError } from '../core/errors.ts';
 import { loadOnnxRuntime } from '../onnx/onnxRuntime.ts';
 import { LIBTORCH_HOW_TO, loadLibtorch } from '../training/engines/libtorch/libtorchGradients.ts';
 import { selectBackend, type BackendName } from '../backend/selectBackend.ts';
-import { findAdapter, formatAdapter, type GpuAdapterDescription, loadDawn, swiftShaderManifest } from '../backend/webgpu/dawn.ts';
+import { type AdapterProbe, DAWN_MODULE_URL, formatAdapter, type GpuAdapterDescription, loadDawn, swiftShaderManifest } from '../backend/webgpu/dawn.ts';
 
 export interface EngineReport {
   /** 'libtorch', 'onnxruntime', 'webgpu', 'tensorflow', 'wasm', 'cpu'. */
@@ -68,23 +71,43 @@ async function webgpuReport(): Promise<EngineReport> {
   const howTo = 'npm install webgpu (an optional dependency; Dawn ships in the npm package), plus Vulkan: libvulkan1 and the GPU vendor\'s ' +
     'Vulkan driver (NVIDIA driver, mesa-vulkan-drivers for AMD/Intel); for a CPU-only test adapter, Debian\'s chromium (SwiftShader)';
   if (typeof dawn === 'string') return { ...base, available: false, detail: 'Dawn (npm webgpu)', why: dawn, howTo };
-  const adapters: GpuAdapterDescription[] = [];
-  const hardware = await findAdapter(false);
-  if (hardware.found) adapters.push(hardware.found.description);
-  // The software adapter is looked for even when a GPU exists, so the listing is complete; the probe sets
-  // VK_ICD_FILENAMES for this process only when the user had not.
-  const userIcd = process.env.VK_ICD_FILENAMES;
-  const software = await findAdapter(true);
-  if (software.found && software.found.description.software) adapters.push(software.found.description);
-  if (userIcd === undefined) delete process.env.VK_ICD_FILENAMES;
+  const probe = probeAdaptersQuietly();
+  if ('failed' in probe) return { ...base, available: false, detail: 'Dawn (npm webgpu)', why: probe.failed, howTo };
+  const said = probe.said.length > 0 ? `; Dawn/Vulkan said: ${probe.said.join('; ')}` : '';
+  const adapters = [probe.hardware, probe.software].filter((a): a is GpuAdapterDescription => a !== undefined);
   const detail = `Dawn (npm webgpu): ${adapters.length === 0 ? 'no adapter' : adapters.map(formatAdapter).join('; ')}`;
-  if (hardware.found) return { ...base, available: true, detail, adapters };
+  if (probe.hardware) return { ...base, available: true, detail, adapters, ...(said ? { why: said.slice(2) } : {}) };
   const manifest = swiftShaderManifest();
   return {
     ...base, available: adapters.length > 0, detail, adapters,
-    why: `${hardware.reason ?? 'no hardware adapter'}${adapters.length > 0 ? ': --backend webgpu runs on the software adapter (slow; for tests), auto does not pick it' : ''}`,
+    why: `${probe.hardwareReason ?? 'no hardware adapter'}${adapters.length > 0 ? ': --backend webgpu runs on the software adapter (slow; for tests), auto does not pick it' : ''}${said}`,
     howTo: adapters.length > 0 || manifest ? 'a GPU with its Vulkan driver (see README, "GPUs")' : howTo,
   };
+}
+
+/**
+ * probeAdapters (dawn.ts) in a child process: Dawn and the Vulkan loader print to the process's stderr
+ * natively ("Warning: vkCreateInstance: Found no drivers!" and a C++ source path on a machine without a
+ * GPU), which would land above the table. The child's stderr is read instead: its messages, without the
+ * source lines, come back as `said` for the why column; a child that fails comes back as `failed`.
+ */
+function probeAdaptersQuietly(): (AdapterProbe & { said: string[] }) | { failed: string } {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const script = `const { probeAdapters } = await import(${JSON.stringify(DAWN_MODULE_URL)});
+const json = JSON.stringify(await probeAdapters());
+process.stdout.write('\\n' + json + '\\n', () => process.exit(0));`;
+  const child = spawnSync(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+  const said = [...new Set(String(child.stderr ?? '').split('\n')
+    .filter((l) => l.trim() !== '' && !/^\s+at /.test(l))
+    .map((l) => l.replace(/^(Warning|Error|Info): /, '').trim().slice(0, 200)))].slice(0, 4);
+  const last = String(child.stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    if (child.status === 0) return { ...(JSON.parse(last) as AdapterProbe), said };
+  } catch {
+    // Not JSON: reported below.
+  }
+  const how = child.error ? child.error.message : child.signal ? `signal ${child.signal}` : `exit ${child.status}`;
+  return { failed: `the Dawn probe failed (${how})${said.length > 0 ? `: ${said.join('; ')}` : ''}` };
 }
 
 async function tfjsReport(name: 'tensorflow' | 'wasm' | 'cpu'): Promise<EngineReport> {

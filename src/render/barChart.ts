@@ -2,7 +2,7 @@
  * Grouped bar chart with error bars: one group per category (e.g. a split), one bar per series (e.g. a
  * model), the bar at the mean and a whisker of ± one standard deviation. Used by `experiment`.
  */
-import { drawLine, drawText, fillRect, strokeRect } from './draw.ts';
+import { drawLine, drawText, drawWrappedText, fillRect, strokeRect, wrappedTextHeight } from './draw.ts';
 import { textHeight, textWidth } from './font.ts';
 import { BLACK, createImage, type Rgb, type RgbaImage } from './image.ts';
 import { palette } from './palette.ts';
@@ -30,11 +30,14 @@ export function renderBarChart(input: BarChartInput): RgbaImage {
   const groupW = Math.max(nS * barW, ...input.groups.map((g) => textWidth(g, s))) + 40;
   const plotH = 300;
   const left = 90;
-  const top = 30 + 2 * line;
   const plotW = Math.max(groupW * nG, 200);
   const legendW = Math.max(...input.series.map((n) => textWidth(n, s))) + 60;
-  const img = createImage(Math.max(left + plotW + 30 + legendW, textWidth(input.title, s) + 40), top + plotH + 3 * line + 20);
-  drawText(img, input.title, 20, 14, { scale: s });
+  // The chart decides the width; a longer title wraps into more lines above it.
+  const width = left + plotW + 30 + legendW;
+  const titleH = wrappedTextHeight(input.title, width - 40, s, 6);
+  const top = 30 + line + titleH;
+  const img = createImage(width, top + plotH + 3 * line + 20);
+  drawWrappedText(img, input.title, 20, 14, width - 40, { scale: s, lineGap: 6 });
   const values = input.mean.flatMap((row, g) => row.map((m, k) => [m - (input.std[g]![k] ?? 0), m + (input.std[g]![k] ?? 0)])).flat().filter(Number.isFinite);
   const ticks = niceTicks(Math.min(...values, 100), Math.max(...values, 0), 6);
   const lo = ticks.min;

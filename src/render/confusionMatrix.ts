@@ -4,7 +4,7 @@
  * big one's).
  */
 import { ConfigError, DataError } from '../core/errors.ts';
-import { drawText, fillRect, strokeRect } from './draw.ts';
+import { drawText, drawWrappedText, fillRect, strokeRect, wrappedTextHeight } from './draw.ts';
 import { GLYPH_ASCENT, GLYPH_ADVANCE, fitText, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';
 import { luma } from './palette.ts';
@@ -85,10 +85,10 @@ export function layoutConfusionMatrix(
   const lineH = textHeight(s);
   // Horizontal: margin, vertical axis title, row labels, matrix, margin.
   const x0 = MARGIN + lineH + 2 * PAD + labelW + PAD;
-  // Vertical: margin, title, matrix, column labels, axis title, note, margin.
-  const y0 = MARGIN + (title ? lineH + 2 * PAD : 0);
+  // Vertical: margin, title (wrapped to the matrix's width), matrix, column labels, axis title, note, margin.
   const matrixW = n * cell;
-  const width = Math.max(x0 + matrixW + MARGIN, 2 * MARGIN + textWidth(title ?? '', s));
+  const width = x0 + matrixW + MARGIN;
+  const y0 = MARGIN + (title ? wrappedTextHeight(title, width - 2 * MARGIN, s, PAD) + 2 * PAD : 0);
   const height = y0 + matrixW + PAD + labelW + 2 * PAD + lineH + PAD + textHeight(1) + MARGIN;
   return { width, height, x0, y0, cell, names, labelW };
 }
@@ -110,7 +110,7 @@ export function renderConfusionMatrix(
   const matrixW = n * cell;
   const lineH = textHeight(s);
   const img = createImage(width, height);
-  if (opts.title) drawText(img, opts.title, MARGIN, MARGIN, { scale: s });
+  if (opts.title) drawWrappedText(img, opts.title, MARGIN, MARGIN, width - 2 * MARGIN, { scale: s, lineGap: PAD });
 
   // Cells with their grid line, then the count on top.
   const capOffset = Math.round((cell - GLYPH_ASCENT * s) / 2);

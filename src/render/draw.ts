@@ -3,7 +3,7 @@
  * image, so callers can lay out figures without bounds checks. Coordinates are whole pixels,
  * (0, 0) top-left.
  */
-import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows, textWidth, toAscii } from './font.ts';
+import { GLYPH_ADVANCE, GLYPH_HEIGHT, GLYPH_WIDTH, glyphRows, textHeight, textWidth, toAscii, wrapText } from './font.ts';
 import { BLACK, type Rgb, type RgbaImage } from './image.ts';
 
 /** Sets one pixel (opaque); outside the image nothing happens. */
@@ -145,4 +145,24 @@ export function drawText(img: RgbaImage, text: string, x: number, y: number, opt
     }
   }
   return width;
+}
+
+/**
+ * Draws `text` wrapped to `maxWidth` pixels (wrapText), one line under the other `lineGap` pixels
+ * apart; align applies to each line. Returns the height used: wrappedTextHeight of the same arguments.
+ */
+export function drawWrappedText(
+  img: RgbaImage, text: string, x: number, y: number, maxWidth: number, opts: Omit<TextOptions, 'vertical'> & { lineGap?: number } = {},
+): number {
+  const { lineGap = 4, ...rest } = opts;
+  const lines = wrapText(text, maxWidth, rest.scale ?? 1);
+  lines.forEach((line, i) => drawText(img, line, x, y + i * (textHeight(rest.scale ?? 1) + lineGap), rest));
+  return wrappedTextHeight(text, maxWidth, rest.scale ?? 1, lineGap);
+}
+
+/** Height in pixels of `text` wrapped to `maxWidth` at `scale`, lines `lineGap` apart (0 for ''). */
+export function wrappedTextHeight(text: string, maxWidth: number, scale = 1, lineGap = 4): number {
+  if (text === '') return 0;
+  const n = wrapText(text, maxWidth, scale).length;
+  return n * textHeight(scale) + (n - 1) * lineGap;
 }

@@ -107,3 +107,33 @@ export function fitText(text: string, maxWidth: number, scale = 1): string {
   if (maxChars <= 2) return ascii.slice(0, Math.max(0, maxChars));
   return `${ascii.slice(0, maxChars - 2).trimEnd()}..`;
 }
+
+/**
+ * The text broken into lines of at most `maxWidth` pixels at `scale`, at spaces (a run of spaces
+ * between two words stays as it is inside a line and goes at a break); a word wider than a line is
+ * cut at the line's width. '\n' starts a new line. Titles and notes use it so a long one makes a
+ * figure taller, not wider.
+ */
+export function wrapText(text: string, maxWidth: number, scale = 1): string[] {
+  const maxChars = Math.max(1, Math.floor((maxWidth / scale + 1) / GLYPH_ADVANCE));
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const m of toAscii(paragraph).matchAll(/( *)([^ ]+)/g)) {
+      let word = m[2]!;
+      const joined = line === '' ? word : `${line}${m[1]}${word}`;
+      if (joined.length <= maxChars) {
+        line = joined;
+        continue;
+      }
+      if (line !== '') lines.push(line);
+      while (word.length > maxChars) {
+        lines.push(word.slice(0, maxChars));
+        word = word.slice(maxChars);
+      }
+      line = word;
+    }
+    lines.push(line);
+  }
+  return lines;
+}

@@ -3,7 +3,7 @@
  * classified test images, each with its true class (black) and the predicted class (red).
  */
 import { ConfigError, DataError } from '../core/errors.ts';
-import { blit, drawText, fillRect } from './draw.ts';
+import { blit, drawText, drawWrappedText, fillRect, wrappedTextHeight } from './draw.ts';
 import { fitText, textHeight, textWidth } from './font.ts';
 import { createImage, upscale, type Rgb, type RgbaImage } from './image.ts';
 
@@ -44,6 +44,8 @@ export interface ImageGridOptions {
 const MARGIN = 16;
 const GAP = 10;
 const PAD = 4;
+/** Width title lines get before they wrap, where the grid itself is narrower. */
+const MIN_TEXT_W = 480;
 export const CAPTION_RED: Rgb = [200, 30, 30];
 
 /** One stored image as an RGBA image (grey replicated into red, green and blue). */
@@ -73,12 +75,20 @@ export function renderImageGrid(input: ImageGridInput, opts: ImageGridOptions = 
   const cellH = images.height * scale + (lines > 0 ? PAD + lines * (lineH + 2) : 0);
   const rows = Math.ceil(n / columns);
   const title = input.title ?? [];
-  const titleH = title.length * (textHeight(2) + PAD) + (title.length > 0 ? GAP : 0);
   const gridW = columns * cellW + (columns - 1) * GAP;
-  const width = Math.max(2 * MARGIN + gridW, 2 * MARGIN + Math.max(0, ...title.map((t) => textWidth(t, 2))));
+  // The grid decides the width (at least MIN_TEXT_W where the title needs it, so a grid of two
+  // images does not stack its title a word a line); longer title lines wrap.
+  const textW = Math.max(gridW, Math.min(MIN_TEXT_W, Math.max(0, ...title.map((t) => textWidth(t, 2)))));
+  const titleHs = title.map((t) => wrappedTextHeight(t, textW, 2, PAD));
+  const titleH = titleHs.reduce((a, h) => a + h + PAD, 0) + (title.length > 0 ? GAP : 0);
+  const width = 2 * MARGIN + textW;
   const height = 2 * MARGIN + titleH + (rows > 0 ? rows * cellH + (rows - 1) * GAP : 0);
   const img = createImage(width, height);
-  title.forEach((t, i) => drawText(img, t, MARGIN, MARGIN + i * (textHeight(2) + PAD), { scale: 2 }));
+  let ty = MARGIN;
+  title.forEach((t, i) => {
+    drawWrappedText(img, t, MARGIN, ty, textW, { scale: 2, lineGap: PAD });
+    ty += titleHs[i]! + PAD;
+  });
   for (let j = 0; j < n; j++) {
     const i = indices[j]!;
     if (!(i >= 0 && i < count)) throw new RangeError(`renderImageGrid: image ${i} outside 0..${count - 1}`);

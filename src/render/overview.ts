@@ -4,7 +4,7 @@
  * and a legend of the class colours and the error colours.
  */
 import { DataError } from '../core/errors.ts';
-import { blit, drawText, fillRect, strokeRect } from './draw.ts';
+import { blit, drawText, drawWrappedText, fillRect, strokeRect, wrappedTextHeight } from './draw.ts';
 import { GLYPH_ASCENT, fitText, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage, upscale } from './image.ts';
 import { ERROR_COLORS } from './labelMap.ts';
@@ -48,6 +48,7 @@ const GAP = 20;
 const TEXT = 2; // text scale for captions and legend: 18-pixel lines
 const SWATCH = 18;
 const LEGEND_ROW = 26;
+const LINE_GAP = 6; // between the lines of a wrapped title or subtitle
 const GREY: Rgb = [90, 90, 90];
 const FRAME: Rgb = [160, 160, 160];
 
@@ -79,9 +80,11 @@ export function renderOverview(input: OverviewInput, opts: OverviewOptions = {})
   const panelW = w * scale;
   const panelH = h * scale;
   const colW = Math.max(panelW, ...panels.map((p) => textWidth(p.caption, TEXT)));
-  const panelsW = panels.length * colW + (panels.length - 1) * GAP;
-  const titleScale = textWidth(input.title, 3) <= panelsW ? 3 : 2;
-  const contentW = Math.max(panelsW, textWidth(input.title, titleScale), textWidth(input.subtitle ?? '', TEXT));
+  // The panels decide the figure's width: a title or subtitle longer than them wraps into more lines.
+  const contentW = panels.length * colW + (panels.length - 1) * GAP;
+  const titleScale = textWidth(input.title, 3) <= contentW ? 3 : 2;
+  const titleH = wrappedTextHeight(input.title, contentW, titleScale, LINE_GAP);
+  const subtitleH = wrappedTextHeight(input.subtitle ?? '', contentW, TEXT, LINE_GAP);
 
   const errorKey: LegendEntry[] = input.errors
     ? [
@@ -91,14 +94,15 @@ export function renderOverview(input: OverviewInput, opts: OverviewOptions = {})
       ]
     : [];
   const legend = layoutLegend(input.classes, contentW);
-  const errorKeyW = errorKey.reduce((s, e) => s + legendItemWidth(e.name) + GAP, textWidth('Errors:', TEXT) + 12);
+  const errorKeyX = MARGIN + textWidth('Errors:', TEXT) + 12;
+  const errorKeyCells = flowItems(errorKey.map((e) => legendItemWidth(e.name)), errorKeyX, MARGIN + contentW);
 
   // Vertical layout, top to bottom.
   let y = MARGIN;
   const titleY = y;
-  y += textHeight(titleScale) + 6;
+  y += titleH + 6;
   const subtitleY = y;
-  if (input.subtitle) y += textHeight(TEXT) + 6;
+  if (subtitleH > 0) y += subtitleH + 6;
   y += 12;
   const captionY = y;
   y += textHeight(TEXT) + 8;
@@ -107,13 +111,13 @@ export function renderOverview(input: OverviewInput, opts: OverviewOptions = {})
   const legendY = y;
   y += legend.rows * LEGEND_ROW;
   const errorKeyY = y + 6;
-  if (errorKey.length > 0) y += LEGEND_ROW + 6;
+  if (errorKey.length > 0) y += (Math.max(...errorKeyCells.map((c) => c.row)) + 1) * LEGEND_ROW + 6;
   const height = y + MARGIN - 8;
-  const width = Math.max(contentW, errorKeyW) + 2 * MARGIN;
+  const width = contentW + 2 * MARGIN;
 
   const img = createImage(width, height);
-  drawText(img, input.title, MARGIN, titleY, { scale: titleScale });
-  if (input.subtitle) drawText(img, input.subtitle, MARGIN, subtitleY, { scale: TEXT, color: GREY });
+  drawWrappedText(img, input.title, MARGIN, titleY, contentW, { scale: titleScale, lineGap: LINE_GAP });
+  if (input.subtitle) drawWrappedText(img, input.subtitle, MARGIN, subtitleY, contentW, { scale: TEXT, color: GREY, lineGap: LINE_GAP });
 
   panels.forEach((p, i) => {
     const colX = MARGIN + i * (colW + GAP);
@@ -127,11 +131,8 @@ export function renderOverview(input: OverviewInput, opts: OverviewOptions = {})
     drawLegendItem(img, MARGIN + cell.col * legend.colW, legendY + cell.row * LEGEND_ROW, legend.names[k]!, input.classes[k]!.color);
   });
   if (errorKey.length > 0) {
-    let x = MARGIN + drawText(img, 'Errors:', MARGIN, errorKeyY + textOffset(), { scale: TEXT, color: GREY }) + 12;
-    for (const e of errorKey) {
-      drawLegendItem(img, x, errorKeyY, e.name, e.color);
-      x += legendItemWidth(e.name) + GAP;
-    }
+    drawText(img, 'Errors:', MARGIN, errorKeyY + textOffset(), { scale: TEXT, color: GREY });
+    errorKey.forEach((e, k) => drawLegendItem(img, errorKeyCells[k]!.x, errorKeyY + errorKeyCells[k]!.row * LEGEND_ROW, e.name, e.color));
   }
   return img;
 }
@@ -153,6 +154,21 @@ function layoutLegend(classes: readonly LegendEntry[], contentW: number): Legend
   const rows = Math.ceil(classes.length / cols);
   const cells = classes.map((_, k) => ({ row: k % rows, col: Math.floor(k / rows) }));
   return { rows, colW, names, cells };
+}
+
+/** Items `widths` wide placed left to right from `x0`, GAP apart, a new row (from x0) where one would pass `right`. */
+function flowItems(widths: readonly number[], x0: number, right: number): { x: number; row: number }[] {
+  let x = x0;
+  let row = 0;
+  return widths.map((w) => {
+    if (x > x0 && x + w > right) {
+      x = x0;
+      row++;
+    }
+    const cell = { x, row };
+    x += w + GAP;
+    return cell;
+  });
 }
 
 function legendItemWidth(name: string): number {

@@ -3,7 +3,7 @@
  * weights were kept marked. Two small line charts side by side under one legend.
  */
 import { ConfigError, DataError } from '../core/errors.ts';
-import { drawLine, drawText, fillRect, strokeRect } from './draw.ts';
+import { drawLine, drawText, drawWrappedText, fillRect, strokeRect, wrappedTextHeight } from './draw.ts';
 import { GLYPH_ASCENT, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';
 import { formatTick, niceTicks, type Ticks } from './ticks.ts';
@@ -84,7 +84,8 @@ export function renderTrainingCurves(input: TrainingCurvesInput, opts: TrainingC
   const width = 2 * MARGIN + 2 * chartW + GAP + Math.ceil(textWidth(String(xTicks.max), S) / 2);
   let y = MARGIN;
   const titleY = y;
-  if (title) y += lineH + 12;
+  // A title longer than the two charts wraps into more lines.
+  if (title) y += wrappedTextHeight(title, width - 2 * MARGIN, S, 6) + 12;
   const legendY = y;
   y += lineH + 16;
   const chartTitleY = y;
@@ -93,7 +94,7 @@ export function renderTrainingCurves(input: TrainingCurvesInput, opts: TrainingC
   const height = plotY + plotHeight + TICK + 6 + lineH + 8 + lineH + MARGIN;
 
   const img = createImage(width, height);
-  if (title) drawText(img, title, MARGIN, titleY, { scale: S });
+  if (title) drawWrappedText(img, title, MARGIN, titleY, width - 2 * MARGIN, { scale: S, lineGap: 6 });
   drawLegend(img, MARGIN + yLabelW + TICK + 6, legendY, hasVal, keptEpoch);
   const charts: [string, Series[], Ticks][] = [
     ['Loss', loss, lossTicks],

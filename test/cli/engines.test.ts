@@ -2,6 +2,8 @@
  * `spinalnet backends` (listEngines): every engine is listed, what is missing says why and how to get it,
  * and what is found really runs. Its own file: the probes switch tfjs's one engine between backends.
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatEngines, listEngines } from '../../src/cli/engines.ts';
 import { main } from '../../src/cli/main.ts';
@@ -48,5 +50,17 @@ describe('listEngines', () => {
     }
     const parsed = JSON.parse(out.join('')) as { name: string }[];
     expect(parsed.map((r) => r.name)).toContain('webgpu');
+  });
+
+  it('keeps Dawn\'s and the Vulkan loader\'s native stderr off the terminal: only the table is printed', () => {
+    // Without a GPU, Dawn printed 'Warning: vkCreateInstance: Found no drivers!' and a C++ source path
+    // above the table; the probe now runs in a child process whose stderr goes to the why column.
+    const cli = fileURLToPath(new URL('../../bin/spinalnet.js', import.meta.url));
+    const run = spawnSync(process.execPath, [cli, 'backends'], { encoding: 'utf8', timeout: 120_000 });
+    expect(run.status).toBe(0);
+    const lines = `${run.stdout}${run.stderr}`.split('\n').filter((l) => l.trim() !== '');
+    expect(lines.filter((l) => /^(Warning|Error): |^vkCreateInstance|VulkanError\.cpp|^\s+at /.test(l))).toEqual([]);
+    expect(run.stderr).toBe('');
+    for (const l of lines) expect(l).toMatch(/^(yes|no ) {2}\S| {17}(use|why|get it|for speed): /);
   });
 });

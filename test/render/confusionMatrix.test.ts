@@ -82,6 +82,14 @@ describe('renderConfusionMatrix', () => {
     expect(2 * l.cell).toBeGreaterThanOrEqual(178); // 'Predicted class' at scale 2
   });
 
+  it('wraps a title longer than the matrix instead of widening the figure', () => {
+    const m = [[5, 1], [0, 7]];
+    const short = renderConfusionMatrix(m, ['a', 'b'], { title: 'x' });
+    const long = renderConfusionMatrix(m, ['a', 'b'], { title: 'Samson 20 % - test pixels (rows: true class), seed 345, 16 epochs, onnxruntime' });
+    expect(long.width).toBe(short.width);
+    expect(long.height).toBeGreaterThan(short.height + 2 * 18);
+  });
+
   it('maps shares to white through dark blue', () => {
     expect(heatColor(0)).toEqual([255, 255, 255]);
     expect(heatColor(1)).toEqual([8, 48, 107]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GLYPH_ADVANCE, GLYPH_ASCENT, GLYPH_HEIGHT, fitText, glyphRows, textHeight, textWidth, toAscii } from '../../src/render/font.ts';
+import { GLYPH_ADVANCE, GLYPH_ASCENT, GLYPH_HEIGHT, fitText, glyphRows, textHeight, textWidth, toAscii, wrapText } from '../../src/render/font.ts';
 
 describe('bitmap font', () => {
   const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
@@ -45,5 +45,20 @@ describe('bitmap font', () => {
     expect(cut).toBe('Buildings-..');
     expect(textWidth(cut, 2)).toBeLessThanOrEqual(textWidth('Buildings-Gr', 2));
     expect(fitText('abcdef', 5)).toBe('a');
+  });
+
+  it('wraps text at spaces to a width, cutting only words longer than a line', () => {
+    const w = textWidth('0123456789', 2); // ten characters at scale 2
+    expect(wrapText('short', w, 2)).toEqual(['short']);
+    expect(wrapText('one two three four', w, 2)).toEqual(['one two', 'three four']);
+    // Runs of spaces stay inside a line and go at a break.
+    expect(wrapText('OA 95%  AA 93%  kappa', w, 2)).toEqual(['OA 95%  AA', '93%  kappa']);
+    expect(wrapText('abcdefghijklmnopqrstuvwxyz end', w, 2)).toEqual(['abcdefghij', 'klmnopqrst', 'uvwxyz end']);
+    expect(wrapText('a\nb', w, 2)).toEqual(['a', 'b']);
+    expect(wrapText('KSC — OA', 1000)).toEqual(['KSC - OA']);
+    const long = 'Stratified random split: 20% of each class on the training side, the rest tested; seed 345; 16 epochs';
+    const lines = wrapText(long, 300, 2);
+    for (const line of lines) expect(textWidth(line, 2)).toBeLessThanOrEqual(300);
+    expect(lines.join(' ')).toBe(long);
   });
 });

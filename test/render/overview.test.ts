@@ -10,8 +10,8 @@ const RED: Rgb = [230, 25, 75];
 const GREEN: Rgb = [60, 180, 75];
 
 /** Ink of a text drawn at scale 2, in pixels. */
-function inkOf(text: string): number {
-  const img = createImage(600, 30);
+function inkOf(text: string, width = 600): number {
+  const img = createImage(width, 30);
   drawText(img, text, 0, 0, { scale: 2 });
   return countNonWhite(img);
 }
@@ -28,6 +28,19 @@ function panelsBottom(img: RgbaImage, run = 40): number {
     if (n >= run) bottom = y + 1;
   }
   return bottom;
+}
+
+/** First row with a run of `run` black pixels: where the panels start (the frame is grey, the panels black). */
+function panelsTop(img: RgbaImage, run = 40): number {
+  for (let y = 0; y < img.height; y++) {
+    let n = 0;
+    for (let x = 0; x < img.width && n < run; x++) {
+      const i = (y * img.width + x) * 4;
+      n = img.data[i] === 0 && img.data[i + 1] === 0 && img.data[i + 2] === 0 ? n + 1 : 0;
+    }
+    if (n >= run) return y;
+  }
+  return img.height;
 }
 
 describe('renderOverview', () => {
@@ -113,6 +126,32 @@ describe('renderOverview', () => {
     expect(img.width).toBeLessThan(2 * 614 + 120);
     const scaled = renderOverview({ ...base, errors: undefined }, { scale: 2 });
     expect(countColor(scaled, RED)).toBe(2 * 20 * 20 * 4 + 16 * 16);
+  });
+
+  it('keeps the demo-sized figure as wide as its four panels and wraps a long subtitle', () => {
+    // The demo scene: 96×96, drawn at 5×; its subtitle (split, leakage note, seed, epochs, backend) is
+    // about 300 characters, which on one line made the figure 3,490 pixels wide.
+    const demo = createImage(96, 96, BLACK);
+    const input = { ...base, falseColor: demo, groundTruth: demo, prediction: demo, errors: demo };
+    const panelsW = 4 * 96 * 5 + 3 * 20;
+    const short = renderOverview({ ...input, subtitle: 'seed 345' });
+    expect(short.width).toBeLessThanOrEqual(panelsW + 2 * 24);
+    const subtitle = "Stratified random split (the paper's protocol): 20% of each class's labelled pixels on the training side, " +
+      'the rest tested (662 training, 2,654 test pixels): not spatially disjoint: 2,654 of the 2,654 test pixels have a ' +
+      'training pixel inside their 15x15 window; seed 345; 16 epochs; wasm (SIMD, 1 thread)';
+    const long = renderOverview({ ...input, subtitle });
+    expect(long.width).toBe(short.width);
+    // Two lines instead of one: one more line of text (18 pixels) and the gap between them.
+    expect(long.height).toBeGreaterThanOrEqual(short.height + 18);
+    // Every character is drawn: the subtitle band holds the ink of the whole subtitle.
+    const ink = (img: RgbaImage) => countNonWhite(img, 0, 0, img.width, panelsTop(img));
+    const noSubtitle = renderOverview(input);
+    expect(ink(long) - ink(noSubtitle)).toBe(inkOf(subtitle, 4000));
+    // A title too long for the panels wraps too.
+    const title = `${base.title} ${'and more words '.repeat(20)}`;
+    const wrapped = renderOverview({ ...input, title });
+    expect(wrapped.width).toBe(short.width);
+    expect(wrapped.height).toBeGreaterThan(noSubtitle.height);
   });
 
   it('rejects panels of different sizes', () => {

@@ -132,6 +132,32 @@ export async function findAdapter(allowSoftware: boolean): Promise<FindAdapterRe
   return { reason: `${none}; SwiftShader at ${manifest} gave no adapter either (is libvulkan1 installed?)` };
 }
 
+/** This module's URL: `spinalnet backends` imports it in a child process to probe Dawn there (engines.ts). */
+export const DAWN_MODULE_URL = import.meta.url;
+
+/** What `spinalnet backends` asks Dawn: the hardware adapter (or why none), and the software one. */
+export interface AdapterProbe {
+  hardware?: GpuAdapterDescription;
+  hardwareReason?: string;
+  software?: GpuAdapterDescription;
+}
+
+/**
+ * Both probes of `spinalnet backends` as plain data. Dawn and the Vulkan loader write their complaints
+ * ("vkCreateInstance: Found no drivers!") straight to file descriptor 2, so engines.ts runs this in a
+ * child process whose stderr it reads.
+ */
+export async function probeAdapters(): Promise<AdapterProbe> {
+  const hardware = await findAdapter(false);
+  // The software adapter is looked for even when a GPU exists, so the listing is complete.
+  const software = await findAdapter(true);
+  return {
+    ...(hardware.found ? { hardware: hardware.found.description } : {}),
+    ...(hardware.reason ? { hardwareReason: hardware.reason } : {}),
+    ...(software.found?.description.software ? { software: software.found.description } : {}),
+  };
+}
+
 /** One line for people: "google swiftshader (SwiftShader driver 5.0.0), software". */
 export function formatAdapter(d: GpuAdapterDescription): string {
   const name = [d.vendor, d.architecture, d.device].filter((s) => s !== '').join(' ');
