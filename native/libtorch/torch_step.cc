@@ -1,5 +1,5 @@
 // A training step of a spinalnet model on libtorch's CPU kernels (oneDNN convolutions, OpenMP threads): the
-// forward pass of a small layer program (written by src/training/libtorch/torchProgram.ts from the tfjs
+// forward pass of a small layer program (written by src/training/engines/libtorch/torchProgram.ts from the tfjs
 // model), the weighted softmax cross-entropy, and autograd's backward to every weight. Weights, dropout
 // masks and the batch come from JavaScript each step (tfjs keeps the weights and runs the optimizer, as
 // with onnxruntime), gradients go back into buffers JavaScript allocated. Why libtorch: its batch-64 step

@@ -1,4 +1,4 @@
-/** `spinalnet backends`: the engines this machine has, and how to get the missing ones (src/backend/engines.ts). */
+/** `spinalnet backends`: the engines this machine has, and how to get the missing ones (src/cli/engines.ts). */
 import { formatEngines, listEngines } from './engines.ts';
 import { parse } from './args.ts';
 

@@ -1,6 +1,6 @@
 /**
  * What the ONNX inference graph (src/inference/onnx/exportOnnx.ts) and the training graph
- * (src/training/onnx/gradientGraph.ts) share: how a tfjs layer's settings map to ONNX (padding, kernel,
+ * (src/training/engines/onnxruntime/gradientGraph.ts) share: how a tfjs layer's settings map to ONNX (padding, kernel,
  * layouts), the cursor both walk the model with, and the error for what neither translates.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -86,7 +86,7 @@ export interface RunConfig {
   predictWorkers?: number;
   /** Who maps the scene: onnxruntime when it is installed and the model exports ('auto'), or tfjs. */
   inference: InferenceEngine;
-  /** Who computes the training gradients (src/training/nativeStep.ts): 'auto' takes libtorch, then onnxruntime, then tfjs. */
+  /** Who computes the training gradients (src/training/engines/selectEngine.ts): 'auto' takes libtorch, then onnxruntime, then tfjs. */
   training: TrainingEngine;
   /** Threads of the training gradients' engine (libtorch, onnxruntime); default one per core (experiments side by side: 1). */
   trainThreads?: number;

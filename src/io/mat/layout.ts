@@ -1,5 +1,5 @@
 /**
- * MATLAB's column-major arrays → the row-major layouts the pipeline uses (src/scene/types.ts).
+ * MATLAB's column-major arrays → the row-major layouts the pipeline uses (src/core/types.ts).
  *
  * Hand-written rather than done with a general library (ml-matrix has no 3-D transpose and would go
  * through nested arrays): this is the hot path of loading a scene. Measured on a KSC-sized cube

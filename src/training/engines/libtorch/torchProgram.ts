@@ -1,7 +1,7 @@
 /**
  * A tfjs Sequential model's forward pass in training mode as a small program for the libtorch step
  * (native/libtorch/torch_step.cc), which runs it and lets libtorch's autograd compute the gradients. The
- * same layers, settings and refusals as the onnxruntime graph (../onnx/gradientGraph.ts), and the same
+ * same layers, settings and refusals as the onnxruntime graph (../onnxruntime/gradientGraph.ts), and the same
  * order of dropout masks and batch norms, so that the trainer feeds both alike and a run's numbers agree
  * with tfjs's to float32 rounding (test/training/libtorchGradients.test.ts).
  */
