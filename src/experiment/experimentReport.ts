@@ -16,14 +16,14 @@ const SPLIT_PROTOCOL: Record<string, string> = {
 };
 
 /** `schedule` (sideBySide.ts): how the runs shared the cores, when the experiment says. */
-function renderExperimentMarkdown(r: ExperimentResult & { schedule?: string }): string {
-  const c = r.config;
+function renderExperimentMarkdown(result: ExperimentResult & { schedule?: string }): string {
+  const c = result.config;
   const lines = [
-    `# Experiment on ${r.data.name}: ${c.models.join(', ')} × ${c.splits.join(', ')} × ${c.seeds.length} seeds`,
+    `# Experiment on ${result.data.name}: ${c.models.join(', ')} × ${c.splits.join(', ')} × ${c.seeds.length} seeds`,
     '',
-    `${r.data.description}, ${r.data.classes.length} classes. Seeds ${c.seeds.join(', ')}; ${r.protocol}. ` +
-      `Backend ${r.backend.detail}; gradients on ${[...new Set(r.runs.map((x) => x.trainingEngine))].join(', ')}; ` +
-      `${r.schedule ? `${r.schedule}; ` : ''}${(r.seconds / 60).toFixed(1)} minutes in all.`,
+    `${result.data.description}, ${result.data.classes.length} classes. Seeds ${c.seeds.join(', ')}; ${result.protocol}. ` +
+      `Backend ${result.backend.detail}; gradients on ${[...new Set(result.runs.map((x) => x.trainingEngine))].join(', ')}; ` +
+      `${result.schedule ? `${result.schedule}; ` : ''}${(result.seconds / 60).toFixed(1)} minutes in all.`,
     '',
     'Which protocol each number comes from:',
     '',
@@ -31,12 +31,12 @@ function renderExperimentMarkdown(r: ExperimentResult & { schedule?: string }): 
     '',
     '## Results (mean ± standard deviation over seeds, %)',
     '',
-    `| split | model | weights | runs | test ${r.data.unit} | OA | AA | kappa (×100) | training s |`,
+    `| split | model | weights | runs | test ${result.data.unit} | OA | AA | kappa (×100) | training s |`,
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...r.summaries.map((s) => `| ${s.split} | ${s.model} | ${s.weights.toLocaleString('en-US')} | ${s.runs} | ${Math.round(s.testPixels.mean)} | ${pm(s.overallAccuracy)} | ${pm(s.averageAccuracy)} | ${pm(s.kappa)} | ${s.trainSeconds.mean.toFixed(0)} |`),
+    ...result.summaries.map((s) => `| ${s.split} | ${s.model} | ${s.weights.toLocaleString('en-US')} | ${s.runs} | ${Math.round(s.testPixels.mean)} | ${pm(s.overallAccuracy)} | ${pm(s.averageAccuracy)} | ${pm(s.kappa)} | ${s.trainSeconds.mean.toFixed(0)} |`),
     '',
   ];
-  if (r.comparisons.length > 0) {
+  if (result.comparisons.length > 0) {
     lines.push(
       '## Paired comparison (same split, same seed)',
       '',
@@ -44,22 +44,22 @@ function renderExperimentMarkdown(r: ExperimentResult & { schedule?: string }): 
       '',
       '| split | A | B | OA difference | AA difference | kappa difference (×100) | OA wins A / B / ties |',
       '|---|---|---|---:|---:|---:|---|',
-      ...r.comparisons.map((p) => `| ${p.split} | ${p.a} | ${p.b} | ${signed(p.overallAccuracy.difference)} | ${signed(p.averageAccuracy.difference)} | ${signed(p.kappa.difference)} | ${p.overallAccuracy.winsA} / ${p.overallAccuracy.winsB} / ${p.overallAccuracy.ties} |`),
+      ...result.comparisons.map((p) => `| ${p.split} | ${p.a} | ${p.b} | ${signed(p.overallAccuracy.difference)} | ${signed(p.averageAccuracy.difference)} | ${signed(p.kappa.difference)} | ${p.overallAccuracy.winsA} / ${p.overallAccuracy.winsB} / ${p.overallAccuracy.ties} |`),
       '',
     );
   }
   lines.push(
     '## Mean accuracy per class (%)',
     '',
-    `| class | ${r.summaries.map((s) => `${s.model} (${s.split})`).join(' | ')} |`,
-    `|---|${r.summaries.map(() => '---:').join('|')}|`,
-    ...r.data.classes.map((cl, j) => `| ${cl.value} ${cl.name} | ${r.summaries.map((s) => (100 * (s.perClassRecall[j] ?? NaN)).toFixed(2)).join(' | ')} |`),
+    `| class | ${result.summaries.map((s) => `${s.model} (${s.split})`).join(' | ')} |`,
+    `|---|${result.summaries.map(() => '---:').join('|')}|`,
+    ...result.data.classes.map((cl, j) => `| ${cl.value} ${cl.name} | ${result.summaries.map((s) => (100 * (s.perClassRecall[j] ?? NaN)).toFixed(2)).join(' | ')} |`),
     '',
     '## Every run',
     '',
-    `| split | model | seed | OA | AA | kappa | train / val / test ${r.data.unit} | dropped test pixels | test pixels whose patch holds a training pixel | training s |`,
+    `| split | model | seed | OA | AA | kappa | train / val / test ${result.data.unit} | dropped test pixels | test pixels whose patch holds a training pixel | training s |`,
     '|---|---|---:|---:|---:|---:|---|---:|---:|---:|',
-    ...r.runs.map((x) => `| ${x.split} | ${x.model} | ${x.seed} | ${(100 * x.overallAccuracy).toFixed(2)} | ${(100 * x.averageAccuracy).toFixed(2)} | ${x.kappa.toFixed(4)} | ${x.trainPixels} / ${x.validationPixels} / ${x.testPixels} | ${x.droppedTest} | ${x.exposedTest} | ${x.trainSeconds.toFixed(0)} |`),
+    ...result.runs.map((x) => `| ${x.split} | ${x.model} | ${x.seed} | ${(100 * x.overallAccuracy).toFixed(2)} | ${(100 * x.averageAccuracy).toFixed(2)} | ${x.kappa.toFixed(4)} | ${x.trainPixels} / ${x.validationPixels} / ${x.testPixels} | ${x.droppedTest} | ${x.exposedTest} | ${x.trainSeconds.toFixed(0)} |`),
     '',
   );
   return lines.join('\n');

@@ -152,14 +152,14 @@ export function gridConfigs(config: ExperimentConfig): RunConfig[] {
  * The split and PCA of a cell, shared by the cells that differ only by model (the grid runs models
  * innermost, so one entry is kept). `sceneKey` tells scenes apart when one cache serves several.
  */
-export async function preparedFor(cache: Map<string, PreparedRun>, c: RunConfig, scene: InputScene, sceneKey = ''): Promise<PreparedRun> {
-  const spec = getModelSpec(c.model);
-  const { model: _model, out: _out, force: _force, ...rest } = c;
-  const key = `${sceneKey}/${JSON.stringify({ ...rest, patch: spec.spectral ? 1 : c.patch })}`;
+export async function preparedFor(cache: Map<string, PreparedRun>, config: RunConfig, scene: InputScene, sceneKey = ''): Promise<PreparedRun> {
+  const spec = getModelSpec(config.model);
+  const { model: _model, out: _out, force: _force, ...rest } = config;
+  const key = `${sceneKey}/${JSON.stringify({ ...rest, patch: spec.spectral ? 1 : config.patch })}`;
   const hit = cache.get(key);
   if (hit) return { ...hit, spec };
   closePrepared(cache);
-  const prepared = await prepareRun(c, scene);
+  const prepared = await prepareRun(config, scene);
   cache.set(key, prepared);
   return prepared;
 }
@@ -206,13 +206,13 @@ export interface CellHooks {
  * pixels. The local loop and a queue worker both call this. Returns `{ interrupted }` only when
  * `hooks.shouldStop` stopped training.
  */
-export async function runCell(c: RunConfig, p: PreparedRun): Promise<ExperimentRun>;
+export async function runCell(config: RunConfig, prepared: PreparedRun): Promise<ExperimentRun>;
 export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks): Promise<ExperimentRun | { interrupted: TrainState }>;
-export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks = {}): Promise<ExperimentRun | { interrupted: TrainState }> {
-  const { split, reduced, patch, scene } = p;
+export async function runCell(config: RunConfig, prepared: PreparedRun, hooks: CellHooks = {}): Promise<ExperimentRun | { interrupted: TrainState }> {
+  const { split, reduced, patch, scene } = prepared;
   const k = scene.classes.length;
-  const model = await buildRunModel(c, p);
-  const setup = trainingSetup(c, p);
+  const model = await buildRunModel(config, prepared);
+  const setup = trainingSetup(config, prepared);
   const training = await trainModel(model, setup.source, setup.labels, k, { ...setup.options, ...hooks });
   if (training.interrupted) {
     model.dispose();
@@ -220,15 +220,15 @@ export async function runCell(c: RunConfig, p: PreparedRun, hooks: CellHooks = {
   }
   // Only the test pixels are predicted (window by window when the reduced scene is in a file): an experiment needs scores, not maps.
   const { classes: predicted } = await predictPixelsInWindows(model, reduced, patch, split.test, {
-    batchSize: c.predictBatch, workers: c.predictWorkers, engine: c.inference,
+    batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference,
   });
   const metrics: Metrics = metricsFromConfusion(confusionMatrix(split.testClasses, predicted, k), scene.classes.map((x) => ({ label: x.value, name: x.name })));
   const weights = model.countParams();
   model.dispose();
   return {
-    model: c.model,
-    split: c.split,
-    seed: c.seed,
+    model: config.model,
+    split: config.split,
+    seed: config.seed,
     overallAccuracy: metrics.overallAccuracy,
     averageAccuracy: metrics.averageAccuracy,
     kappa: metrics.kappa,

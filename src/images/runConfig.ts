@@ -73,28 +73,28 @@ export const IMAGE_DEFAULTS: Omit<ImageRunConfig, 'out'> = {
 };
 
 /** Throws a ConfigError naming the first option out of range. */
-export function validateImageConfig(c: ImageRunConfig): void {
+export function validateImageConfig(config: ImageRunConfig): void {
   const int = checkInteger;
-  if (!IMAGE_DATASETS.some((d) => d.id === c.dataset)) throw new ConfigError('--dataset', `one of ${IMAGE_DATASETS.map((d) => d.id).join(', ')}`, c.dataset);
-  if (!IMAGE_MODELS.some((m) => m.id === c.model)) throw new ConfigError('--model', `one of ${IMAGE_MODELS.map((m) => m.id).join(', ')}`, c.model);
-  int('--epochs', c.epochs, 1);
-  int('--batch-size', c.batchSize, 1);
-  int('--predict-batch', c.predictBatch, 1);
-  int('--lr-drop-epoch', c.lrDropEpoch, 0);
-  int('--misclassified', c.misclassifiedMax, 0);
-  if (c.maxTrain !== undefined) int('--max-train', c.maxTrain, 2);
-  if (c.maxTest !== undefined) int('--max-test', c.maxTest, 1);
-  if (c.imageSize !== undefined) {
-    const [h, w] = c.imageSize;
+  if (!IMAGE_DATASETS.some((d) => d.id === config.dataset)) throw new ConfigError('--dataset', `one of ${IMAGE_DATASETS.map((d) => d.id).join(', ')}`, config.dataset);
+  if (!IMAGE_MODELS.some((m) => m.id === config.model)) throw new ConfigError('--model', `one of ${IMAGE_MODELS.map((m) => m.id).join(', ')}`, config.model);
+  int('--epochs', config.epochs, 1);
+  int('--batch-size', config.batchSize, 1);
+  int('--predict-batch', config.predictBatch, 1);
+  int('--lr-drop-epoch', config.lrDropEpoch, 0);
+  int('--misclassified', config.misclassifiedMax, 0);
+  if (config.maxTrain !== undefined) int('--max-train', config.maxTrain, 2);
+  if (config.maxTest !== undefined) int('--max-test', config.maxTest, 1);
+  if (config.imageSize !== undefined) {
+    const [h, w] = config.imageSize;
     if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h > 1024 || w > 1024) {
-      throw new ConfigError('--image-size', 'N or HxW, whole numbers from 1 to 1024', c.imageSize.join('x'));
+      throw new ConfigError('--image-size', 'N or HxW, whole numbers from 1 to 1024', config.imageSize.join('x'));
     }
   }
-  if (!Number.isSafeInteger(c.seed)) throw new ConfigError('--seed', 'an integer', c.seed);
-  if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw new ConfigError('--lr', 'a positive number', c.learningRate);
-  if (!(c.lrDropFactor >= 1)) throw new ConfigError('--lr-drop-factor', 'a number ≥ 1', c.lrDropFactor);
-  if (!(c.trainFraction > 0 && c.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', c.trainFraction);
-  if (!BACKEND_CHOICES.includes(c.backend)) throw new ConfigError('--backend', `one of ${BACKEND_CHOICES.join(', ')}`, c.backend);
-  if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
-  checkTrainingForBackend(c.backend, c.training);
+  if (!Number.isSafeInteger(config.seed)) throw new ConfigError('--seed', 'an integer', config.seed);
+  if (!(config.learningRate > 0 && Number.isFinite(config.learningRate))) throw new ConfigError('--lr', 'a positive number', config.learningRate);
+  if (!(config.lrDropFactor >= 1)) throw new ConfigError('--lr-drop-factor', 'a number ≥ 1', config.lrDropFactor);
+  if (!(config.trainFraction > 0 && config.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', config.trainFraction);
+  if (!BACKEND_CHOICES.includes(config.backend)) throw new ConfigError('--backend', `one of ${BACKEND_CHOICES.join(', ')}`, config.backend);
+  if (!TRAINING_ENGINES.includes(config.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, config.training);
+  checkTrainingForBackend(config.backend, config.training);
 }

@@ -124,38 +124,38 @@ export const DEMO_TRAIN_FRACTION = 0.2;
 export const pcaFitOf = (c: Pick<RunConfig, 'pcaFit' | 'split'>): 'scene' | 'train' => c.pcaFit ?? (c.split === 'random' ? 'scene' : 'train');
 
 /** Throws a ConfigError naming the first option out of range. */
-export function validateConfig(c: RunConfig): void {
+export function validateConfig(config: RunConfig): void {
   const int = checkInteger;
-  int('--pca', c.pca, 1);
-  if (c.memoryLimit !== undefined) int('--memory-limit', c.memoryLimit, 1);
-  if (c.tileSize !== undefined) int('--tile-size', c.tileSize, 1);
-  int('--epochs', c.epochs, 1);
-  int('--batch-size', c.batchSize, 1);
-  int('--predict-batch', c.predictBatch, 1);
-  checkMapFormats(c.mapFormats);
-  if (!INFERENCE_ENGINES.includes(c.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, c.inference);
-  if (!TRAINING_ENGINES.includes(c.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, c.training);
-  checkEngineForBackend(c.backend, '--inference', c.inference);
-  checkTrainingForBackend(c.backend, c.training);
-  if (c.predictWorkers !== undefined) int('--predict-workers', c.predictWorkers, 0);
-  if (c.wasmThreads !== undefined) int('--wasm-threads', c.wasmThreads, 1);
-  int('--lr-drop-epoch', c.lrDropEpoch, 0);
-  if (!Number.isSafeInteger(c.seed)) throw new ConfigError('--seed', 'an integer', c.seed);
-  if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw new ConfigError('--lr', 'a positive number', c.learningRate);
-  if (!(c.lrDropFactor >= 1)) throw new ConfigError('--lr-drop-factor', 'a number ≥ 1', c.lrDropFactor);
-  if (!SPLIT_STRATEGIES.includes(c.split)) throw new ConfigError('--split', `one of ${SPLIT_STRATEGIES.join(', ')}`, c.split);
-  if (!(c.trainFraction > 0 && c.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', c.trainFraction);
-  if (c.trainPerClass !== undefined) int('--train-per-class', c.trainPerClass, 1);
-  if (c.split === 'per-class' && c.trainPerClass === undefined) throw new ConfigError('--train-per-class', 'a count with --split per-class', undefined);
-  if (c.split === 'maps' && c.trainMap === undefined) throw new ConfigError('--train-map', 'a MAT file of training labels with --split maps', undefined);
-  if (!(c.valFraction >= 0 && c.valFraction < 1)) throw new ConfigError('--val-fraction', 'a number in [0, 1)', c.valFraction);
-  if (c.blockSize !== undefined) int('--block-size', c.blockSize, 1);
-  if (c.earlyStop !== undefined) {
-    int('--early-stop', c.earlyStop, 1);
-    if (c.valFraction === 0) throw new ConfigError('--early-stop', 'a validation set: pass --val-fraction too', c.earlyStop);
+  int('--pca', config.pca, 1);
+  if (config.memoryLimit !== undefined) int('--memory-limit', config.memoryLimit, 1);
+  if (config.tileSize !== undefined) int('--tile-size', config.tileSize, 1);
+  int('--epochs', config.epochs, 1);
+  int('--batch-size', config.batchSize, 1);
+  int('--predict-batch', config.predictBatch, 1);
+  checkMapFormats(config.mapFormats);
+  if (!INFERENCE_ENGINES.includes(config.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, config.inference);
+  if (!TRAINING_ENGINES.includes(config.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, config.training);
+  checkEngineForBackend(config.backend, '--inference', config.inference);
+  checkTrainingForBackend(config.backend, config.training);
+  if (config.predictWorkers !== undefined) int('--predict-workers', config.predictWorkers, 0);
+  if (config.wasmThreads !== undefined) int('--wasm-threads', config.wasmThreads, 1);
+  int('--lr-drop-epoch', config.lrDropEpoch, 0);
+  if (!Number.isSafeInteger(config.seed)) throw new ConfigError('--seed', 'an integer', config.seed);
+  if (!(config.learningRate > 0 && Number.isFinite(config.learningRate))) throw new ConfigError('--lr', 'a positive number', config.learningRate);
+  if (!(config.lrDropFactor >= 1)) throw new ConfigError('--lr-drop-factor', 'a number ≥ 1', config.lrDropFactor);
+  if (!SPLIT_STRATEGIES.includes(config.split)) throw new ConfigError('--split', `one of ${SPLIT_STRATEGIES.join(', ')}`, config.split);
+  if (!(config.trainFraction > 0 && config.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', config.trainFraction);
+  if (config.trainPerClass !== undefined) int('--train-per-class', config.trainPerClass, 1);
+  if (config.split === 'per-class' && config.trainPerClass === undefined) throw new ConfigError('--train-per-class', 'a count with --split per-class', undefined);
+  if (config.split === 'maps' && config.trainMap === undefined) throw new ConfigError('--train-map', 'a MAT file of training labels with --split maps', undefined);
+  if (!(config.valFraction >= 0 && config.valFraction < 1)) throw new ConfigError('--val-fraction', 'a number in [0, 1)', config.valFraction);
+  if (config.blockSize !== undefined) int('--block-size', config.blockSize, 1);
+  if (config.earlyStop !== undefined) {
+    int('--early-stop', config.earlyStop, 1);
+    if (config.valFraction === 0) throw new ConfigError('--early-stop', 'a validation set: pass --val-fraction too', config.earlyStop);
   }
-  if (c.classWeights !== 'none' && c.classWeights !== 'balanced') throw new ConfigError('--class-weights', "'none' or 'balanced'", c.classWeights);
-  if (!MODELS.some((m) => m.id === c.model)) throw new ConfigError('--model', `one of ${MODELS.map((m) => m.id).join(', ')}`, c.model);
-  if (!Number.isInteger(c.patch) || c.patch < 1 || c.patch % 2 === 0) throw new ConfigError('--patch', 'an odd positive integer (e.g. 15)', c.patch);
-  if (c.pcaFit !== undefined && c.pcaFit !== 'scene' && c.pcaFit !== 'train') throw new ConfigError('--pca-fit', "'scene' or 'train'", c.pcaFit);
+  if (config.classWeights !== 'none' && config.classWeights !== 'balanced') throw new ConfigError('--class-weights', "'none' or 'balanced'", config.classWeights);
+  if (!MODELS.some((m) => m.id === config.model)) throw new ConfigError('--model', `one of ${MODELS.map((m) => m.id).join(', ')}`, config.model);
+  if (!Number.isInteger(config.patch) || config.patch < 1 || config.patch % 2 === 0) throw new ConfigError('--patch', 'an odd positive integer (e.g. 15)', config.patch);
+  if (config.pcaFit !== undefined && config.pcaFit !== 'scene' && config.pcaFit !== 'train') throw new ConfigError('--pca-fit', "'scene' or 'train'", config.pcaFit);
 }

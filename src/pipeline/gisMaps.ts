@@ -83,9 +83,9 @@ export interface GisMapsWriter {
   abort(): void;
 }
 
-export function openGisMaps(o: GisMapsHeader): GisMapsWriter {
-  const { height, width, keep } = o;
-  const k = o.classes.length;
+export function openGisMaps(header: GisMapsHeader): GisMapsWriter {
+  const { height, width, keep } = header;
+  const k = header.classes.length;
   const writers: { finish(): void; abort(): void }[] = [];
   const abort = () => writers.forEach((w) => w.abort());
   const open = <T extends { finish(): void; abort(): void }>(make: () => T): T => {
@@ -98,15 +98,15 @@ export function openGisMaps(o: GisMapsHeader): GisMapsWriter {
       throw err;
     }
   };
-  const classMap = open(() => openClassMapTiff(o.path(GIS_FILES.classMap), { height, width, classes: o.classes, colors: o.colors, georef: o.georef }));
-  const confidence = o.confidence
-    ? open(() => openFloatTiff(o.path(GIS_FILES.confidence), { height, width, bands: 1, nodata: 0, georef: o.georef, bandNames: ['confidence'] }))
+  const classMap = open(() => openClassMapTiff(header.path(GIS_FILES.classMap), { height, width, classes: header.classes, colors: header.colors, georef: header.georef }));
+  const confidence = header.confidence
+    ? open(() => openFloatTiff(header.path(GIS_FILES.confidence), { height, width, bands: 1, nodata: 0, georef: header.georef, bandNames: ['confidence'] }))
     : undefined;
-  const probabilities = o.probabilities
-    ? open(() => openFloatTiff(o.path(GIS_FILES.probabilities), { height, width, bands: k, nodata: NaN, georef: o.georef, bandNames: o.classes.map((c) => `${c.value} ${c.name}`) }))
+  const probabilities = header.probabilities
+    ? open(() => openFloatTiff(header.path(GIS_FILES.probabilities), { height, width, bands: k, nodata: NaN, georef: header.georef, bandNames: header.classes.map((c) => `${c.value} ${c.name}`) }))
     : undefined;
-  const envi = o.formats.includes('envi')
-    ? open(() => openEnviClassification(o.path(GIS_FILES.enviData), { height, width, classes: o.classes, colors: o.colors, georef: o.georef, description: o.description }))
+  const envi = header.formats.includes('envi')
+    ? open(() => openEnviClassification(header.path(GIS_FILES.enviData), { height, width, classes: header.classes, colors: header.colors, georef: header.georef, description: header.description }))
     : undefined;
   return {
     writeRows(row0, rows, labels, conf, probs) {

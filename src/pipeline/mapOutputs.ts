@@ -138,19 +138,19 @@ export type MapToOutputsResult =
   | { status: 'stopped'; rowsDone: number; height: number };
 
 /** Predicts the map window by window into its outputs: replays a checkpoint's windows first, records each new one. */
-export async function mapToOutputs(i: MapToOutputsInput): Promise<MapToOutputsResult> {
-  const { height, width } = i.reduced;
-  const windowRows = readableWindowRows(i.reduced, i.patch, mapWindowRows(i.tileSize, width));
-  const out = new MapOutputs(i.outputs);
+export async function mapToOutputs(input: MapToOutputsInput): Promise<MapToOutputsResult> {
+  const { height, width } = input.reduced;
+  const windowRows = readableWindowRows(input.reduced, input.patch, mapWindowRows(input.tileSize, width));
+  const out = new MapOutputs(input.outputs);
   try {
-    const from = i.checkpoint?.rowsDone ?? 0;
-    if (i.checkpoint) for (const window of i.checkpoint.replay(windowRows)) out.write(window);
-    const probabilities = i.outputs.probabilities ? 'all' : i.outputs.confidence ? 'confidence' : undefined;
-    const r = await mapInWindows(i.model, i.reduced, i.patch, windowRows, { ...i.predict, ...(probabilities && { probabilities }) }, {
+    const from = input.checkpoint?.rowsDone ?? 0;
+    if (input.checkpoint) for (const window of input.checkpoint.replay(windowRows)) out.write(window);
+    const probabilities = input.outputs.probabilities ? 'all' : input.outputs.confidence ? 'confidence' : undefined;
+    const r = await mapInWindows(input.model, input.reduced, input.patch, windowRows, { ...input.predict, ...(probabilities && { probabilities }) }, {
       fromRow: from,
-      shouldStop: i.shouldStop,
+      shouldStop: input.shouldStop,
       onWindow: (window) => {
-        i.checkpoint?.recordWindow(window);
+        input.checkpoint?.recordWindow(window);
         out.write(window);
       },
     });

@@ -76,15 +76,15 @@ export async function prepareRun(config: RunConfig, scene: InputScene): Promise<
 }
 
 /** The model of a prepared run, initialised from the run's seed. */
-export function buildRunModel(config: RunConfig, p: PreparedRun): Promise<tf.LayersModel> {
+export function buildRunModel(config: RunConfig, prepared: PreparedRun): Promise<tf.LayersModel> {
   return withSeededMathRandom(createRng(config.seed, 'model').fork('init'), () =>
-    p.spec.build({ patch: p.patch, channels: p.reduced.bands, numClasses: p.scene.classes.length }),
+    prepared.spec.build({ patch: prepared.patch, channels: prepared.reduced.bands, numClasses: prepared.scene.classes.length }),
   );
 }
 
 /** The training inputs and options of a prepared run; callers add checkpoints, signals and progress. */
-export function trainingSetup(config: RunConfig, p: PreparedRun): { source: SampleSource; labels: Int32Array; options: TrainOptions } {
-  const { split, reduced, patch } = p;
+export function trainingSetup(config: RunConfig, prepared: PreparedRun): { source: SampleSource; labels: Int32Array; options: TrainOptions } {
+  const { split, reduced, patch } = prepared;
   return {
     // Patches are cut per batch from the reduced scene (memory or file), so only a batch of them exists.
     source: patchSource(reduced, patch, split.train),
@@ -95,7 +95,7 @@ export function trainingSetup(config: RunConfig, p: PreparedRun): { source: Samp
       learningRate: config.learningRate,
       lrDrops: config.lrDropEpoch > 0 ? [{ afterEpoch: config.lrDropEpoch, factor: 1 / config.lrDropFactor }] : [],
       seed: config.seed,
-      classWeights: p.classWeights,
+      classWeights: prepared.classWeights,
       validation: split.validation.length > 0 ? { source: patchSource(reduced, patch, split.validation), labels: split.validationClasses } : undefined,
       earlyStopPatience: config.earlyStop,
       engine: config.training,

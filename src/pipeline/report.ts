@@ -26,17 +26,17 @@ export interface ReportInput {
 const opt = (x: number | null): string => (x === null ? '—' : pct(x));
 const ci = (i: Interval): string => (i === null ? '' : `(${(100 * i[0]).toFixed(1)}–${(100 * i[1]).toFixed(1)}%)`);
 
-export function renderReport(r: ReportInput): string {
-  const lines: string[] = [`# ${r.title}`, ''];
-  if (r.results) {
-    const { metrics: m, unit } = r.results;
+export function renderReport(report: ReportInput): string {
+  const lines: string[] = [`# ${report.title}`, ''];
+  if (report.results) {
+    const { metrics: m, unit } = report.results;
     lines.push(
       `**Overall accuracy (OA)** ${pct(m.overallAccuracy)} ${ci(m.overallAccuracyCI95)} · **average accuracy (AA)** ${pct(m.averageAccuracy)} · **kappa** ${m.kappa.toFixed(4)}`,
       '',
       `**Disagreement** (Pontius & Millones 2011): quantity ${pct(m.quantityDisagreement)}, allocation ${pct(m.allocationDisagreement)} (together 1 − OA).`,
       `Kappa is kept for comparison with published tables; it compares with random chance, which is not a useful baseline for a map (Pontius & Millones 2011; Foody 2020).`,
       '',
-      `On ${r.results.test} test ${unit}; the model was trained on ${r.results.train}.${r.results.note ? ` ${r.results.note}` : ''}`,
+      `On ${report.results.test} test ${unit}; the model was trained on ${report.results.train}.${report.results.note ? ` ${report.results.note}` : ''}`,
       '',
       `| label | class | test ${unit} | precision | recall (accuracy) | F1 |`,
       '|---:|---|---:|---:|---:|---:|',
@@ -55,16 +55,16 @@ export function renderReport(r: ReportInput): string {
       '',
     );
   }
-  if (r.warnings.length > 0) lines.push('## Warnings', '', ...r.warnings.map((w) => `- ${w}`), '');
-  lines.push('## Run', '', '| | |', '|---|---|', ...r.facts.map(([k, v]) => `| ${k} | ${v} |`), '');
+  if (report.warnings.length > 0) lines.push('## Warnings', '', ...report.warnings.map((w) => `- ${w}`), '');
+  lines.push('## Run', '', '| | |', '|---|---|', ...report.facts.map(([k, v]) => `| ${k} | ${v} |`), '');
   lines.push(
     '## Timings (seconds)',
     '',
-    `| ${Object.keys(r.timings).join(' | ')} |`,
-    `|${Object.keys(r.timings).map(() => '---:').join('|')}|`,
-    `| ${Object.values(r.timings).map((t) => t.toFixed(1)).join(' | ')} |`,
+    `| ${Object.keys(report.timings).join(' | ')} |`,
+    `|${Object.keys(report.timings).map(() => '---:').join('|')}|`,
+    `| ${Object.values(report.timings).map((t) => t.toFixed(1)).join(' | ')} |`,
     '',
   );
-  lines.push('## Configuration', '', '```json', JSON.stringify(r.config, null, 2), '```', '');
+  lines.push('## Configuration', '', '```json', JSON.stringify(report.config, null, 2), '```', '');
   return lines.join('\n');
 }

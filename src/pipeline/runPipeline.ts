@@ -157,23 +157,23 @@ interface Context {
 }
 
 /** Training, the map, the figures and the record, each a stage below; ends with the folder published or interrupted. */
-async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<RunResult> {
+async function trainAndPublish(config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context): Promise<RunResult> {
   const { timings } = ctx.clock;
   const stopped = (training?: TrainResult): RunResult => ({ outDir: folder.dir, status: 'interrupted', backend: ctx.backend, timings, ...(training && { training }) });
-  const trained = await trainStage(config, p, folder, ctx);
+  const trained = await trainStage(config, prepared, folder, ctx);
   if ('interrupted' in trained) return stopped(trained.interrupted);
   const { model, training } = trained;
   try {
-    const mapped = await mapStage(config, p, folder, ctx, model, trained.checkpoint);
+    const mapped = await mapStage(config, prepared, folder, ctx, model, trained.checkpoint);
     if (mapped === undefined) return stopped(training);
-    const metrics = scoreTestPixels(p, mapped.scoredClasses!);
+    const metrics = scoreTestPixels(prepared, mapped.scoredClasses!);
     ctx.clock.lap('predict');
-    writeFigures(config, p, folder, ctx, { mapped, metrics, training });
+    writeFigures(config, prepared, folder, ctx, { mapped, metrics, training });
     const weights = model.countParams();
-    await saveModel(folder.partial('model'), model, modelMetadata(p, ctx));
+    await saveModel(folder.partial('model'), model, modelMetadata(prepared, ctx));
     ctx.clock.lap('render');
     timings.total = ctx.clock.total();
-    writeRecord(config, p, folder, ctx, { metrics, training, weights, inference: mapped.engine });
+    writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine });
     return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
   } finally {
     model.dispose();
@@ -181,17 +181,17 @@ async function trainAndPublish(config: RunConfig, p: PreparedRun, folder: RunFol
 }
 
 /** What model/model.json says besides the weights: classes, bands, PCA, so that `predict` can map another scene. */
-function modelMetadata(p: PreparedRun, ctx: Context): ModelMetadata {
-  const { scene } = p;
+function modelMetadata(prepared: PreparedRun, ctx: Context): ModelMetadata {
+  const { scene } = prepared;
   return {
     kind: 'spinalnet-model',
     version: 1,
-    modelId: p.spec.id,
-    patch: p.patch,
+    modelId: prepared.spec.id,
+    patch: prepared.patch,
     classes: scene.classes.map((c) => ({ value: c.value, name: c.name, ...(c.color && { color: [c.color[0], c.color[1], c.color[2]] as [number, number, number] }) })),
     inputBands: ctx.scene.fileBands,
     droppedBands: [...ctx.scene.droppedBands],
-    preprocessing: pcaToJSON(p.pca),
+    preprocessing: pcaToJSON(prepared.pca),
     dataset: ctx.name,
     rgbBands: scene.rgbBands ? [scene.rgbBands[0], scene.rgbBands[1], scene.rgbBands[2]] : undefined,
   };
@@ -206,12 +206,12 @@ type Trained =
  * (resuming a training checkpoint when there is one). A stop request during training saves the
  * training state and marks the folder interrupted.
  */
-async function trainStage(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context): Promise<Trained> {
+async function trainStage(config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context): Promise<Trained> {
   const { log, hooks } = ctx;
-  const setup = trainingSetup(config, p);
+  const setup = trainingSetup(config, prepared);
   ctx.clock.lap('patches');
-  const { height, width } = p.scene.grid;
-  const layout = { height, width, classes: p.scene.classes.length, confidence: true, probabilities: config.probabilities };
+  const { height, width } = prepared.scene.grid;
+  const layout = { height, width, classes: prepared.scene.classes.length, confidence: true, probabilities: config.probabilities };
   if (ctx.map?.fits(layout)) {
     const { model } = await loadModel(ctx.map.modelDir);
     log(`resuming the map at row ${ctx.map.rowsDone} of ${height} with the trained model from the checkpoint`);
@@ -219,14 +219,14 @@ async function trainStage(config: RunConfig, p: PreparedRun, folder: RunFolder, 
     return { model, training: ctx.map.training, checkpoint: ctx.map };
   }
   if (ctx.map) log('the map checkpoint does not fit this run (size or outputs differ): training again');
-  const { split } = p;
-  log(`training ${p.spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
-  const model = await buildRunModel(config, p);
+  const { split } = prepared;
+  log(`training ${prepared.spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
+  const model = await buildRunModel(config, prepared);
   const reporter = hooks.progress ? progressReporter() : undefined;
   const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
   let trained: TrainResult;
   try {
-    trained = await trainModel(model, setup.source, setup.labels, p.scene.classes.length, {
+    trained = await trainModel(model, setup.source, setup.labels, prepared.scene.classes.length, {
       ...setup.options,
       resumeFrom: ctx.state,
       onCheckpoint: (state) => saveTrainState(folder.checkpointDir, state),
@@ -250,7 +250,7 @@ async function trainStage(config: RunConfig, p: PreparedRun, folder: RunFolder, 
     return { interrupted: trained };
   }
   // The trained model is kept with the map's progress, so a map stopped by Ctrl-C resumes without training again.
-  const checkpoint = await MapCheckpoint.create(mapCheckpointDir(folder), layout, trained, (dir) => saveModel(dir, model, modelMetadata(p, ctx)));
+  const checkpoint = await MapCheckpoint.create(mapCheckpointDir(folder), layout, trained, (dir) => saveModel(dir, model, modelMetadata(prepared, ctx)));
   ctx.clock.lap('train');
   return { model, training: trained, checkpoint };
 }
@@ -258,11 +258,11 @@ async function trainStage(config: RunConfig, p: PreparedRun, folder: RunFolder, 
 type Mapped = Awaited<ReturnType<typeof mapToOutputs>> & { status: 'done' };
 
 /** The whole scene through the model into the map's files; undefined when a stop request ended it (checkpoint kept). */
-async function mapStage(config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context, model: tf.LayersModel, checkpoint: MapCheckpoint): Promise<Mapped | undefined> {
+async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context, model: tf.LayersModel, checkpoint: MapCheckpoint): Promise<Mapped | undefined> {
   const { log } = ctx;
-  const { scene, split, reduced, patch } = p;
+  const { scene, split, reduced, patch } = prepared;
   const { height, width } = scene.grid;
-  const keep = backgroundKeep(height * width, p.labels?.data, config.maskBackground, ctx.scene.nodata);
+  const keep = backgroundKeep(height * width, prepared.labels?.data, config.maskBackground, ctx.scene.nodata);
   const signals = ctx.hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this window of the map (press again to quit at once)`)) : undefined;
   log(`mapping ${height * width} pixels`);
   let mapped;
@@ -273,7 +273,7 @@ async function mapStage(config: RunConfig, p: PreparedRun, folder: RunFolder, ct
       outputs: {
         path: (f) => folder.partial(f), height, width, classes: scene.classes, colors: classColors(scene.classes), keep, georef: ctx.scene.georef,
         confidence: true, probabilities: config.probabilities, formats: config.mapFormats,
-        description: `spinalnet ${p.spec.id} classification of ${ctx.name}`, preview: ctx.preview, scored: split.test,
+        description: `spinalnet ${prepared.spec.id} classification of ${ctx.name}`, preview: ctx.preview, scored: split.test,
       },
       checkpoint,
       shouldStop: signals?.requested,
@@ -291,8 +291,8 @@ async function mapStage(config: RunConfig, p: PreparedRun, folder: RunFolder, ct
 }
 
 /** The confusion matrix and per-class accuracy of the test pixels. */
-function scoreTestPixels(p: PreparedRun, testPredicted: Int32Array): MetricsFile {
-  const { split, scene } = p;
+function scoreTestPixels(prepared: PreparedRun, testPredicted: Int32Array): MetricsFile {
+  const { split, scene } = prepared;
   return {
     ...metricsFromConfusion(confusionMatrix(split.testClasses, testPredicted, scene.classes.length), scene.classes.map((c) => ({ label: c.value, name: c.name }))),
     trainPixels: split.train.length,
@@ -302,12 +302,12 @@ function scoreTestPixels(p: PreparedRun, testPredicted: Int32Array): MetricsFile
 
 /** The PNG figures (overview, confusion matrix, curves, maps) and split.mat / split.png. */
 function writeFigures(
-  config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context,
+  config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context,
   r: { mapped: Mapped; metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'> },
 ): void {
-  const { scene, split } = p;
+  const { scene, split } = prepared;
   const { height, width } = scene.grid;
-  const keep = backgroundKeep(height * width, p.labels?.data, config.maskBackground, ctx.scene.nodata);
+  const keep = backgroundKeep(height * width, prepared.labels?.data, config.maskBackground, ctx.scene.nodata);
   const testMask = new Uint8Array(height * width);
   for (const px of split.test) testMask[px] = 1;
   const atPreview = <T extends Int32Array | Uint8Array>(data: T): T => samplePixels(data, height, width, ctx.preview);
@@ -315,11 +315,11 @@ function writeFigures(
   writeSceneOutputs({
     path: (f) => folder.partial(f),
     sceneName: ctx.name,
-    modelId: p.spec.id,
+    modelId: prepared.spec.id,
     classes: scene.classes,
     preview: ctx.preview,
     prediction: r.mapped.preview,
-    labels: p.labels && previewGrid(p.labels.data),
+    labels: prepared.labels && previewGrid(prepared.labels.data),
     testMask: atPreview(testMask),
     keep: keep && atPreview(keep),
     metrics: r.metrics,
@@ -333,15 +333,15 @@ function writeFigures(
 
 /** run.json's summary, report.md and report.html; then the folder is published (status done). */
 function writeRecord(
-  config: RunConfig, p: PreparedRun, folder: RunFolder, ctx: Context,
+  config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context,
   r: { metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string },
 ): void {
-  const { scene, split, patch } = p;
+  const { scene, split, patch } = prepared;
   const { height, width } = scene.grid;
   const { training, metrics, weights } = r;
   const { timings } = ctx.clock;
   const env = runEnvironment(ctx.backend);
-  const title = `${p.spec.id} on ${ctx.name}`;
+  const title = `${prepared.spec.id} on ${ctx.name}`;
   const summary = {
     scene: {
       name: ctx.name, height, width, bands: scene.grid.bands, classes: scene.classes,
@@ -349,7 +349,7 @@ function writeRecord(
       // Band centres (nm) of the bands used, when the file gave them (ENVI wavelength); the other band facts stay with the file.
       ...(scene.bandInfo?.wavelengthsNm && { wavelengthsNm: Array.from(scene.bandInfo.wavelengthsNm) }),
     },
-    pca: { components: p.pca.components, fittedOn: p.pcaFit, explainedVarianceRatio: p.pca.explainedVarianceRatio },
+    pca: { components: prepared.pca.components, fittedOn: prepared.pcaFit, explainedVarianceRatio: prepared.pca.explainedVarianceRatio },
     dataWarnings: ctx.scene.warnings,
     droppedBands: ctx.scene.droppedBands,
     split: { strategy: split.strategy, description: split.description, train: split.train.length, validation: split.validation.length, test: split.test.length, dropped: split.dropped, exposed: split.exposed, warnings: split.warnings },
@@ -368,9 +368,9 @@ function writeRecord(
       facts: [
         ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.grid.bands} bands, ${scene.classes.length} classes`],
         ['split', `${split.description} (seed ${config.seed})`],
-        ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${p.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
-        ['model', `${p.spec.id} (${weights} weights), ${patch}×${patch} patches`],
-        ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${p.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s; gradients on ${training.engine}`],
+        ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${prepared.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
+        ['model', `${prepared.spec.id} (${weights} weights), ${patch}×${patch} patches`],
+        ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${prepared.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s; gradients on ${training.engine}`],
         ['backend', ctx.backend.detail],
         ['inference', r.inference],
         ['peak memory', `${env.peakRssMB} MB`],

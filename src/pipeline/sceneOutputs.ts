@@ -64,49 +64,49 @@ export function sceneFalseColor(cube: CubeBIP, preview?: PreviewShape): RgbaImag
   return falseColor(averageCube(cube, preview, bands), [0, 1, 2]);
 }
 
-export function writeSceneOutputs(o: SceneOutputsInput): void {
-  const values = o.classes.map((c) => c.value);
-  const colors = classColors(o.classes);
-  const predictionImg = renderLabelMap(o.prediction, values, colors, { mask: o.keep });
+export function writeSceneOutputs(input: SceneOutputsInput): void {
+  const values = input.classes.map((c) => c.value);
+  const colors = classColors(input.classes);
+  const predictionImg = renderLabelMap(input.prediction, values, colors, { mask: input.keep });
   // The false-colour view on its own, for `spinalnet view` and report.html (the overview has it too, scaled).
-  writePng(o.path('false-color.png'), o.falseColor);
-  writePng(o.path('classification-map.png'), predictionImg);
+  writePng(input.path('false-color.png'), input.falseColor);
+  writePng(input.path('classification-map.png'), predictionImg);
   let groundTruth: RgbaImage | undefined;
   let errors: RgbaImage | undefined;
-  if (o.labels) {
-    groundTruth = renderLabelMap(o.labels, values, colors);
-    writePng(o.path('ground-truth.png'), groundTruth);
-    if (o.testMask) {
-      errors = renderErrorMap(o.labels, o.prediction, o.testMask);
-      writePng(o.path('errors.png'), errors);
+  if (input.labels) {
+    groundTruth = renderLabelMap(input.labels, values, colors);
+    writePng(input.path('ground-truth.png'), groundTruth);
+    if (input.testMask) {
+      errors = renderErrorMap(input.labels, input.prediction, input.testMask);
+      writePng(input.path('errors.png'), errors);
     }
   }
-  const m = o.metrics;
+  const m = input.metrics;
   const title = m
-    ? `${o.modelId} on ${o.sceneName} - OA ${pct(m.overallAccuracy)}  AA ${pct(m.averageAccuracy)}  kappa ${m.kappa.toFixed(4)}`
-    : `${o.modelId} on ${o.sceneName}`;
-  const note = previewNote(o.preview);
+    ? `${input.modelId} on ${input.sceneName} - OA ${pct(m.overallAccuracy)}  AA ${pct(m.averageAccuracy)}  kappa ${m.kappa.toFixed(4)}`
+    : `${input.modelId} on ${input.sceneName}`;
+  const note = previewNote(input.preview);
   writePng(
-    o.path('overview.png'),
+    input.path('overview.png'),
     renderOverview({
-      falseColor: o.falseColor,
+      falseColor: input.falseColor,
       groundTruth,
       prediction: predictionImg,
       errors,
-      classes: o.classes.map((c, k) => ({ name: `${c.value} ${c.name}`, color: colors[k]! })),
+      classes: input.classes.map((c, k) => ({ name: `${c.value} ${c.name}`, color: colors[k]! })),
       title,
-      subtitle: note ? [o.subtitle, note].filter((x) => x !== undefined).join('; ') : o.subtitle,
+      subtitle: note ? [input.subtitle, note].filter((x) => x !== undefined).join('; ') : input.subtitle,
     }),
   );
   if (m) {
     writePng(
-      o.path('confusion-matrix.png'),
-      renderConfusionMatrix(m.confusionMatrix, o.classes.map((c) => c.name), { title: `${o.sceneName} - test pixels (rows: true class)` }),
+      input.path('confusion-matrix.png'),
+      renderConfusionMatrix(m.confusionMatrix, input.classes.map((c) => c.name), { title: `${input.sceneName} - test pixels (rows: true class)` }),
     );
-    writeFileAtomic(o.path('metrics.json'), `${JSON.stringify(m, null, 2)}\n`);
+    writeFileAtomic(input.path('metrics.json'), `${JSON.stringify(m, null, 2)}\n`);
   }
-  if (o.epochs && o.epochs.length > 0) {
-    writePng(o.path('training-curves.png'), renderTrainingCurves({ epochs: o.epochs, keptEpoch: o.keptEpoch, title: `${o.modelId} on ${o.sceneName} - training` }));
+  if (input.epochs && input.epochs.length > 0) {
+    writePng(input.path('training-curves.png'), renderTrainingCurves({ epochs: input.epochs, keptEpoch: input.keptEpoch, title: `${input.modelId} on ${input.sceneName} - training` }));
   }
 }
 

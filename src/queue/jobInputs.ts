@@ -83,9 +83,9 @@ export async function packConfig(redis: Redis, config: RunConfig, opts: PackOpti
  * Builds the job's input folder in `cacheDir` (files linked from the blob cache) and returns the
  * configuration with absolute paths, plus a key naming this set of inputs (for caching the scene).
  */
-export async function unpackConfig(redis: Redis, p: PortableConfig, cacheDir: string): Promise<{ config: RunConfig; inputKey: string }> {
-  const { dir, key: inputKey } = await materialize(redis, p.files, cacheDir);
-  const c = p.config;
+export async function unpackConfig(redis: Redis, portable: PortableConfig, cacheDir: string): Promise<{ config: RunConfig; inputKey: string }> {
+  const { dir, key: inputKey } = await materialize(redis, portable.files, cacheDir);
+  const c = portable.config;
   const at = (rel: string | undefined) => (rel === undefined ? undefined : join(dir, rel));
   let input: RunConfig['input'] = c.input;
   if (input.kind === 'files') input = { ...input, cube: at(input.cube)!, gt: at(input.gt)! };

@@ -22,15 +22,15 @@ export function escapeHtml(s: string): string {
 const pct = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : `${(100 * x).toFixed(2)}%`);
 const ci = (i: Interval | undefined): string => (i ? `<span class="ci">${(100 * i[0]).toFixed(1)}–${(100 * i[1]).toFixed(1)}</span>` : '');
 
-export function evidenceHtml(e: EvidenceInput): string {
+export function evidenceHtml(evidence: EvidenceInput): string {
   const parts: string[] = [];
-  const m = e.metrics;
+  const m = evidence.metrics;
   if (m) {
-    parts.push(summaryHtml(m, e.unit), perClassHtml(m, e.unit), confusionHtml(m));
+    parts.push(summaryHtml(m, evidence.unit), perClassHtml(m, evidence.unit), confusionHtml(m));
   } else {
     parts.push('<p class="note">This run has no metrics: it was not scored against labels.</p>');
   }
-  parts.push(configHtml(e.record));
+  parts.push(configHtml(evidence.record));
   return parts.join('\n');
 }
 

@@ -88,57 +88,57 @@ const PER_PIXEL_BYTES = 12 + 12 + 1 + 8;
  * written, and the map's windows (and patch reads) may take what the windows took, since the scene's file
  * is closed by then. DataError with the minimum when even one row does not fit.
  */
-export function planMemory(p: MemoryPlanInput): MemoryPlan {
-  const limit = p.limit ?? defaultMemoryLimit();
-  const pixels = p.height * p.width;
+export function planMemory(input: MemoryPlanInput): MemoryPlan {
+  const limit = input.limit ?? defaultMemoryLimit();
+  const pixels = input.height * input.width;
   // What the reader says it holds beside the window (every reader reads windows from the file): ENVI
   // its read block (≤ 32 MiB), MAT v5 its read buffer and decoded column block (≤ 8 MiB), GeoTIFF one
   // decoded tile row, MAT v7.3 HDF5's chunk cache and one chunk, plus its hyperslab per window row.
-  const storedBytes = p.storedBytes;
-  const workBytes = p.work?.bytes ?? 0;
+  const storedBytes = input.storedBytes;
+  const workBytes = input.work?.bytes ?? 0;
   const mapsBytes = pixels * PER_PIXEL_BYTES;
   // A raw row: its float32 values plus what the reader holds per window row.
-  const rawRow = p.width * p.bands * 4 + (p.windowBytesPerRow ?? 0);
-  const scoreRow = p.width * p.components * 4;
-  const inMemory = storedBytes + workBytes + mapsBytes + p.height * scoreRow;
-  const memoryRows = Math.min(p.height, p.tileRows ?? Math.floor((limit - inMemory) / rawRow));
+  const rawRow = input.width * input.bands * 4 + (input.windowBytesPerRow ?? 0);
+  const scoreRow = input.width * input.components * 4;
+  const inMemory = storedBytes + workBytes + mapsBytes + input.height * scoreRow;
+  const memoryRows = Math.min(input.height, input.tileRows ?? Math.floor((limit - inMemory) / rawRow));
   if (memoryRows >= 1 && inMemory + memoryRows * rawRow <= limit) {
     return { tileRows: memoryRows, limit, fixedBytes: inMemory, rowBytes: rawRow, minimumBytes: inMemory + rawRow };
   }
   const held = [
     `${formatBytes(mapsBytes)} for the maps and labels kept in memory`,
     ...(storedBytes > 0 ? [`${formatBytes(storedBytes)} the reader holds`] : []),
-    ...(p.work ? [`${formatBytes(workBytes)} for ${p.work.what}`] : []),
+    ...(input.work ? [`${formatBytes(workBytes)} for ${input.work.what}`] : []),
   ];
   let minimumBytes: number;
   let needed: number;
   let detail: string;
-  if (p.reducedFile === undefined) {
+  if (input.reducedFile === undefined) {
     minimumBytes = inMemory + rawRow;
-    needed = p.tileRows === undefined ? minimumBytes : inMemory + memoryRows * rawRow;
-    detail = [`${formatBytes(p.height * scoreRow)} for the reduced ${p.components}-component scene`, ...held, `${formatBytes(rawRow)} per row read`].join(', ');
+    needed = input.tileRows === undefined ? minimumBytes : inMemory + memoryRows * rawRow;
+    detail = [`${formatBytes(input.height * scoreRow)} for the reduced ${input.components}-component scene`, ...held, `${formatBytes(rawRow)} per row read`].join(', ');
   } else {
     // The windows (raw rows and their scores) come and go before the map's windows are read.
     const fixedBytes = storedBytes + workBytes + mapsBytes;
     const rowBytes = rawRow + scoreRow;
-    const bandMinimum = (1 + 2 * p.reducedFile.halo) * scoreRow;
+    const bandMinimum = (1 + 2 * input.reducedFile.halo) * scoreRow;
     const budget = limit - fixedBytes;
-    const tileRows = Math.min(p.height, p.tileRows ?? Math.floor(budget / rowBytes));
+    const tileRows = Math.min(input.height, input.tileRows ?? Math.floor(budget / rowBytes));
     minimumBytes = fixedBytes + Math.max(rowBytes, bandMinimum);
     if (tileRows >= 1 && tileRows * rowBytes <= budget && bandMinimum <= budget) {
-      return { tileRows, limit, fixedBytes, rowBytes, minimumBytes, reducedFile: { windowRows: Math.min(p.height, Math.floor(budget / scoreRow)) } };
+      return { tileRows, limit, fixedBytes, rowBytes, minimumBytes, reducedFile: { windowRows: Math.min(input.height, Math.floor(budget / scoreRow)) } };
     }
-    needed = p.tileRows === undefined ? minimumBytes : fixedBytes + Math.max(tileRows * rowBytes, bandMinimum);
+    needed = input.tileRows === undefined ? minimumBytes : fixedBytes + Math.max(tileRows * rowBytes, bandMinimum);
     detail = [
-      `the reduced ${p.components}-component scene in a temporary file`, ...held,
-      `${formatBytes(rowBytes)} per row read and projected`, `${formatBytes(bandMinimum)} for one map row with its halo of ${p.reducedFile.halo} rows above and below`,
+      `the reduced ${input.components}-component scene in a temporary file`, ...held,
+      `${formatBytes(rowBytes)} per row read and projected`, `${formatBytes(bandMinimum)} for one map row with its halo of ${input.reducedFile.halo} rows above and below`,
     ].join(', ');
   }
-  const asked = p.tileRows === undefined ? 'one row at a time' : `windows of ${Math.max(1, memoryRows)} rows (--tile-size)`;
+  const asked = input.tileRows === undefined ? 'one row at a time' : `windows of ${Math.max(1, memoryRows)} rows (--tile-size)`;
   throw new DataError(
-    `${p.file}: the ${p.height}×${p.width}×${p.bands} scene needs at least ${formatBytes(needed)} read ${asked} (${detail}), more than the ${formatBytes(limit)} memory limit`,
-    `raise --memory-limit to at least ${formatBytes(minimumBytes)}${p.tileRows === undefined ? '' : ' or use a smaller --tile-size'}; ` +
+    `${input.file}: the ${input.height}×${input.width}×${input.bands} scene needs at least ${formatBytes(needed)} read ${asked} (${detail}), more than the ${formatBytes(limit)} memory limit`,
+    `raise --memory-limit to at least ${formatBytes(minimumBytes)}${input.tileRows === undefined ? '' : ' or use a smaller --tile-size'}; ` +
       '`spinalnet run` can also keep fewer PCA components (--pca)' +
-      (p.reducedFile === undefined && p.components > 0 ? '. Only `run`, `predict` and `experiment` working in this process can keep the reduced scene in a temporary file; on a queue (`--queue`, `spinalnet worker`) it is kept in memory' : ''),
+      (input.reducedFile === undefined && input.components > 0 ? '. Only `run`, `predict` and `experiment` working in this process can keep the reduced scene in a temporary file; on a queue (`--queue`, `spinalnet worker`) it is kept in memory' : ''),
   );
 }

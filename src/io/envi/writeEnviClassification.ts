@@ -31,9 +31,9 @@ export interface EnviClassificationInput {
 export const enviHeaderPath = (dataPath: string): string => join(dirname(dataPath), `${basename(dataPath, extname(dataPath))}.hdr`);
 
 /** Writes `dataPath` and its .hdr (enviHeaderPath), the whole map at once. */
-export function writeEnviClassification(dataPath: string, o: EnviClassificationInput): void {
-  const writer = openEnviClassification(dataPath, { ...o, height: o.map.height, width: o.map.width });
-  writer.writeRows(o.map.data);
+export function writeEnviClassification(dataPath: string, input: EnviClassificationInput): void {
+  const writer = openEnviClassification(dataPath, { ...input, height: input.map.height, width: input.map.width });
+  writer.writeRows(input.map.data);
   writer.finish();
 }
 
@@ -45,16 +45,16 @@ export interface EnviClassificationWriter {
   abort(): void;
 }
 
-export function openEnviClassification(dataPath: string, o: Omit<EnviClassificationInput, 'map'> & { height: number; width: number }): EnviClassificationWriter {
-  const { height, width } = o;
+export function openEnviClassification(dataPath: string, header: Omit<EnviClassificationInput, 'map'> & { height: number; width: number }): EnviClassificationWriter {
+  const { height, width } = header;
   const indexOf = new Map<number, number>([[0, 0]]);
-  o.classes.forEach((c, k) => indexOf.set(c.value, k + 1));
-  const count = o.classes.length + 1;
+  header.classes.forEach((c, k) => indexOf.set(c.value, k + 1));
+  const count = header.classes.length + 1;
   const wide = count > 256;
-  const lookup = [[0, 0, 0], ...o.classes.map((_, k) => o.colors[k] ?? [0, 0, 0])].flat();
+  const lookup = [[0, 0, 0], ...header.classes.map((_, k) => header.colors[k] ?? [0, 0, 0])].flat();
   const lines = [
     'ENVI',
-    `description = {${listItem(o.description ?? 'spinalnet classification')}}`,
+    `description = {${listItem(header.description ?? 'spinalnet classification')}}`,
     `samples = ${width}`,
     `lines = ${height}`,
     'bands = 1',
@@ -64,14 +64,14 @@ export function openEnviClassification(dataPath: string, o: Omit<EnviClassificat
     'interleave = bsq',
     'byte order = 0',
     `classes = ${count}`,
-    `class names = {${['Unclassified', ...o.classes.map((c) => listItem(c.name))].join(', ')}}`,
+    `class names = {${['Unclassified', ...header.classes.map((c) => listItem(c.name))].join(', ')}}`,
     `class lookup = {${lookup.join(', ')}}`,
     'band names = {class}',
   ];
-  if (o.georef) {
-    const info = mapInfo(o.georef);
+  if (header.georef) {
+    const info = mapInfo(header.georef);
     if (info) lines.push(`map info = {${info}}`);
-    if (o.georef.crsWkt) lines.push(`coordinate system string = {${o.georef.crsWkt.replace(/[\r\n]+\s*/g, '')}}`);
+    if (header.georef.crsWkt) lines.push(`coordinate system string = {${header.georef.crsWkt.replace(/[\r\n]+\s*/g, '')}}`);
   }
   const file = new OutputFile(dataPath);
   return {

@@ -51,21 +51,21 @@ export type ClassMapTiffHeader = Omit<ClassMapTiffInput, 'map'> & { height: numb
  * 0 = "Unclassified"), the colour table, and the CRS as WKT when it has no EPSG code. Rows are label
  * values; a value other than 0 or a class's value is refused.
  */
-export function openClassMapTiff(path: string, o: ClassMapTiffHeader): TiffRowWriter<Int32Array> {
+export function openClassMapTiff(path: string, header: ClassMapTiffHeader): TiffRowWriter<Int32Array> {
   let max = 0;
-  for (const c of o.classes) max = Math.max(max, c.value);
+  for (const c of header.classes) max = Math.max(max, c.value);
   if (max > 65535) throw new DataError(`label value ${max} does not fit a uint16 class map`, 'use label values 1…65535');
   const colors: Rgb[] = new Array<Rgb>(max + 1).fill([0, 0, 0]);
   const names: string[] = new Array<string>(max + 1).fill('');
   names[0] = UNCLASSIFIED;
-  o.classes.forEach((c, k) => {
-    colors[c.value] = o.colors[k] ?? [0, 0, 0];
+  header.classes.forEach((c, k) => {
+    colors[c.value] = header.colors[k] ?? [0, 0, 0];
     names[c.value] = c.name;
   });
   const wide = max > 255;
-  const rows = openTiff(path, { height: o.height, width: o.width, bands: 1, sampleType: wide ? 'uint16' : 'uint8' }, {
-    layout: o.layout, colorMap: colors, extraTags: [...georefTags(o.georef), nodataTag('0')],
-  }, () => writePam(path, o.georef, [{ description: 'class', categoryNames: names, colorTable: colors }]));
+  const rows = openTiff(path, { height: header.height, width: header.width, bands: 1, sampleType: wide ? 'uint16' : 'uint8' }, {
+    layout: header.layout, colorMap: colors, extraTags: [...georefTags(header.georef), nodataTag('0')],
+  }, () => writePam(path, header.georef, [{ description: 'class', categoryNames: names, colorTable: colors }]));
   return {
     writeRows(data) {
       const samples = wide ? new Uint16Array(data.length) : new Uint8Array(data.length);
@@ -97,12 +97,12 @@ export interface FloatTiffInput extends GeoTiffCommon {
 }
 
 /** `path`: float32 bands, deflate, with GDAL_NODATA when given; `path.aux.xml` names the bands. Rows are pixel-interleaved. */
-export function openFloatTiff(path: string, o: Omit<FloatTiffInput, 'data'>): TiffRowWriter<Float32Array> {
-  const extra = [...georefTags(o.georef)];
-  if (o.nodata !== undefined) extra.push(nodataTag(Number.isNaN(o.nodata) ? 'nan' : String(o.nodata)));
-  const bands: PamBand[] = Array.from({ length: o.bands }, (_, b) => ({ description: o.bandNames?.[b] }));
-  return openTiff(path, { height: o.height, width: o.width, bands: o.bands, sampleType: 'float32' }, { layout: o.layout, extraTags: extra },
-    () => writePam(path, o.georef, bands));
+export function openFloatTiff(path: string, header: Omit<FloatTiffInput, 'data'>): TiffRowWriter<Float32Array> {
+  const extra = [...georefTags(header.georef)];
+  if (header.nodata !== undefined) extra.push(nodataTag(Number.isNaN(header.nodata) ? 'nan' : String(header.nodata)));
+  const bands: PamBand[] = Array.from({ length: header.bands }, (_, b) => ({ description: header.bandNames?.[b] }));
+  return openTiff(path, { height: header.height, width: header.width, bands: header.bands, sampleType: 'float32' }, { layout: header.layout, extraTags: extra },
+    () => writePam(path, header.georef, bands));
 }
 
 /** A TiffEncoder writing into an OutputFile (temporary name until finish); `after` writes the side files. */

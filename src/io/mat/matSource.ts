@@ -93,20 +93,20 @@ type Shape = { readonly height: number; readonly width: number; readonly bands: 
  * else in a temporary file it is inflated into (inflateToFile.ts). Checks the data tag against the
  * dimensions (parseMatrixHeader) before any value is read.
  */
-async function locateData(file: string, name: string, e: VariableExtent, shape: Shape): Promise<{ data: ColumnMajorData; close: () => void }> {
-  if (!e.compressed) {
+async function locateData(file: string, name: string, extent: VariableExtent, shape: Shape): Promise<{ data: ColumnMajorData; close: () => void }> {
+  if (!extent.compressed) {
     const fd = openSync(file, 'r');
     try {
-      return { data: dataAt(fd, file, name, e, shape, e.payload, 0, e.nbytes, { file, variable: name, base: e.payload }), close: () => closeSync(fd) };
+      return { data: dataAt(fd, file, name, extent, shape, extent.payload, 0, extent.nbytes, { file, variable: name, base: extent.payload }), close: () => closeSync(fd) };
     } catch (err) {
       closeSync(fd);
       throw err;
     }
   }
-  const temp = await inflateToTempFile(file, name, e.payload, e.nbytes, e.inflatedBytes, (fd, written) => placeOf(fd, file, name, e, shape, written));
+  const temp = await inflateToTempFile(file, name, extent.payload, extent.nbytes, extent.inflatedBytes, (fd, written) => placeOf(fd, file, name, extent, shape, written));
   try {
     // The temporary file holds the inflated element, its own 8-byte tag first.
-    return { data: dataAt(temp.fd, file, name, e, shape, 0, 8, e.inflatedBytes, { file, variable: name, inflated: true }), close: temp.close };
+    return { data: dataAt(temp.fd, file, name, extent, shape, 0, 8, extent.inflatedBytes, { file, variable: name, inflated: true }), close: temp.close };
   } catch (err) {
     temp.close();
     throw err;
@@ -114,12 +114,12 @@ async function locateData(file: string, name: string, e: VariableExtent, shape: 
 }
 
 /** Parses the array header at `at` + `start` of `fd` (the element ends at `end`) and says where its samples lie. */
-function dataAt(fd: number, file: string, name: string, e: VariableExtent, shape: Shape, at: number, start: number, end: number, ctx: ElementContext): ColumnMajorData {
+function dataAt(fd: number, file: string, name: string, extent: VariableExtent, shape: Shape, at: number, start: number, end: number, ctx: ElementContext): ColumnMajorData {
   const head = Buffer.alloc(Math.min(end, MAX_HEADER_BYTES));
   const got = readSync(fd, head, 0, head.length, at);
   let h;
   try {
-    h = parseMatrixHeader(head, start, got, end, e.littleEndian, ctx, true);
+    h = parseMatrixHeader(head, start, got, end, extent.littleEndian, ctx, true);
   } catch (err) {
     if (err instanceof NeedMoreBytes) {
       throw new MatFormatError(file, name, `corrupt MAT data: its array header does not end within its first ${MAX_HEADER_BYTES} bytes`, 'the file is damaged; re-save it');
@@ -131,14 +131,14 @@ function dataAt(fd: number, file: string, name: string, e: VariableExtent, shape
   if (h.count !== shape.height * shape.width * shape.bands) {
     throw new MatFormatError(file, name, 'the file changed since it was listed (its dimensions differ)', 'read it again');
   }
-  return { fd, file, dataOffset: at + real.dataOffset, type: stored.type, size: stored.size, littleEndian: e.littleEndian, ...shape };
+  return { fd, file, dataOffset: at + real.dataOffset, type: stored.type, size: stored.size, littleEndian: extent.littleEndian, ...shape };
 }
 
 /** Where a compressed variable's data stop, for the message: the row (and column, band) of the first missing sample. */
-function placeOf(fd: number, file: string, name: string, e: VariableExtent, shape: Shape, written: number): string {
+function placeOf(fd: number, file: string, name: string, extent: VariableExtent, shape: Shape, written: number): string {
   let d: ColumnMajorData;
   try {
-    d = dataAt(fd, file, name, e, shape, 0, 8, e.inflatedBytes, { file, variable: name, inflated: true });
+    d = dataAt(fd, file, name, extent, shape, 0, 8, extent.inflatedBytes, { file, variable: name, inflated: true });
   } catch {
     return 'inside its array header';
   }
