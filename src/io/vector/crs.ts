@@ -40,6 +40,8 @@ export function proj4Definition(crs: VectorCrs): string | undefined {
   const byCode = code === undefined ? undefined : epsgDefinition(code);
   if (byCode !== undefined) return byCode;
   if (crs.wkt === undefined) return undefined;
+  // proj4 reads a local (engineering) CRS as if it were longitude/latitude; such a CRS has no transform to any other.
+  if (/^\s*(LOCAL_CS|ENGCRS|ENGINEERINGCRS)\s*\[/i.test(crs.wkt)) return undefined;
   try {
     proj4(crs.wkt, 'WGS84');
     return crs.wkt;
