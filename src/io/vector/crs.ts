@@ -69,7 +69,7 @@ function unusable(layer: VectorLayer, crs: VectorCrs, whose: string, scene?: str
 }
 
 /**
- * The layer with every coordinate in the scene's pixel space (x = column, y = row, from the grid's
+ * The layer with every coordinate in the scene's pixel space, rings oriented as GDAL burns them (x = column, y = row, from the grid's
  * top-left corner), and warnings for any assumption made. Without a georeference the coordinates are
  * taken as pixel coordinates already, as gdal_rasterize does on a raster without a geotransform.
  */
@@ -78,7 +78,8 @@ export function layerToPixels(layer: VectorLayer, georef: GeoReference | undefin
   if (georef === undefined) {
     warnings.push(`the scene has no georeference: the coordinates of layer '${layer.name}' are taken as pixel coordinates (x = column, y = row, down from the top-left corner)`
       + (layer.crs ? `, although the layer states ${describe(layer.crs)}` : ''));
-    return { layer, warnings };
+    const features = layer.features.map((f) => ({ ...f, geometry: f.geometry && mapGeometry(f.geometry, () => undefined, clockwise) }));
+    return { layer: { ...layer, features }, warnings };
   }
   const inv = invertGeoTransform(georef.geoTransform);
   if (inv === undefined) {
@@ -107,24 +108,44 @@ export function layerToPixels(layer: VectorLayer, georef: GeoReference | undefin
       };
     }
   }
-  const toPixel: MapXY = (xy) => {
-    reproject?.(xy);
+  const applyInverse: MapXY = (xy) => {
     for (let i = 0; i < xy.length; i += 2) {
       const x = xy[i], y = xy[i + 1];
       xy[i] = inv[0] + x * inv[1] + y * inv[2];
       xy[i + 1] = inv[3] + x * inv[4] + y * inv[5];
     }
   };
-  const features = layer.features.map((f) => ({ ...f, geometry: f.geometry && mapGeometry(f.geometry, toPixel) }));
+  const toPixel: MapXY = (xy) => { reproject?.(xy); applyInverse(xy); };
+  const ringToPixel: MapXY = (xy) => { reproject?.(xy); clockwise(xy); applyInverse(xy); };
+  const features = layer.features.map((f) => ({ ...f, geometry: f.geometry && mapGeometry(f.geometry, toPixel, ringToPixel) }));
   return { layer: { ...layer, features }, warnings };
 }
 
+/**
+ * Reverses a ring in place unless it runs clockwise in map coordinates (y up), as gdal_rasterize
+ * does before burning (GDALCollectRingsFromGeometry): the direction decides which horizontal edges on
+ * a pixel-centre line GDAL fills. Orientation by the signed area, which agrees with OGR's
+ * isClockwise (lowest-rightmost vertex) on every simple ring.
+ */
+export function clockwise(xy: Float64Array): void {
+  const n = xy.length / 2;
+  let area = 0;
+  for (let i = 0, j = n - 1; i < n; j = i++) area += xy[2 * j] * xy[2 * i + 1] - xy[2 * i] * xy[2 * j + 1];
+  if (area <= 0) return;
+  for (let i = 0, j = n - 1; i < j; i++, j--) {
+    const [x, y] = [xy[2 * i], xy[2 * i + 1]];
+    xy[2 * i] = xy[2 * j]; xy[2 * i + 1] = xy[2 * j + 1];
+    xy[2 * j] = x; xy[2 * j + 1] = y;
+  }
+}
+
 /** A copy of the geometry with its coordinates mapped. */
-function mapGeometry(g: Geometry, map: MapXY): Geometry {
+function mapGeometry(g: Geometry, map: MapXY, mapRing: MapXY): Geometry {
   const copy = (xy: Float64Array): Float64Array => { const c = xy.slice(); map(c); return c; };
+  const ring = (xy: Float64Array): Float64Array => { const c = xy.slice(); mapRing(c); return c; };
   switch (g.type) {
     case 'Point': case 'MultiPoint': return { type: g.type, xy: copy(g.xy) };
-    case 'Polygon': return { type: 'Polygon', rings: g.rings.map(copy) };
-    case 'MultiPolygon': return { type: 'MultiPolygon', polygons: g.polygons.map((p) => p.map(copy)) };
+    case 'Polygon': return { type: 'Polygon', rings: g.rings.map(ring) };
+    case 'MultiPolygon': return { type: 'MultiPolygon', polygons: g.polygons.map((p) => p.map(ring)) };
   }
 }

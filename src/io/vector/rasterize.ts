@@ -144,7 +144,7 @@ export function rasterizeLayer(layer: VectorLayer, grid: SceneGrid, classOf: (fe
   return { values, featureOf, conflicts, outside, unburned, warnings: pixels.warnings };
 }
 
-/** Whether the bounding box of some coordinates meets the grid [0, width] × [0, height]. */
+/** Whether the bounding box of some coordinates overlaps the grid (0, width) × (0, height); touching its edge is not enough. */
 function onGrid(parts: readonly Float64Array[], width: number, height: number): boolean {
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const xy of parts) {
@@ -152,5 +152,5 @@ function onGrid(parts: readonly Float64Array[], width: number, height: number): 
       x0 = Math.min(x0, xy[i]); x1 = Math.max(x1, xy[i]); y0 = Math.min(y0, xy[i + 1]); y1 = Math.max(y1, xy[i + 1]);
     }
   }
-  return x1 >= 0 && x0 <= width && y1 >= 0 && y0 <= height;
+  return x1 > 0 && x0 < width && y1 > 0 && y0 < height;
 }
