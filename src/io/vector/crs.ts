@@ -93,10 +93,10 @@ export function layerToPixels(layer: VectorLayer, georef: GeoReference | undefin
   } else if (sceneCrs === undefined) {
     warnings.push(`the scene has a geotransform but no CRS: layer '${layer.name}' (${describe(layer.crs)}) is assumed to be in the scene's CRS`);
   } else {
-    const from = proj4Definition(layer.crs);
-    if (from === undefined) throw unusable(layer, layer.crs, "layer's");
-    const to = proj4Definition(sceneCrs);
     const target = sceneCrs.epsg !== undefined ? `EPSG:${sceneCrs.epsg}` : undefined;
+    const from = proj4Definition(layer.crs);
+    if (from === undefined) throw unusable(layer, layer.crs, "layer's", target);
+    const to = proj4Definition(sceneCrs);
     if (to === undefined) throw unusable(layer, sceneCrs, "scene's (not the layer's)", target);
     if (from !== to) {
       const converter = proj4(from, to);
