@@ -46,6 +46,16 @@ export class ConfigError extends SpinalnetError {
 /** Data that is readable but cannot be used as asked (sizes disagree, no labels, too few pixels…). */
 export class DataError extends SpinalnetError {}
 
+/**
+ * Vector reference data (GeoPackage, shapefile, GeoJSON) that cannot be used as asked: a layer that is
+ * not there, a geometry type or CRS spinalnet cannot handle. `file` is the vector file, when there is one.
+ */
+export class VectorError extends SpinalnetError {
+  constructor(readonly file: string | undefined, problem: string, fix: string) {
+    super(file === undefined ? problem : `${file}: ${problem}`, fix);
+  }
+}
+
 /** A compute backend that cannot be loaded or cannot run the requested operation. */
 export class BackendError extends SpinalnetError {}
 
