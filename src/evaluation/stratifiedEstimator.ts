@@ -20,7 +20,7 @@
  * Confidence intervals are estimate ± z·SE with z = 1.959963984540054 (95 %, normal approximation).
  * Pure: no I/O.
  */
-import { ConfigError, DataError } from '../errors.ts';
+import { ConfigError, DataError } from '../core/errors.ts';
 import { Z95 } from './accuracy.ts';
 
 /** An estimated quantity: the estimate, its standard error, and the 95 % interval estimate ± z·SE. */

@@ -4,15 +4,10 @@
  * gdal_rasterize's to the last bit wherever the CRSs are the same.
  */
 import proj4 from 'proj4';
-import { VectorError } from '../../errors.ts';
-import type { GeoReference } from '../../scene/types.ts';
+import { epsgOfWkt } from '../../core/crs.ts';
+import { VectorError } from '../../core/errors.ts';
+import type { GeoReference } from '../../core/types.ts';
 import type { Geometry, VectorCrs, VectorLayer } from './types.ts';
-
-/** The EPSG code a WKT names for the whole CRS: its last AUTHORITY (WKT1) or ID (WKT2), which is the outermost one. */
-export function epsgOfWkt(wkt: string): number | undefined {
-  const all = [...wkt.matchAll(/(?:AUTHORITY|ID)\[\s*"EPSG"\s*,\s*"?(\d+)"?\s*\]/gi)];
-  return all.length ? Number(all[all.length - 1][1]) : undefined;
-}
 
 /** proj4 definitions for the EPSG codes reference data most often comes in, whether proj4 has them or not. */
 function epsgDefinition(code: number): string | undefined {

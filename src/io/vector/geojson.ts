@@ -4,7 +4,7 @@
  * Hand-written: JSON.parse does the parsing; what is left is mapping four geometry types to ours.
  */
 import { readFile } from 'node:fs/promises';
-import { InputFileError, VectorError } from '../../errors.ts';
+import { InputFileError, VectorError } from '../../core/errors.ts';
 import type { Feature, FieldDef, FieldType, Geometry, PropertyValue, VectorCrs, VectorLayer } from './types.ts';
 
 /** A GeoJSON geometry object as parsed (coordinates unchecked). */

@@ -5,7 +5,7 @@
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
-import { ConfigError, InputFileError, OutputSpaceError, VectorError } from '../../errors.ts';
+import { ConfigError, InputFileError, OutputSpaceError, VectorError } from '../../core/errors.ts';
 import type { Feature, FieldDef, FieldType, PropertyValue, ReadVectorOptions, VectorCrs, VectorLayer } from './types.ts';
 import { decodeGpkgGeometry, encodeGpkgPoint, WkbFormatError } from './wkb.ts';
 

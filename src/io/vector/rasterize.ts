@@ -4,8 +4,8 @@
  * inside it by GDAL's scanline fill (GDALdllImageFilledPolygon in alg/llrasterize.cpp), a point burns
  * the pixel it falls in, and later features overwrite earlier ones.
  */
-import { DataError } from '../../errors.ts';
-import type { GeoReference } from '../../scene/types.ts';
+import { DataError } from '../../core/errors.ts';
+import type { GeoReference } from '../../core/types.ts';
 import { layerToPixels } from './crs.ts';
 import type { Feature, VectorLayer } from './types.ts';
 

@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { InputFileError } from '../../errors.ts';
+import { InputFileError } from '../../core/errors.ts';
 import { readGeoJson } from './geojson.ts';
 import { readGeoPackage } from './geopackage.ts';
 import { readShapefile } from './shapefile.ts';

@@ -9,7 +9,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { open } from 'shapefile';
-import { InputFileError, VectorError } from '../../errors.ts';
+import { InputFileError, VectorError } from '../../core/errors.ts';
 import { GeoJsonGeometryError, toGeometry } from './geojson.ts';
 import type { Feature, FieldDef, Geometry, PropertyValue, ReadVectorOptions, VectorLayer } from './types.ts';
 

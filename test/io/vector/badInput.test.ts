@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputFileError, SpinalnetError, VectorError } from '../../../src/errors.ts';
+import { InputFileError, SpinalnetError, VectorError } from '../../../src/core/errors.ts';
 import { rasterizeLayer } from '../../../src/io/vector/rasterize.ts';
 import { readVectorLayer } from '../../../src/io/vector/readVectorLayer.ts';
 import type { VectorLayer } from '../../../src/io/vector/types.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataError } from '../../../src/errors.ts';
+import { DataError } from '../../../src/core/errors.ts';
 import { rasterizeLayer } from '../../../src/io/vector/rasterize.ts';
 import { readVectorLayer } from '../../../src/io/vector/readVectorLayer.ts';
 import type { Feature } from '../../../src/io/vector/types.ts';

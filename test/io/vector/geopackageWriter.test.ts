@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../src/errors.ts';
+import { ConfigError } from '../../../src/core/errors.ts';
 import { writeGeoPackagePoints } from '../../../src/io/vector/geopackage.ts';
 import { readVectorLayer } from '../../../src/io/vector/readVectorLayer.ts';
 import { gdal, gdalMissing } from './vectorFixtures.ts';

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
-import type { GeoReference } from '../../../src/scene/types.ts';
+import type { GeoReference } from '../../../src/core/types.ts';
 
 function probe(): string | undefined {
   for (const tool of ['gdalinfo', 'gdal_translate', 'gdal_rasterize', 'ogr2ogr', 'ogrinfo']) {
