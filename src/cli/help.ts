@@ -78,7 +78,8 @@ resuming:
 outputs:
   --out DIR             output folder (default outputs/<scene>-<time>); must be new or empty
   --force               replace an existing --out folder
-  --no-mask-background  colour unlabelled pixels in classification-map.png and .tif too
+  --no-mask-background  colour unlabelled pixels in the PNG figures too (the GIS maps always cover
+                        every pixel the scene has data for)
   --map-format LIST     class maps beside the PNG: tif (default; classification-map.tif is always
                         written) and envi (adds classification-map.dat/.hdr, an ENVI classification),
                         comma-separated: --map-format tif,envi
@@ -102,7 +103,7 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --cube-var / --gt-var variable names (default: found automatically)
   --out DIR             output folder (must be new or empty); --force replaces it
   --backend NAME        ${BACKEND_CHOICES.join('|')} (default auto)
-  --no-mask-background  colour unlabelled pixels too
+  --no-mask-background  colour unlabelled pixels in the PNG figures too (GIS maps: every pixel)
   --map-format LIST     tif (default, always written) and/or envi: --map-format tif,envi
   --probabilities       also write probabilities.tif (every class's probability)
   --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})

@@ -133,6 +133,7 @@ export async function predictPipeline(
     const labels = scene.labels;
     const maskBackground = config.maskBackground && labels !== undefined;
     const keep = backgroundKeep(height * width, labels?.data, maskBackground, scene.nodata);
+    const dataKeep = backgroundKeep(height * width, undefined, false, scene.nodata);
     // Every labelled pixel of a known class is scored; labels the model never saw are reported.
     const index = new Map(meta.classes.map((c, k) => [c.value, k]));
     let scored: Int32Array | undefined;
@@ -153,7 +154,8 @@ export async function predictPipeline(
       for (const px of pixels) testMask[px] = 1;
     }
     const outputs: MapOutputsInput = {
-      path: (f) => staged.path(f), height, width, classes: meta.classes, colors: classColors(meta.classes), keep, georef: scene.georef,
+      // The GIS maps cover every pixel the scene has data for; --mask-background applies to the figures only.
+      path: (f) => staged.path(f), height, width, classes: meta.classes, colors: classColors(meta.classes), keep: dataKeep, georef: scene.georef,
       confidence: true, probabilities: config.probabilities ?? false, formats: config.mapFormats ?? ['tif'],
       description: `spinalnet ${meta.modelId} classification of ${scene.name}`, preview, scored,
     };

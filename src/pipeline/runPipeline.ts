@@ -262,7 +262,8 @@ async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFol
   const { log } = ctx;
   const { scene, split, reduced, patch } = prepared;
   const { height, width } = scene.grid;
-  const keep = backgroundKeep(height * width, prepared.labels?.data, config.maskBackground, ctx.scene.nodata);
+  // The GIS maps cover every pixel the scene has data for; --mask-background applies to the figures only.
+  const keep = backgroundKeep(height * width, undefined, false, ctx.scene.nodata);
   const signals = ctx.hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this window of the map (press again to quit at once)`)) : undefined;
   log(`mapping ${height * width} pixels`);
   let mapped;
