@@ -37,6 +37,13 @@ scene (one of):
                         --train-fraction says otherwise)
   (none)                KSC from data/ when present, else the demo
 
+reference polygons or points from a GIS (instead of, or besides, a --gt label map):
+  --train-vector FILE   GeoPackage, shapefile (.shp or .zip) or GeoJSON: the pixels its features cover
+                        (pixel centres, as gdal_rasterize) train; reprojected to the scene's CRS
+  --test-vector FILE    the same for test pixels (default: --gt's other labelled pixels, if any)
+  --class-field NAME    the attribute holding each feature's class, name or integer code (default class)
+  --layer NAME          the layer, for files holding several
+
 protocol (defaults: the SpinalNet paper's KSC script):
   --pca N               principal components kept (default ${DEFAULTS.pca})
   --no-whiten           keep component variances (default: whitened)
@@ -45,8 +52,10 @@ protocol (defaults: the SpinalNet paper's KSC script):
   --patch N             odd patch side in pixels (default ${DEFAULTS.patch})
   --split NAME          random (default: stratified pixels, as the paper), per-class (N per class),
                         blocks (spatially disjoint blocks; test pixels whose patch would see a training
-                        pixel are dropped), maps (given --train-map / --test-map label maps)
-  --train-fraction F    random: share of each class for training; blocks: target share (default ${DEFAULTS.trainFraction})
+                        pixel are dropped), maps (given --train-map / --test-map label maps, or the
+                        vector layers' pixels: the default with --train-vector), polygons (whole
+                        training polygons held out for testing, stratified, with the blocks' guard)
+  --train-fraction F    random: share of each class for training; blocks, polygons: target share (default ${DEFAULTS.trainFraction})
   --train-per-class N   per-class: N training pixels per class
   --block-size N        blocks: block side in pixels (default 32)
   --train-map FILE      maps: MAT label map of the training pixels (--train-map-var NAME)

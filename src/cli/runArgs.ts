@@ -25,6 +25,7 @@ const RUN_OPTIONS: Options = {
   'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
   'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
   'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' },
+  'train-vector': { type: 'string' }, 'test-vector': { type: 'string' }, layer: { type: 'string' }, 'class-field': { type: 'string' },
 };
 
 export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
@@ -42,8 +43,10 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
   const gt = str(v, 'gt');
   const dataset = str(v, 'dataset');
   let input: RunConfig['input'];
+  const trainVector = str(v, 'train-vector');
   if (cube !== undefined || gt !== undefined) {
-    if (cube === undefined || gt === undefined) throw new ConfigError(cube === undefined ? '--cube' : '--gt', 'a MAT file (pass --cube and --gt together)', undefined);
+    if (cube === undefined) throw new ConfigError('--cube', 'the scene\'s cube with --gt', undefined, 'pass --cube FILE (MAT, ENVI or GeoTIFF)');
+    if (gt === undefined && trainVector === undefined) throw new ConfigError('--gt', 'a label map with --cube (or reference polygons: --train-vector FILE)', undefined);
     if (dataset !== undefined || v.demo) throw new ConfigError('--dataset', 'not with --cube/--gt', dataset ?? '--demo', 'name the scene one way: --dataset, --cube/--gt or --demo');
     input = { kind: 'files', cube, gt, cubeVar: str(v, 'cube-var'), gtVar: str(v, 'gt-var') };
   } else if (dataset !== undefined) {
@@ -61,7 +64,12 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     ...memoryFlags(v),
     whiten: bool(v, 'whiten', DEFAULTS.whiten),
     pcaFit: str(v, 'pca-fit') === undefined ? undefined : oneOf(v, 'pca-fit', ['scene', 'train'] as const, 'scene'),
-    split: oneOf(v, 'split', SPLIT_STRATEGIES, DEFAULTS.split),
+    // With reference vectors the layer's pixels train unless --split polygons holds whole polygons out.
+    split: oneOf(v, 'split', SPLIT_STRATEGIES, trainVector !== undefined ? 'maps' : DEFAULTS.split),
+    trainVector,
+    testVector: str(v, 'test-vector'),
+    vectorLayer: str(v, 'layer'),
+    classField: str(v, 'class-field'),
     valFraction: num(v, 'val-fraction', DEFAULTS.valFraction),
     blockSize: num(v, 'block-size'),
     trainMap: str(v, 'train-map'),

@@ -17,7 +17,8 @@ export interface RunConfig {
   /** Where the scene comes from: a registry dataset in `dataDir`, explicit files, or the built-in demo. */
   input:
     | { kind: 'dataset'; id: string; dataDir: string }
-    | { kind: 'files'; cube: string; gt: string; cubeVar?: string; gtVar?: string }
+    // gt may be absent only with trainVector: the classes then come from the vectors.
+    | { kind: 'files'; cube: string; gt?: string; cubeVar?: string; gtVar?: string }
     // georef: library use only (no flag): places the synthetic demo on the ground, for tests of the GIS outputs.
     | { kind: 'demo'; georef?: GeoReference };
   /** Principal components kept (the paper: 30). */
@@ -54,6 +55,17 @@ export interface RunConfig {
   testMap?: string;
   trainMapVar?: string;
   testMapVar?: string;
+  /**
+   * Reference polygons or points digitised in a GIS (GeoPackage, shapefile, GeoJSON): the training
+   * features' pixels train (`--train-vector`), the test features' pixels test (`--test-vector`); the
+   * split is then `maps` (the layers' pixels) or `polygons` (whole polygons of the training layer).
+   */
+  trainVector?: string;
+  testVector?: string;
+  /** The layer, for vector files holding several (`--layer`). */
+  vectorLayer?: string;
+  /** The attribute holding each feature's class, a name or an integer code (`--class-field`, default 'class'). */
+  classField?: string;
   /** Stop when validation accuracy has not improved for this many epochs (needs valFraction > 0). */
   earlyStop?: number;
   /** 'balanced' weights each class's loss by inverse frequency. */
@@ -147,7 +159,17 @@ export function validateConfig(config: RunConfig): void {
   if (!(config.trainFraction > 0 && config.trainFraction < 1)) throw new ConfigError('--train-fraction', 'a number between 0 and 1 (exclusive)', config.trainFraction);
   if (config.trainPerClass !== undefined) int('--train-per-class', config.trainPerClass, 1);
   if (config.split === 'per-class' && config.trainPerClass === undefined) throw new ConfigError('--train-per-class', 'a count with --split per-class', undefined);
-  if (config.split === 'maps' && config.trainMap === undefined) throw new ConfigError('--train-map', 'a MAT file of training labels with --split maps', undefined);
+  if (config.split === 'maps' && config.trainMap === undefined && config.trainVector === undefined) throw new ConfigError('--train-map', 'a MAT file of training labels with --split maps', undefined);
+  if (config.trainVector !== undefined) {
+    if (config.split !== 'maps' && config.split !== 'polygons') {
+      throw new ConfigError('--split', "'maps' (the layer's pixels train) or 'polygons' (whole polygons held out) with --train-vector", config.split);
+    }
+    if (config.trainMap !== undefined) throw new ConfigError('--train-map', 'not with --train-vector', config.trainMap, 'give the training pixels one way');
+  } else {
+    if (config.split === 'polygons') throw new ConfigError('--split', 'polygons only with --train-vector', 'polygons', 'pass the training polygons with --train-vector FILE');
+    if (config.testVector !== undefined) throw new ConfigError('--test-vector', 'with --train-vector', config.testVector, 'pass the training layer too (--train-vector FILE)');
+    if (config.input.kind === 'files' && config.input.gt === undefined) throw new ConfigError('--gt', 'a label map (or reference polygons with --train-vector)', undefined);
+  }
   if (!(config.valFraction >= 0 && config.valFraction < 1)) throw new ConfigError('--val-fraction', 'a number in [0, 1)', config.valFraction);
   if (config.blockSize !== undefined) int('--block-size', config.blockSize, 1);
   if (config.earlyStop !== undefined) {

@@ -10,6 +10,7 @@ import type { InputScene } from './sceneInput.ts';
 import { makeSplit, type SceneSplit } from '../sampling/makeSplit.ts';
 import { checkPatchSize } from '../sampling/patches.ts';
 import { loadLabels } from '../scene/loadScene.ts';
+import { readVectorReference } from '../scene/vectorLabels.ts';
 import type { CubeBIP, LabelMap, Scene } from '../core/types.ts';
 import type * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
@@ -45,7 +46,13 @@ function requireLabels(scene: Pick<Scene, 'labels' | 'name'>): LabelMap {
   return scene.labels;
 }
 
-export async function prepareRun(config: RunConfig, scene: InputScene): Promise<PreparedRun> {
+export async function prepareRun(config: RunConfig, opened: InputScene): Promise<PreparedRun> {
+  const vectors = config.trainVector === undefined ? undefined : await readVectorReference(
+    { trainVector: config.trainVector, testVector: config.testVector, layer: config.vectorLayer, classField: config.classField ?? 'class' },
+    { ...opened.grid, georef: opened.georef, labels: opened.labels, classes: opened.classes },
+  );
+  // With reference vectors the run's classes and labels are theirs, matched to the label raster's.
+  const scene: InputScene = vectors ? { ...opened, labels: vectors.labels, classes: vectors.classes, warnings: [...opened.warnings, ...vectors.warnings] } : opened;
   const labels = requireLabels(scene);
   const spec = getModelSpec(config.model);
   const patch = spec.spectral ? 1 : config.patch;
@@ -63,10 +70,13 @@ export async function prepareRun(config: RunConfig, scene: InputScene): Promise<
     trainPerClass: config.trainPerClass,
     valFraction: config.valFraction,
     blockSize: config.blockSize,
-    trainMap: await mapFile(config.trainMap, config.trainMapVar),
-    testMap: await mapFile(config.testMap, config.testMapVar),
+    trainMap: vectors?.trainMap ?? await mapFile(config.trainMap, config.trainMapVar),
+    testMap: vectors?.testMap ?? await mapFile(config.testMap, config.testMapVar),
+    polygonOf: vectors?.polygonOf,
+    // Training polygons alone: the map's accuracy comes from a sample (spinalnet sample, assess).
+    allowNoTest: vectors !== undefined && config.split === 'maps' && vectors.testMap === undefined && opened.labels === undefined,
   });
-  if (split.train.length === 0 || split.test.length === 0) {
+  if (split.train.length === 0 || (split.test.length === 0 && vectors === undefined)) {
     throw new DataError(`the ${config.split} split left ${split.train.length} training and ${split.test.length} test pixels`, 'use a larger training share, a smaller --block-size, or another --split');
   }
   const pcaFit = pcaFitOf(config);

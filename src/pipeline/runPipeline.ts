@@ -291,9 +291,13 @@ async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFol
   return mapped;
 }
 
-/** The confusion matrix and per-class accuracy of the test pixels. */
-function scoreTestPixels(prepared: PreparedRun, testPredicted: Int32Array): MetricsFile {
+/**
+ * The confusion matrix and per-class accuracy of the test pixels; none without test pixels (training
+ * polygons alone: the map's accuracy then comes from a probability sample, `spinalnet sample` and `assess`).
+ */
+function scoreTestPixels(prepared: PreparedRun, testPredicted: Int32Array): MetricsFile | undefined {
   const { split, scene } = prepared;
+  if (split.test.length === 0) return undefined;
   return {
     ...metricsFromConfusion(confusionMatrix(split.testClasses, testPredicted, scene.classes.length), scene.classes.map((c) => ({ label: c.value, name: c.name }))),
     trainPixels: split.train.length,
@@ -304,7 +308,7 @@ function scoreTestPixels(prepared: PreparedRun, testPredicted: Int32Array): Metr
 /** The PNG figures (overview, confusion matrix, curves, maps) and split.mat / split.png. */
 function writeFigures(
   config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context,
-  r: { mapped: Mapped; metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'> },
+  r: { mapped: Mapped; metrics: MetricsFile | undefined; training: Omit<TrainResult, 'interrupted'> },
 ): void {
   const { scene, split } = prepared;
   const { height, width } = scene.grid;
@@ -335,7 +339,7 @@ function writeFigures(
 /** run.json's summary, report.md and report.html; then the folder is published (status done). */
 function writeRecord(
   config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context,
-  r: { metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string },
+  r: { metrics: MetricsFile | undefined; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string },
 ): void {
   const { scene, split, patch } = prepared;
   const { height, width } = scene.grid;
@@ -365,7 +369,7 @@ function writeRecord(
     folder.partial('report.md'),
     renderReport({
       title,
-      results: { metrics, train: metrics.trainPixels, test: metrics.testPixels, unit: 'pixels' },
+      results: metrics && { metrics, train: metrics.trainPixels, test: metrics.testPixels, unit: 'pixels' },
       facts: [
         ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.grid.bands} bands, ${scene.classes.length} classes`],
         ['split', `${split.description} (seed ${config.seed})`],

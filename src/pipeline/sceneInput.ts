@@ -50,7 +50,7 @@ export async function loadInputScene(input: RunConfig['input'], read: SceneReadO
     }
     case 'files':
       for (const f of [input.cube, input.gt]) {
-        if (!existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
+        if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
       }
       return withFileBands(await openScene({ cubePath: input.cube, gtPath: input.gt, cubeVar: input.cubeVar, gtVar: input.gtVar, ...limits }, windows));
     case 'dataset': {

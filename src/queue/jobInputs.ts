@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
 import { ConfigError, InputFileError } from '../core/errors.ts';
 import { rasterFiles } from '../io/raster/rasterFiles.ts';
+import { vectorFiles } from '../io/vector/readVectorLayer.ts';
 import type { RunConfig } from '../pipeline/config.ts';
 import { DATASETS, findDataset } from '../scene/registry.ts';
 import { checkBlobSize, fetchBlob, putBlob, sha256 } from './blobs.ts';
@@ -65,7 +66,7 @@ export async function packConfig(redis: Redis, config: RunConfig, opts: PackOpti
   let packed: RunConfig['input'];
   if (input.kind === 'demo') packed = input;
   else if (input.kind === 'files') {
-    packed = { ...input, cube: await addRaster(input.cube, 'cube'), gt: await addRaster(input.gt, 'gt') };
+    packed = { ...input, cube: await addRaster(input.cube, 'cube'), ...(input.gt !== undefined && { gt: await addRaster(input.gt, 'gt') }) };
   } else {
     const d = findDataset(input.id);
     if (!d) throw new ConfigError('--dataset', `one of ${DATASETS.map((x) => x.id).join(', ')}`, input.id);
@@ -76,6 +77,15 @@ export async function packConfig(redis: Redis, config: RunConfig, opts: PackOpti
   const out: RunConfig = { ...config, input: packed, out: undefined, force: false };
   if (config.trainMap !== undefined) out.trainMap = await add(config.trainMap, join('train-map', basename(config.trainMap)));
   if (config.testMap !== undefined) out.testMap = await add(config.testMap, join('test-map', basename(config.testMap)));
+  // A vector layer and its companions (a shapefile's .shx, .dbf, .prj) travel into one folder.
+  const addVector = async (source: string, folder: string): Promise<string> => {
+    if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path given to --train-vector / --test-vector');
+    const [main, ...beside] = vectorFiles(source);
+    for (const f of beside) await add(f, join(folder, basename(f)));
+    return add(main!, join(folder, basename(main!)));
+  };
+  if (config.trainVector !== undefined) out.trainVector = await addVector(config.trainVector, 'train-vector');
+  if (config.testVector !== undefined) out.testVector = await addVector(config.testVector, 'test-vector');
   return { config: out, files };
 }
 
@@ -88,9 +98,9 @@ export async function unpackConfig(redis: Redis, portable: PortableConfig, cache
   const c = portable.config;
   const at = (rel: string | undefined) => (rel === undefined ? undefined : join(dir, rel));
   let input: RunConfig['input'] = c.input;
-  if (input.kind === 'files') input = { ...input, cube: at(input.cube)!, gt: at(input.gt)! };
+  if (input.kind === 'files') input = { ...input, cube: at(input.cube)!, ...(input.gt !== undefined && { gt: at(input.gt)! }) };
   else if (input.kind === 'dataset') input = { ...input, dataDir: at(input.dataDir)! };
-  return { config: { ...c, input, trainMap: at(c.trainMap), testMap: at(c.testMap) }, inputKey };
+  return { config: { ...c, input, trainMap: at(c.trainMap), testMap: at(c.testMap), trainVector: at(c.trainVector), testVector: at(c.testVector) }, inputKey };
 }
 
 /** Builds a folder of `files` (linked from the blob cache) in `cacheDir`; its key names this set of files. */

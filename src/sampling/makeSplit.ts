@@ -5,7 +5,9 @@
  * - `per-class` N pixels of every class train (classes with ≤ N pixels: half, never all);
  * - `blocks`    spatially disjoint: whole square blocks per set, and every validation/test pixel whose
  *               patch window would contain a training pixel dropped (see blockSplit.ts);
- * - `maps`      given training and test label maps (published fixed splits; see mapSplit.ts).
+ * - `maps`      given training and test label maps (published fixed splits; see mapSplit.ts);
+ * - `polygons`  a mapper's polygons kept whole: each on one side, with the guard band of `blocks`
+ *               (see polygonSplit.ts).
  *
  * Validation is always carved from the training side, never from the test side: under `random`,
  * `per-class` and `maps` as a stratified random share of each class's training pixels; under `blocks`
@@ -22,12 +24,13 @@ import type { ClassInfo, LabelMap } from '../core/types.ts';
 import { checkSeed } from '../util/random.ts';
 import { assignBlocks } from './blockSplit.ts';
 import { assignFromMaps } from './mapSplit.ts';
+import { assignPolygons } from './polygonSplit.ts';
 import { carveValidation, className, formatCount, roleCounts, SplitRole, type RoleGrid } from './splitRoles.ts';
 import { assignStratified, SMALL_CLASS_TRAIN_SHARE } from './stratifiedSplit.ts';
 import { patchRadius, windowsTouching } from './windowGuard.ts';
 
-export type SplitStrategy = 'random' | 'per-class' | 'blocks' | 'maps';
-export const SPLIT_STRATEGIES: readonly SplitStrategy[] = ['random', 'per-class', 'blocks', 'maps'];
+export type SplitStrategy = 'random' | 'per-class' | 'blocks' | 'maps' | 'polygons';
+export const SPLIT_STRATEGIES: readonly SplitStrategy[] = ['random', 'per-class', 'blocks', 'maps', 'polygons'];
 
 /** Training share under `random` and `blocks` when none is given: the paper's 80%. */
 export const DEFAULT_TRAIN_FRACTION = 0.8;
@@ -57,6 +60,13 @@ export interface MakeSplitOptions {
   testMap?: LabelMap;
   /** `maps`: map value v stands for scene value mapRelabel[v] (e.g. INDIAN_PINES_DISJOINT_RELABEL). */
   mapRelabel?: readonly number[];
+  /** `polygons` (required there): H×W, which polygon (feature index + 1) covers each pixel, 0 none. */
+  polygonOf?: Int32Array;
+  /**
+   * Accept a split without test pixels (training polygons alone: the map's accuracy then comes from
+   * a sample, `spinalnet sample` and `assess`). Default false: an empty test set is an error.
+   */
+  allowNoTest?: boolean;
 }
 
 export interface SceneSplit {
@@ -97,7 +107,9 @@ export function makeSplit(labels: LabelMap, classes: readonly ClassInfo[], opts:
       ? stratified(labels, classes, opts, valFraction)
       : strategy === 'blocks'
         ? blocks(labels, classes, opts, valFraction)
-        : maps(labels, classes, opts, valFraction);
+        : strategy === 'polygons'
+          ? polygons(labels, classes, opts, valFraction)
+          : maps(labels, classes, opts, valFraction);
 
   const counts = roleCounts(grid, classes.length);
   // Under the other strategies carveValidation already named the classes too small to validate.
@@ -105,7 +117,7 @@ export function makeSplit(labels: LabelMap, classes: readonly ClassInfo[], opts:
     strategy === 'blocks' ? ': its pixels lie in too few blocks, or too close together, to share out without a test window seeing a training pixel (a smaller --block-size may help)' : '';
   warnings.push(...missingClassWarnings(counts, classes, strategy === 'blocks' && valFraction > 0, hint));
   const split = pack(grid);
-  if (split.train.length === 0 || split.test.length === 0) {
+  if (split.train.length === 0 || (split.test.length === 0 && !opts.allowNoTest)) {
     const which = split.train.length === 0 ? 'training' : 'test';
     throw new DataError(
       `the ${strategy} split left no ${which} pixels`,
@@ -117,7 +129,7 @@ export function makeSplit(labels: LabelMap, classes: readonly ClassInfo[], opts:
   const exposed = exposure(grid, patch);
   const sizes = `${formatCount(split.train.length)} training, ${valFraction > 0 ? `${formatCount(split.validation.length)} validation, ` : ''}${formatCount(split.test.length)} test pixels`;
   const honesty =
-    strategy === 'blocks'
+    strategy === 'blocks' || strategy === 'polygons'
       ? ''
       : exposed.test > 0
         ? `; not spatially disjoint: ${formatCount(exposed.test)} of the ${formatCount(split.test.length)} test pixels have a training pixel inside their ${patch}×${patch} window`
@@ -212,6 +224,19 @@ function maps(labels: LabelMap, classes: readonly ClassInfo[], opts: MakeSplitOp
     `Fixed split from label maps: the training map's pixels on the training side${validationClause(valFraction)}, ` +
     (testFromMap ? "the test map's pixels tested" : 'every other labelled pixel of the scene tested');
   return { grid, warnings, dropped: { test: 0, validation: 0 }, protocol };
+}
+
+function polygons(labels: LabelMap, classes: readonly ClassInfo[], opts: MakeSplitOptions, valFraction: number): Assigned {
+  if (opts.polygonOf === undefined) {
+    throw new ConfigError('--split', 'polygons only with training polygons (--train-vector)', 'polygons', 'pass --train-vector FILE, or choose another --split');
+  }
+  const trainFraction = checkFraction(opts.trainFraction);
+  const { grid, warnings, dropped, polygons: n } = assignPolygons(labels, classes, { polygonOf: opts.polygonOf, trainFraction, seed: opts.seed, patch: opts.patch });
+  warnings.push(...carveValidation(grid, classes, valFraction, opts.seed));
+  const protocol =
+    `Polygon split: whole polygons, ${n.train} for training and ${n.test} for testing (seeded, about ${percent(trainFraction)} of each class's polygons training${validationClause(valFraction)}); ` +
+    `${formatCount(dropped.test)} test pixels dropped because their ${opts.patch}×${opts.patch} window contained a training pixel`;
+  return { grid, warnings, dropped, protocol };
 }
 
 function checkFraction(trainFraction: number | undefined): number {

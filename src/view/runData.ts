@@ -89,7 +89,7 @@ export class RunView {
     let dropped: readonly number[];
     if (this.kind === 'run') {
       const input = (this.record.config as RunConfig).input;
-      const s = await loadInputScene(input.kind === 'files' ? { ...input, cube: resolvePath(input.cube), gt: resolvePath(input.gt) } : input.kind === 'dataset' ? { ...input, dataDir: resolvePath(input.dataDir) } : input);
+      const s = await loadInputScene(input.kind === 'files' ? { ...input, cube: resolvePath(input.cube), ...(input.gt !== undefined && { gt: resolvePath(input.gt) }) } : input.kind === 'dataset' ? { ...input, dataDir: resolvePath(input.dataDir) } : input);
       // The viewer probes pixels of the raw cube, so it holds it whole (one window, read once).
       const { scan, grid: _grid, ...rest } = s;
       try {

@@ -2,6 +2,7 @@
  * One entry point for vector reference data: picks the reader by extension after checking the file
  * is there and not empty, so every format reports those two the same way.
  */
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { InputFileError } from '../../core/errors.ts';
@@ -34,4 +35,11 @@ export async function readVectorLayer(path: string, options: ReadVectorOptions =
   }
   if (size === 0) throw new InputFileError(path, 'is empty (0 bytes)', 'write it again: the copy or export that made it did not finish');
   return reader(path, options);
+}
+
+/** `path` first, then the files beside it that reading it uses (a shapefile's .shx, .dbf, .prj, .cpg), for moving a layer elsewhere. */
+export function vectorFiles(path: string): string[] {
+  if (extname(path).toLowerCase() !== '.shp') return [path];
+  const stem = path.slice(0, -extname(path).length);
+  return [path, ...['.shx', '.dbf', '.prj', '.cpg', '.SHX', '.DBF', '.PRJ', '.CPG'].map((e) => stem + e).filter((f) => existsSync(f))];
 }
