@@ -12,6 +12,8 @@ commands:
   run        train on a labelled scene and map it (the whole pipeline)
   predict    map a scene with a saved model (and score it when labels are given)
   experiment models × splits × seeds on one scene, with mean ± std and paired comparisons
+  sample     a stratified random sample of a run's map to label (GeoPackage for QGIS, CSV)
+  assess     accuracy and class areas with 95 % intervals from the labelled sample
   image      the same spinal head on image datasets (MNIST family, CIFAR-10, PNG folders)
   worker     run experiment jobs from a Redis queue (spinalnet experiment --queue)
   view       look at a finished run (or two side by side) in the browser: maps, spectra, errors
@@ -153,4 +155,38 @@ Read-only; Ctrl-C stops it.
   --host H    address to listen on (default 127.0.0.1, this machine only; any other address is
               reachable by others and is warned about)
   --open      open the page in the desktop's browser
+`;
+
+export const SAMPLE_HELP = `usage: spinalnet sample RUN_DIR (--size N | --target-se SE) --out samples.gpkg [flags]
+
+Draws a stratified random sample of the run's whole-scene map for accuracy assessment (Olofsson et
+al. 2014): strata are the map classes, each gets at least --min-per-class points and the rest go in
+proportion to class area; never a training pixel, each pixel once. Writes a GeoPackage point layer
+'samples' in the scene's CRS (pixel centres; fields id, map_value, map_class, row, col and an empty
+'reference' to fill in QGIS) and the same rows as a CSV beside it (with x, y).
+
+  --size N              points to draw
+  --target-se SE        instead of --size: the points that give overall accuracy this standard error
+                        (Olofsson et al. 2014, eq. 13), printed
+  --expected-ua U       expected user's accuracy for --target-se: one value, or value:U pairs
+                        (1:0.9,2:0.7); default 0.8
+  --min-per-class N     at least N points per map class (default 50)
+  --seed N              seeds the draw (default 1)
+  --out FILE.gpkg       the GeoPackage (the CSV is FILE.csv); --force replaces existing files
+`;
+
+export const ASSESS_HELP = `usage: spinalnet assess RUN_DIR --reference samples.gpkg [--out DIR] [flags]
+
+Accuracy and area of the map from the labelled sample: overall, user's and producer's accuracy and
+each class's area with standard errors and 95 % intervals (Stehman 2014; Olofsson et al. 2014 when the
+strata are the map classes), next to the pixel-counted areas. Writes accuracy-area.json and
+accuracy-area.md, and adds the section to the run's report.html and to spinalnet view.
+
+  --reference FILE      the labelled points: the sample's .gpkg or .csv, or any point layer
+                        (GeoPackage, shapefile, GeoJSON) in any CRS; each point is one sample unit
+  --reference-field F   the field with the reference class, a class name or value (default reference);
+                        empty points are skipped, and so are "can't tell" ones (both counted)
+  --layer NAME          the layer, for files holding several
+  --out DIR             where to write (default: the run folder)
+  --fpc                 apply the finite-population correction (default: none)
 `;

@@ -39,8 +39,9 @@ async function runCommand(argv: string[]): Promise<number> {
     err(`interrupted: checkpoint saved in ${result.outDir}; continue with: spinalnet run --resume ${result.outDir}`);
     return 130;
   }
-  const m = result.metrics!;
-  out(`OA ${pct(m.overallAccuracy)}  AA ${pct(m.averageAccuracy)}  kappa ${m.kappa.toFixed(4)}  (${m.testPixels} test pixels)`);
+  const m = result.metrics;
+  if (m) out(`OA ${pct(m.overallAccuracy)}  AA ${pct(m.averageAccuracy)}  kappa ${m.kappa.toFixed(4)}  (${m.testPixels} test pixels)`);
+  else out(`no test pixels: estimate the map's accuracy and areas from a sample (spinalnet sample ${result.outDir} --size N --out samples.gpkg, label it, then spinalnet assess)`);
   out(`outputs: ${result.outDir}`);
   return 0;
 }
@@ -145,6 +146,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   image: async (argv) => (await import('./imageCommand.ts')).imageCommand(argv),
   worker: async (argv) => (await import('./workerCommand.ts')).workerCommand(argv),
   view: async (argv) => (await import('./viewCommand.ts')).viewCommand(argv),
+  sample: async (argv) => (await import('./assessmentCommands.ts')).sampleCommand(argv),
+  assess: async (argv) => (await import('./assessmentCommands.ts')).assessCommand(argv),
   backends: async (argv) => (await import('./backendsCommand.ts')).backendsCommand(argv, out),
 };
 

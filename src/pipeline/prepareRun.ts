@@ -74,7 +74,7 @@ export async function prepareRun(config: RunConfig, opened: InputScene): Promise
     testMap: vectors?.testMap ?? await mapFile(config.testMap, config.testMapVar),
     polygonOf: vectors?.polygonOf,
     // Training polygons alone: the map's accuracy comes from a sample (spinalnet sample, assess).
-    allowNoTest: vectors !== undefined && config.split === 'maps' && vectors.testMap === undefined && opened.labels === undefined,
+    allowNoTest: vectors !== undefined && config.split === 'maps' && vectors.testMap === undefined,
   });
   if (split.train.length === 0 || (split.test.length === 0 && vectors === undefined)) {
     throw new DataError(`the ${config.split} split left ${split.train.length} training and ${split.test.length} test pixels`, 'use a larger training share, a smaller --block-size, or another --split');

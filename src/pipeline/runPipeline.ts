@@ -106,7 +106,7 @@ async function execute(config: RunConfig, hooks: RunHooks, resume?: { folder: Ru
       // The model and a batch of patches at a time count too; a reduced scene too big for the limit goes to a temporary file.
       work: runWorkMemory(config), reducedFile: { halo: getModelSpec(config.model).spectral ? 0 : (config.patch - 1) / 2 },
     });
-    log(`scene ${name}: ${scene.grid.height}×${scene.grid.width}×${scene.grid.bands}, ${scene.classes.length} classes`);
+    log(`scene ${name}: ${scene.grid.height}×${scene.grid.width}×${scene.grid.bands}, ${scene.labels ? `${scene.classes.length} classes` : 'no label raster (classes from the reference vectors)'}`);
     scene.warnings.forEach((w) => log(`warning: ${w}`));
     clock.lap('load');
     let prepared: PreparedRun;

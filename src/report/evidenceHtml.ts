@@ -4,6 +4,7 @@
  * both the interactive page (fetched from the server; its cells carry data-t / data-p for clicks) and
  * the static report.html.
  */
+import type { AccuracyAreaFile } from '../evaluation/accuracyAreaFile.ts';
 import type { Interval, Metrics } from '../evaluation/metrics.ts';
 
 export interface EvidenceInput {
@@ -13,6 +14,8 @@ export interface EvidenceInput {
   record: Record<string, unknown>;
   /** 'pixels' or 'images': what was counted. */
   unit: string;
+  /** accuracy-area.json, when `spinalnet assess` has been run on the map's sample. */
+  assessment?: AccuracyAreaFile;
 }
 
 export function escapeHtml(s: string): string {
@@ -24,6 +27,7 @@ const ci = (i: Interval | undefined): string => (i ? `<span class="ci">${(100 * 
 
 export function evidenceHtml(evidence: EvidenceInput): string {
   const parts: string[] = [];
+  if (evidence.assessment) parts.push(assessmentHtml(evidence.assessment));
   const m = evidence.metrics;
   if (m) {
     parts.push(summaryHtml(m, evidence.unit), perClassHtml(m, evidence.unit), confusionHtml(m));
@@ -32,6 +36,25 @@ export function evidenceHtml(evidence: EvidenceInput): string {
   }
   parts.push(configHtml(evidence.record));
   return parts.join('\n');
+}
+
+const Z95 = 1.959963984540054;
+
+/** Accuracy and area from the labelled probability sample: what a mapper publishes. */
+function assessmentHtml(a: AccuracyAreaFile): string {
+  const est = (e: { estimate: number; ci95: [number, number] }) =>
+    Number.isFinite(e.estimate) ? `${pct(e.estimate)} <span class="ci">${(100 * e.ci95[0]).toFixed(1)}–${(100 * e.ci95[1]).toFixed(1)}</span>` : '—';
+  const ha = a.hectaresPerPixel;
+  const area = (pixels: number, se?: number) => (ha !== null
+    ? `${(pixels * ha).toFixed(1)}${se !== undefined ? ` ± ${(Z95 * se * ha).toFixed(1)}` : ''} ha`
+    : `${Math.round(pixels)}${se !== undefined ? ` ± ${Math.round(Z95 * se)}` : ''} px`);
+  const rows = a.classes.map((c) => `<tr><td>${c.value}</td><td class="name">${escapeHtml(c.name)}</td><td>${est(c.userAccuracy)}</td><td>${est(c.producerAccuracy)}</td>
+<td>${area(c.mappedPixels ?? 0)}</td><td>${area(c.area.pixels.estimate, c.area.pixels.se)}</td></tr>`);
+  return `<h3>Accuracy and area from the sample</h3>
+<table class="summary"><tr><th>overall accuracy</th><td>${est(a.overallAccuracy)}</td><td>${a.n} labelled sample points (${a.skipped.unlabelled} unlabelled, ${a.skipped.cantTell} can't tell, skipped)</td></tr></table>
+<table class="perclass"><thead><tr><th>value</th><th>class</th><th>user's accuracy</th><th>producer's accuracy</th><th>mapped area (pixel count)</th><th>estimated area ± 95 %</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>
+<p class="note">${escapeHtml(a.design)}. The pixel-counted area carries the map's errors; the estimate corrects it from the sample.</p>`;
 }
 
 function summaryHtml(m: Metrics, unit: string): string {

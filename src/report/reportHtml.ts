@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AccuracyAreaFile } from '../evaluation/accuracyAreaFile.ts';
 import type { Metrics } from '../evaluation/metrics.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { escapeHtml, evidenceHtml } from './evidenceHtml.ts';
@@ -29,6 +30,8 @@ export interface ReportHtmlInput {
   /** What run.json holds (command, config, timings…). */
   record: Record<string, unknown>;
   unit: 'pixels' | 'images';
+  /** accuracy-area.json, when the map's sample has been assessed. */
+  assessment?: AccuracyAreaFile;
   /** The scale of the scene's images when not 1:1 (render/preview.ts previewNote), added to their captions. */
   imageNote?: string;
 }
@@ -52,7 +55,7 @@ export function writeReportHtml(path: (name: string) => string, r: ReportHtmlInp
 main { display: block; max-width: 1100px; } figure { margin: 12px 0; } figcaption { font-size: 12px; color: #555; }</style></head>
 <body><header><h1>${escapeHtml(r.title)}</h1><div>spinalnet run report — for the interactive version run <code>spinalnet view</code> on this folder</div></header>
 <main>
-${evidenceHtml({ metrics: r.metrics, record: r.record, unit: r.unit })}
+${evidenceHtml({ metrics: r.metrics, record: r.record, unit: r.unit, ...(r.assessment && { assessment: r.assessment }) })}
 <h3>Figures</h3>
 ${figures.join('\n')}
 </main></body></html>

@@ -24,6 +24,7 @@ import { SpinalnetError } from '../core/errors.ts';
 import { encodePng, ERROR_COLORS, falseColor } from '../render/index.ts';
 import { pcaFromJSON, transformCube } from '../preprocess/pca.ts';
 import { sceneFalseColor } from '../pipeline/sceneOutputs.ts';
+import type { AccuracyAreaFile } from '../evaluation/accuracyAreaFile.ts';
 import type { Metrics } from '../evaluation/metrics.ts';
 import { evidenceHtml } from '../report/evidenceHtml.ts';
 import { readConfidence } from './confidence.ts';
@@ -101,7 +102,10 @@ async function handle(states: RunState[], req: IncomingMessage, res: ServerRespo
   const what = m[2]!;
   if (what === 'evidence.html') {
     const { view } = state;
-    return sendBytes(res, Buffer.from(evidenceHtml({ metrics: view.metrics as Metrics | undefined, record: view.record, unit: view.hasScene ? 'pixels' : 'images' })), TYPES['.html']!);
+    // The latest `spinalnet assess` of the map's sample, read fresh so that a new assessment shows on reload.
+    const assessed = join(view.dir, 'accuracy-area.json');
+    const assessment = existsSync(assessed) ? (JSON.parse(readFileSync(assessed, 'utf8')) as AccuracyAreaFile) : undefined;
+    return sendBytes(res, Buffer.from(evidenceHtml({ metrics: view.metrics as Metrics | undefined, record: view.record, unit: view.hasScene ? 'pixels' : 'images', ...(assessment && { assessment }) })), TYPES['.html']!);
   }
   if (!state.view.hasScene) throw new HttpError(404, 'an image-dataset run has no scene');
   const maps = await state.view.sceneMaps();
