@@ -54,7 +54,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   if (targetSe !== undefined) out(`sample size for a standard error of overall accuracy of ${targetSe}: ${r.size} points (Olofsson et al. 2014, eq. 13)`);
   out(`design: ${r.rule}`);
   for (const s of r.strata) out(`  ${String(s.value).padStart(4)} ${s.name.padEnd(24)} ${String(s.sampled).padStart(5)} points of ${s.pixels} mapped pixels`);
-  out(`${r.size} points: ${r.gpkg} (layer samples; fill its 'reference' field in QGIS) and ${r.csv}`);
+  out(`${r.size} points: ${r.gpkg} (layer samples; fill its 'reference' field in QGIS), ${r.csv}, and ${r.png} (the map with the points)`);
   return 0;
 }
 

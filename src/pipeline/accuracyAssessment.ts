@@ -17,6 +17,7 @@ import { layerToPixels } from '../io/vector/crs.ts';
 import { writeGeoPackagePoints } from '../io/vector/geopackage.ts';
 import { readVectorLayer } from '../io/vector/readVectorLayer.ts';
 import type { VectorLayer } from '../io/vector/types.ts';
+import { BLACK, classColors, fillRect, renderLabelMap, strokeRect, WHITE, writePng } from '../render/index.ts';
 import { writeReportHtml } from '../report/reportHtml.ts';
 import { loadLabels } from '../scene/loadScene.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
@@ -90,6 +91,8 @@ export interface SampleOptions {
 export interface SampleResult {
   readonly gpkg: string;
   readonly csv: string;
+  /** The map with the sample points marked (FILE.png beside the GeoPackage). */
+  readonly png: string;
   readonly size: number;
   readonly rule: string;
   readonly strata: readonly { value: number; name: string; pixels: number; sampled: number }[];
@@ -99,6 +102,7 @@ export interface SampleResult {
 export async function sampleRun(runDir: string, opts: SampleOptions): Promise<SampleResult> {
   if (extname(opts.out).toLowerCase() !== '.gpkg') throw new ConfigError('--out', 'a GeoPackage path ending in .gpkg', opts.out);
   const csv = opts.out.replace(/\.gpkg$/i, '.csv');
+  const png = opts.out.replace(/\.gpkg$/i, '.png');
   for (const f of [opts.out, csv]) {
     if (existsSync(f) && !opts.force) throw new ConfigError('--out', 'a new file (an existing sample may hold labels)', f, 'choose another --out, or pass --force to replace it');
   }
@@ -145,8 +149,23 @@ export async function sampleRun(runDir: string, opts: SampleOptions): Promise<Sa
   const lines = ['id,map_value,map_class,row,col,x,y,reference'];
   for (let i = 0; i < n; i++) lines.push(`${ids[i]},${values[i]},${quote(mapClass[i]!)},${rows[i]},${cols[i]},${x[i]},${y[i]},`);
   writeFileAtomic(csv, `${lines.join('\n')}\n`);
+  writePng(png, samplePicture(run, pixels));
   const strata = frames.map((f, i) => ({ value: f.value, name: nameOf.get(f.value) ?? `class ${f.value}`, pixels: f.pixels, sampled: counts[i]! }));
-  return { gpkg: opts.out, csv, size: n, rule, strata, warnings };
+  return { gpkg: opts.out, csv, png, size: n, rule, strata, warnings };
+}
+
+/** The map in its class colours, enlarged to at least ~600 px, each sample point a white square ringed in black. */
+function samplePicture(run: RunMap, pixels: Int32Array) {
+  const scale = Math.max(1, Math.min(8, Math.floor(600 / Math.max(run.height, run.width))));
+  const img = renderLabelMap({ height: run.height, width: run.width, data: run.map }, run.classes.map((c) => c.value), classColors(run.classes), { scale });
+  const side = Math.max(3, scale + 2);
+  for (const p of pixels) {
+    const x = (p % run.width) * scale + Math.floor(scale / 2) - Math.floor(side / 2);
+    const y = Math.floor(p / run.width) * scale + Math.floor(scale / 2) - Math.floor(side / 2);
+    fillRect(img, x, y, side, side, WHITE);
+    strokeRect(img, x - 1, y - 1, side + 2, side + 2, BLACK);
+  }
+  return img;
 }
 
 export interface AssessOptions {
