@@ -5,7 +5,7 @@
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
-import { ConfigError, InputFileError, OutputSpaceError, VectorError } from '../../core/errors.ts';
+import { ConfigError, InputFileError, OutputSpaceError, SpinalnetError, VectorError } from '../../core/errors.ts';
 import type { Feature, FieldDef, FieldType, PropertyValue, ReadVectorOptions, VectorCrs, VectorLayer } from './types.ts';
 import { decodeGpkgGeometry, encodeGpkgPoint, WkbFormatError } from './wkb.ts';
 
@@ -34,6 +34,16 @@ function fieldType(declared: string): FieldType | undefined {
 }
 
 export async function readGeoPackage(path: string, options: ReadVectorOptions = {}): Promise<VectorLayer> {
+  try {
+    return await readLayer(path, options);
+  } catch (e) {
+    if (e instanceof SpinalnetError) throw e;
+    // SQLite finds damage wherever a query first touches it (a page deep in a table, an index).
+    throw new InputFileError(path, `is damaged: SQLite says ${(e as Error).message}`, 'pass a GeoPackage written by GDAL/QGIS (ogr2ogr -f GPKG), or check the file is complete');
+  }
+}
+
+async function readLayer(path: string, options: ReadVectorOptions): Promise<VectorLayer> {
   const SQL = await sqlite();
   const db = new SQL.Database(await readFile(path));
   try {
