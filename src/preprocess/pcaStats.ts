@@ -73,8 +73,8 @@ export class BandSumAccumulator {
 
   /**
    * Adds the groups of eight pixels in data[from … to) (a multiple of 8 pixels): one load/store of each
-   * band sum per 8 values instead of per value (KSC: 0.06–0.09 s against 0.16–0.23 s for the plain
-   * loop). JS sums in float64 either way.
+   * band sum per 8 values instead of per value, faster than the plain loop (docs/performance.md#pca). JS sums in
+   * float64 either way.
    */
   private sweep(data: Float32Array, from: number, to: number): void {
     const { bands, acc } = this;
