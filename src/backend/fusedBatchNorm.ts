@@ -167,7 +167,8 @@ export function movingAveragesFused(
  * arrays (what the onnxruntime training step returns): no tensors and no kernel calls. Each operation is
  * rounded to float32 as tfjs's sub, mul, sub are, so the values are bit-identical. Returns false, doing
  * nothing, on other backends or while a variable shares its memory with another tensor (in place would
- * change that tensor too). Measured (bench/trainStep.ts, paper network, batch 16): see docs/training-speed.md.
+ * change that tensor too). Measured with bench/trainStep.ts:
+ * docs/performance.md#the-onnxruntime-training-step.
  */
 export function movingAveragesInPlace(
   movingMean: tf.Tensor, movingVariance: tf.Tensor, mean: Float32Array, variance: Float32Array, momentum: number,
