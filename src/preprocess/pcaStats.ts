@@ -4,8 +4,8 @@
  *
  * Two passes for accuracy: the means first (float64), then the products of centred values, so float32
  * never has to cancel large uncentred sums. The covariance (KSC: 314,368 pixels × 176 bands, ~4.9 G
- * multiply-adds using symmetry) runs in the WebAssembly SIMD `gram` kernel (pcaKernels.ts, where the
- * measured alternatives are listed): chunks of centred float32 rows, summed in float32 lanes within a
+ * multiply-adds using symmetry) runs in the WebAssembly SIMD `gram` kernel (pcaKernels.ts; the alternatives
+ * measured: docs/performance.md#pca): chunks of centred float32 rows, summed in float32 lanes within a
  * chunk and in float64 across chunks. Against numpy's float64 covariance of the KSC-sized cube the
  * entries agree to ~2e-8 (256-row chunks) … 2.5e-7 (1024-row chunks).
  */
