@@ -452,8 +452,8 @@ function throughputSummary(
 
 /**
  * The onnxruntime row against PyTorch over alternating rounds (PyTorch right before ours each time):
- * one pair swings with the machine (PyTorch's batch-16 rate alone varied 1,192–1,828/s between runs
- * minutes apart on 2026-12-02), so the ratio is given per round and as the median.
+ * one pair swings with the machine (docs/performance.md#why-batch-64-swings-on-a-2-vcpu-machine), so the
+ * ratio is given per round and as the median.
  */
 function pairedRounds(pairs: { torch: TorchReference; ours: BackendResult }[]): string[] {
   const ratio = (v: number | undefined, base: number) => (v === undefined ? undefined : v / base);

@@ -3,7 +3,8 @@
 // model), the weighted softmax cross-entropy, and autograd's backward to every weight. Weights, dropout
 // masks and the batch come from JavaScript each step (tfjs keeps the weights and runs the optimizer, as
 // with onnxruntime), gradients go back into buffers JavaScript allocated. Why libtorch: its batch-64 step
-// is what PyTorch runs, and onnxruntime's could not be brought to it (docs/training-speed.md).
+// is what PyTorch runs, and onnxruntime's could not be brought to it
+// (docs/performance.md#what-was-tried-and-what-holds).
 #include <node_api.h>
 #include <torch/torch.h>
 #include <condition_variable>
@@ -169,9 +170,8 @@ void runStep(const Program& p, Buffers& b) {
     weights.push_back(torch::from_blob(b.weights.at(i), p.weightShapes[i], torch::kFloat32).requires_grad_(true));
   }
   // The NHWC batch as it is: viewed as NCHW it is libtorch's channels-last layout, which its oneDNN convolutions
-  // keep through the network. Against a copy to contiguous NCHW first (as PyTorch's models take it), paper
-  // network, 2026-12-03: batch 64 on one thread 29.0–30.3 ms per step against 36.3–38.2, on two 18.2–20.6
-  // against 21.6–23.7 (docs/training-speed.md).
+  // keep through the network: faster than a copy to contiguous NCHW first (as PyTorch's models take it)
+  // on one thread and on two (docs/performance.md#the-libtorch-step).
   torch::Tensor x = torch::from_blob(b.x, b.xShape, torch::kFloat32);
   Runner r{p, b, weights, 0, 0, 0, n};
   torch::Tensor logits = r.forward(x);
@@ -243,8 +243,7 @@ struct Work {
 
 // Every step runs on this one thread: OpenMP keeps one team of threads per calling thread, and libtorch's
 // thread settings are per thread, so steps handed to libuv's pool (four threads) oversubscribed the cores
-// (paper network, batch 64, two threads: 42 ms per step there, 26–31 ms after fewer set_num_threads calls,
-// against 22 ms with libtorch's own modules in a bare loop).
+// and ran far slower than libtorch's own modules in a bare loop (docs/performance.md#the-libtorch-step).
 class StepThread;
 StepThread& stepThread();
 

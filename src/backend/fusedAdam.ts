@@ -8,9 +8,8 @@
  * test/backend/fusedAdam.test.ts). On webgpu the same update runs as WGSL, one dispatch per variable plus one
  * per step (src/backend/webgpu/adamKernels.ts). On other backends the optimizer is tfjs's own AdamOptimizer.
  *
- * Measured (CPU time, paper network, 259k parameters): one update 0.6–1.2 ms against tfjs's 4.8–6.7 ms;
- * trainModel at batch 16 270 → 286 samples per CPU-second (median of 7 alternating epochs in one process;
- * best 283 → 306); at batch 64 352 → 358. A plain JavaScript loop was no faster than tfjs (5.2 ms).
+ * One update is several times faster than tfjs's; a plain JavaScript loop was no faster than tfjs
+ * (docs/performance.md#the-onnxruntime-training-step).
  *
  * Hook: create the optimizer with `createAdam(lr, beta1, beta2, epsilon)` instead of `tf.train.adam(...)`.
  */
@@ -155,7 +154,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
    * WebAssembly SIMD, or a variable or moment whose memory another tensor shares, e.g. right after
    * setWeights from tensors the caller keeps); then applyGradients does the step, and leaves every variable its own memory.
    *
-   * Measured (bench/trainStep.ts, paper network, batch 16, one process, load ~10): see docs/training-speed.md.
+   * Measured with bench/trainStep.ts: docs/performance.md#the-onnxruntime-training-step.
    */
   applyGradientArrays(variables: readonly tf.Variable[], gradients: readonly Float32Array[]): boolean {
     if (tf.getBackend() !== 'wasm') return false;

@@ -3,9 +3,8 @@
  * channel, then the normalised output) and one backward pass (dx, dγ, dβ).
  *
  * Why: tfjs-layers' BatchNormalization trains through tf.moments + tf.batchNorm, and autodiff walks back
- * through both: about 60 small kernels per layer per step. Measured on wasm (batch 16, the paper network,
- * three BN layers): 10 ms of a 50 ms training step; these two loops over the heap take about 2 ms for
- * the three layers (tf.profile).
+ * through both: about 60 small kernels per layer per step, a large share of a step on wasm; these two loops over
+ * the heap take a fraction of that (docs/performance.md#tfjs-on-webassembly).
  * Same function as tfjs-layers computes (biased batch variance, moving averages of it), up to float32
  * rounding; test/backend/fusedBatchNorm.test.ts compares values and gradients with the cpu backend.
  *
@@ -167,7 +166,8 @@ export function movingAveragesFused(
  * arrays (what the onnxruntime training step returns): no tensors and no kernel calls. Each operation is
  * rounded to float32 as tfjs's sub, mul, sub are, so the values are bit-identical. Returns false, doing
  * nothing, on other backends or while a variable shares its memory with another tensor (in place would
- * change that tensor too). Measured (bench/trainStep.ts, paper network, batch 16): see docs/training-speed.md.
+ * change that tensor too). Measured with bench/trainStep.ts:
+ * docs/performance.md#the-onnxruntime-training-step.
  */
 export function movingAveragesInPlace(
   movingMean: tf.Tensor, movingVariance: tf.Tensor, mean: Float32Array, variance: Float32Array, momentum: number,

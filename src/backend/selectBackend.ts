@@ -4,7 +4,7 @@
  * Order for 'auto': WebGPU through Dawn when Dawn finds a hardware adapter (never a software one: SwiftShader
  * and llvmpipe are CPUs; `--backend webgpu` runs on them with a warning), then the native TensorFlow backend (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`;
  * neither can be installed where libtensorflow cannot be downloaded), then wasm (XNNPACK, with our conv
- * gradient kernels so conv nets train), then the pure-JS cpu backend (slow: ~2 samples/s on the paper net).
+ * gradient kernels so conv nets train), then the pure-JS cpu backend (slow: docs/performance.md#engines).
  * Nothing is printed here; the caller reports `BackendInfo`.
  */
 import * as tf from '@tensorflow/tfjs';

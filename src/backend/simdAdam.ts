@@ -2,9 +2,9 @@
  * The Adam update as a hand-assembled WebAssembly SIMD function that works directly on the tfjs wasm
  * backend's memory (it imports that memory), four float32 lanes at a time.
  *
- * Why by hand: the per-element arithmetic of the fused step (fusedAdam.ts) costs ~20 ns in JavaScript
- * (three divisions and a square root in double precision, then rounded), 5.2 CPU-ms per step for the
- * paper network's 259k parameters, no faster than tfjs's 14 separate ops. WebAssembly's f32x4 arithmetic
+ * Why by hand: the per-element arithmetic of the fused step (fusedAdam.ts) in JavaScript (three divisions
+ * and a square root in double precision, then rounded) was no faster than tfjs's 14 separate ops
+ * (docs/performance.md#the-onnxruntime-training-step). WebAssembly's f32x4 arithmetic
  * is IEEE single precision lane by lane, exactly what tfjs's ops compute, so the result stays bit-for-bit
  * the same; there is no compiler here (no Emscripten), and the function is 60 instructions.
  *

@@ -12,15 +12,15 @@
  *  - dX (stride 1): conv2d(dy, filter rotated 180° with in/out swapped), padded so the output is H×W.
  *    Stride > 1 goes to the builtin kernel (correct, slow); none of our models uses strided convs.
  *
- * Measured with bench/kernels.ts (CPU ms per call, batch 64, the paper net's six 3×3 convs): builtin dX
- * 31–118 ms per layer, ours 5–11 ms, about as fast as the forward conv; dW 6–18 ms per layer.
+ * Our dX is several times faster than the builtin one, about as fast as the forward conv (bench/kernels.ts;
+ * docs/performance.md#tfjs-on-webassembly).
  *
  * Why kernels (mechanism a) rather than a re-registered Conv2D gradient (mechanism b): tfjs-layers runs
  * conv + bias (+ linear activation, e.g. before batch norm) as `FusedConv2D`, whose gradient is a
  * `customGrad` closure that calls the `Conv2DBackpropInput`/`Conv2DBackpropFilter` kernels directly; a
  * Conv2D gradient override never sees it, so conv→BN layers would still throw. Speed does not argue for
- * (b) either: the same reformulations written as ops measured 14.6/19.9/12.6 ms (dW) against 13.1/18.9/12.4
- * ms as kernels (batch 64, 15×15 30→15, 7×7 60→60, 3×3 120→120), and dX with tf.reverse up to 2× slower.
+ * (b) either: the same reformulations written as ops were a little slower for dW and slower still for dX
+ * with tf.reverse.
  *
  * Intermediates are freed with `backend.disposeData`: they never become engine tensors, and the XNNPACK
  * operator that wasm Conv2D caches per filter id is only released when that filter's data is disposed.
@@ -176,8 +176,8 @@ function conv2dBackpropInput(args: KernelArgs, k: WasmKernels): TensorInfo {
 
 /**
  * W[kh, kw, Cin, Cout] → W'[i, j, co, ci] = W[kh−1−i, kw−1−j, ci, co] in one pass over the heap.
- * Hand-written because the wasm Reverse kernel is slow: 9–10 ms for a [3,3,120,120] filter (measured, CPU
- * time), more than the dX convolution itself; this loop takes well under 1 ms.
+ * Hand-written because the wasm Reverse kernel is slower than the dX convolution it feeds
+ * (docs/performance.md#tfjs-on-webassembly).
  */
 function rotateAndSwapFilter(filter: TensorInfo, backend: WasmBackendLike): TensorInfo {
   const [kh, kw, cin, cout] = filter.shape as Shape4;

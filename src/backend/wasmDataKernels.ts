@@ -3,9 +3,9 @@
  * loops over the wasm heap. None changes what is computed beyond float32 summation order.
  *
  *  - Tile: the package's C++ walks every output element through a generic index computation. Batch-norm's
- *    gradient (tfjs-core FusedBatchNorm_grad) tiles a [1,1,1,C] tensor to [N,H,W,C] once per layer: 51 ms
- *    per batch-64 step of the paper network (CPU time). Here: copy the innermost rows, then replicate
- *    blocks with copyWithin (memmove).
+ *    gradient (tfjs-core FusedBatchNorm_grad) tiles a [1,1,1,C] tensor to [N,H,W,C] once per layer, which that
+ *    walk makes costly. Here: copy the innermost rows, then replicate blocks with copyWithin
+ *    (memmove).
  *  - Sum and Mean over leading axes (bias and batch-norm gradients reduce NHWC over N, H, W): the package
  *    transposes the reduced axes innermost first (a full copy through its generic Transpose), then sums.
  *    Here: add rows into a Float32Array accumulator, the same row order and float32 rounding as the
@@ -16,8 +16,7 @@
  *    ≤ 0 because it starts its running maximum at FLT_MIN; after a ReLU those windows carry no gradient
  *    anyway, so training the paper network is not affected by the difference).
  *
- * Measured (CPU ms per batch-64 training step of the paper network, bench/kernels.ts): see the commit
- * that introduced each kernel.
+ * Measured with bench/kernels.ts: docs/performance.md#tfjs-on-webassembly.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';

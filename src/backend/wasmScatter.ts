@@ -3,9 +3,9 @@
  * backend's memory (it imports that memory): the training step's per-step blocking of convolution kernels
  * into onnxruntime's NCHWc layout (onnx/nchwc.ts, scatterKernel is the same in JavaScript).
  *
- * Why by hand: the JavaScript loop costs ~3 ns per element (bounds checks on three typed arrays), 1.36–1.45
- * CPU-ms for the paper network's twelve blocked kernels (502k elements) each step; this function 0.35 ms
- * (bench, load ~7). There is no compiler here (no Emscripten), and the function is 30 bytes.
+ * Why by hand: the JavaScript loop pays bounds checks on three typed arrays per element, several times this
+ * function's time (docs/performance.md#the-onnxruntime-training-step). There is no compiler here (no
+ * Emscripten), and the function is 30 bytes.
  *
  * scatter(w, map, out, n): byte offsets of float32 w[n], int32 map[n] and float32 out on the heap.
  */

@@ -12,10 +12,9 @@
  * still summed by one thread in the same order, so results are bit-for-bit those of one thread
  * (test/backend/wasmThreads.test.ts).
  *
- * Measured (paper network, trainModel, random data, 2-core EPYC, other jobs light): 2 threads vs 1,
- * batch 16: 280–295 vs 240 samples/s; batch 64: 466 vs 306–324. When other processes keep the second
- * core busy it is the other way round (batch 16: 110 vs 240), because every parallel kernel waits for its
- * slowest thread. Hence opt-in.
+ * On idle cores two threads train faster than one; when other processes keep the second core busy it is
+ * the other way round, because every parallel kernel waits for its slowest thread. Hence opt-in
+ * (docs/performance.md#tfjs-on-webassembly).
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';

@@ -5,7 +5,7 @@
  * test/experiment/sideBySide.test.ts checks a grid both ways); libtorch's agree to float32 rounding (a
  * second thread changes the order of some of its sums). Only sooner: a batch-16 step is
  * ~290 small operators, which two threads share poorly, while two independent runs keep both cores busy.
- * README (Experiments side by side) has the measurement that made 2 jobs the default.
+ * docs/performance.md#experiments-side-by-side has the measurement that made 2 jobs the default.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';

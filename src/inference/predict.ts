@@ -4,8 +4,8 @@
  *
  * Each batch runs through `model.apply(x, {training: false})`, not `model.predict(x)`: predict() re-slices
  * its input into batches of 32 (its default batchSize) and concatenates the outputs, which on wasm cost
- * more than the network itself (batch 512, paper network: 979 → 438 CPU-ms, measured with tf.profile:
- * 16 Slice calls took 332 ms). apply() runs the same layers in inference mode on the whole batch.
+ * more than the network itself (docs/performance.md#maps-and-images). apply() runs the same layers in
+ * inference mode on the whole batch.
  *
  * Async: classes are read with data(), since tfjs's WebGPU backend cannot read synchronously in Node.
  */

@@ -47,8 +47,8 @@ export interface InputConv2DArgs {
  * The first convolution of an image network, written as conv2d + bias instead of tfjs-layers' Conv2D.
  * Why: tfjs-layers runs Conv2D as a fused conv whose gradient always computes the gradient of the input
  * too, and for the first layer (the images) nobody needs it; with separate ops tfjs computes only the
- * weight gradients. Measured on wasm (batch 64, this network's two convs and pools, CPU time per training
- * step): 39–43 ms fused, 30–34 ms with this layer. PyTorch's default initialisation, as everywhere.
+ * weight gradients, a faster step on wasm (docs/performance.md#tfjs-on-webassembly). PyTorch's default
+ * initialisation, as everywhere.
  */
 export class InputConv2D extends tf.layers.Layer {
   static readonly className = 'InputConv2D';

@@ -4,10 +4,11 @@
  *
  * Why: onnxruntime's threads spin between operators by default. A training step of the paper network is
  * ~290 small operators, so on idle cores spinning saves a wake-up per operator, but on a shared machine a
- * spinning thread takes the core from the thread it waits for: at load average ~9 on 2 cores here a
- * batch-16 step took 106 ms spinning, 37–75 ms sleeping and ~36 ms on one thread. Which wins depends on
- * what else runs, so it is measured, not guessed. All of them compute the same bits (how many threads
- * share an operator does not change its arithmetic here; test/onnx/fasterSession.test.ts checks it).
+ * spinning thread takes the core from the thread it waits for, and one thread can beat both. Which wins
+ * depends on what else runs, so it is measured, not guessed
+ * (docs/performance.md#the-onnxruntime-training-step).
+ * All of them compute the same bits (how many threads share an operator does not change its arithmetic
+ * here; test/onnx/fasterSession.test.ts checks it).
  */
 import type { OrtSession, OrtTensor } from './onnxRuntime.ts';
 
@@ -21,19 +22,16 @@ export interface TimedSession extends OrtSession {
  * each; the one with the lowest median wall time serves the next `recheckEvery` runs. Then they are timed
  * again (one untimed and `recheckTrials` timed runs each) and the fastest serves the next `recheckEvery`,
  * and so on. They are also timed again as soon as most of the serving session's last `window` runs took
- * `slowerBy` times its median when it was chosen: on this 2-core machine two spinning threads ran a
- * batch-64 step in 32–56 ms for some seconds and 60–105 ms for others while one thread stayed at
- * 41–50 ms (2026-12-03, chunks of 10 steps), and a choice held for 256 runs rode out the slow
- * stretches. In general, the load a run of minutes sees changes, and one choice made in its first second can be
- * wrong for the rest (2026-12-02, one bench run: batch 64 chose 1 thread twice in five sessions, at
- * 1,305 and 1,450 samples/s, where the other three chose 2 spinning threads and got 1,859–1,957/s).
+ * `slowerBy` times its median when it was chosen: on a 2-vCPU machine two spinning threads run fast for
+ * some seconds and slower than one thread for others, and a choice held for `recheckEvery` runs rode out
+ * the slow stretches. In general, the load a run of minutes sees changes, and one choice made in its first
+ * second can be wrong for the rest (docs/performance.md#the-onnxruntime-training-step).
  * A re-check costs its runs on the slower sessions: with the defaults, 2 × 5 runs in 271, each at most a
  * few milliseconds slower, plus those the slowdown rule starts (at most one per `window` served runs). The sessions stay open until `release`.
  *
  * A run's time is from its start to the start of the next run, so it counts what the caller does between
- * runs too: threads left spinning after a run compete with that work. Measured on Samson 20 % (2 idle
- * cores, 2026-12-02): timing `run` alone chose 2 spinning threads and training took 27.7 s; one thread,
- * chosen by hand, 21.3–25.1 s in three runs.
+ * runs too: threads left spinning after a run compete with that work. Timing `run` alone chose two
+ * spinning threads where one thread trained faster.
  */
 export function fasterSession(
   candidates: { name: string; session: OrtSession }[], trials = 8, recheckEvery = 256, recheckTrials = 4, slowerBy = 1.4, window = 8,

@@ -105,9 +105,9 @@ export function batchNormRank(layer: tf.layers.Layer, c: Cursor): 4 | 2 {
 
 /**
  * tfjs's [kh, kw, Cin, Cout] kernel in ONNX's [Cout, Cin, kh, kw] layout, written into `out` (the
- * training step reuses one buffer per kernel, once per step). Reads run along Cout: about 0.9 ms per step
- * for the paper network's six kernels here, against 1.4 ms for onnxruntime Transpose nodes of the same
- * permutation and 71 ms for tf.transpose on wasm.
+ * training step reuses one buffer per kernel, once per step). Reads run along Cout: faster than
+ * onnxruntime Transpose nodes of the same permutation, and far faster than tf.transpose on wasm
+ * (docs/performance.md#the-onnxruntime-training-step).
  */
 export function toOnnxConvKernel(w: Float32Array, shape: readonly number[], out: Float32Array = new Float32Array(w.length)): Float32Array {
   const [kh, kw, cin, cout] = shape as [number, number, number, number];

@@ -3,12 +3,10 @@
  * direct convolutions on channels blocked by the vector width, 16 floats on AVX-512, 8 on AVX2), called
  * by name from a graph whose weights are inputs.
  *
- * Why: onnxruntime rewrites a Conv into these only when its weights are a constant of the graph
- * (docs/training-speed.md: bench/nchwcRepro.ts), and a training step feeds its weights. The operators themselves
+ * Why: they are onnxruntime's fastest CPU convolutions, but it rewrites a Conv into them only when its
+ * weights are a constant of the graph, and a training step feeds its weights. The operators themselves
  * take the (pre-blocked) weights as an ordinary input, so the training graph names them directly and the
- * trainer blocks the kernels. Measured (bench/nchwcTrain.ts, the paper network's six convolutions at
- * batch 16, one thread): forward and input-gradient convolutions 8.4 ms CPU as Conv + ConvTranspose,
- * 5.0 ms as NCHWc convolutions.
+ * trainer blocks the kernels (docs/performance.md#the-onnxruntime-training-step).
  *
  * Layouts (MLAS's, onnxruntime/core/mlas/lib/snchwc.cpp): an activation [N, C, H, W] with C a multiple of
  * the block B is stored [N, C/B, H, W, B]; a kernel with at least B input channels is OIHWBiBo, one with

@@ -12,9 +12,9 @@ import type { CubeBIP } from '../core/types.ts';
 import { predictPatchesParallel, type ParallelPredictOptions } from '../inference/parallel/parallelPredict.ts';
 
 /**
- * Fewest pixels a map window holds under `--tile-size`: each window starts its own inference session, which
- * costs ~15 ms on 2 cores (measured: a KSC-sized map in 32 windows of 16 rows took 1.3–1.45× the wall time
- * of one window with spinal-mlp; in 8 windows of 64 rows, 0.9–1.1×).
+ * Fewest pixels a map window holds under `--tile-size`: each window starts its own inference session, so
+ * many small windows map slower than one; windows this large cost about nothing extra
+ * (docs/performance.md#maps-and-images).
  */
 export const MIN_MAP_WINDOW_PIXELS = 65_536;
 

@@ -5,10 +5,8 @@
  *
  * Steps: band means and covariance (pcaStats.ts), eigen-decomposition of the bands × bands covariance
  * with ml-pca, then the projection. Both hot loops are WebAssembly SIMD kernels (pcaKernels.ts), so PCA
- * runs the same whatever tfjs backend is active. Measured with bench/pca.ts on the KSC-shaped cube
- * (512×614×176, 30 whitened components, 2-core dev machine shared with other jobs, load 9–11): fit
- * 0.49–0.72 s CPU, transform 0.19–0.35 s CPU, together 1.15–2.7 s wall (target ≤ 3 s); the same steps
- * through tfjs wasm matMuls took 2.8–3.5 s CPU. Eigenvalues within 1e-6 of numpy's float64 ones.
+ * runs the same whatever tfjs backend is active, and faster than through tfjs's matMuls; eigenvalues
+ * agree with numpy's float64 ones (bench/pca.ts; numbers: docs/performance.md#pca).
  */
 import { Matrix } from 'ml-matrix';
 import { PCA } from 'ml-pca';

@@ -5,12 +5,11 @@
  *    flushed into a float64 matrix after every chunk);
  *  - `project`: scores = Xc·W for a chunk (2 pixels × 16 outputs per tile).
  *
- * Why hand-written (measured on the 2-core dev machine, KSC-sized 512×614×176 cube, 30 components, CPU s):
- *  - covariance: JS float64 loop, register-blocked 4×4 or 2×4 over band-major chunks: 4.0–4.6 s
- *    (~1.2 G multiply-adds/s); tfjs `matMul` on the wasm backend (XNNPACK), chunks of 512–4096 rows:
- *    2.0–2.4 s (it cannot skip the lower triangle, needs an explicit transpose, and repacks its right
- *    operand every chunk: ~0.8 s); this kernel: 0.33–0.5 s, whatever tfjs backend is active.
- *  - projection: tfjs wasm `matMul` in chunks: 0.40–0.50 s; this kernel: 0.25–0.40 s.
+ * Why hand-written (measured against the alternatives: docs/performance.md#pca):
+ *  - covariance: faster than a register-blocked JS float64 loop and than tfjs `matMul` on the wasm backend
+ *    (XNNPACK), which cannot skip the lower triangle, needs an explicit transpose, and repacks its right
+ *    operand every chunk; and the same whatever tfjs backend is active.
+ *  - projection: faster than tfjs wasm `matMul` in chunks.
  * Accuracy: f32 products summed in f32 lanes over one chunk (≤ a few hundred rows), then in float64:
  * covariance entries within ~1e-7 of a float64 reference (see pcaStats.ts).
  *

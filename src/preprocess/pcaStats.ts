@@ -4,8 +4,8 @@
  *
  * Two passes for accuracy: the means first (float64), then the products of centred values, so float32
  * never has to cancel large uncentred sums. The covariance (KSC: 314,368 pixels × 176 bands, ~4.9 G
- * multiply-adds using symmetry) runs in the WebAssembly SIMD `gram` kernel (pcaKernels.ts, where the
- * measured alternatives are listed): chunks of centred float32 rows, summed in float32 lanes within a
+ * multiply-adds using symmetry) runs in the WebAssembly SIMD `gram` kernel (pcaKernels.ts; the alternatives
+ * measured: docs/performance.md#pca): chunks of centred float32 rows, summed in float32 lanes within a
  * chunk and in float64 across chunks. Against numpy's float64 covariance of the KSC-sized cube the
  * entries agree to ~2e-8 (256-row chunks) … 2.5e-7 (1024-row chunks).
  */
@@ -73,8 +73,8 @@ export class BandSumAccumulator {
 
   /**
    * Adds the groups of eight pixels in data[from … to) (a multiple of 8 pixels): one load/store of each
-   * band sum per 8 values instead of per value (KSC: 0.06–0.09 s against 0.16–0.23 s for the plain
-   * loop). JS sums in float64 either way.
+   * band sum per 8 values instead of per value, faster than the plain loop (docs/performance.md#pca). JS sums in
+   * float64 either way.
    */
   private sweep(data: Float32Array, from: number, to: number): void {
     const { bands, acc } = this;

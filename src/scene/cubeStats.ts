@@ -34,8 +34,8 @@ export function cubeStats(cube: CubeBIP): CubeStats {
  * cube is one window). Each band accumulates Σ|v − v₀| (v₀: its value at the first pixel counted) in
  * float64: NaN or ±Inf anywhere in the band makes the sum non-finite, and a finite band sums to exactly 0
  * only when constant (float32 differences are exact in float64 and cannot overflow it). Eight pixels per
- * sweep, as in pcaStats. Measured on a 512×614×176 cube (2-core machine, CPU time, best of 5): 0.13-0.19 s,
- * against 0.32 s for a per-value min/max/isFinite loop. All-zero pixels are found by scanning each pixel
+ * sweep, as in pcaStats: faster than a per-value min/max/isFinite loop
+ * (docs/performance.md#reading-files). All-zero pixels are found by scanning each pixel
  * only up to its first nonzero band (usually the first). Pixels a `skip` mask marks (no data) are left out.
  */
 export class CubeStatsAccumulator {

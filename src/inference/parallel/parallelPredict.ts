@@ -10,7 +10,7 @@
  *
  * Engine: with `engine: 'auto'` (the default) and onnxruntime-node installed, the model is exported to
  * ONNX and runs on onnxruntime's native kernels with `workers` intra-op threads instead (no worker
- * threads needed): a KSC-sized map 2.3–2.9× faster than wasm on two worker threads (README, `npm run bench`).
+ * threads needed), faster than wasm on worker threads (`npm run bench`; docs/performance.md#the-tfjs-engines).
  */
 import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';

@@ -65,10 +65,8 @@ function exactInt64(src: BigInt64Array | BigUint64Array, path: string): Float64A
 /*
  * Both gathers read the source directly (no converted copy), 16 bands at a time: within a group the
  * pixels run outer and the bands inner, so the writes come in runs of 16 and only 16 source streams are
- * live, which the hardware prefetcher follows (all 176 at once it does not). Measured on a 512×614×176
- * int16 BIL cube (2-core shared machine, CPU time): 0.14-0.17 s in groups of 16 or 8, 0.17-0.29 s for
- * all bands of a pixel at once, 0.27-0.38 s for converting to float first and then scattering each band
- * line into the pixels.
+ * live, which the hardware prefetcher follows (all 176 at once it does not). Faster than all bands of a
+ * pixel at once or a converted copy scattered band line by band line (docs/performance.md#reading-files).
  */
 const GROUP = 16;
 

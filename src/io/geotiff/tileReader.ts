@@ -2,10 +2,10 @@
  * Rows of a GeoTIFF read tile by tile (or strip by strip) into BIP, for the byte-aligned sample types
  * and the compressions that need no extra decoder parameters (none, LZW, deflate, PackBits). geotiff.js
  * still locates and decodes each block (getTileOrStrip); two things are ours because they dominated the
- * time of its readRasters on a KSC-sized tiled deflate file (2.7-3.2 s CPU, GDAL ~0.3-0.5 s):
- * - deflate through Node's zlib (native) instead of pako (pure JS: 1.7 s of it);
+ * time of its readRasters on a tiled deflate file, several times GDAL's (docs/performance.md#reading-files):
+ * - deflate through Node's zlib (native) instead of pako (pure JS);
  * - the copy into BIP: whole runs of pixels with TypedArray.set for pixel-interleaved blocks instead of
- *   a DataView call per sample (1.8 s of it).
+ *   a DataView call per sample.
  */
 import { inflateSync } from 'node:zlib';
 import { BaseDecoder, addDecoder, getDecoder, type GeoTIFFImage } from 'geotiff';

@@ -21,10 +21,9 @@ import { InputFileError, MatFormatError } from '../../core/errors.ts';
 import { formatBytes } from '../../core/memory.ts';
 
 /**
- * Chunks read from the MAT file and inflated at a time. Loading the KSC-shaped compressed MAT file
- * (512×614×176 uint16, 62 MB) took 1.4-1.7 s CPU with Node's defaults (64 KiB read, 16 KiB out: thousands
- * of small writes), 0.78-0.86 s with 256 KiB chunks, 0.86-0.89 s with 1 MiB; inflating it in memory, as
- * before, 0.62-0.68 s (shared machine).
+ * Chunks read from the MAT file and inflated at a time: Node's defaults (64 KiB read, 16 KiB out) make
+ * thousands of small writes and were much slower; 1 MiB was no faster than 256 KiB
+ * (docs/performance.md#reading-files).
  */
 const STREAM_CHUNK = 256 * 1024;
 

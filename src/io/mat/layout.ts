@@ -2,11 +2,9 @@
  * MATLAB's column-major arrays → the row-major layouts the pipeline uses (src/core/types.ts).
  *
  * Hand-written rather than done with a general library (ml-matrix has no 3-D transpose and would go
- * through nested arrays): this is the hot path of loading a scene. Measured on a KSC-sized cube
- * (512×614×176 uint16, 2-core machine shared with other jobs, CPU time): a band-outer loop writing
- * one float per pixel per pass took ~2.9 s; band tiles of 16-64 staged through a Float32 scratch took
- * 400-530 ms; the pixel loop below (columns outer, rows inner, bands innermost) took 280-330 ms.
- * Why it wins: consecutive rows read neighbouring values of each band plane, so the 176 source cache
+ * through nested arrays): this is the hot path of loading a scene. The pixel loop below (columns outer,
+ * rows inner, bands innermost) beat a band-outer loop and band tiles staged through a scratch
+ * (docs/performance.md#reading-files). Why it wins: consecutive rows read neighbouring values of each band plane, so the 176 source cache
  * lines of one pixel serve the next 31 pixels too, and each pixel's bands are written as one
  * contiguous run.
  */

@@ -1,10 +1,9 @@
 /**
  * MAT v5/v7 reader on typed arrays.
  *
- * Why not mat-for-js: it builds nested JS arrays. On a KSC-sized cube (512×614×176 uint16, 62 MB
- * zlib-compressed) it took 21.9 s and 2.2 GB peak RSS on our shared 2-core machine; this reader
- * inflates the variable once into one buffer and hands out a typed-array view of it: 0.46-0.49 s CPU
- * (about 1 s wall under the same load) and 245 MB peak RSS for the whole process.
+ * Why not mat-for-js: it builds nested JS arrays, many times slower and larger than the cube; this reader
+ * inflates the variable once into one buffer and hands out a typed-array view of it
+ * (numbers: docs/performance.md#reading-files).
  *
  * Listing reads only element tags, and for compressed elements inflates just the first few hundred
  * bytes (zlib with Z_SYNC_FLUSH accepts a cut-off stream), so listing a 60 MB file costs milliseconds.

@@ -26,8 +26,8 @@ let h5: Promise<H5wasmModule> | undefined;
 /**
  * Loads and starts h5wasm once, on first use (not at import: most runs never open a v7.3 file).
  * Through require (Node ≥ 20.19 loads ES modules that way) when it can: the CLI runs under tsx's ESM
- * hooks (bin/spinalnet.js), and tsx rewriting the 4 MB h5wasm module on import took ~600 MB of RSS
- * and seconds; required, it stays outside those hooks (measured: peak RSS 619 → ~100 MB for `inspect`).
+ * hooks (bin/spinalnet.js), and tsx rewriting the 4 MB h5wasm module on import costs hundreds of MB of
+ * RSS and seconds; required, it stays outside those hooks (docs/performance.md#reading-files).
  */
 function h5wasm(): Promise<H5wasmModule> {
   h5 ??= loadH5wasm().then(async (m) => {

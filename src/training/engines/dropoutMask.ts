@@ -2,8 +2,8 @@
  * The multiplier tfjs's `tf.dropout(x, rate)` applies, drawn in plain JavaScript from the same random
  * numbers: one Math.random() seeds an Alea stream (tfjs-core's UniformRandom), each element is
  * floor(u + keep) / keep in float32. Used by the onnxruntime training step, which must drop exactly what
- * a tfjs training step would drop. Why not tfjs's own op on ones: 1.8 ms against 0.08 ms per batch-16
- * step of the paper network (six masks), measured here; test/training/dropoutMask.test.ts checks the
+ * a tfjs training step would drop. Why not tfjs's own op on ones: it costs an order of magnitude more per
+ * step (docs/performance.md#the-onnxruntime-training-step); test/training/dropoutMask.test.ts checks the
  * values are tfjs's bit for bit.
  */
 import seedrandom from 'seedrandom';

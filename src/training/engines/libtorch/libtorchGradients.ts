@@ -4,8 +4,8 @@
  * with onnxruntime (../gradientStep.ts). Optional: the addon is built at install time where libtorch's
  * headers are (Debian: libtorch-dev); without it, this says why and the trainer uses onnxruntime.
  *
- * Why: onnxruntime's batch-64 step stayed at ~0.8× PyTorch's on two cores however its graph was written
- * (docs/training-speed.md); libtorch's is PyTorch's own.
+ * Why: onnxruntime's batch-64 step stayed below PyTorch's on two cores however its graph was written
+ * (docs/performance.md#what-was-tried-and-what-holds); libtorch's is PyTorch's own.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';

@@ -54,9 +54,8 @@ function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
 }
 
 /**
- * The bias gradient from dz's rows: onnxruntime's ReduceSum over axes 0, 2, 3 of NCHW took 0.24 ms for
- * [64, 30, 15, 15], over the last axis of [30, 64·15·15] a fraction of it (2026-12-03, profiler, batch 64,
- * one thread: all six conv biases 1.26–1.38 -> 0.43–0.53 ms per step).
+ * The bias gradient from dz's rows: onnxruntime's ReduceSum over the last axis of [C, N·H·W] takes a
+ * fraction of its time over axes 0, 2, 3 of NCHW (docs/performance.md#the-onnxruntime-training-step).
  */
 function rowSums(b: Builder, rows: string): string {
   return b.g.op('ReduceSum', [rows, b.g.int64s('axes', [1])], { keepdims: 0 });
@@ -73,17 +72,15 @@ function channelRows(b: Builder, t: string, channels: number): string {
  * in tap order and one small Transpose makes tfjs's [kh, kw, Cin, Cout]. x is taken in NHWC (`xNhwc`, of
  * height and width [h, w]) so that a window's rows come out in that order without moving anything large.
  * Why per tap: the one im2col product first copied the nine windows into one matrix (Concat); the nine
- * products read them where they are (bench/trainStep.ts, batch 16, one thread, load ~12: whole step CPU
- * median 19.03 -> 16.33 ms). Why dz on the left: as Gemm(window, dz, transA) MLAS first transposed
- * each window into its panels; as MatMul(dzT, window) it reads dzT as it is (2026-12-03, batch 64, one
- * thread: 52.1 -> 44.5 ms median CPU per step; docs/training-speed.md).
+ * products read them where they are. Why dz on the left: as Gemm(window, dz, transA) MLAS first transposed
+ * each window into its panels; as MatMul(dzT, window) it reads dzT as it is. Both made the step faster
+ * (docs/performance.md#the-onnxruntime-training-step).
  *
  * With `b.halves` (a graph for even batches: GraphOptions.evenBatches) each product is batched over the
  * two halves of the batch, [2, Cout, K/2] × [2, K/2, Cin], and the halves' results are added. MLAS splits
  * a single product of these shapes (small M and N, long K) by columns or rows, so each of two threads
  * reads all of one operand and the second thread gained little; batched, each thread takes one half of
- * both (2026-12-03, paper network, two threads, steps alternating in blocks between the two graphs: batch
- * 64 median 33.9 -> 31.0 ms, batch 16 13.3 -> 12.3 ms; one thread even; docs/training-speed.md).
+ * both, faster on two threads and even on one (docs/performance.md#the-onnxruntime-training-step).
  */
 function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: readonly [number, number], dzT: string): string {
   const g = b.g;

@@ -65,8 +65,8 @@ function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
  * Batch norm with the batch's statistics over every axis but the channels (NCHW rank 4, or rank 2):
  * y = γ·x̂ + β, `spatial` values per channel in each sample. Registers the batch mean and biased variance
  * as outputs for the moving averages. Written with x − μ and per-channel coefficients instead of x̂ so that
- * each pass over the batch is one node (2026-12-03, batch 64, one thread: 45.0 -> 44.5 ms median CPU per
- * step, best 44.7 -> 41.8; docs/training-speed.md).
+ * each pass over the batch is one node: fewer passes over the batch
+ * (docs/performance.md#the-onnxruntime-training-step).
  */
 function normalizeBatch(
   b: Builder, x: string, rank: number, channels: number, gammaSlot: WeightSlot, betaSlot: WeightSlot, epsilon: number,

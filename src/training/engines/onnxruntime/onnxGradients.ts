@@ -3,9 +3,9 @@
  * model's tfjs optimizer. The model's variables stay the single source of truth: every step reads them,
  * so validation, checkpoints, resuming and saving work exactly as with tfjs gradients.
  *
- * Why: on the wasm backend a batch-16 step of the paper network took 47.5 ms in 497 kernel calls on one
- * core here (128-bit SIMD XNNPACK); onnxruntime runs the same step as one graph on every core with its
- * AVX kernels, ~16 ms (`npm run bench` prints both rates).
+ * Why: on the wasm backend a step of the paper network is hundreds of small kernel calls on one core
+ * (128-bit SIMD XNNPACK); onnxruntime runs the same step as one graph on every core with its AVX kernels,
+ * several times faster (`npm run bench` prints both rates; docs/performance.md#the-onnxruntime-training-step).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../../onnx/onnxRuntime.ts';
@@ -115,8 +115,8 @@ async function compile(ort: OrtModule, graph: GradientGraph, threads: number, wa
  * Writes the weights' graph inputs (every layout of each, WeightFeed) from the model's variables into
  * `feeds`. Converted layouts go into one buffer per input, rewritten every call (the previous run has
  * finished with it); on the wasm backend, the blocked NCHWc kernels are scattered by WebAssembly into
- * buffers on its heap (tensors held until `dispose`). Measured (bench/trainStep.ts, paper network, batch
- * 16, load ~7): see docs/training-speed.md.
+ * buffers on its heap (tensors held until `dispose`), faster than a JavaScript loop
+ * (docs/performance.md#the-onnxruntime-training-step).
  */
 export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[], wasmScatter = true): ((feeds: Record<string, OrtTensor>) => void) & { dispose(): void } {
   const buffers = new Map(weights.flatMap((w) => w.feeds.filter((f) => f.convert).map((f) => [f.input, new Float32Array(f.shape.reduce((a, d) => a * d, 1))])));
