@@ -153,8 +153,10 @@ describe('spinalnet view server', () => {
     const labelled = scene.labels!.data.findIndex((v) => v !== 0);
     const px = await json(`/api/run/0/pixel?row=${Math.floor(labelled / 96)}&col=${labelled % 96}`);
     expect(conf[labelled]).toBeCloseTo(px.top[0].probability, 4);
-    // Background (unlabelled, masked by the run) is the file's nodata, served as NaN.
-    expect(conf[scene.labels!.data.findIndex((v) => v === 0)]).toBeNaN();
+    // The maps cover the whole scene: an unlabelled pixel has its confidence too.
+    const unlabelled = conf[scene.labels!.data.findIndex((v) => v === 0)]!;
+    expect(unlabelled).toBeGreaterThan(0);
+    expect(unlabelled).toBeLessThanOrEqual(1);
   });
 
   it('refuses traversal, absolute paths, encoded variants, dot-files and symlinks out of the folder with 404', async () => {
