@@ -129,7 +129,7 @@ describe('splitToMap', () => {
 describe('makeSplit: option checks', () => {
   const base: MakeSplitOptions = { strategy: 'random', seed: 1, patch: 15 };
   const cases: [string, Partial<MakeSplitOptions>, RegExp][] = [
-    ['an unknown strategy', { strategy: 'spatial' as MakeSplitOptions['strategy'] }, /^--split: expected one of random, per-class, blocks, maps, got 'spatial'/],
+    ['an unknown strategy', { strategy: 'spatial' as MakeSplitOptions['strategy'] }, /^--split: expected one of random, per-class, blocks, maps, polygons, got 'spatial'/],
     ['an even patch', { patch: 4 }, /^--patch: expected an odd positive integer/],
     ['a fractional seed', { seed: 1.5 }, /^--seed: expected an integer/],
     ['a validation share of 1', { valFraction: 1 }, /^--val-fraction: expected a number from 0 up to \(not including\) 1, got 1/],
