@@ -271,12 +271,6 @@ export interface GraphOptions {
    * on its NCHWc kernels. Absent: plain Conv and ConvTranspose nodes.
    */
   nchwcBlock?: number;
-  /**
-   * A graph for even batch sizes only: each convolution's filter gradient is batched over the two halves
-   * of the batch, so that two onnxruntime threads take one half each (convGradient.ts says how much that
-   * gives). An odd batch then fails in onnxruntime (a reshape into halves).
-   */
-  evenBatches?: boolean;
 }
 
 /** The training graph of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
@@ -284,7 +278,7 @@ export function buildGradientGraph(
   model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, options: GraphOptions = {},
 ): GradientGraph {
   if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
-  const b = new Builder('x', options.nchwcBlock, options.evenBatches === true);
+  const b = new Builder('x', options.nchwcBlock);
   const g = b.g;
   const x = g.input(b.batchInput, ['N', ...sampleShape]);
   const labels = g.input('labels', ['N', numClasses]);

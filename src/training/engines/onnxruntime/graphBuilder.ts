@@ -67,8 +67,6 @@ export class Builder {
     /** The name of the graph input that holds the batch, [N, ...]. */
     readonly batchInput: string,
     readonly block?: number,
-    /** The graph is for even batch sizes: filter gradients are computed per half of the batch (convGradient.ts). */
-    readonly halves = false,
   ) {}
   readonly weights: WeightSlot[] = [];
   readonly masks: MaskSite[] = [];
