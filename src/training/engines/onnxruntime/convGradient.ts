@@ -122,11 +122,11 @@ function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
   const blockedOut = cout >= block;
   const forwardMap = nchwcKernelMap(shape, block, false);
   const layouts: Omit<WeightFeed, 'input'>[] = [
-    { shape: [roundUp(cout, block), blockedIn ? roundUp(cin, block) : cin, kh, kw], convert: (v, out) => scatterKernel(v, forwardMap, out), scatter: forwardMap },
+    { shape: [roundUp(cout, block), blockedIn ? roundUp(cin, block) : cin, kh, kw], convert: (v, out) => scatterKernel(v, forwardMap, out) },
   ];
   if (needDx) {
     const backwardMap = nchwcKernelMap(shape, block, true);
-    layouts.push({ shape: [roundUp(cin, block), blockedOut ? roundUp(cout, block) : cout, kh, kw], convert: (v, out) => scatterKernel(v, backwardMap, out), scatter: backwardMap });
+    layouts.push({ shape: [roundUp(cin, block), blockedOut ? roundUp(cout, block) : cout, kh, kw], convert: (v, out) => scatterKernel(v, backwardMap, out) });
   }
   const kernel = b.weight(layer, 'kernel', layouts);
   const bias = useBias ? b.weight(layer, 'bias', [{ shape: [roundUp(cout, block)], convert: (v, out) => out.set(v) }]) : undefined;

@@ -13,8 +13,7 @@ import { BatchNormalization } from '../../../models/batchNorm.ts';
 import { SpinalLayer } from '../../../models/spinalLayer.ts';
 import { fasterSession, type TimedSession } from '../../../onnx/fasterSession.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { f32, heapMemory, heapView, type WasmBackendLike } from '../../../backend/wasmHeap.ts';
-import { wasmScatterFor } from '../../../backend/wasmScatter.ts';
+import { heapView } from '../../../backend/wasmHeap.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../../onnx/nchwc.ts';
 import { applyStep, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
@@ -34,7 +33,7 @@ export async function createOnnxGradientStep(
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
-  options: { nchwc?: boolean; wasmScatter?: boolean } = {},
+  options: { nchwc?: boolean } = {},
 ): Promise<OnnxGradientStep | string> {
   const ort = await loadOnnxRuntime();
   if (typeof ort === 'string') return ort;
@@ -54,7 +53,7 @@ export async function createOnnxGradientStep(
   }
   const session = await timedSession(ort, graph.bytes, threads);
   if (typeof session === 'string') return session;
-  return gradientStep(ort, graph, session, sampleShape, numClasses, threads, options.wasmScatter !== false);
+  return gradientStep(ort, graph, session, sampleShape, numClasses, threads);
 }
 
 /** The graph's session on `threads` threads; with more than one, the ways of using them timed against each other. */
@@ -73,55 +72,19 @@ async function timedSession(ort: OrtModule, bytes: Uint8Array, threads: number):
 /**
  * Writes the weights' graph inputs (every layout of each, WeightFeed) from the model's variables into
  * `feeds`. Converted layouts go into one buffer per input, rewritten every call (the previous run has
- * finished with it); on the wasm backend, the blocked NCHWc kernels are scattered by WebAssembly into
- * buffers on its heap (tensors held until `dispose`), faster than a JavaScript loop
- * (docs/performance.md#the-onnxruntime-training-step).
+ * finished with it).
  */
-export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[], wasmScatter = true): ((feeds: Record<string, OrtTensor>) => void) & { dispose(): void } {
+export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[]): (feeds: Record<string, OrtTensor>) => void {
   const buffers = new Map(weights.flatMap((w) => w.feeds.filter((f) => f.convert).map((f) => [f.input, new Float32Array(f.shape.reduce((a, d) => a * d, 1))])));
-  const onHeap = wasmScatter ? heapScatters(weights) : undefined;
-  const write = (feeds: Record<string, OrtTensor>): void => {
+  return (feeds) => {
     for (const w of weights) {
       const values = heapView(w.variable.read()) ?? (w.variable.read().dataSync() as Float32Array);
       for (const f of w.feeds) {
-        const scattered = onHeap?.scatter(f.input, values);
-        if (scattered) {
-          feeds[f.input] = new ort.Tensor('float32', scattered, f.shape);
-          continue;
-        }
         const buffer = buffers.get(f.input);
         if (buffer && f.convert) f.convert(values, buffer);
         feeds[f.input] = new ort.Tensor('float32', buffer ?? values, f.shape);
       }
     }
-  };
-  return Object.assign(write, { dispose: () => onHeap?.dispose() });
-}
-
-/**
- * The feeds with a scatter map, done by wasmScatter.ts on the wasm backend's heap (single-threaded build,
- * where heapView gives views): each map and its blocked output are tensors allocated here, once. `scatter`
- * returns the output's heap view, or undefined (no map for that input, or `values` not on the heap).
- */
-function heapScatters(weights: readonly WeightSlot[]): { scatter(input: string, values: Float32Array): Float32Array | undefined; dispose(): void } | undefined {
-  if (tf.getBackend() !== 'wasm') return undefined;
-  const backend = tf.backend() as unknown as WasmBackendLike;
-  const memory = heapMemory(backend);
-  const fn = memory === undefined || !(memory.buffer instanceof ArrayBuffer) ? null : wasmScatterFor(memory);
-  if (fn === null) return undefined;
-  const slots = new Map(weights.flatMap((w) => w.feeds.flatMap((f) => f.scatter === undefined ? [] : [[f.input, {
-    map: tf.tensor1d(f.scatter, 'int32'),
-    out: tf.zeros([f.shape.reduce((a, d) => a * d, 1)]),
-  }] as const])));
-  return {
-    scatter(input, values) {
-      const slot = slots.get(input);
-      if (slot === undefined || values.buffer !== memory!.buffer) return undefined;
-      const out = f32(backend, slot.out);
-      fn(values.byteOffset, f32(backend, slot.map).byteOffset, out.byteOffset, slot.map.size);
-      return out;
-    },
-    dispose: () => tf.dispose([...slots.values()].flatMap((s) => [s.map, s.out])),
   };
 }
 
@@ -132,12 +95,10 @@ function gradientStep(
   sampleShape: readonly [number, number, number],
   numClasses: number,
   threads: number,
-  wasmScatter: boolean,
 ): OnnxGradientStep {
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
-  // wasmScatter false: the NCHWc kernels blocked in JavaScript (for comparisons).
-  const weightFeeds = weightFeeder(ort, graph.weights, wasmScatter);
+  const weightFeeds = weightFeeder(ort, graph.weights);
   const fetches = [graph.loss, graph.logits, ...graph.weights.map((w) => w.gradient), ...graph.batchNorms.flatMap((b) => [b.mean, b.variance])];
   const gradients = async (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array): Promise<StepGradients> => {
     const feeds: Record<string, OrtTensor> = {};
@@ -175,9 +136,6 @@ function gradientStep(
       const step = await gradients(x, n, labels, classWeights);
       return applyStep(step, graph.weights.map((w) => w.variable.read() as tf.Variable), graph.batchNorms, optimizer, n, labels, numClasses);
     },
-    release: async () => {
-      weightFeeds.dispose();
-      await session.release();
-    },
+    release: () => session.release(),
   };
 }
