@@ -13,7 +13,6 @@ import { BatchNormalization } from '../../../models/batchNorm.ts';
 import { SpinalLayer } from '../../../models/spinalLayer.ts';
 import { fasterSession, type TimedSession } from '../../../onnx/fasterSession.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { heapView } from '../../../backend/wasmHeap.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../../onnx/nchwc.ts';
 import { applyStep, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
@@ -78,7 +77,7 @@ export function weightFeeder(ort: OrtModule, weights: readonly WeightSlot[]): (f
   const buffers = new Map(weights.flatMap((w) => w.feeds.filter((f) => f.convert).map((f) => [f.input, new Float32Array(f.shape.reduce((a, d) => a * d, 1))])));
   return (feeds) => {
     for (const w of weights) {
-      const values = heapView(w.variable.read()) ?? (w.variable.read().dataSync() as Float32Array);
+      const values = w.variable.read().dataSync() as Float32Array;
       for (const f of w.feeds) {
         const buffer = buffers.get(f.input);
         if (buffer && f.convert) f.convert(values, buffer);
