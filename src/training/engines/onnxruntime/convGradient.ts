@@ -4,7 +4,7 @@
  * as plain Conv and ConvTranspose nodes.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type ConvSettings, convSettings, type Cursor, toNchw, toOnnxConvKernel, UnsupportedModelError } from '../../../onnx/layers.ts';
+import { type ConvSettings, convSettings, type Cursor, toNchw, UnsupportedModelError } from '../../../onnx/layers.ts';
 import { NCHWC, nchwcKernelMap, roundUp, scatterKernel } from '../../../onnx/nchwc.ts';
 import { type Builder, nchwInput, type Step, type WeightFeed } from './graphBuilder.ts';
 
@@ -22,12 +22,11 @@ export function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bo
 /** Conv, its input gradient as ConvTranspose (onnxruntime's plain kernels: im2col and matrix products). */
 function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings): Step {
   const g = b.g;
-  const { kh, kw, strides, pads, cin, cout, activation, useBias, outShape } = s;
+  const { kh, kw, strides, pads, cout, activation, useBias, outShape } = s;
   const { x, back } = nchwInput(b, c);
-  const shape = [kh, kw, cin, cout];
-  // ONNX's [Cout, Cin, kh, kw] layout, made by the trainer (toOnnxConvKernel says why not a Transpose node).
-  const kernel = b.weight(layer, 'kernel', [{ shape: [cout, cin, kh, kw], convert: (v, out) => toOnnxConvKernel(v, shape, out) }]);
-  const w = kernel.input;
+  const kernel = b.weight(layer, 'kernel');
+  // tfjs's [kh, kw, Cin, Cout] in ONNX's [Cout, Cin, kh, kw] layout.
+  const w = g.op('Transpose', [kernel.input], { perm: [3, 2, 0, 1] });
   const bias = useBias ? b.weight(layer, 'bias') : undefined;
   const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, pads });
   const act = b.activation(z, activation, layer.name);
