@@ -8,8 +8,7 @@
  *
  * --variants alternates the rounds between graph variants (nchwc: onnxruntime's NCHWc convolutions where
  * it has them, the default; plain: Conv and ConvTranspose; either with "+tensorAdam": Adam through tfjs
- * tensors instead of in place; "+jsScatter": the NCHWc kernels blocked in JavaScript instead of
- * WebAssembly; libtorch: the libtorch step, whose time all counts as "rest"), so that both see the same
+ * tensors instead of in place; libtorch: the libtorch step, whose time all counts as "rest"), so that both see the same
  * machine load.
  *
  * --profile adds onnxruntime's profiler over the timed steps and prints its kernel time per step by
@@ -90,7 +89,7 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   if (variant.includes('+tensorAdam')) Object.assign(optimizer, { applyGradientArrays: () => false });
   const step = variant === 'libtorch'
     ? createLibtorchGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads)
-    : await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain'), wasmScatter: !variant.includes('+jsScatter') });
+    : await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain') });
   if (typeof step === 'string') throw new Error(step);
   const run = async (s: number) => {
     const x = data.subarray(s * batch * per, (s + 1) * batch * per);

@@ -1,7 +1,7 @@
 /**
  * One hand-assembled WebAssembly function that imports the tfjs wasm backend's memory (so it works on
- * the tensors' heap directly), built once per memory: the module wrapper shared by simdAdam.ts and
- * wasmScatter.ts, which write only the function body.
+ * the tensors' heap directly), built once per memory: the module wrapper of simdAdam.ts, which writes only
+ * the function body.
  */
 import { uleb } from '../util/wasmEncoder.ts';
 

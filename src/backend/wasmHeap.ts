@@ -110,8 +110,8 @@ export function stridesOf(shape: readonly number[]): number[] {
 /**
  * The tensor's values where the wasm backend holds them (a view on its heap, no copy), or undefined on
  * other backends and on a threaded build's shared memory (left to dataSync()). Valid until the next wasm
- * allocation: a step builds its feeds and runs the session before tfjs allocates anything again. Saves
- * a copy per weight feed, with the same loss sums (docs/performance.md#the-onnxruntime-training-step).
+ * allocation: the libtorch step reads its weights and runs before tfjs allocates anything again. Saves a
+ * copy per weight.
  */
 export function heapView(t: tf.Tensor): Float32Array | undefined {
   if (tf.getBackend() !== 'wasm' || t.dtype !== 'float32') return undefined;

@@ -102,22 +102,3 @@ export function batchNormRank(layer: tf.layers.Layer, c: Cursor): 4 | 2 {
   if (rank !== 4 && rank !== 2) throw new UnsupportedModelError(`${layer.name}: batch norm on a rank-${rank} tensor`);
   return rank;
 }
-
-/**
- * tfjs's [kh, kw, Cin, Cout] kernel in ONNX's [Cout, Cin, kh, kw] layout, written into `out` (the
- * training step reuses one buffer per kernel, once per step). Reads run along Cout: faster than
- * onnxruntime Transpose nodes of the same permutation, and far faster than tf.transpose on wasm
- * (docs/performance.md#the-onnxruntime-training-step).
- */
-export function toOnnxConvKernel(w: Float32Array, shape: readonly number[], out: Float32Array = new Float32Array(w.length)): Float32Array {
-  const [kh, kw, cin, cout] = shape as [number, number, number, number];
-  const taps = kh * kw;
-  const perOut = cin * taps;
-  for (let t = 0; t < taps; t++) {
-    for (let ci = 0; ci < cin; ci++) {
-      let from = (t * cin + ci) * cout;
-      for (let co = 0, to = ci * taps + t; co < cout; co++, to += perOut) out[to] = w[from++]!;
-    }
-  }
-  return out;
-}

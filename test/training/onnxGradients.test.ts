@@ -30,9 +30,7 @@ async function caseStep(c: Case, threads: number, options: { nchwc?: boolean } =
 
 describe.skipIf(skip)('training gradients on onnxruntime', () => {
   // Every case on onnxruntime's NCHWc convolutions where it has them (the default), the paper network
-  // also on plain Conv/ConvTranspose nodes.
-  // Two threads and an even batch: the graph whose filter gradients split the batch in halves; an odd
-  // batch goes to the graph for any batch size.
+  // also on plain Conv/ConvTranspose nodes; two threads; odd batches too.
   const runs = [
     ...CASES.map((c) => ({ c, nchwc: true, n: 6 })),
     { c: CASES[0]!, nchwc: false, n: 6 },
@@ -80,7 +78,7 @@ describe.skipIf(skip)('training gradients on onnxruntime', () => {
     await step.release();
   });
 
-  it('names the thread choice of the graph that served the steps: with an odd batch size, the one for any batch', async () => {
+  it('names the thread choice once the steps have timed the sessions', async () => {
     const c = CASES[2]!;
     const { step } = await caseStep(c, 2);
     const rng = createRng(10);

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SpinalActivation } from '../../models/spinalLayer.ts';
 import { OnnxGraph } from '../../onnx/onnxGraph.ts';
-import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, toOnnxConvKernel, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
 
 export { UnsupportedModelError };
 
@@ -56,6 +56,21 @@ function activate(g: OnnxGraph, x: string, activation: string, rank: number): st
       break;
   }
   throw new UnsupportedModelError(`activation '${activation}' on a rank-${rank} tensor`);
+}
+
+/** tfjs's [kh, kw, Cin, Cout] kernel in ONNX's [Cout, Cin, kh, kw] layout. */
+function toOnnxConvKernel(w: Float32Array, shape: readonly number[]): Float32Array {
+  const [kh, kw, cin, cout] = shape as [number, number, number, number];
+  const out = new Float32Array(w.length);
+  const taps = kh * kw;
+  const perOut = cin * taps;
+  for (let t = 0; t < taps; t++) {
+    for (let ci = 0; ci < cin; ci++) {
+      let from = (t * cin + ci) * cout;
+      for (let co = 0, to = ci * taps + t; co < cout; co++, to += perOut) out[to] = w[from++]!;
+    }
+  }
+  return out;
 }
 
 function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {

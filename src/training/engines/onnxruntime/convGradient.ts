@@ -4,7 +4,7 @@
  * as plain Conv and ConvTranspose nodes.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type ConvSettings, convSettings, type Cursor, toNchw, toOnnxConvKernel, UnsupportedModelError } from '../../../onnx/layers.ts';
+import { type ConvSettings, convSettings, type Cursor, toNchw, UnsupportedModelError } from '../../../onnx/layers.ts';
 import { NCHWC, nchwcKernelMap, roundUp, scatterKernel } from '../../../onnx/nchwc.ts';
 import { type Builder, nchwInput, type Step, type WeightFeed } from './graphBuilder.ts';
 
@@ -22,12 +22,11 @@ export function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bo
 /** Conv, its input gradient as ConvTranspose (onnxruntime's plain kernels: im2col and matrix products). */
 function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings): Step {
   const g = b.g;
-  const { kh, kw, strides, pads, cin, cout, activation, useBias, outShape } = s;
+  const { kh, kw, strides, pads, cout, activation, useBias, outShape } = s;
   const { x, back } = nchwInput(b, c);
-  const shape = [kh, kw, cin, cout];
-  // ONNX's [Cout, Cin, kh, kw] layout, made by the trainer (toOnnxConvKernel says why not a Transpose node).
-  const kernel = b.weight(layer, 'kernel', [{ shape: [cout, cin, kh, kw], convert: (v, out) => toOnnxConvKernel(v, shape, out) }]);
-  const w = kernel.input;
+  const kernel = b.weight(layer, 'kernel');
+  // tfjs's [kh, kw, Cin, Cout] in ONNX's [Cout, Cin, kh, kw] layout.
+  const w = g.op('Transpose', [kernel.input], { perm: [3, 2, 0, 1] });
   const bias = useBias ? b.weight(layer, 'bias') : undefined;
   const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, pads });
   const act = b.activation(z, activation, layer.name);
@@ -75,12 +74,6 @@ function channelRows(b: Builder, t: string, channels: number): string {
  * products read them where they are. Why dz on the left: as Gemm(window, dz, transA) MLAS first transposed
  * each window into its panels; as MatMul(dzT, window) it reads dzT as it is. Both made the step faster
  * (docs/performance.md#the-onnxruntime-training-step).
- *
- * With `b.halves` (a graph for even batches: GraphOptions.evenBatches) each product is batched over the
- * two halves of the batch, [2, Cout, K/2] × [2, K/2, Cin], and the halves' results are added. MLAS splits
- * a single product of these shapes (small M and N, long K) by columns or rows, so each of two threads
- * reads all of one operand and the second thread gained little; batched, each thread takes one half of
- * both, faster on two threads and even on one (docs/performance.md#the-onnxruntime-training-step).
  */
 function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: readonly [number, number], dzT: string): string {
   const g = b.g;
@@ -92,9 +85,7 @@ function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: read
   const padded = pads.some((p) => p > 0)
     ? g.op('Pad', [xNhwc, g.int64s('pads', [0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!, 0])])
     : xNhwc;
-  // The halves of dzT's columns as [2, Cout, K/2]: onnxruntime folds this Transpose into the product.
-  const left = b.halves ? g.op('Transpose', [g.op('Reshape', [dzT, g.int64s('shape', [cout, 2, -1])])], { perm: [1, 0, 2] }) : dzT;
-  const rowsShape = g.int64s('shape', b.halves ? [2, -1, cin] : [-1, cin]);
+  const rowsShape = g.int64s('shape', [-1, cin]);
   const parts: string[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {
@@ -105,13 +96,11 @@ function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: read
         g.int64s('axes', [1, 2]),
         g.int64s('steps', strides),
       ]);
-      parts.push(g.op('MatMul', [left, g.op('Reshape', [tap, rowsShape])]));
+      parts.push(g.op('MatMul', [dzT, g.op('Reshape', [tap, rowsShape])]));
     }
   }
   const all = parts.length === 1 ? parts[0]! : g.op('Concat', parts, { axis: 0 });
-  const stacked = b.halves
-    ? g.op('ReduceSum', [g.op('Reshape', [all, g.int64s('shape', [kh, kw, 2, cout, cin])]), g.int64s('axes', [2])], { keepdims: 0 })
-    : g.op('Reshape', [all, g.int64s('shape', [kh, kw, cout, cin])]);
+  const stacked = g.op('Reshape', [all, g.int64s('shape', [kh, kw, cout, cin])]);
   return g.op('Transpose', [stacked], { perm: [0, 1, 3, 2] });
 }
 
@@ -132,11 +121,11 @@ function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
   const blockedOut = cout >= block;
   const forwardMap = nchwcKernelMap(shape, block, false);
   const layouts: Omit<WeightFeed, 'input'>[] = [
-    { shape: [roundUp(cout, block), blockedIn ? roundUp(cin, block) : cin, kh, kw], convert: (v, out) => scatterKernel(v, forwardMap, out), scatter: forwardMap },
+    { shape: [roundUp(cout, block), blockedIn ? roundUp(cin, block) : cin, kh, kw], convert: (v, out) => scatterKernel(v, forwardMap, out) },
   ];
   if (needDx) {
     const backwardMap = nchwcKernelMap(shape, block, true);
-    layouts.push({ shape: [roundUp(cin, block), blockedOut ? roundUp(cout, block) : cout, kh, kw], convert: (v, out) => scatterKernel(v, backwardMap, out), scatter: backwardMap });
+    layouts.push({ shape: [roundUp(cin, block), blockedOut ? roundUp(cout, block) : cout, kh, kw], convert: (v, out) => scatterKernel(v, backwardMap, out) });
   }
   const kernel = b.weight(layer, 'kernel', layouts);
   const bias = useBias ? b.weight(layer, 'bias', [{ shape: [roundUp(cout, block)], convert: (v, out) => out.set(v) }]) : undefined;

@@ -64,9 +64,7 @@ function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
 /**
  * Batch norm with the batch's statistics over every axis but the channels (NCHW rank 4, or rank 2):
  * y = γ·x̂ + β, `spatial` values per channel in each sample. Registers the batch mean and biased variance
- * as outputs for the moving averages. Written with x − μ and per-channel coefficients instead of x̂ so that
- * each pass over the batch is one node: fewer passes over the batch
- * (docs/performance.md#the-onnxruntime-training-step).
+ * as outputs for the moving averages.
  */
 function normalizeBatch(
   b: Builder, x: string, rank: number, channels: number, gammaSlot: WeightSlot, betaSlot: WeightSlot, epsilon: number,
@@ -82,26 +80,23 @@ function normalizeBatch(
   const variance = g.op('ReduceMean', [g.op('Mul', [centred, centred])], { axes, keepdims: 1 });
   const eps = g.constant('eps', new Float32Array([epsilon]), []);
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, eps])])]);
-  // γ/σ per channel: y = (x − μ)·γ/σ + β, two passes over x where x̂ first would take three.
-  const scale = g.op('Mul', [gamma, inv]);
+  const xHat = g.op('Mul', [centred, inv]);
   const flat = g.int64s('shape', [channels]);
   b.batchNorms.push({ ...stats, channels, mean: g.op('Reshape', [mean, flat]), variance: g.op('Reshape', [variance, flat]) });
   return {
-    y: g.op('Add', [g.op('Mul', [centred, scale]), beta]),
+    y: g.op('Add', [g.op('Mul', [xHat, gamma]), beta]),
     backward: (dy) => {
       const sumAxes = g.int64s('axes', axes);
       const sumDy = g.op('ReduceSum', [dy, sumAxes], { keepdims: 1 });
-      const sumDyC = g.op('ReduceSum', [g.op('Mul', [dy, centred]), sumAxes], { keepdims: 1 });
+      const sumDyXHat = g.op('ReduceSum', [g.op('Mul', [dy, xHat]), sumAxes], { keepdims: 1 });
       betaSlot.gradient = g.op('Reshape', [sumDy, flat]);
-      // Σ dy·x̂ = Σ dy·(x − μ) / σ
-      gammaSlot.gradient = g.op('Reshape', [g.op('Mul', [sumDyC, inv]), flat]);
+      gammaSlot.gradient = g.op('Reshape', [sumDyXHat, flat]);
       // 1/m, m the values per channel (N·H·W).
       const perCount = spatial === 1 ? b.inverseBatchSize : g.op('Mul', [b.inverseBatchSize, g.constant('per_pixels', new Float32Array([1 / spatial]), [])]);
-      // dx = γ/σ · (dy − Σdy/m − x̂ · Σ(dy·x̂)/m) = dy·γ/σ + (x − μ)·b + c, with per-channel
-      // b = −γ/σ³ · Σ(dy·(x − μ))/m and c = −γ/σ · Σdy/m: 7 nodes over the whole batch here, 10 with x̂.
-      const bCoef = g.op('Neg', [g.op('Mul', [g.op('Mul', [scale, g.op('Mul', [inv, inv])]), g.op('Mul', [sumDyC, perCount])])]);
-      const cCoef = g.op('Neg', [g.op('Mul', [scale, g.op('Mul', [sumDy, perCount])])]);
-      return g.op('Add', [g.op('Add', [g.op('Mul', [dy, scale]), g.op('Mul', [centred, bCoef])]), cCoef]);
+      // dx = γ/σ · (dy − Σdy/m − x̂ · Σ(dy·x̂)/m)
+      const meanDy = g.op('Mul', [sumDy, perCount]);
+      const meanDyXHat = g.op('Mul', [sumDyXHat, perCount]);
+      return g.op('Mul', [g.op('Mul', [gamma, inv]), g.op('Sub', [g.op('Sub', [dy, meanDy]), g.op('Mul', [xHat, meanDyXHat])])]);
     },
   };
 }
@@ -271,12 +266,6 @@ export interface GraphOptions {
    * on its NCHWc kernels. Absent: plain Conv and ConvTranspose nodes.
    */
   nchwcBlock?: number;
-  /**
-   * A graph for even batch sizes only: each convolution's filter gradient is batched over the two halves
-   * of the batch, so that two onnxruntime threads take one half each (convGradient.ts says how much that
-   * gives). An odd batch then fails in onnxruntime (a reshape into halves).
-   */
-  evenBatches?: boolean;
 }
 
 /** The training graph of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
@@ -284,7 +273,7 @@ export function buildGradientGraph(
   model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, options: GraphOptions = {},
 ): GradientGraph {
   if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
-  const b = new Builder('x', options.nchwcBlock, options.evenBatches === true);
+  const b = new Builder('x', options.nchwcBlock);
   const g = b.g;
   const x = g.input(b.batchInput, ['N', ...sampleShape]);
   const labels = g.input('labels', ['N', numClasses]);

@@ -24,11 +24,6 @@ export interface WeightFeed {
    * that is reused every step and starts zeroed; absent: the values are fed as they are.
    */
   convert?: (values: Float32Array, out: Float32Array) => void;
-  /**
-   * Set when `convert` is out[scatter[i]] = values[i] (nchwc.ts, scatterKernel): the trainer may then do it
-   * in WebAssembly on the tfjs heap instead (backend/wasmScatter.ts), the same writes.
-   */
-  scatter?: Int32Array;
 }
 
 /** A trainable weight: fed as `input` (and, for NCHWc convolutions, more layouts), its gradient (tfjs layout) read from `gradient`. */
@@ -67,8 +62,6 @@ export class Builder {
     /** The name of the graph input that holds the batch, [N, ...]. */
     readonly batchInput: string,
     readonly block?: number,
-    /** The graph is for even batch sizes: filter gradients are computed per half of the batch (convGradient.ts). */
-    readonly halves = false,
   ) {}
   readonly weights: WeightSlot[] = [];
   readonly masks: MaskSite[] = [];
