@@ -25,13 +25,16 @@ export interface WorkerHeartbeat {
 }
 
 /**
- * Threads per job for a worker on `host` given every live heartbeat (its own included, or not yet
- * written): its cores divided among all jobs the host's workers run at once, and at least among
- * `ownJobs` (what this worker's own group runs, known before the others' heartbeats are read).
+ * Jobs that run at once on `host`: the concurrency of every live heartbeat there, and at least `ownJobs`
+ * (what this worker's own group runs, known before the others' heartbeats are read).
  */
+export function jobsOnHost(host: string, heartbeats: readonly WorkerHeartbeat[], ownJobs = 1): number {
+  return Math.max(ownJobs, heartbeats.filter((h) => h.host === host).reduce((sum, h) => sum + h.concurrency, 0));
+}
+
+/** Threads per job for a worker on `host` with `cores`: its cores divided among the host's jobs (jobsOnHost). */
 export function threadsForHost(host: string, cores: number, heartbeats: readonly WorkerHeartbeat[], ownJobs = 1): number {
-  const jobs = heartbeats.filter((h) => h.host === host).reduce((sum, h) => sum + h.concurrency, 0);
-  return threadsPerJob(cores, Math.max(jobs, ownJobs));
+  return threadsPerJob(cores, jobsOnHost(host, heartbeats, ownJobs));
 }
 
 /** --threads N (and the flags it is the default of): an integer ≥ 1, or undefined when not given. */

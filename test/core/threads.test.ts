@@ -1,7 +1,7 @@
 // The thread arithmetic every computing process uses: the cores shared among the jobs of one host.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
-import { checkThreads, openmpWaitEnv, threadsForHost, threadsPerJob, type WorkerHeartbeat } from '../../src/core/threads.ts';
+import { checkThreads, jobsOnHost, openmpWaitEnv, threadsForHost, threadsPerJob, type WorkerHeartbeat } from '../../src/core/threads.ts';
 
 const beat = (host: string, pid: number, concurrency = 1, cores = 2): WorkerHeartbeat => ({ host, pid, cores, concurrency });
 
@@ -22,6 +22,8 @@ describe('threadsForHost', () => {
     expect(threadsForHost('a', 2, beats)).toBe(1);
     expect(threadsForHost('a', 8, beats)).toBe(4);
     expect(threadsForHost('b', 8, beats)).toBe(2);
+    expect(jobsOnHost('a', beats)).toBe(2);
+    expect(jobsOnHost('c', beats)).toBe(1);
   });
 
   it('alone on its host, takes every core; a --concurrency group counts itself before its heartbeats are in', () => {
