@@ -82,6 +82,9 @@ model and training:
   --training E          auto|libtorch|onnxruntime|tfjs: who computes the gradients (default auto:
                         libtorch when built (libtorch-dev), else onnxruntime when installed, on every
                         core; the model and optimizer stay tfjs's)
+  --threads N           threads of the training engine and of the map (default: one per core; an
+                        experiment's side-by-side runs and queue workers divide the cores among their runs)
+  --train-threads N     threads of the training engine alone (default --threads)
 
 resuming:
   --resume DIR          continue an interrupted run (Ctrl-C or SIGTERM saves a checkpoint) from its folder
@@ -96,7 +99,7 @@ outputs:
                         comma-separated: --map-format tif,envi
   --probabilities       also write probabilities.tif: every class's softmax probability, one band each
   --predict-batch N     pixels per forward pass when mapping (default ${DEFAULTS.predictBatch})
-  --predict-workers N   threads for the map (default: one per core; 0 = main thread)
+  --predict-workers N   threads for the map (default --threads, else one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
 
 large scenes (docs/large-scenes.md):
@@ -118,7 +121,8 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --map-format LIST     tif (default, always written) and/or envi: --map-format tif,envi
   --probabilities       also write probabilities.tif (every class's probability)
   --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})
-  --predict-workers N   threads for the map (default: one per core; 0 = main thread)
+  --predict-workers N   threads for the map (default --threads, else one per core; 0 = main thread)
+  --threads N           threads for the map (default: one per core)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
   --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
                         windows of rows, one job each; the same outputs as a local predict

@@ -13,7 +13,7 @@ import { pct } from '../pipeline/sceneOutputs.ts';
 import { downloadDataset } from '../scene/download.ts';
 import { bool, num, oneOf, parse, str } from './args.ts';
 import { experimentCommand } from './experimentCommand.ts';
-import { mapFormatsFrom, memoryFlags, runConfigFromArgs } from './runArgs.ts';
+import { mapFormatsFrom, memoryFlags, runConfigFromArgs, threadFlags } from './runArgs.ts';
 import { rowProgressLines } from '../util/rowProgress.ts';
 import { DOWNLOAD_HELP, INSPECT_HELP, MAIN_HELP, PREDICT_HELP, RUN_HELP } from './help.ts';
 import { INFERENCE_ENGINES } from '../inference/parallel/parallelPredict.ts';
@@ -55,7 +55,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
       'predict-workers': { type: 'string' }, inference: { type: 'string' },
       'map-format': { type: 'string' }, probabilities: { type: 'boolean' }, queue: { type: 'string' }, 'tile-rows': { type: 'string' },
-      'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' },
+      'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' }, threads: { type: 'string' },
     },
     'predict',
   );
@@ -82,7 +82,7 @@ async function predictCommand(argv: string[]): Promise<number> {
     backend: oneOf(v, 'backend', BACKEND_CHOICES, 'auto'),
     maskBackground: bool(v, 'mask-background', true),
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
-    predictWorkers: num(v, 'predict-workers'),
+    predictWorkers: threadFlags(v).predictWorkers,
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
     mapFormats: mapFormatsFrom(v),
     probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),

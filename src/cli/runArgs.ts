@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
 import { ConfigError } from '../core/errors.ts';
+import { checkThreads } from '../core/threads.ts';
 import { DEFAULTS, DEMO_TRAIN_FRACTION, type RunConfig } from '../pipeline/config.ts';
 import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
 import { parseMapFormats } from '../pipeline/gisMaps.ts';
@@ -26,6 +27,7 @@ const RUN_OPTIONS: Options = {
   'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
   'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' },
   'train-vector': { type: 'string' }, 'test-vector': { type: 'string' }, layer: { type: 'string' }, 'class-field': { type: 'string' },
+  threads: { type: 'string' }, 'train-threads': { type: 'string' },
 };
 
 export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
@@ -96,13 +98,23 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     mapFormats: mapFormatsFrom(v),
     probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
-    predictWorkers: num(v, 'predict-workers'),
+    ...threadFlags(v),
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
     training: oneOf(v, 'training', TRAINING_ENGINES, DEFAULTS.training),
     wasmThreads: num(v, 'wasm-threads'),
   };
 }
 
+/**
+ * --threads N (run, experiment, predict): the threads of the training engine and of the map, unless
+ * --train-threads or --predict-workers name their own. Absent: each stage takes one per core.
+ */
+export function threadFlags(v: Values): { trainThreads?: number; predictWorkers?: number } {
+  const threads = checkThreads('--threads', num(v, 'threads'));
+  const train = checkThreads('--train-threads', num(v, 'train-threads')) ?? threads;
+  const predict = num(v, 'predict-workers') ?? threads;
+  return { ...(train !== undefined && { trainThreads: train }), ...(predict !== undefined && { predictWorkers: predict }) };
+}
 
 /** --map-format LIST (run and predict): the class-map formats, default ['tif']. */
 export function mapFormatsFrom(v: Values): RunConfig['mapFormats'] {

@@ -1,10 +1,11 @@
 /**
  * `spinalnet worker --queue URL`: one worker process, or with --concurrency N, N of them as child
- * processes (one core each) restarted with backoff if one dies. The first Ctrl-C/SIGTERM stops
+ * processes (each job on its share of the host's cores) restarted with backoff if one dies. The first Ctrl-C/SIGTERM stops
  * taking jobs and checkpoints the current one back onto the queue; a second exits at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ConfigError } from '../core/errors.ts';
+import { checkThreads, openmpWaitEnv } from '../core/threads.ts';
 import { parseQueueUrl } from '../queue/connection.ts';
 import { startWorker } from '../queue/worker.ts';
 import { num, parse, str } from './args.ts';
@@ -17,6 +18,9 @@ cached. Use rediss:// for TLS; never expose Redis without a password and TLS.
 
   --queue URL        the Redis holding the queue
   --concurrency N    worker processes to run here, one job each (default 1)
+  --threads N        threads of each job's training engine and map (default: this machine's cores
+                     divided among the jobs that every spinalnet worker on this host runs at once,
+                     as their heartbeats in Redis say, re-read before each job)
   --cache DIR        where fetched scene files are kept (default: <tmp>/spinalnet-worker-cache)
   --lock-ms MS       a worker silent this long is taken for dead and its job re-run elsewhere,
                      from its last epoch checkpoint (default 30000)
@@ -28,7 +32,7 @@ queue for another worker; press again to quit at once.
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values: v } = parse(
     argv,
-    { help: { type: 'boolean', short: 'h' }, queue: { type: 'string' }, concurrency: { type: 'string' }, cache: { type: 'string' }, 'lock-ms': { type: 'string' } },
+    { help: { type: 'boolean', short: 'h' }, queue: { type: 'string' }, concurrency: { type: 'string' }, cache: { type: 'string' }, 'lock-ms': { type: 'string' }, threads: { type: 'string' } },
     'worker',
   );
   if (v.help) {
@@ -42,10 +46,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError('--concurrency', 'an integer ≥ 1', concurrency);
   const lockMs = num(v, 'lock-ms', 30_000);
   if (!Number.isInteger(lockMs) || lockMs < 1000) throw new ConfigError('--lock-ms', 'an integer ≥ 1000', lockMs);
+  const threads = checkThreads('--threads', num(v, 'threads'));
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (concurrency > 1) return supervise(argv, concurrency, log);
 
-  const w = startWorker(q, { cacheDir: str(v, 'cache'), lockMs, log });
+  const w = startWorker(q, { cacheDir: str(v, 'cache'), lockMs, log, threads, group: groupOfThisProcess() });
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled) process.exit(130);
@@ -70,7 +75,10 @@ function supervise(argv: string[], n: number, log: (line: string) => void): Prom
   return new Promise((resolve) => {
     const start = (slot: number, delayMs: number) => {
       // Own process group: a terminal's Ctrl-C reaches the supervisor only, which forwards it once.
-      const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+      // Each child knows its group's size (its share of the cores before the others' heartbeats are in), and
+      // its OpenMP threads wait passively: the group shares the machine.
+      const env = { ...process.env, ...openmpWaitEnv(process.env, true), [GROUP_ENV]: String(n) };
+      const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'inherit', 'inherit'], detached: true, env });
       const startedAt = Date.now();
       children.add(child);
       child.on('exit', (code, signal) => {
@@ -95,6 +103,14 @@ function supervise(argv: string[], n: number, log: (line: string) => void): Prom
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** Set by the supervisor for its children: how many worker processes its --concurrency started. */
+const GROUP_ENV = 'SPINALNET_WORKER_GROUP';
+
+function groupOfThisProcess(): number {
+  const n = Number(process.env[GROUP_ENV]);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
 }
 
 function withoutConcurrency(argv: string[]): string[] {

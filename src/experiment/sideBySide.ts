@@ -1,6 +1,6 @@
 /**
  * Runs an experiment grid's cells side by side: `jobs` child processes (cellProcess.ts), each training
- * one cell at a time on one training thread, fed from one queue. With onnxruntime the cells compute exactly
+ * one cell at a time on its share of the cores (one thread each on two cores), fed from one queue. With onnxruntime the cells compute exactly
  * what they compute one at a time on every core (its training step gives the same bits on 1 and 2 threads,
  * test/experiment/sideBySide.test.ts checks a grid both ways); libtorch's agree to float32 rounding (a
  * second thread changes the order of some of its sums). Only sooner: a batch-16 step is
@@ -8,9 +8,9 @@
  * docs/performance.md#experiments-side-by-side has the measurement that made 2 jobs the default.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BackendError, DataError, SpinalnetError } from '../core/errors.ts';
+import { coresHere, openmpWaitEnv, threadsPerJob } from '../core/threads.ts';
 import { getModelSpec } from '../models/registry.ts';
 import { validateConfig } from '../pipeline/config.ts';
 import { loadInputScene } from '../pipeline/sceneInput.ts';
@@ -24,7 +24,7 @@ export interface ScheduledResult extends ExperimentResult {
 
 /** Default jobs: one per core, at most 2 (the measured case), when two or more cells are queued. */
 export function defaultJobs(cells: number): number {
-  return cells >= 2 ? Math.min(2, availableParallelism(), cells) : 1;
+  return cells >= 2 ? Math.min(2, coresHere(), cells) : 1;
 }
 
 /** The grid's cells in runExperiment's order: splits, then seeds, then models innermost. */
@@ -51,7 +51,7 @@ export async function runExperimentScheduled(
   const workers = Math.max(1, Math.min(Math.floor(jobs), grid.length));
   if (workers <= 1 || grid.length < 2) {
     const result = await runExperiment(config, log);
-    return { ...result, schedule: `one run at a time on ${config.base.trainThreads ?? availableParallelism()} training threads` };
+    return { ...result, schedule: `one run at a time on ${config.base.trainThreads ?? coresHere()} training threads` };
   }
   // The checks runExperiment makes first, so that bad input gives its one clear error here.
   grid.forEach((c) => validateConfig({ ...config.base, ...c }));
@@ -59,7 +59,9 @@ export async function runExperimentScheduled(
   (await loadInputScene(config.base.input, experimentSceneOptions(config))).scan.close();
 
   const start = performance.now();
-  const base = { ...config.base, trainThreads: 1, predictWorkers: 1 };
+  // The cores divided among the runs side by side (one each on two cores), unless --threads said otherwise.
+  const share = threadsPerJob(coresHere(), workers);
+  const base = { ...config.base, trainThreads: config.base.trainThreads ?? share, predictWorkers: config.base.predictWorkers ?? share };
   const results: (ExperimentResult | undefined)[] = new Array(grid.length);
   const entry = fileURLToPath(new URL('./cellEntry.mjs', import.meta.url));
   const pool: ChildProcess[] = [];
@@ -78,7 +80,8 @@ export async function runExperimentScheduled(
       };
       for (let i = 0; i < workers; i++) {
         // execArgv: []: the entry registers tsx itself; inheriting the parent's loader flags would load it twice.
-        const child = fork(entry, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+        // Runs side by side share the cores: their OpenMP threads (libtorch) wait passively.
+        const child = fork(entry, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...openmpWaitEnv(process.env, true) } });
         pool.push(child);
         child.on('message', (m: CellReply) => {
           if (m.kind === 'log') {
@@ -118,6 +121,6 @@ export async function runExperimentScheduled(
     summaries: summarise(runs, config),
     comparisons: compare(runs, config),
     seconds: (performance.now() - start) / 1000,
-    schedule: `${workers} runs side by side, one training thread each`,
+    schedule: `${workers} runs side by side, ${base.trainThreads === 1 ? 'one training thread' : `${base.trainThreads} training threads`} each`,
   };
 }

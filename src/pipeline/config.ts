@@ -94,13 +94,16 @@ export interface RunConfig {
   probabilities: boolean;
   /** Samples per forward pass when mapping the scene. */
   predictBatch: number;
-  /** Worker threads (tfjs) or intra-op threads (onnxruntime) for the full-scene map; default one per core. */
+  /** Worker threads (tfjs) or intra-op threads (onnxruntime) for the full-scene map; default one per core (shared as trainThreads is). */
   predictWorkers?: number;
   /** Who maps the scene: onnxruntime when it is installed and the model exports ('auto'), or tfjs. */
   inference: InferenceEngine;
   /** Who computes the training gradients (src/training/engines/selectEngine.ts): 'auto' takes libtorch, then onnxruntime, then tfjs. */
   training: TrainingEngine;
-  /** Threads of the training gradients' engine (libtorch, onnxruntime); default one per core (experiments side by side: 1). */
+  /**
+   * Threads of the training gradients' engine (libtorch, onnxruntime); default one per core (experiments side by
+   * side and queue workers: the cores divided among the runs that share them).
+   */
   trainThreads?: number;
 }
 
@@ -150,6 +153,7 @@ export function validateConfig(config: RunConfig): void {
   checkEngineForBackend(config.backend, '--inference', config.inference);
   checkTrainingForBackend(config.backend, config.training);
   if (config.predictWorkers !== undefined) int('--predict-workers', config.predictWorkers, 0);
+  if (config.trainThreads !== undefined) int('--train-threads', config.trainThreads, 1);
   if (config.wasmThreads !== undefined) int('--wasm-threads', config.wasmThreads, 1);
   int('--lr-drop-epoch', config.lrDropEpoch, 0);
   if (!Number.isSafeInteger(config.seed)) throw new ConfigError('--seed', 'an integer', config.seed);

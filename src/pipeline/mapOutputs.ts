@@ -134,7 +134,7 @@ export interface MapToOutputsInput {
 }
 
 export type MapToOutputsResult =
-  | ({ status: 'done'; engine: string; fallbackReason?: string } & MapOutputsResult)
+  | ({ status: 'done'; engine: string; threads: number; fallbackReason?: string } & MapOutputsResult)
   | { status: 'stopped'; rowsDone: number; height: number };
 
 /** Predicts the map window by window into its outputs: replays a checkpoint's windows first, records each new one. */
@@ -158,7 +158,7 @@ export async function mapToOutputs(input: MapToOutputsInput): Promise<MapToOutpu
       out.abort();
       return { status: 'stopped', rowsDone: r.rowsDone, height };
     }
-    return { status: 'done', engine: r.engine || 'the checkpoint (every window was mapped before the resume)', ...(r.fallbackReason && { fallbackReason: r.fallbackReason }), ...out.finish() };
+    return { status: 'done', engine: r.engine || 'the checkpoint (every window was mapped before the resume)', threads: r.threads, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }), ...out.finish() };
   } catch (err) {
     out.abort();
     throw err;

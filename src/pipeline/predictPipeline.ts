@@ -3,6 +3,7 @@
  * at training time; with a label map, every labelled pixel is scored and metrics are written too.
  */
 import * as tf from '@tensorflow/tfjs';
+import { coresHere } from '../core/threads.ts';
 import { existsSync } from 'node:fs';
 import { selectBackend, type BackendChoice, type BackendInfo } from '../backend/selectBackend.ts';
 import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
@@ -160,6 +161,7 @@ export async function predictPipeline(
       description: `spinalnet ${meta.modelId} classification of ${scene.name}`, preview, scored,
     };
     let engine: string;
+    let mapThreads: number | undefined;
     let mappedOut;
     try {
       if (reduced.storage === 'file') log(`the reduced scene does not fit the memory limit: kept in the temporary file ${reduced.path}`);
@@ -184,6 +186,7 @@ export async function predictPipeline(
           if (r.status === 'stopped') throw new PredictStopped(signals?.signal() ?? 'request', r.rowsDone, r.height);
           if (r.fallbackReason) log(`inference on tfjs: ${r.fallbackReason}`);
           engine = r.engine;
+          mapThreads = r.threads;
           mappedOut = r;
         } finally {
           signals?.dispose();
@@ -224,6 +227,9 @@ export async function predictPipeline(
       status: 'done', command: 'predict', config,
       scene: { name: scene.name, height: cube.height, width: cube.width, bands: cube.bands, ...(scene.georef ? { georef: scene.georef } : {}) },
       ...(preview.scale > 1 && { imageScale: preview.scale }),
+      inference: engine,
+      // On a queue the workers' threads mapped it: they are theirs to say (their logs).
+      threads: { cores: coresHere(), ...(mapThreads !== undefined && { map: mapThreads }) },
       ...env, timings: { total },
     };
     writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);

@@ -4,6 +4,7 @@
  * status honest (running → done, or interrupted with a checkpoint to resume from, or failed).
  */
 import * as tf from '@tensorflow/tfjs';
+import { coresHere } from '../core/threads.ts';
 import { join } from 'node:path';
 import { selectBackend, type BackendInfo } from '../backend/selectBackend.ts';
 import { ConfigError, SpinalnetError } from '../core/errors.ts';
@@ -173,7 +174,7 @@ async function trainAndPublish(config: RunConfig, prepared: PreparedRun, folder:
     await saveModel(folder.partial('model'), model, modelMetadata(prepared, ctx));
     ctx.clock.lap('render');
     timings.total = ctx.clock.total();
-    writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine });
+    writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine, mapThreads: mapped.threads });
     return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
   } finally {
     model.dispose();
@@ -339,7 +340,7 @@ function writeFigures(
 /** run.json's summary, report.md and report.html; then the folder is published (status done). */
 function writeRecord(
   config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context,
-  r: { metrics: MetricsFile | undefined; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string },
+  r: { metrics: MetricsFile | undefined; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string; mapThreads: number },
 ): void {
   const { scene, split, patch } = prepared;
   const { height, width } = scene.grid;
@@ -361,6 +362,8 @@ function writeRecord(
     training: { engine: training.engine, keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
     modelWeights: weights,
     inference: r.inference,
+    // The numbers behind the engines' descriptions: the cores this process could use and the threads each stage took.
+    threads: { cores: coresHere(), ...(training.threads !== undefined && { training: training.threads }), map: r.mapThreads },
     ...(ctx.preview.scale > 1 && { imageScale: ctx.preview.scale }),
     ...env,
     timings,

@@ -64,6 +64,8 @@ export interface BandedMapOptions {
 
 export interface BandedMapResult {
   engine: string;
+  /** Threads of the last window's prediction (0 when no window was predicted: a resumed map already done). */
+  threads: number;
   fallbackReason?: string;
   /** Rows finished (the height unless stopped). */
   rowsDone: number;
@@ -82,6 +84,7 @@ export async function mapInWindows(
   const rowsPerWindow = readableWindowRows(reduced, patch, tileRows);
   const buffer = reduced.cube === undefined ? new Float32Array(Math.min(height, rowsPerWindow + 2 * halo) * width * bands) : undefined;
   let engine = '';
+  let threads = 0;
   let fallbackReason: string | undefined;
   let rowsDone = windowed.fromRow ?? 0;
   for (const { rows: [r0, r1], crop: [a, b] } of rowWindows(height, rowsPerWindow, halo)) {
@@ -96,12 +99,13 @@ export async function mapInWindows(
       ...opts, onProgress: opts.onProgress && ((done) => opts.onProgress!(done0 + done, n)),
     });
     engine = r.engine;
+    threads = r.threads;
     fallbackReason ??= r.fallbackReason;
     await windowed.onWindow({ row0: r0, rows: r1 - r0, classes: r.classes, confidence: r.confidence, probabilities: r.probabilities });
     rowsDone = r1;
     if (rowsDone < height && windowed.shouldStop?.()) break;
   }
-  return { engine, fallbackReason, rowsDone };
+  return { engine, threads, fallbackReason, rowsDone };
 }
 
 /**

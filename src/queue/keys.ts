@@ -11,7 +11,12 @@ export const KEY = {
   checkpoint: (jobId: string) => `spinalnet:checkpoint:${jobId}`,
   /** A map tile's classes (Int32 bytes). */
   tileResult: (jobId: string) => `spinalnet:tile-result:${jobId}`,
+  /** A live worker process's heartbeat (JSON WorkerHeartbeat; expires when the worker stops renewing it). */
+  heartbeat: (host: string, pid: number) => `spinalnet:worker:${host}:${pid}`,
 };
+
+/** What matches every heartbeat key (SCAN MATCH). */
+export const HEARTBEAT_PATTERN = 'spinalnet:worker:*';
 
 /**
  * Options of every job: crashes and lost workers are retried with backoff (a cell from its last

@@ -12,7 +12,8 @@ import { materialize } from './jobInputs.ts';
 import { KEY } from './keys.ts';
 import type { TileJobData, TileJobResult } from './predictJobs.ts';
 
-export async function runTile(redis: Redis, job: Job<TileJobData, TileJobResult>, worker: string, cacheDir: string): Promise<TileJobResult> {
+/** `threads`: the worker's share of its host's cores; the submitter's --predict-workers stays a ceiling. */
+export async function runTile(redis: Redis, job: Job<TileJobData, TileJobResult>, worker: string, cacheDir: string, threads: number): Promise<TileJobResult> {
   const d = job.data;
   const { dir } = await materialize(redis, d.model, cacheDir);
   await selectBackend(d.backend);
@@ -25,7 +26,7 @@ export async function runTile(redis: Redis, job: Job<TileJobData, TileJobResult>
     const cube = { height: b - a, width: d.width, bands: d.bands, data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) };
     // The window's own pixels, row-major within the tile; the halo rows only feed their patches.
     const pixels = Int32Array.from({ length: (r1 - r0) * d.width }, (_, i) => (r0 - a) * d.width + i);
-    const mapped = await predictPatchesParallel(model, cube, d.patch, pixels, { batchSize: d.predictBatch, workers: d.predictWorkers, engine: d.inference, probabilities: d.probabilities });
+    const mapped = await predictPatchesParallel(model, cube, d.patch, pixels, { batchSize: d.predictBatch, workers: Math.min(d.predictWorkers ?? threads, threads), engine: d.inference, probabilities: d.probabilities });
     const resultKey = KEY.tileResult(job.id!);
     const bytes = (a: Int32Array | Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     const fields: Buffer[] = [Buffer.from('classes'), bytes(mapped.classes)];

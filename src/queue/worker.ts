@@ -12,7 +12,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../backend/selectBackend.ts';
 import { SpinalnetError } from '../core/errors.ts';
+import { coresHere, jobsOnHost, threadsForHost, waitPassively } from '../core/threads.ts';
 import { preparedFor, runCell } from '../experiment/runExperiment.ts';
+import type { RunConfig } from '../pipeline/config.ts';
 import type { PreparedRun } from '../pipeline/prepareRun.ts';
 import { loadInputScene, type InputScene } from '../pipeline/sceneInput.ts';
 import { decodeTrainState, encodeTrainState, type TrainState } from '../training/trainState.ts';
@@ -20,6 +22,7 @@ import { connect, redact, type QueueUrl } from './connection.ts';
 import type { JobProgress } from './awaitJobs.ts';
 import type { CellJobData, CellJobResult } from './experimentJobs.ts';
 import { unpackConfig } from './jobInputs.ts';
+import { startHeartbeat, readHeartbeats } from './hostWorkers.ts';
 import { KEY, QUEUE_NAME } from './keys.ts';
 import type { TileJobData, TileJobResult } from './predictJobs.ts';
 import { runTile } from './tileJob.ts';
@@ -32,6 +35,13 @@ export interface WorkerOptions {
    * for longer is taken for dead and its job handed to another. Default 30 s.
    */
   lockMs?: number;
+  /**
+   * Threads of each job's training engine and map. Default: the host's cores divided among the jobs of
+   * every spinalnet worker on this host (their heartbeats in Redis), re-read before each job.
+   */
+  threads?: number;
+  /** Jobs this worker's own group runs at once (`--concurrency C` starts C processes): counted before their heartbeats are in. */
+  group?: number;
   log: (line: string) => void;
 }
 
@@ -47,7 +57,31 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
   const cacheDir = opts.cacheDir ?? join(tmpdir(), 'spinalnet-worker-cache');
   const lockMs = opts.lockMs ?? 30_000;
   const redis = connect(q, { log, role: `worker ${id}` });
+  const host = hostname();
+  const cores = coresHere();
+  const heartbeat = startHeartbeat(redis, { host, pid: process.pid, cores, concurrency: 1 });
+  heartbeat.ready.catch(() => {}); // Redis unreachable: connect() says so; the next beat retries.
   let stopping = false;
+
+  /** Threads for the next job, and how many jobs share this host (1 with --threads: not looked up). */
+  const threadsNow = async (): Promise<{ threads: number; hostJobs: number }> => {
+    if (opts.threads !== undefined) return { threads: opts.threads, hostJobs: 1 };
+    // This process counts even when its own beat has not landed yet (or has expired).
+    const mine = { host, pid: process.pid, cores, concurrency: 1 };
+    const beats = [...(await readHeartbeats(redis)).filter((h) => h.host !== host || h.pid !== process.pid), mine];
+    const hostJobs = jobsOnHost(host, beats, opts.group);
+    return { threads: threadsForHost(host, cores, beats, opts.group), hostJobs };
+  };
+  /** `config` with its threads capped to this job's share (a submitter's --threads stays a ceiling). */
+  const sized = async (config: RunConfig): Promise<{ config: RunConfig; note: string }> => {
+    const { threads, hostJobs } = await threadsNow();
+    // Workers beside each other share the cores: OpenMP (libtorch) waits passively, if not yet loaded.
+    if (hostJobs > 1) waitPassively();
+    const trainThreads = Math.min(config.trainThreads ?? threads, threads);
+    const predictWorkers = Math.min(config.predictWorkers ?? threads, threads);
+    const note = `${trainThreads} thread${trainThreads === 1 ? '' : 's'}${opts.threads === undefined ? ` (${cores} cores, ${hostJobs} job${hostJobs === 1 ? '' : 's'} at once on ${host})` : ''}`;
+    return { config: { ...config, trainThreads, predictWorkers }, note };
+  };
   // One scene and one prepared split at a time: cells of one experiment arrive in grid order.
   let scene: { key: string; scene: InputScene } | undefined;
   const prepared = new Map<string, PreparedRun>();
@@ -64,10 +98,12 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
       scene?.scene.scan.close();
       scene = { key: inputKey, scene: await loadInputScene(config.input, { memoryLimit: config.memoryLimit, tileSize: config.tileSize, components: config.pca }) };
     }
+    // The split and PCA do not depend on threads: prepared with the job's own configuration, so cells share them.
     const p = await preparedFor(prepared, config, scene.scene, inputKey);
     const resumeFrom = await loadCheckpoint(redis, job.id!);
-    log(`${job.id}: ${name}${resumeFrom ? `, continuing from epoch ${resumeFrom.epoch}` : ''} (attempt ${job.attemptsStarted})`);
-    const outcome = await runCell(config, p, {
+    const { config: cellConfig, note } = await sized(config);
+    log(`${job.id}: ${name}${resumeFrom ? `, continuing from epoch ${resumeFrom.epoch}` : ''} (attempt ${job.attemptsStarted}) on ${note}`);
+    const outcome = await runCell(cellConfig, p, {
       resumeFrom,
       onCheckpoint: async (state) => {
         await saveCheckpoint(redis, job.id!, state);
@@ -93,7 +129,9 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
   const runJob = async (job: AnyJob, token?: string): Promise<CellJobResult | TileJobResult> => {
     try {
       if (job.name === 'tile') {
-        const result = await runTile(redis, job as Job<TileJobData, TileJobResult>, id, cacheDir);
+        const { threads, hostJobs } = await threadsNow();
+        if (hostJobs > 1) waitPassively();
+        const result = await runTile(redis, job as Job<TileJobData, TileJobResult>, id, cacheDir, threads);
         log(`${job.id}: done`);
         return result;
       }
@@ -137,6 +175,7 @@ export function startWorker(q: QueueUrl, opts: WorkerOptions): { stop: () => Pro
     async stop() {
       stopping = true;
       await worker.close();
+      await heartbeat.stop();
       redis.disconnect();
     },
   };

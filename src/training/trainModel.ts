@@ -82,6 +82,8 @@ export interface TrainResult {
   stoppedEarly: boolean;
   /** What computed the gradients: "libtorch 1.13.1, 2 threads", "onnxruntime 1.30.0, …, 2 threads" or "tfjs wasm". */
   engine: string;
+  /** The gradient engine's threads (libtorch, onnxruntime); absent when tfjs computed the gradients. */
+  threads?: number;
   /** Why onnxruntime did not, when 'auto' fell back to tfjs. */
   fallbackReason?: string;
 }
@@ -211,6 +213,7 @@ export async function trainModel(
       samplesPerSecond: seenNow / seconds,
       stoppedEarly,
       engine: engine.description,
+      ...(engine.threads !== undefined && { threads: engine.threads }),
       ...(fallbackReason ? { fallbackReason } : {}),
     };
     if (interrupted) {

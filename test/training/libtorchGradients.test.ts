@@ -89,9 +89,10 @@ describe.skipIf(skip)('training gradients on libtorch', () => {
     expect(r.status, r.stderr).toBe(3);
   }, 60_000);
 
-  it('names libtorch and its threads', async () => {
+  it('names libtorch, its threads and how OpenMP waits (passive unless the environment chose)', async () => {
     const { step } = await caseStep(CASES[2]!, 2);
-    expect(step.description).toMatch(/^libtorch \d+\.\d+\.\d+, 2 threads$/);
+    expect(step.description).toMatch(/^libtorch \d+\.\d+\.\d+, 2 threads, OpenMP (waits \w+|spin count \d+)$/);
+    expect(step.threads).toBe(2);
   });
 });
 

@@ -59,6 +59,8 @@ export interface ParallelPredictResult {
   probabilities?: Float32Array;
   /** Worker threads used (0 = the calling thread did it all, or onnxruntime did). */
   workers: number;
+  /** Threads that computed the map: onnxruntime's intra-op threads, or tfjs's worker threads (1: the calling thread). */
+  threads: number;
   /** What ran: "onnxruntime 1.30.0, 2 threads" or "tfjs wasm". */
   engine: string;
   /** Why onnxruntime did not run, when 'auto' fell back to tfjs. */
@@ -118,7 +120,7 @@ export async function predictPatchesParallel(
       const classes = await predictRangeOnnx(onnx, patchSource(cube, patch, pixels), 0, count, {
         batchSize, onProgress: opts.onProgress, probabilities: opts.probabilities ? { at: 0, ...p } : undefined,
       });
-      return { classes, ...p, workers: 0, engine: onnx.description };
+      return { classes, ...p, workers: 0, threads: Math.max(1, asked), engine: onnx.description };
     } finally {
       await onnx.release();
     }
@@ -131,7 +133,7 @@ export async function predictPatchesParallel(
     const classes = await predictClasses(model, patchSource(cube, patch, pixels), {
       batchSize, onProgress: opts.onProgress, probabilities: opts.probabilities ? { at: 0, ...p } : undefined,
     });
-    return { classes, ...p, workers: 0, engine: tfjsEngine, ...(fallbackReason ? { fallbackReason } : {}) };
+    return { classes, ...p, workers: 0, threads: 1, engine: tfjsEngine, ...(fallbackReason ? { fallbackReason } : {}) };
   }
 
   const out = new SharedArrayBuffer(count * 4);
@@ -148,7 +150,7 @@ export async function predictPatchesParallel(
     ...(p.probabilities ? { probabilities: p.probabilities.buffer as SharedArrayBuffer } : {}),
   };
   await runPool(workers, setup, count, chunkSize, opts.onProgress);
-  return { classes: new Int32Array(out), ...p, workers, engine: `${tfjsEngine} on ${workers} worker threads`, ...(fallbackReason ? { fallbackReason } : {}) };
+  return { classes: new Int32Array(out), ...p, workers, threads: workers, engine: `${tfjsEngine} on ${workers} worker threads`, ...(fallbackReason ? { fallbackReason } : {}) };
 }
 
 /** Starts the workers, hands out ranges until all are done, stops them. */

@@ -23,6 +23,8 @@ export interface StepGradients {
 export interface GradientStep {
   /** What computes the gradients, for logs and run.json ("tfjs wasm", "onnxruntime 1.30.0, …", "libtorch 1.13.0, 2 threads"). */
   readonly description: string;
+  /** The engine's own threads (libtorch's OpenMP threads, onnxruntime's intra-op threads); absent for tfjs, which runs on its backend's. */
+  readonly threads?: number;
   /**
    * One optimisation step on n NHWC samples in training mode (batch statistics, dropout drawn from
    * Math.random as tfjs's dropout draws it): the weighted loss's gradients, then `optimizer` applies them

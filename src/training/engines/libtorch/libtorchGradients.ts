@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { machineBusy, openmpWaitEnv } from '../../../core/threads.ts';
 import { UnsupportedModelError } from '../../../onnx/layers.ts';
 import { heapView } from '../../../backend/wasmHeap.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
@@ -37,6 +38,9 @@ let loaded: TorchAddon | string | undefined;
 /** The addon, or why it cannot be loaded. */
 export function loadLibtorch(): TorchAddon | string {
   if (loaded !== undefined) return loaded;
+  // libgomp reads its wait policy once, when the addon loads it; Node's process.env writes reach getenv.
+  // A process that shares the machine (busy now, or marked by waitPassively) makes OpenMP wait passively.
+  Object.assign(process.env, openmpWaitEnv(process.env, machineBusy()));
   try {
     const addon = createRequire(import.meta.url)(LIBTORCH_ADDON) as TorchAddon;
     // process.exit() during a step (a second Ctrl-C, a worker's shutdown) would otherwise destroy libtorch's
@@ -50,6 +54,13 @@ export function loadLibtorch(): TorchAddon | string {
       : `the libtorch step does not load: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
   }
   return loaded;
+}
+
+/** How OpenMP's threads wait between parallel regions in this process, as run.json names it. */
+export function openmpWait(): string {
+  const { OMP_WAIT_POLICY: policy, GOMP_SPINCOUNT: spin } = process.env;
+  if (spin !== undefined) return `OpenMP spin count ${spin}`;
+  return `OpenMP waits ${policy?.toLowerCase() ?? 'active'}`;
 }
 
 /**
@@ -98,7 +109,8 @@ export function createLibtorchGradientStep(
   const gradients = (x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array) =>
     compute(x, n, labels, classWeights, sizes.map((size) => new Float32Array(size)));
   return {
-    description: `libtorch ${addon.version()}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    description: `libtorch ${addon.version()}, ${threads} thread${threads === 1 ? '' : 's'}${threads > 1 ? `, ${openmpWait()}` : ''}`,
+    threads,
     gradients,
     async run(x, n, labels, classWeights, optimizer) {
       const step = await compute(x, n, labels, classWeights, reused);

@@ -130,6 +130,7 @@ function gradientStep(
       const chosen = 'chosen' in session ? session.chosen : undefined;
       return `onnxruntime ${version}, ${graph.usesNchwc ? 'NCHWc convolutions, ' : ''}${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
     },
+    threads,
     gradients,
     async run(x, n, labels, classWeights, optimizer) {
       const step = await gradients(x, n, labels, classWeights);
