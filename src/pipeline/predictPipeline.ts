@@ -13,7 +13,9 @@ import { checkPatchSize } from '../sampling/patches.ts';
 import { openScene } from '../scene/loadScene.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import type { CubeBIP } from '../core/types.ts';
-import type { InferenceEngine, ParallelPredictResult } from '../inference/parallel/parallelPredict.ts';
+import type { Precision } from '../inference/onnx/exportOnnx.ts';
+import { checkPrecision } from './config.ts';
+import type { InferenceEngine, ParallelPredictResult, PrecisionChoice } from '../inference/parallel/parallelPredict.ts';
 import { classColors } from '../render/index.ts';
 import { previewNote, previewShape, samplePixels } from '../render/preview.ts';
 import { MapOutputs, mapToOutputs, type MapOutputsInput } from './mapOutputs.ts';
@@ -42,6 +44,8 @@ export interface PredictConfig {
   /** Worker threads for the map; default: one per core (small scenes stay on the main thread). */
   predictWorkers?: number;
   inference?: InferenceEngine;
+  /** The map's arithmetic (default 'float32'); int8 calibrates on a seeded subset of the scene's own patches. */
+  precision?: PrecisionChoice;
   /** Class-map formats beside the PNG (default ['tif']; 'envi' adds an ENVI classification). */
   mapFormats?: MapFormat[];
   /** Also write probabilities.tif (every class's probability). */
@@ -88,6 +92,7 @@ export async function predictPipeline(
 ): Promise<PredictResult> {
   const start = performance.now();
   checkMapFormats(config.mapFormats ?? []);
+  checkPrecision(config.precision ?? 'float32', config.inference);
   for (const f of [config.cube, config.gt]) {
     if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
   }
@@ -158,6 +163,8 @@ export async function predictPipeline(
       description: `spinalnet ${meta.modelId} classification of ${scene.name}`, preview, scored,
     };
     let engine: string;
+    // The queue's tile jobs map in float32.
+    let precision: Precision = 'float32';
     let mappedOut;
     try {
       if (reduced.storage === 'file') log(`the reduced scene does not fit the memory limit: kept in the temporary file ${reduced.path}`);
@@ -175,13 +182,16 @@ export async function predictPipeline(
         try {
           const r = await mapToOutputs({
             model, reduced, patch: meta.patch, tileSize: config.tileSize,
-            predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(progress, width) },
+            predict: {
+              batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, precision: config.precision ?? 'float32', onProgress: mapProgress(progress, width),
+            },
             outputs,
             shouldStop: signals?.requested,
           });
           if (r.status === 'stopped') throw new PredictStopped(signals?.signal() ?? 'request', r.rowsDone, r.height);
           if (r.fallbackReason) log(`inference on tfjs: ${r.fallbackReason}`);
           engine = r.engine;
+          precision = r.precision;
           mappedOut = r;
         } finally {
           signals?.dispose();
@@ -222,7 +232,7 @@ export async function predictPipeline(
       status: 'done', command: 'predict', config,
       scene: { name: scene.name, height: cube.height, width: cube.width, bands: cube.bands, ...(scene.georef ? { georef: scene.georef } : {}) },
       ...(preview.scale > 1 && { imageScale: preview.scale }),
-      ...env, timings: { total },
+      ...env, inference: engine, precision, timings: { total },
     };
     writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
     writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels', imageNote: previewNote(preview) });
@@ -232,7 +242,7 @@ export async function predictPipeline(
         title: `${meta.modelId} on ${scene.name} (saved model)`,
         results: metrics && { metrics, train: 0, test: metrics.testPixels, unit: 'pixels', note: 'Every labelled pixel of a known class is scored.' },
         facts: [
-          ['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail],
+          ['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail], ['inference', `${engine} (${precision})`],
           ...(previewNote(preview) ? [['images', previewNote(preview)!] as [string, string]] : []),
         ],
         timings: { total },

@@ -17,6 +17,9 @@ import { previewNote, previewShape, samplePixels, type PreviewShape } from '../r
 import { backgroundKeep } from './gisMaps.ts';
 import { MapCheckpoint } from './mapCheckpoint.ts';
 import { mapToOutputs } from './mapOutputs.ts';
+import { Int8Calibrator } from '../inference/onnx/int8.ts';
+import type { Precision } from '../inference/onnx/exportOnnx.ts';
+import { patchSource } from '../sampling/sampleSource.ts';
 import { progressReporter } from '../training/progress.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
@@ -173,7 +176,7 @@ async function trainAndPublish(config: RunConfig, prepared: PreparedRun, folder:
     await saveModel(folder.partial('model'), model, modelMetadata(prepared, ctx));
     ctx.clock.lap('render');
     timings.total = ctx.clock.total();
-    writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine });
+    writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine, precision: mapped.precision });
     return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
   } finally {
     model.dispose();
@@ -269,7 +272,11 @@ async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFol
   try {
     mapped = await mapToOutputs({
       model, reduced, patch, tileSize: config.tileSize,
-      predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(ctx.hooks.scanProgress, width) },
+      predict: {
+        batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(ctx.hooks.scanProgress, width),
+        // int8 maps calibrate on a seeded subset of the training patches.
+        precision: config.precision, int8Calibrator: new Int8Calibrator(patchSource(reduced, patch, split.train), config.seed),
+      },
       outputs: {
         path: (f) => folder.partial(f), height, width, classes: scene.classes, colors: classColors(scene.classes), keep, georef: ctx.scene.georef,
         confidence: true, probabilities: config.probabilities, formats: config.mapFormats,
@@ -334,7 +341,7 @@ function writeFigures(
 /** run.json's summary, report.md and report.html; then the folder is published (status done). */
 function writeRecord(
   config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context,
-  r: { metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string },
+  r: { metrics: MetricsFile; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string; precision: Precision },
 ): void {
   const { scene, split, patch } = prepared;
   const { height, width } = scene.grid;
@@ -356,6 +363,7 @@ function writeRecord(
     training: { engine: training.engine, keptEpoch: training.keptEpoch, stoppedEarly: training.stoppedEarly, samplesPerSecond: training.samplesPerSecond, epochs: training.epochs },
     modelWeights: weights,
     inference: r.inference,
+    precision: r.precision,
     ...(ctx.preview.scale > 1 && { imageScale: ctx.preview.scale }),
     ...env,
     timings,
@@ -372,7 +380,7 @@ function writeRecord(
         ['model', `${prepared.spec.id} (${weights} weights), ${patch}×${patch} patches`],
         ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${prepared.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s; gradients on ${training.engine}`],
         ['backend', ctx.backend.detail],
-        ['inference', r.inference],
+        ['inference', `${r.inference} (${r.precision})`],
         ['peak memory', `${env.peakRssMB} MB`],
         ...(previewNote(ctx.preview) ? [['images', previewNote(ctx.preview)!] as [string, string]] : []),
       ],

@@ -13,6 +13,8 @@ import type * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../../core/errors.ts';
 import type { OnnxGraph } from '../../onnx/onnxGraph.ts';
 import { createSession, type OrtModule } from '../../onnx/onnxRuntime.ts';
+import type { SampleSource } from '../../sampling/sampleSource.ts';
+import { createRng } from '../../util/random.ts';
 import { exportOnnx, type OnnxExport } from './exportOnnx.ts';
 
 /** Each quantized tensor's [min, max] over the calibration patches, in the order the exporter quantizes them. */
@@ -205,4 +207,42 @@ export function cpuHasVnni(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Patches a map calibrates on at most: enough for stable ranges, about a second of float32 inference. */
+export const CALIBRATION_PATCHES = 1024;
+
+/**
+ * Calibrates once per map (every window of a windowed map reuses the ranges): on a seeded subset of
+ * `source` (the run's training patches) or, without one, of the first patches the map is asked for.
+ */
+export class Int8Calibrator {
+  private result?: Promise<Int8Calibration>;
+
+  constructor(private readonly source?: SampleSource, private readonly seed = 0) {}
+
+  calibrate(ort: OrtModule, model: tf.LayersModel, fallback: SampleSource, threads: number): Promise<Int8Calibration> {
+    this.result ??= (async () => {
+      const source = this.source ?? fallback;
+      const patches = seededPatches(source, CALIBRATION_PATCHES, this.seed);
+      return calibrateInt8(ort, model, source.sampleShape, patches, threads);
+    })();
+    return this.result;
+  }
+}
+
+/** Up to `count` samples of `source`, drawn without replacement under `seed` (all of them when it has fewer). */
+export function seededPatches(source: SampleSource, count: number, seed: number): Float32Array {
+  const order = Int32Array.from({ length: source.count }, (_, i) => i);
+  const n = Math.min(count, source.count);
+  const rng = createRng(seed, 'int8-calibration');
+  for (let i = 0; i < n; i++) {
+    const j = i + rng.int(source.count - i);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const picked = order.subarray(0, n).sort();
+  const [h, w, c] = source.sampleShape;
+  const out = new Float32Array(n * h * w * c);
+  source.fill(picked, out);
+  return out;
 }
