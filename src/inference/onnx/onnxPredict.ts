@@ -47,7 +47,10 @@ export async function createOnnxPredictor(
   } catch (err) {
     return `the model cannot be exported to ONNX: ${err instanceof Error ? err.message : String(err)}`;
   }
-  const session = await createSession(ort, exported.bytes, threads);
+  // Sleeping threads: a map batch's operators take milliseconds each, so a wake-up per operator costs little on
+  // idle cores, while spinning threads on a busy machine take the core from the thread they wait for
+  // (docs/performance.md, Maps).
+  const session = await createSession(ort, exported.bytes, threads, false);
   if (typeof session === 'string') return session;
   return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads, int8 ? 'int8' : 'float32');
 }
