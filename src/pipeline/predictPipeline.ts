@@ -15,6 +15,7 @@ import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import type { CubeBIP } from '../core/types.ts';
 import type { Precision } from '../inference/onnx/exportOnnx.ts';
 import { checkPrecision } from './config.ts';
+import { Int8Calibrator } from '../inference/onnx/int8.ts';
 import type { InferenceEngine, ParallelPredictResult, PrecisionChoice } from '../inference/parallel/parallelPredict.ts';
 import { classColors } from '../render/index.ts';
 import { previewNote, previewShape, samplePixels } from '../render/preview.ts';
@@ -184,6 +185,8 @@ export async function predictPipeline(
             model, reduced, patch: meta.patch, tileSize: config.tileSize,
             predict: {
               batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, precision: config.precision ?? 'float32', onProgress: mapProgress(progress, width),
+              // The run's ranges when it mapped in int8; else the map calibrates on the scene's own patches.
+              ...(meta.int8Calibration && { int8Calibrator: Int8Calibrator.given(meta.int8Calibration) }),
             },
             outputs,
             shouldStop: signals?.requested,

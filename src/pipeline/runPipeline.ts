@@ -167,13 +167,18 @@ async function trainAndPublish(config: RunConfig, prepared: PreparedRun, folder:
   if ('interrupted' in trained) return stopped(trained.interrupted);
   const { model, training } = trained;
   try {
-    const mapped = await mapStage(config, prepared, folder, ctx, model, trained.checkpoint);
+    // int8 maps calibrate on a seeded subset of the training patches; the ranges are saved with the model.
+    const calibrator = new Int8Calibrator(patchSource(prepared.reduced, prepared.patch, prepared.split.train), config.seed);
+    const mapped = await mapStage(config, prepared, folder, ctx, model, trained.checkpoint, calibrator);
     if (mapped === undefined) return stopped(training);
+    const int8 = mapped.precision === 'int8' ? await calibrator.taken() : undefined;
     const metrics = scoreTestPixels(prepared, mapped.scoredClasses!);
     ctx.clock.lap('predict');
     writeFigures(config, prepared, folder, ctx, { mapped, metrics, training });
     const weights = model.countParams();
-    await saveModel(folder.partial('model'), model, modelMetadata(prepared, ctx));
+    await saveModel(folder.partial('model'), model, {
+      ...modelMetadata(prepared, ctx), ...(int8 && { int8Calibration: { ranges: int8.ranges.map(([a, b]) => [a, b]), samples: int8.samples } }),
+    });
     ctx.clock.lap('render');
     timings.total = ctx.clock.total();
     writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine, precision: mapped.precision });
@@ -261,7 +266,9 @@ async function trainStage(config: RunConfig, prepared: PreparedRun, folder: RunF
 type Mapped = Awaited<ReturnType<typeof mapToOutputs>> & { status: 'done' };
 
 /** The whole scene through the model into the map's files; undefined when a stop request ended it (checkpoint kept). */
-async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context, model: tf.LayersModel, checkpoint: MapCheckpoint): Promise<Mapped | undefined> {
+async function mapStage(
+  config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context, model: tf.LayersModel, checkpoint: MapCheckpoint, int8Calibrator: Int8Calibrator,
+): Promise<Mapped | undefined> {
   const { log } = ctx;
   const { scene, split, reduced, patch } = prepared;
   const { height, width } = scene.grid;
@@ -274,8 +281,7 @@ async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFol
       model, reduced, patch, tileSize: config.tileSize,
       predict: {
         batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(ctx.hooks.scanProgress, width),
-        // int8 maps calibrate on a seeded subset of the training patches.
-        precision: config.precision, int8Calibrator: new Int8Calibrator(patchSource(reduced, patch, split.train), config.seed),
+        precision: config.precision, int8Calibrator,
       },
       outputs: {
         path: (f) => folder.partial(f), height, width, classes: scene.classes, colors: classColors(scene.classes), keep, georef: ctx.scene.georef,

@@ -170,6 +170,7 @@ export async function calibrateInt8(
   if (n < 1) throw new ConfigError('int8 calibration', 'at least one patch', n, 'calibrate on training patches, or use --precision float32');
   const pass = new CalibrationPass();
   const graph = exportOnnx(model, sampleShape, { quantizer: pass });
+  if (pass.observed.length === 0) return { ranges: [], samples: n }; // no convolutions: nothing to quantize
   const session = await createSession(ort, graph.bytes, threads);
   if (typeof session === 'string') throw new Error(`int8 calibration: ${session}`); // the float graph of the same model loads
   const ranges = pass.observed.map((): [number, number] => [Infinity, -Infinity]);
@@ -220,6 +221,18 @@ export class Int8Calibrator {
   private result?: Promise<Int8Calibration>;
 
   constructor(private readonly source?: SampleSource, private readonly seed = 0) {}
+
+  /** A calibrator that hands out ranges taken before (a saved model's, so predict maps as its run did). */
+  static given(calibration: Int8Calibration): Int8Calibrator {
+    const c = new Int8Calibrator();
+    c.result = Promise.resolve(calibration);
+    return c;
+  }
+
+  /** The ranges, once a map has calibrated (undefined when no int8 map ran). */
+  taken(): Promise<Int8Calibration> | undefined {
+    return this.result;
+  }
 
   calibrate(ort: OrtModule, model: tf.LayersModel, fallback: SampleSource, threads: number): Promise<Int8Calibration> {
     this.result ??= (async () => {

@@ -40,10 +40,12 @@ export async function createOnnxPredictor(
   const ort = await loadOnnxRuntime();
   if (typeof ort === 'string') return ort;
   let exported;
+  let precision: Precision = 'float32';
   try {
-    exported = int8
-      ? exportOnnxInt8(model, sampleShape, await int8.calibrator.calibrate(ort, model, int8.mapPatches, threads))
-      : exportOnnx(model, sampleShape);
+    const calibration = int8 && await int8.calibrator.calibrate(ort, model, int8.mapPatches, threads);
+    // A model without convolutions has nothing the int8 graph quantizes: it maps in float32.
+    if (calibration && calibration.ranges.length > 0) precision = 'int8';
+    exported = calibration && precision === 'int8' ? exportOnnxInt8(model, sampleShape, calibration) : exportOnnx(model, sampleShape);
   } catch (err) {
     return `the model cannot be exported to ONNX: ${err instanceof Error ? err.message : String(err)}`;
   }
@@ -52,7 +54,7 @@ export async function createOnnxPredictor(
   // (docs/performance.md, Maps).
   const session = await createSession(ort, exported.bytes, threads, false);
   if (typeof session === 'string') return session;
-  return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads, int8 ? 'int8' : 'float32');
+  return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads, precision);
 }
 
 function predictor(
