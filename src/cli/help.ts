@@ -86,6 +86,8 @@ outputs:
   --predict-batch N     pixels per forward pass when mapping (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
+  --precision P         auto|int8|float32: the map's arithmetic (default auto: int8 where onnxruntime maps
+                        on a CPU with VNNI, calibrated on training patches; float32 always works)
 
 large scenes (docs/large-scenes.md):
   --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
@@ -108,6 +110,9 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --predict-batch N     pixels per forward pass (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
+  --precision P         auto|int8|float32: the map's arithmetic (default auto: int8 where onnxruntime maps
+                        on a CPU with VNNI, with the run's calibration when it mapped in int8; --queue maps
+                        in float32)
   --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
                         windows of rows, one job each; the same outputs as a local predict
   --tile-rows N         rows per window with --queue (default 64)

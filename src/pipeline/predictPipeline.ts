@@ -245,7 +245,7 @@ export async function predictPipeline(
         title: `${meta.modelId} on ${scene.name} (saved model)`,
         results: metrics && { metrics, train: 0, test: metrics.testPixels, unit: 'pixels', note: 'Every labelled pixel of a known class is scored.' },
         facts: [
-          ['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail], ['inference', `${engine} (${precision})`],
+          ['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail], ['inference', engine], ['precision', precision],
           ...(previewNote(preview) ? [['images', previewNote(preview)!] as [string, string]] : []),
         ],
         timings: { total },
