@@ -171,7 +171,7 @@ export async function calibrateInt8(
   const pass = new CalibrationPass();
   const graph = exportOnnx(model, sampleShape, { quantizer: pass });
   if (pass.observed.length === 0) return { ranges: [], samples: n }; // no convolutions: nothing to quantize
-  const session = await createSession(ort, graph.bytes, threads);
+  const session = await createSession(ort, graph.bytes, threads, false);
   if (typeof session === 'string') throw new Error(`int8 calibration: ${session}`); // the float graph of the same model loads
   const ranges = pass.observed.map((): [number, number] => [Infinity, -Infinity]);
   try {
@@ -181,12 +181,13 @@ export async function calibrateInt8(
       const out = await session.run({ [graph.input]: new ort.Tensor('float32', patches.subarray(i * per, (i + size) * per), [size, ...sampleShape]) }, pass.observed);
       pass.observed.forEach((name, k) => {
         const data = out[name]!.data as Float32Array;
-        const r = ranges[k]!;
+        let [lo, hi] = ranges[k]!;
         for (let j = 0; j < data.length; j++) {
           const v = data[j]!;
-          if (v < r[0]) r[0] = v;
-          if (v > r[1]) r[1] = v;
+          lo = v < lo ? v : lo;
+          hi = v > hi ? v : hi;
         }
+        ranges[k] = [lo, hi];
       });
     }
   } finally {
@@ -246,7 +247,8 @@ export class Int8Calibrator {
 
 /** Up to `count` samples of `source`, drawn without replacement under `seed` (all of them when it has fewer). */
 export function seededPatches(source: SampleSource, count: number, seed: number): Float32Array {
-  const order = Int32Array.from({ length: source.count }, (_, i) => i);
+  const order = new Int32Array(source.count);
+  for (let i = 0; i < order.length; i++) order[i] = i;
   const n = Math.min(count, source.count);
   const rng = createRng(seed, 'int8-calibration');
   for (let i = 0; i < n; i++) {
