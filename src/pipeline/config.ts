@@ -142,7 +142,7 @@ export function validateConfig(config: RunConfig): void {
   if (!INFERENCE_ENGINES.includes(config.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, config.inference);
   if (!TRAINING_ENGINES.includes(config.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, config.training);
   checkEngineForBackend(config.backend, '--inference', config.inference);
-  checkPrecision(config.precision, config.inference);
+  checkPrecision(config.precision, config.inference, config.backend);
   checkTrainingForBackend(config.backend, config.training);
   if (config.predictWorkers !== undefined) int('--predict-workers', config.predictWorkers, 0);
   if (config.wasmThreads !== undefined) int('--wasm-threads', config.wasmThreads, 1);
@@ -167,10 +167,17 @@ export function validateConfig(config: RunConfig): void {
   if (config.pcaFit !== undefined && config.pcaFit !== 'scene' && config.pcaFit !== 'train') throw new ConfigError('--pca-fit', "'scene' or 'train'", config.pcaFit);
 }
 
-/** Throws a ConfigError for a --precision that is not a choice, or int8 with a map that never runs on onnxruntime. */
-export function checkPrecision(precision: PrecisionChoice, inference: InferenceEngine | undefined): void {
+/**
+ * Throws a ConfigError for a --precision that is not a choice, or int8 with a map that never runs on onnxruntime
+ * (--inference tfjs, or --backend webgpu, whose maps stay on the GPU): refused before training, not after.
+ */
+export function checkPrecision(precision: PrecisionChoice, inference: InferenceEngine | undefined, backend?: string): void {
   if (!PRECISION_CHOICES.includes(precision)) throw new ConfigError('--precision', `one of ${PRECISION_CHOICES.join(', ')}`, precision);
-  if (precision === 'int8' && inference === 'tfjs') {
+  if (precision !== 'int8') return;
+  if (inference === 'tfjs') {
     throw new ConfigError('--precision', "'float32' or 'auto' with --inference tfjs (int8 maps run on onnxruntime)", precision, 'drop --inference tfjs, or use --precision float32');
+  }
+  if (backend === 'webgpu') {
+    throw new ConfigError('--precision', "'float32' or 'auto' with --backend webgpu (int8 maps run on onnxruntime, on the CPU)", precision, 'use --backend wasm, or --precision float32');
   }
 }

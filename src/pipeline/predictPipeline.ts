@@ -93,7 +93,7 @@ export async function predictPipeline(
 ): Promise<PredictResult> {
   const start = performance.now();
   checkMapFormats(config.mapFormats ?? []);
-  checkPrecision(config.precision ?? 'float32', config.inference);
+  checkPrecision(config.precision ?? 'float32', config.inference, config.backend);
   for (const f of [config.cube, config.gt]) {
     if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
   }

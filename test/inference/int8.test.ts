@@ -59,6 +59,8 @@ describe('int8 quantization parameters', () => {
     expect(() => checkPrecision('int8', 'auto')).not.toThrow();
     expect(() => checkPrecision('bf16' as never, 'auto')).toThrow(ConfigError);
     expect(() => checkPrecision('int8', 'tfjs')).toThrow(/--precision: expected 'float32' or 'auto' with --inference tfjs/);
+    expect(() => checkPrecision('int8', 'auto', 'webgpu')).toThrow(/with --backend webgpu/);
+    expect(() => checkPrecision('auto', 'tfjs', 'webgpu')).not.toThrow();
   });
 });
 
