@@ -111,8 +111,8 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --predict-workers N   threads for the map (default: one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
   --precision P         auto|int8|float32: the map's arithmetic (default auto: int8 where onnxruntime maps
-                        on a CPU with VNNI, with the run's calibration when it mapped in int8; --queue maps
-                        in float32)
+                        on a CPU with VNNI, with the run's calibration when it mapped in int8; with --queue,
+                        int8 only with that calibration, else float32)
   --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
                         windows of rows, one job each; the same outputs as a local predict
   --tile-rows N         rows per window with --queue (default 64)

@@ -74,7 +74,7 @@ export type SceneMapper = (r: {
   config: PredictConfig;
   log: (line: string) => void;
   progress?: ScanProgress;
-}) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'>>;
+}) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'> & { precision?: Precision }>;
 
 /** Thrown when Ctrl-C stopped `predict` during its map (the CLI exits 130; nothing was published). */
 export class PredictStopped extends Error {
@@ -164,7 +164,6 @@ export async function predictPipeline(
       description: `spinalnet ${meta.modelId} classification of ${scene.name}`, preview, scored,
     };
     let engine: string;
-    // The queue's tile jobs map in float32.
     let precision: Precision = 'float32';
     let mappedOut;
     try {
@@ -177,6 +176,7 @@ export async function predictPipeline(
         out.write({ row0: 0, rows: height, classes: mapped.classes, confidence: mapped.confidence, probabilities: mapped.probabilities });
         mappedOut = out.finish();
         engine = mapped.engine;
+        precision = mapped.precision ?? 'float32';
       } else {
         const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this window of the map (press again to quit at once)`)) : undefined;
         log(`mapping ${height * width} pixels with ${meta.modelId}`);
