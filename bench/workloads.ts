@@ -7,7 +7,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { getModelSpec } from '../src/models/registry.ts';
 import { createOnnxPredictor, type OnnxPredictor, predictRangeOnnx } from '../src/inference/onnx/onnxPredict.ts';
-import { type InferenceEngine, predictPatchesParallel } from '../src/inference/parallel/parallelPredict.ts';
+import { type InferenceEngine, predictPatchesParallel, type PrecisionChoice } from '../src/inference/parallel/parallelPredict.ts';
 import { predictClasses } from '../src/inference/predict.ts';
 import { arraySource } from '../src/sampling/sampleSource.ts';
 import { type TrainingEngine, trainModel } from '../src/training/trainModel.ts';
@@ -126,7 +126,7 @@ export interface MapTiming extends Timing {
  * 15×15 patches cut on demand, through predictPatchesParallel with `workers` threads.
  */
 export async function mapScene(
-  model: tf.LayersModel, fraction: number, workers: number, batchSize: number, engine: InferenceEngine = 'tfjs',
+  model: tf.LayersModel, fraction: number, workers: number, batchSize: number, engine: InferenceEngine = 'tfjs', precision: PrecisionChoice = 'float32',
 ): Promise<MapTiming> {
   const { height, width } = KSC;
   const rng = createRng(3, 'bench-cube');
@@ -138,7 +138,7 @@ export async function mapScene(
   const pixels = count >= height * width ? undefined : Int32Array.from({ length: count }, (_, i) => i);
   let used = { workers: 0, engine: '' };
   const t = await clock(async () => {
-    used = await predictPatchesParallel(model, cube, PATCH, pixels, { workers, batchSize, engine });
+    used = await predictPatchesParallel(model, cube, PATCH, pixels, { workers, batchSize, engine, precision });
   });
   return { ...t, pixels: pixels?.length ?? height * width, scenePixels: height * width, workers: used.workers, engine: used.engine };
 }

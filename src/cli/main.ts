@@ -16,7 +16,7 @@ import { experimentCommand } from './experimentCommand.ts';
 import { mapFormatsFrom, memoryFlags, runConfigFromArgs, threadFlags } from './runArgs.ts';
 import { rowProgressLines } from '../util/rowProgress.ts';
 import { DOWNLOAD_HELP, INSPECT_HELP, MAIN_HELP, PREDICT_HELP, RUN_HELP } from './help.ts';
-import { INFERENCE_ENGINES } from '../inference/parallel/parallelPredict.ts';
+import { INFERENCE_ENGINES, PRECISION_CHOICES } from '../inference/parallel/parallelPredict.ts';
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -53,7 +53,7 @@ async function predictCommand(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h' }, model: { type: 'string' }, cube: { type: 'string' }, gt: { type: 'string' },
       'cube-var': { type: 'string' }, 'gt-var': { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' },
       backend: { type: 'string' }, 'mask-background': { type: 'boolean' }, 'predict-batch': { type: 'string' },
-      'predict-workers': { type: 'string' }, inference: { type: 'string' },
+      'predict-workers': { type: 'string' }, inference: { type: 'string' }, precision: { type: 'string' },
       'map-format': { type: 'string' }, probabilities: { type: 'boolean' }, queue: { type: 'string' }, 'tile-rows': { type: 'string' },
       'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' }, threads: { type: 'string' },
     },
@@ -84,6 +84,7 @@ async function predictCommand(argv: string[]): Promise<number> {
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
     predictWorkers: threadFlags(v).predictWorkers,
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
+    precision: oneOf(v, 'precision', PRECISION_CHOICES, DEFAULTS.precision),
     mapFormats: mapFormatsFrom(v),
     probabilities: bool(v, 'probabilities', DEFAULTS.probabilities),
     ...memoryFlags(v),

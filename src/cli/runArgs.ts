@@ -9,7 +9,7 @@ import { SPLIT_STRATEGIES } from '../sampling/makeSplit.ts';
 import { parseMapFormats } from '../pipeline/gisMaps.ts';
 import { parseSize, parseTileSize } from '../scene/memoryPlan.ts';
 import { bool, num, oneOf, parse, str, type Options, type Values } from './args.ts';
-import { INFERENCE_ENGINES } from '../inference/parallel/parallelPredict.ts';
+import { INFERENCE_ENGINES, PRECISION_CHOICES } from '../inference/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES } from '../training/trainModel.ts';
 
 const RUN_OPTIONS: Options = {
@@ -24,7 +24,7 @@ const RUN_OPTIONS: Options = {
   'map-format': { type: 'string' }, probabilities: { type: 'boolean' },
   split: { type: 'string' }, 'val-fraction': { type: 'string' }, 'block-size': { type: 'string' },
   'train-map': { type: 'string' }, 'test-map': { type: 'string' }, 'train-map-var': { type: 'string' }, 'test-map-var': { type: 'string' },
-  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
+  'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, precision: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
   'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' },
   'train-vector': { type: 'string' }, 'test-vector': { type: 'string' }, layer: { type: 'string' }, 'class-field': { type: 'string' },
   threads: { type: 'string' }, 'train-threads': { type: 'string' },
@@ -100,6 +100,7 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     predictBatch: num(v, 'predict-batch', DEFAULTS.predictBatch),
     ...threadFlags(v),
     inference: oneOf(v, 'inference', INFERENCE_ENGINES, DEFAULTS.inference),
+    precision: oneOf(v, 'precision', PRECISION_CHOICES, DEFAULTS.precision),
     training: oneOf(v, 'training', TRAINING_ENGINES, DEFAULTS.training),
     wasmThreads: num(v, 'wasm-threads'),
   };

@@ -33,6 +33,11 @@ export interface ModelMetadata {
   preprocessing: unknown;
   dataset?: string;
   rgbBands?: [number, number, number];
+  /**
+   * The int8 map's activation ranges (src/inference/onnx/int8.ts), taken on the run's training patches, when
+   * the run mapped in int8: predict's int8 maps use them, so they equal the run's map.
+   */
+  int8Calibration?: { ranges: [number, number][]; samples: number };
   /** Image models only (absent for scene models): the size of an input image. */
   image?: { height: number; width: number; channels: number };
 }

@@ -10,6 +10,9 @@ const IR_VERSION = 7;
 
 const enum DataType {
   Float = 1,
+  Uint8 = 2,
+  Int8 = 3,
+  Int32 = 6,
   Int64 = 7,
 }
 
@@ -35,7 +38,7 @@ interface Node {
 interface Initializer {
   name: string;
   dims: number[];
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | BigInt64Array | Uint8Array | Int8Array | Int32Array;
 }
 
 export class OnnxGraph {
@@ -65,6 +68,13 @@ export class OnnxGraph {
   int64s(stem: string, values: number[]): string {
     const name = this.name(stem);
     this.initializers.push({ name, dims: [values.length], data: BigInt64Array.from(values, (v) => BigInt(v)) });
+    return name;
+  }
+
+  /** An int8, uint8 or int32 constant (quantized weights, zero points, quantized biases); returns its name. */
+  integers(stem: string, data: Int8Array | Uint8Array | Int32Array, dims: number[]): string {
+    const name = this.name(stem);
+    this.initializers.push({ name, dims, data: data.slice() });
     return name;
   }
 
@@ -128,10 +138,18 @@ function writeNode(w: ProtoWriter, n: Node): void {
 
 function writeTensor(w: ProtoWriter, t: Initializer): void {
   w.packedInts(1, t.dims);
-  w.int(2, t.data instanceof Float32Array ? DataType.Float : DataType.Int64);
+  w.int(2, elementType(t.data));
   w.string(8, t.name);
   // raw_data is little-endian, as typed arrays are on every platform Node runs on.
   w.bytes(9, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+}
+
+function elementType(data: Initializer['data']): DataType {
+  if (data instanceof Float32Array) return DataType.Float;
+  if (data instanceof Uint8Array) return DataType.Uint8;
+  if (data instanceof Int8Array) return DataType.Int8;
+  if (data instanceof Int32Array) return DataType.Int32;
+  return DataType.Int64;
 }
 
 function writeValueInfo(w: ProtoWriter, name: string, elemType: DataType, shape: (number | string)[]): void {

@@ -7,7 +7,7 @@ import { checkInteger, ConfigError } from '../core/errors.ts';
 import { MODELS } from '../models/registry.ts';
 import { checkEngineForBackend } from '../onnx/onnxRuntime.ts';
 import { SPLIT_STRATEGIES, type SplitStrategy } from '../sampling/makeSplit.ts';
-import { INFERENCE_ENGINES, type InferenceEngine } from '../inference/parallel/parallelPredict.ts';
+import { INFERENCE_ENGINES, type InferenceEngine, PRECISION_CHOICES, type PrecisionChoice } from '../inference/parallel/parallelPredict.ts';
 import { TRAINING_ENGINES, type TrainingEngine } from '../training/trainModel.ts';
 import { checkTrainingForBackend } from '../training/engines/selectEngine.ts';
 import type { GeoReference } from '../core/types.ts';
@@ -98,6 +98,11 @@ export interface RunConfig {
   predictWorkers?: number;
   /** Who maps the scene: onnxruntime when it is installed and the model exports ('auto'), or tfjs. */
   inference: InferenceEngine;
+  /**
+   * The map's arithmetic: 'int8' (onnxruntime, calibrated on a seeded subset of the training patches),
+   * 'float32', or 'auto' (int8 where onnxruntime maps on a CPU with VNNI, else float32).
+   */
+  precision: PrecisionChoice;
   /** Who computes the training gradients (src/training/engines/selectEngine.ts): 'auto' takes libtorch, then onnxruntime, then tfjs. */
   training: TrainingEngine;
   /**
@@ -129,6 +134,8 @@ export const DEFAULTS: Omit<RunConfig, 'input'> = {
   probabilities: false,
   predictBatch: 512,
   inference: 'auto',
+  // float32 until int8 has met the accuracy bar on Samson, SalinasA and the KSC-shaped scene (docs/performance.md).
+  precision: 'float32',
   training: 'auto',
 };
 
@@ -151,6 +158,7 @@ export function validateConfig(config: RunConfig): void {
   if (!INFERENCE_ENGINES.includes(config.inference)) throw new ConfigError('--inference', `one of ${INFERENCE_ENGINES.join(', ')}`, config.inference);
   if (!TRAINING_ENGINES.includes(config.training)) throw new ConfigError('--training', `one of ${TRAINING_ENGINES.join(', ')}`, config.training);
   checkEngineForBackend(config.backend, '--inference', config.inference);
+  checkPrecision(config.precision, config.inference, config.backend);
   checkTrainingForBackend(config.backend, config.training);
   if (config.predictWorkers !== undefined) int('--predict-workers', config.predictWorkers, 0);
   if (config.trainThreads !== undefined) int('--train-threads', config.trainThreads, 1);
@@ -184,4 +192,19 @@ export function validateConfig(config: RunConfig): void {
   if (!MODELS.some((m) => m.id === config.model)) throw new ConfigError('--model', `one of ${MODELS.map((m) => m.id).join(', ')}`, config.model);
   if (!Number.isInteger(config.patch) || config.patch < 1 || config.patch % 2 === 0) throw new ConfigError('--patch', 'an odd positive integer (e.g. 15)', config.patch);
   if (config.pcaFit !== undefined && config.pcaFit !== 'scene' && config.pcaFit !== 'train') throw new ConfigError('--pca-fit', "'scene' or 'train'", config.pcaFit);
+}
+
+/**
+ * Throws a ConfigError for a --precision that is not a choice, or int8 with a map that never runs on onnxruntime
+ * (--inference tfjs, or --backend webgpu, whose maps stay on the GPU): refused before training, not after.
+ */
+export function checkPrecision(precision: PrecisionChoice, inference: InferenceEngine | undefined, backend?: string): void {
+  if (!PRECISION_CHOICES.includes(precision)) throw new ConfigError('--precision', `one of ${PRECISION_CHOICES.join(', ')}`, precision);
+  if (precision !== 'int8') return;
+  if (inference === 'tfjs') {
+    throw new ConfigError('--precision', "'float32' or 'auto' with --inference tfjs (int8 maps run on onnxruntime)", precision, 'drop --inference tfjs, or use --precision float32');
+  }
+  if (backend === 'webgpu') {
+    throw new ConfigError('--precision', "'float32' or 'auto' with --backend webgpu (int8 maps run on onnxruntime, on the CPU)", precision, 'use --backend wasm, or --precision float32');
+  }
 }

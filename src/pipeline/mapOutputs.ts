@@ -13,6 +13,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { ReducedScene } from '../scene/reducedScene.ts';
 import type { ParallelPredictOptions } from '../inference/parallel/parallelPredict.ts';
 import type { MapCheckpoint } from './mapCheckpoint.ts';
+import type { Precision } from '../inference/onnx/exportOnnx.ts';
 import { mapWindowRows, mapInWindows, readableWindowRows, type MapWindow } from './tiledMap.ts';
 
 export interface MapOutputsInput {
@@ -134,7 +135,7 @@ export interface MapToOutputsInput {
 }
 
 export type MapToOutputsResult =
-  | ({ status: 'done'; engine: string; threads: number; fallbackReason?: string } & MapOutputsResult)
+  | ({ status: 'done'; engine: string; threads: number; precision: Precision; fallbackReason?: string } & MapOutputsResult)
   | { status: 'stopped'; rowsDone: number; height: number };
 
 /** Predicts the map window by window into its outputs: replays a checkpoint's windows first, records each new one. */
@@ -158,7 +159,7 @@ export async function mapToOutputs(input: MapToOutputsInput): Promise<MapToOutpu
       out.abort();
       return { status: 'stopped', rowsDone: r.rowsDone, height };
     }
-    return { status: 'done', engine: r.engine || 'the checkpoint (every window was mapped before the resume)', threads: r.threads, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }), ...out.finish() };
+    return { status: 'done', engine: r.engine || 'the checkpoint (every window was mapped before the resume)', threads: r.threads, precision: r.precision, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }), ...out.finish() };
   } catch (err) {
     out.abort();
     throw err;

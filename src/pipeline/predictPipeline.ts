@@ -14,7 +14,10 @@ import { checkPatchSize } from '../sampling/patches.ts';
 import { openScene } from '../scene/loadScene.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import type { CubeBIP } from '../core/types.ts';
-import type { InferenceEngine, ParallelPredictResult } from '../inference/parallel/parallelPredict.ts';
+import type { Precision } from '../inference/onnx/exportOnnx.ts';
+import { checkPrecision } from './config.ts';
+import { Int8Calibrator } from '../inference/onnx/int8.ts';
+import type { InferenceEngine, ParallelPredictResult, PrecisionChoice } from '../inference/parallel/parallelPredict.ts';
 import { classColors } from '../render/index.ts';
 import { previewNote, previewShape, samplePixels } from '../render/preview.ts';
 import { MapOutputs, mapToOutputs, type MapOutputsInput } from './mapOutputs.ts';
@@ -43,6 +46,8 @@ export interface PredictConfig {
   /** Worker threads for the map; default: one per core (small scenes stay on the main thread). */
   predictWorkers?: number;
   inference?: InferenceEngine;
+  /** The map's arithmetic (default 'float32'); int8 calibrates on a seeded subset of the scene's own patches. */
+  precision?: PrecisionChoice;
   /** Class-map formats beside the PNG (default ['tif']; 'envi' adds an ENVI classification). */
   mapFormats?: MapFormat[];
   /** Also write probabilities.tif (every class's probability). */
@@ -70,7 +75,7 @@ export type SceneMapper = (r: {
   config: PredictConfig;
   log: (line: string) => void;
   progress?: ScanProgress;
-}) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'>>;
+}) => Promise<Pick<ParallelPredictResult, 'classes' | 'confidence' | 'probabilities' | 'engine'> & { precision?: Precision }>;
 
 /** Thrown when Ctrl-C stopped `predict` during its map (the CLI exits 130; nothing was published). */
 export class PredictStopped extends Error {
@@ -89,6 +94,7 @@ export async function predictPipeline(
 ): Promise<PredictResult> {
   const start = performance.now();
   checkMapFormats(config.mapFormats ?? []);
+  checkPrecision(config.precision ?? 'float32', config.inference, config.backend);
   for (const f of [config.cube, config.gt]) {
     if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
   }
@@ -162,6 +168,7 @@ export async function predictPipeline(
     };
     let engine: string;
     let mapThreads: number | undefined;
+    let precision: Precision = 'float32';
     let mappedOut;
     try {
       if (reduced.storage === 'file') log(`the reduced scene does not fit the memory limit: kept in the temporary file ${reduced.path}`);
@@ -173,13 +180,18 @@ export async function predictPipeline(
         out.write({ row0: 0, rows: height, classes: mapped.classes, confidence: mapped.confidence, probabilities: mapped.probabilities });
         mappedOut = out.finish();
         engine = mapped.engine;
+        precision = mapped.precision ?? 'float32';
       } else {
         const signals = hooks.handleSignals ? listenForStop((sig) => log(`\n${sig}: stopping after this window of the map (press again to quit at once)`)) : undefined;
         log(`mapping ${height * width} pixels with ${meta.modelId}`);
         try {
           const r = await mapToOutputs({
             model, reduced, patch: meta.patch, tileSize: config.tileSize,
-            predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(progress, width) },
+            predict: {
+              batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, precision: config.precision ?? 'float32', onProgress: mapProgress(progress, width),
+              // The run's ranges when it mapped in int8; else the map calibrates on the scene's own patches.
+              ...(meta.int8Calibration && { int8Calibrator: Int8Calibrator.given(meta.int8Calibration) }),
+            },
             outputs,
             shouldStop: signals?.requested,
           });
@@ -187,6 +199,7 @@ export async function predictPipeline(
           if (r.fallbackReason) log(`inference on tfjs: ${r.fallbackReason}`);
           engine = r.engine;
           mapThreads = r.threads;
+          precision = r.precision;
           mappedOut = r;
         } finally {
           signals?.dispose();
@@ -230,7 +243,7 @@ export async function predictPipeline(
       inference: engine,
       // On a queue the workers' threads mapped it: they are theirs to say (their logs).
       threads: { cores: coresHere(), ...(mapThreads !== undefined && { map: mapThreads }) },
-      ...env, timings: { total },
+      ...env, precision, timings: { total },
     };
     writeFileAtomic(staged.path('run.json'), `${JSON.stringify(record, null, 2)}\n`);
     writeReportHtml((f) => staged.path(f), { title: `${meta.modelId} on ${scene.name} (saved model)`, metrics, record, unit: 'pixels', imageNote: previewNote(preview) });
@@ -240,7 +253,7 @@ export async function predictPipeline(
         title: `${meta.modelId} on ${scene.name} (saved model)`,
         results: metrics && { metrics, train: 0, test: metrics.testPixels, unit: 'pixels', note: 'Every labelled pixel of a known class is scored.' },
         facts: [
-          ['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail],
+          ['model', config.modelDir], ['scene', `${cube.height}×${cube.width}×${cube.bands}`], ['backend', backend.detail], ['inference', engine], ['precision', precision],
           ...(previewNote(preview) ? [['images', previewNote(preview)!] as [string, string]] : []),
         ],
         timings: { total },

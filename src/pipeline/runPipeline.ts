@@ -18,6 +18,9 @@ import { previewNote, previewShape, samplePixels, type PreviewShape } from '../r
 import { backgroundKeep } from './gisMaps.ts';
 import { MapCheckpoint } from './mapCheckpoint.ts';
 import { mapToOutputs } from './mapOutputs.ts';
+import { Int8Calibrator } from '../inference/onnx/int8.ts';
+import type { Precision } from '../inference/onnx/exportOnnx.ts';
+import { patchSource } from '../sampling/sampleSource.ts';
 import { progressReporter } from '../training/progress.ts';
 import { trainModel, type TrainResult } from '../training/trainModel.ts';
 import { loadTrainState, saveTrainState, type TrainState } from '../training/trainState.ts';
@@ -165,16 +168,21 @@ async function trainAndPublish(config: RunConfig, prepared: PreparedRun, folder:
   if ('interrupted' in trained) return stopped(trained.interrupted);
   const { model, training } = trained;
   try {
-    const mapped = await mapStage(config, prepared, folder, ctx, model, trained.checkpoint);
+    // int8 maps calibrate on a seeded subset of the training patches; the ranges are saved with the model.
+    const calibrator = new Int8Calibrator(patchSource(prepared.reduced, prepared.patch, prepared.split.train), config.seed);
+    const mapped = await mapStage(config, prepared, folder, ctx, model, trained.checkpoint, calibrator);
     if (mapped === undefined) return stopped(training);
+    const int8 = mapped.precision === 'int8' ? await calibrator.taken() : undefined;
     const metrics = scoreTestPixels(prepared, mapped.scoredClasses!);
     ctx.clock.lap('predict');
     writeFigures(config, prepared, folder, ctx, { mapped, metrics, training });
     const weights = model.countParams();
-    await saveModel(folder.partial('model'), model, modelMetadata(prepared, ctx));
+    await saveModel(folder.partial('model'), model, {
+      ...modelMetadata(prepared, ctx), ...(int8 && { int8Calibration: { ranges: int8.ranges.map(([a, b]) => [a, b]), samples: int8.samples } }),
+    });
     ctx.clock.lap('render');
     timings.total = ctx.clock.total();
-    writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine, mapThreads: mapped.threads });
+    writeRecord(config, prepared, folder, ctx, { metrics, training, weights, inference: mapped.engine, mapThreads: mapped.threads, precision: mapped.precision });
     return { outDir: folder.dir, status: 'done', metrics, backend: ctx.backend, timings, training };
   } finally {
     model.dispose();
@@ -259,7 +267,9 @@ async function trainStage(config: RunConfig, prepared: PreparedRun, folder: RunF
 type Mapped = Awaited<ReturnType<typeof mapToOutputs>> & { status: 'done' };
 
 /** The whole scene through the model into the map's files; undefined when a stop request ended it (checkpoint kept). */
-async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context, model: tf.LayersModel, checkpoint: MapCheckpoint): Promise<Mapped | undefined> {
+async function mapStage(
+  config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context, model: tf.LayersModel, checkpoint: MapCheckpoint, int8Calibrator: Int8Calibrator,
+): Promise<Mapped | undefined> {
   const { log } = ctx;
   const { scene, split, reduced, patch } = prepared;
   const { height, width } = scene.grid;
@@ -271,7 +281,10 @@ async function mapStage(config: RunConfig, prepared: PreparedRun, folder: RunFol
   try {
     mapped = await mapToOutputs({
       model, reduced, patch, tileSize: config.tileSize,
-      predict: { batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(ctx.hooks.scanProgress, width) },
+      predict: {
+        batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, onProgress: mapProgress(ctx.hooks.scanProgress, width),
+        precision: config.precision, int8Calibrator,
+      },
       outputs: {
         path: (f) => folder.partial(f), height, width, classes: scene.classes, colors: classColors(scene.classes), keep, georef: ctx.scene.georef,
         confidence: true, probabilities: config.probabilities, formats: config.mapFormats,
@@ -340,7 +353,7 @@ function writeFigures(
 /** run.json's summary, report.md and report.html; then the folder is published (status done). */
 function writeRecord(
   config: RunConfig, prepared: PreparedRun, folder: RunFolder, ctx: Context,
-  r: { metrics: MetricsFile | undefined; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string; mapThreads: number },
+  r: { metrics: MetricsFile | undefined; training: Omit<TrainResult, 'interrupted'>; weights: number; inference: string; mapThreads: number; precision: Precision },
 ): void {
   const { scene, split, patch } = prepared;
   const { height, width } = scene.grid;
@@ -364,6 +377,7 @@ function writeRecord(
     inference: r.inference,
     // The numbers behind the engines' descriptions: the cores this process could use and the threads each stage took.
     threads: { cores: coresHere(), ...(training.threads !== undefined && { training: training.threads }), map: r.mapThreads },
+    precision: r.precision,
     ...(ctx.preview.scale > 1 && { imageScale: ctx.preview.scale }),
     ...env,
     timings,
@@ -381,6 +395,7 @@ function writeRecord(
         ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${prepared.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s; gradients on ${training.engine}`],
         ['backend', ctx.backend.detail],
         ['inference', r.inference],
+        ['precision', r.precision],
         ['peak memory', `${env.peakRssMB} MB`],
         ...(previewNote(ctx.preview) ? [['images', previewNote(ctx.preview)!] as [string, string]] : []),
       ],

@@ -10,6 +10,8 @@ import { rowWindows } from '../scene/windows.ts';
 import type { ReducedScene } from '../scene/reducedScene.ts';
 import type { CubeBIP } from '../core/types.ts';
 import { predictPatchesParallel, type ParallelPredictOptions } from '../inference/parallel/parallelPredict.ts';
+import type { Precision } from '../inference/onnx/exportOnnx.ts';
+import { Int8Calibrator } from '../inference/onnx/int8.ts';
 
 /**
  * Fewest pixels a map window holds under `--tile-size`: each window starts its own inference session, so
@@ -66,6 +68,7 @@ export interface BandedMapResult {
   engine: string;
   /** Threads of the last window's prediction (0 when no window was predicted: a resumed map already done). */
   threads: number;
+  precision: Precision;
   fallbackReason?: string;
   /** Rows finished (the height unless stopped). */
   rowsDone: number;
@@ -85,8 +88,11 @@ export async function mapInWindows(
   const buffer = reduced.cube === undefined ? new Float32Array(Math.min(height, rowsPerWindow + 2 * halo) * width * bands) : undefined;
   let engine = '';
   let threads = 0;
+  let precision: Precision = 'float32';
   let fallbackReason: string | undefined;
   let rowsDone = windowed.fromRow ?? 0;
+  // One int8 calibration for every window (without training patches: from the first window's).
+  const shared = { ...opts, int8Calibrator: opts.int8Calibrator ?? new Int8Calibrator() };
   for (const { rows: [r0, r1], crop: [a, b] } of rowWindows(height, rowsPerWindow, halo)) {
     if (r1 <= rowsDone) continue;
     if (r0 !== rowsDone) throw new Error(`a map resumed at row ${rowsDone}, not at a window's first row`); // a bug in the caller
@@ -96,16 +102,17 @@ export async function mapInWindows(
     const pixels = whole ? undefined : Int32Array.from({ length: (r1 - r0) * width }, (_, i) => (r0 - a) * width + i);
     const done0 = r0 * width;
     const r = await predictPatchesParallel(model, crop, patch, pixels, {
-      ...opts, onProgress: opts.onProgress && ((done) => opts.onProgress!(done0 + done, n)),
+      ...shared, onProgress: opts.onProgress && ((done) => opts.onProgress!(done0 + done, n)),
     });
     engine = r.engine;
     threads = r.threads;
+    precision = r.precision;
     fallbackReason ??= r.fallbackReason;
     await windowed.onWindow({ row0: r0, rows: r1 - r0, classes: r.classes, confidence: r.confidence, probabilities: r.probabilities });
     rowsDone = r1;
     if (rowsDone < height && windowed.shouldStop?.()) break;
   }
-  return { engine, threads, fallbackReason, rowsDone };
+  return { engine, threads, precision, fallbackReason, rowsDone };
 }
 
 /**
@@ -116,11 +123,12 @@ export async function mapInWindows(
  */
 export async function predictPixelsInWindows(
   model: tf.LayersModel, reduced: ReducedScene, patch: number, pixels: Int32Array, opts: ParallelPredictOptions,
-): Promise<{ classes: Int32Array; confidence?: Float32Array; engine: string; fallbackReason?: string }> {
+): Promise<{ classes: Int32Array; confidence?: Float32Array; engine: string; precision: Precision; fallbackReason?: string }> {
   if (reduced.cube !== undefined) {
     const r = await predictPatchesParallel(model, reduced.cube, patch, pixels, opts);
-    return { classes: r.classes, ...(r.confidence && { confidence: r.confidence }), engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
+    return { classes: r.classes, ...(r.confidence && { confidence: r.confidence }), engine: r.engine, precision: r.precision, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
   }
+  const shared = { ...opts, int8Calibrator: opts.int8Calibrator ?? new Int8Calibrator() };
   const { height, width, bands } = reduced;
   const halo = (patch - 1) / 2;
   const windowList = rowWindows(height, readableWindowRows(reduced, patch, undefined), halo);
@@ -138,13 +146,15 @@ export async function predictPixelsInWindows(
   const confidence = opts.probabilities ? new Float32Array(pixels.length) : undefined;
   const buffer = new Float32Array(Math.min(height, windowList[0]!.rows[1] - windowList[0]!.rows[0] + 2 * halo) * width * bands);
   let engine = '';
+  let precision: Precision = 'float32';
   let fallbackReason: string | undefined;
   for (const [i, { crop: [a, b] }] of windowList.entries()) {
     const mine = order.subarray(counts[i]!, counts[i + 1]!);
     if (mine.length === 0) continue;
     const crop: CubeBIP = { height: b - a, width, bands, data: reduced.rows(a, b, buffer) };
     const local = Int32Array.from(mine, (j) => pixels[j]! - a * width);
-    const r = await predictPatchesParallel(model, crop, patch, local, opts);
+    const r = await predictPatchesParallel(model, crop, patch, local, shared);
+    precision = r.precision;
     mine.forEach((j, k) => {
       classes[j] = r.classes[k]!;
       if (confidence && r.confidence) confidence[j] = r.confidence[k]!;
@@ -152,5 +162,5 @@ export async function predictPixelsInWindows(
     engine = r.engine;
     fallbackReason ??= r.fallbackReason;
   }
-  return { classes, ...(confidence && { confidence }), engine, ...(fallbackReason && { fallbackReason }) };
+  return { classes, ...(confidence && { confidence }), engine, precision, ...(fallbackReason && { fallbackReason }) };
 }

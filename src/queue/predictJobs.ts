@@ -10,7 +10,8 @@ import type { Redis } from 'ioredis';
 import type { BackendChoice } from '../backend/selectBackend.ts';
 import type { PredictConfig, SceneMapper } from '../pipeline/predictPipeline.ts';
 import type { ReducedScene } from '../scene/reducedScene.ts';
-import type { InferenceEngine, ProbabilityOutput } from '../inference/parallel/parallelPredict.ts';
+import type { InferenceEngine, PrecisionChoice, ProbabilityOutput } from '../inference/parallel/parallelPredict.ts';
+import type { Precision } from '../inference/onnx/exportOnnx.ts';
 import { rowWindows } from '../scene/windows.ts';
 import { awaitJobs } from './awaitJobs.ts';
 import { BLOB_TTL_S, putBlob, sha256 } from './blobs.ts';
@@ -33,6 +34,11 @@ export interface TileJobData {
   patch: number;
   backend: BackendChoice;
   inference: InferenceEngine;
+  /**
+   * The map's arithmetic (absent in jobs from before: float32). int8 runs only with the model's saved ranges
+   * (a run that mapped in int8), so that every tile quantizes alike; without them the tiles map in float32.
+   */
+  precision?: PrecisionChoice;
   predictBatch: number;
   predictWorkers?: number;
   /** Besides classes: the winning class's probability, or every class's. */
@@ -47,6 +53,8 @@ export interface TileJobResult {
   resultKey: string;
   worker: string;
   engine: string;
+  /** The arithmetic the tile ran in (absent from workers of before: float32). */
+  precision?: Precision;
 }
 
 const MODEL_FILES = ['model.json', 'weights.bin', 'spinalnet.json'];
@@ -69,6 +77,7 @@ export function queueMapper(redis: Redis, tileRows: number): SceneMapper {
       const confidence = new Float32Array(height * width);
       const probabilities = config.probabilities ? new Float32Array(height * width * k) : undefined;
       const engines = new Set<string>();
+      const precisions = new Set<Precision>();
       for (const id of ids) {
         const { job } = done.get(id)!;
         const [r0, r1] = job.data.rows;
@@ -83,9 +92,13 @@ export function queueMapper(redis: Redis, tileRows: number): SceneMapper {
         confidence.set(new Float32Array(await part('confidence', 1)), r0 * width);
         if (probabilities) probabilities.set(new Float32Array(await part('probabilities', k)), r0 * width * k);
         engines.add(job.returnvalue.engine);
+        precisions.add(job.returnvalue.precision ?? 'float32');
       }
       const workers = new Set([...done.values()].map((d) => d.job.returnvalue.worker)).size;
-      return { classes, confidence, probabilities, engine: `${[...engines].join(', ')} on ${workers} queue worker(s)` };
+      // Workers on CPUs with and without VNNI under 'auto' make a map of both.
+      const precision: Precision = precisions.has('int8') ? 'int8' : 'float32';
+      if (precisions.size > 1) log('some tiles mapped in int8, others in float32 (workers with and without VNNI); pass --precision float32 or int8 for one');
+      return { classes, confidence, probabilities, engine: `${[...engines].join(', ')} on ${workers} queue worker(s)`, precision };
     } finally {
       await queue.close();
     }
@@ -104,7 +117,7 @@ async function submitTiles(redis: Redis, queue: Queue<TileJobData, TileJobResult
     const tile = await putBlob(redis, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), `rows ${a}–${b - 1} of the reduced scene`);
     tiles.push({
       rows: [r0, r1], crop: [a, b], width, bands, tile, model, patch,
-      backend: config.backend, inference: config.inference ?? 'auto', predictBatch: config.predictBatch, predictWorkers: config.predictWorkers,
+      backend: config.backend, inference: config.inference ?? 'auto', precision: config.precision ?? 'float32', predictBatch: config.predictBatch, predictWorkers: config.predictWorkers,
       probabilities: config.probabilities ? 'all' : 'confidence',
     });
   }

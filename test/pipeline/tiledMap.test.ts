@@ -34,7 +34,7 @@ async function predictInWindows(
       }
     },
   });
-  return { classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }), workers: 0, threads: r.threads, engine: r.engine, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
+  return { classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }), workers: 0, threads: r.threads, engine: r.engine, precision: r.precision, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
 }
 
 describe('predictInWindows', () => {

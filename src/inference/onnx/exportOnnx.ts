@@ -6,11 +6,17 @@
  * NCHW, so the tensor is transposed on entry to a conv block and back to NHWC wherever tfjs's layout
  * becomes visible (Flatten orders features as NHWC does, Permute, Dense on 2-D inputs).
  * Layers outside the supported set raise UnsupportedModelError; callers then predict with tfjs.
+ *
+ * int8 (a QDQ graph, see int8.ts): every convolution's input passes QuantizeLinear → DequantizeLinear with a
+ * calibrated per-tensor uint8 range, its weights are per-channel symmetric int8 (batch norm folded in first)
+ * and its bias int32, so onnxruntime's CPU provider fuses each into a QLinearConv. Max pooling keeps its input's
+ * range (onnxruntime then pools the uint8 values); the dense/spinal head stays float32.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SpinalActivation } from '../../models/spinalLayer.ts';
 import { OnnxGraph } from '../../onnx/onnxGraph.ts';
 import { batchNormRank, convSettings, type Cursor, pair, toLogical, toNchw, UnsupportedModelError, windowPads } from '../../onnx/layers.ts';
+import { foldBatchNorm, type Quantizer, quantizedConvInputs } from './int8.ts';
 
 export { UnsupportedModelError };
 
@@ -73,23 +79,39 @@ function toOnnxConvKernel(w: Float32Array, shape: readonly number[]): Float32Arr
   return out;
 }
 
-function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+/**
+ * A Conv node. With `q` (int8 or its calibration pass) the batch norm `bn` that follows the layer is folded
+ * into its weights and bias, and the input, weights and bias pass through QDQ pairs (int8 pass).
+ */
+function conv2d(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor, q?: Quantizer, bn?: tf.layers.Layer): Cursor {
   const { kh, kw, strides, dilations, pads, cin, cout, activation, useBias, outShape } = convSettings(layer, c);
   const x = toNchw(g, c);
-  const kernel = g.constant('W', toOnnxConvKernel(requireWeight(layer, 'kernel'), [kh, kw, cin, cout]), [cout, cin, kh, kw]);
-  const inputs = [x.name, kernel];
-  if (useBias) inputs.push(g.constant('B', requireWeight(layer, 'bias'), [cout]));
-  const y = g.op('Conv', inputs, { kernel_shape: [kh, kw], strides, dilations, pads });
+  const attrs = { kernel_shape: [kh, kw], strides, dilations, pads };
+  let inputs: string[];
+  if (q) {
+    let kernel = toOnnxConvKernel(requireWeight(layer, 'kernel'), [kh, kw, cin, cout]);
+    let bias = useBias ? requireWeight(layer, 'bias') : new Float32Array(cout);
+    if (bn) ({ kernel, bias } = foldBatchNorm(kernel, bias, batchNormWeights(bn, cout), Number(bn.getConfig()['epsilon'])));
+    inputs = quantizedConvInputs(g, q, x.name, kernel, bias, [cout, cin, kh, kw]);
+  } else {
+    const kernel = g.constant('W', toOnnxConvKernel(requireWeight(layer, 'kernel'), [kh, kw, cin, cout]), [cout, cin, kh, kw]);
+    inputs = [x.name, kernel];
+    if (useBias) inputs.push(g.constant('B', requireWeight(layer, 'bias'), [cout]));
+  }
+  const y = g.op('Conv', inputs, attrs);
   return { name: activate(g, y, activation, 4), shape: outShape, nchw: true };
 }
 
-function maxPool(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+function maxPool(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor, q?: Quantizer): Cursor {
   const cfg = layer.getConfig();
   if (cfg['dataFormat'] !== 'channelsLast') throw new UnsupportedModelError(`${layer.name}: dataFormat ${String(cfg['dataFormat'])}`);
   const kernel = pair(cfg['poolSize']);
   const strides = pair(cfg['strides'] ?? cfg['poolSize']);
   const x = toNchw(g, c);
-  const y = g.op('MaxPool', [x.name], { kernel_shape: kernel, strides, pads: windowPads(c.shape, kernel, strides, [1, 1], String(cfg['padding'])) });
+  // int8: the maximum of quantized values is one of them, so the output keeps the input's range.
+  const input = q ? q.quantize(g, x.name) : x.name;
+  const y = g.op('MaxPool', [input], { kernel_shape: kernel, strides, pads: windowPads(c.shape, kernel, strides, [1, 1], String(cfg['padding'])) });
+  q?.sameRange(y, x.name);
   return { name: y, shape: (layer.outputShape as number[]).slice(1), nchw: true };
 }
 
@@ -105,17 +127,21 @@ function batchNormNode(
   );
 }
 
-function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
-  const cfg = layer.getConfig();
-  const rank = batchNormRank(layer, c);
-  const x = rank === 4 ? toNchw(g, c) : c;
-  const n = c.shape[c.shape.length - 1]!;
-  const y = batchNormNode(g, x.name, {
+/** A BatchNormalization layer's four vectors of `n` channels (gamma 1 and beta 0 where the layer has none). */
+function batchNormWeights(layer: tf.layers.Layer, n: number): { gamma: Float32Array; beta: Float32Array; mean: Float32Array; variance: Float32Array } {
+  return {
     gamma: weightNamed(layer, 'gamma') ?? new Float32Array(n).fill(1),
     beta: weightNamed(layer, 'beta') ?? new Float32Array(n),
     mean: requireWeight(layer, 'moving_mean'),
     variance: requireWeight(layer, 'moving_variance'),
-  }, Number(cfg['epsilon']));
+  };
+}
+
+function batchNorm(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+  const cfg = layer.getConfig();
+  const rank = batchNormRank(layer, c);
+  const x = rank === 4 ? toNchw(g, c) : c;
+  const y = batchNormNode(g, x.name, batchNormWeights(layer, c.shape[c.shape.length - 1]!), Number(cfg['epsilon']));
   return { ...x, name: y };
 }
 
@@ -156,7 +182,7 @@ function spinal(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
 }
 
 /** Translates one layer; returns the new cursor. */
-function layerToOnnx(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
+function layerToOnnx(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor, q?: Quantizer): Cursor {
   const cls = layer.getClassName();
   const cfg = layer.getConfig();
   switch (cls) {
@@ -166,9 +192,9 @@ function layerToOnnx(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
       return c; // identity in inference mode
     case 'Conv2D':
     case 'InputConv2D':
-      return conv2d(g, layer, c);
+      return conv2d(g, layer, c, q);
     case 'MaxPooling2D':
-      return maxPool(g, layer, c);
+      return maxPool(g, layer, c, q);
     case 'BatchNormalization':
       return batchNorm(g, layer, c);
     case 'ReLU':
@@ -199,22 +225,47 @@ function layerToOnnx(g: OnnxGraph, layer: tf.layers.Layer, c: Cursor): Cursor {
   }
 }
 
+export type Precision = 'float32' | 'int8';
+
+export interface ExportOptions {
+  producer?: string;
+  /**
+   * A quantizer (int8.ts): its calibration pass adds the tensors it will quantize as float outputs, its int8
+   * pass writes the QDQ graph. Absent: the float32 graph.
+   */
+  quantizer?: Quantizer;
+}
+
 /** The ONNX form of `model` (a Sequential on NHWC samples of `sampleShape`); throws UnsupportedModelError. */
-export function exportOnnx(model: tf.LayersModel, sampleShape: readonly [number, number, number], producer = 'spinalnet'): OnnxExport {
+export function exportOnnx(model: tf.LayersModel, sampleShape: readonly [number, number, number], opts: ExportOptions = {}): OnnxExport {
   if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones are exported)`);
   const inShape = (model.inputs[0]!.shape as (number | null)[]).slice(1);
   if (inShape.length !== 3 || inShape.some((d, i) => d !== sampleShape[i])) {
     throw new UnsupportedModelError(`the model takes [${inShape.join(', ')}] samples, not [${sampleShape.join(', ')}]`);
   }
-  const g = new OnnxGraph([{ name: 'x', shape: ['N', ...sampleShape] }], producer);
+  const q = opts.quantizer;
+  const g = new OnnxGraph([{ name: 'x', shape: ['N', ...sampleShape] }], opts.producer ?? 'spinalnet');
   let c: Cursor = { name: 'x', shape: [...sampleShape], nchw: false };
-  for (const layer of model.layers) c = layerToOnnx(g, layer, c);
+  const layers = model.layers;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i]!;
+    const next = layers[i + 1];
+    // int8: a linear convolution's batch norm goes into its weights (a QLinearConv cannot be followed by one).
+    if (q && (layer.getClassName() === 'Conv2D') && layer.getConfig()['activation'] === 'linear'
+      && next?.getClassName() === 'BatchNormalization' && batchNormRank(next, { ...c, shape: (layer.outputShape as number[]).slice(1) }) === 4) {
+      c = conv2d(g, layer, c, q, next);
+      i++;
+      continue;
+    }
+    c = layerToOnnx(g, layer, c, q);
+  }
   if (c.shape.length !== 1) throw new UnsupportedModelError(`the model's output has rank ${c.shape.length + 1}, not 2`);
   const logits = g.op('Identity', [c.name]);
   const classes = g.op('ArgMax', [logits], { axis: 1, keepdims: 0 });
   const bytes = g.serialize([
     { name: logits, type: 'float32', shape: ['N', c.shape[0]!] },
     { name: classes, type: 'int64', shape: ['N'] },
+    ...(q?.extraOutputs() ?? []),
   ]);
   return { bytes, input: 'x', logits, classes };
 }

@@ -8,37 +8,53 @@ import type * as tf from '@tensorflow/tfjs';
 import type { PredictOptions } from '../predict.ts';
 import { writeSoftmax } from '../probabilities.ts';
 import { batchesOf, type SampleSource } from '../../sampling/sampleSource.ts';
-import { exportOnnx } from './exportOnnx.ts';
+import { exportOnnx, type Precision } from './exportOnnx.ts';
+import { exportOnnxInt8, type Int8Calibrator } from './int8.ts';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession } from '../../onnx/onnxRuntime.ts';
 
 export interface OnnxPredictor {
-  /** What runs, for logs and run.json: "onnxruntime 1.30.0, 2 threads". */
+  /** What runs, for logs and run.json: "onnxruntime 1.30.0, 2 threads" ("…, int8, 2 threads"). */
   readonly description: string;
+  readonly precision: Precision;
   /** Logits [n, classes] and classes of n NHWC samples. */
   run(batch: Float32Array, n: number): Promise<{ logits: Float32Array; classes: Int32Array }>;
   release(): Promise<void>;
 }
 
+/** int8 maps: who calibrates, and the patches it draws from when it was given none (the map's own). */
+export interface OnnxInt8Options {
+  calibrator: Int8Calibrator;
+  mapPatches: SampleSource;
+}
+
 /**
- * A predictor for `model` on `threads` cores, or a string saying why there is none (runtime missing,
- * or a layer the exporter does not translate).
+ * A predictor for `model` on `threads` cores (the int8 QDQ graph with `int8`), or a string saying why there
+ * is none (runtime missing, or a layer the exporter does not translate).
  */
 export async function createOnnxPredictor(
   model: tf.LayersModel,
   sampleShape: readonly [number, number, number],
   threads: number,
+  int8?: OnnxInt8Options,
 ): Promise<OnnxPredictor | string> {
   const ort = await loadOnnxRuntime();
   if (typeof ort === 'string') return ort;
   let exported;
+  let precision: Precision = 'float32';
   try {
-    exported = exportOnnx(model, sampleShape);
+    const calibration = int8 && await int8.calibrator.calibrate(ort, model, int8.mapPatches, threads);
+    // A model without convolutions has nothing the int8 graph quantizes: it maps in float32.
+    if (calibration && calibration.ranges.length > 0) precision = 'int8';
+    exported = calibration && precision === 'int8' ? exportOnnxInt8(model, sampleShape, calibration) : exportOnnx(model, sampleShape);
   } catch (err) {
     return `the model cannot be exported to ONNX: ${err instanceof Error ? err.message : String(err)}`;
   }
-  const session = await createSession(ort, exported.bytes, threads);
+  // Sleeping threads: a map batch's operators take milliseconds each, so a wake-up per operator costs little on
+  // idle cores, while spinning threads on a busy machine take the core from the thread they wait for
+  // (docs/performance.md, Maps).
+  const session = await createSession(ort, exported.bytes, threads, false);
   if (typeof session === 'string') return session;
-  return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads);
+  return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads, precision);
 }
 
 function predictor(
@@ -49,10 +65,12 @@ function predictor(
   classesName: string,
   sampleShape: readonly [number, number, number],
   threads: number,
+  precision: Precision,
 ): OnnxPredictor {
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   return {
-    description: `onnxruntime ${version}, ${threads} thread${threads === 1 ? '' : 's'}`,
+    description: `onnxruntime ${version}, ${precision === 'int8' ? 'int8, ' : ''}${threads} thread${threads === 1 ? '' : 's'}`,
+    precision,
     async run(batch, n) {
       const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
       const x = new ort.Tensor('float32', batch.subarray(0, n * per), [n, ...sampleShape]);

@@ -18,6 +18,8 @@ import { Worker } from 'node:worker_threads';
 import type { BackendChoice } from '../../backend/selectBackend.ts';
 import { BackendError } from '../../core/errors.ts';
 import { createOnnxPredictor, predictRangeOnnx } from '../onnx/onnxPredict.ts';
+import type { Precision } from '../onnx/exportOnnx.ts';
+import { cpuHasVnni, Int8Calibrator } from '../onnx/int8.ts';
 import { ENGINE_CHOICES, type EngineChoice, onnxOrFallback } from '../../onnx/onnxRuntime.ts';
 import type { CubeBIP } from '../../core/types.ts';
 import { predictClasses } from '../predict.ts';
@@ -28,7 +30,21 @@ import type { WorkerCommand, WorkerReport, WorkerSetup } from './protocol.ts';
 export type InferenceEngine = EngineChoice;
 export const INFERENCE_ENGINES = ENGINE_CHOICES;
 
+/**
+ * The map's arithmetic: 'int8' (onnxruntime only: a QDQ graph calibrated on sample patches, int8.ts),
+ * 'float32', or 'auto': int8 where the onnxruntime map runs on a CPU with VNNI, else float32.
+ */
+export type PrecisionChoice = 'auto' | Precision;
+export const PRECISION_CHOICES: readonly PrecisionChoice[] = ['auto', 'float32', 'int8'];
+
+/** The precision 'auto' gives on this machine when onnxruntime maps. */
+export const autoPrecision = (): Precision => (cpuHasVnni() ? 'int8' : 'float32');
+
 export interface ParallelPredictOptions {
+  /** Default 'float32'. 'int8' throws a BackendError where onnxruntime does not map. */
+  precision?: PrecisionChoice;
+  /** Calibrates int8 maps once (share one across windows); default: a seeded subset of this call's patches. */
+  int8Calibrator?: Int8Calibrator;
   /** Default 'auto'. 'onnxruntime' throws a BackendError when onnxruntime cannot run the model. */
   engine?: InferenceEngine;
   /** Worker threads; 0 or 1 = predict on the calling thread. Default: the machine's cores (availableParallelism). */
@@ -63,6 +79,8 @@ export interface ParallelPredictResult {
   threads: number;
   /** What ran: "onnxruntime 1.30.0, 2 threads" or "tfjs wasm". */
   engine: string;
+  /** The arithmetic the map ran in. */
+  precision: Precision;
   /** Why onnxruntime did not run, when 'auto' fell back to tfjs. */
   fallbackReason?: string;
 }
@@ -112,15 +130,24 @@ export async function predictPatchesParallel(
   const batchSize = opts.batchSize ?? 512;
   const chunkSize = Math.max(batchSize, opts.chunkSize ?? 4096);
   const asked = opts.workers ?? os.availableParallelism();
+  const precision = opts.precision ?? 'float32';
+  const int8 = precision === 'int8' || (precision === 'auto' && autoPrecision() === 'int8');
+  const mapPatches = patchSource(cube, patch, pixels);
   const { onnx, fallbackReason } = await onnxOrFallback(opts.engine ?? 'auto', '--inference', 'map with tfjs', () =>
-    createOnnxPredictor(model, [patch, patch, cube.bands], Math.max(1, asked)));
+    createOnnxPredictor(model, [patch, patch, cube.bands], Math.max(1, asked), int8 ? { calibrator: opts.int8Calibrator ?? new Int8Calibrator(), mapPatches } : undefined));
+  if (!onnx && precision === 'int8') {
+    throw new BackendError(
+      `--precision int8 runs on onnxruntime only, and this map runs on tfjs${fallbackReason ? ` (${fallbackReason})` : ''}`,
+      'use --precision float32 (or auto), or let onnxruntime map: install onnxruntime-node and drop --inference tfjs',
+    );
+  }
   if (onnx) {
     try {
       const p = probabilityArrays(model, count, opts.probabilities, false);
-      const classes = await predictRangeOnnx(onnx, patchSource(cube, patch, pixels), 0, count, {
+      const classes = await predictRangeOnnx(onnx, mapPatches, 0, count, {
         batchSize, onProgress: opts.onProgress, probabilities: opts.probabilities ? { at: 0, ...p } : undefined,
       });
-      return { classes, ...p, workers: 0, threads: Math.max(1, asked), engine: onnx.description };
+      return { classes, ...p, workers: 0, threads: Math.max(1, asked), engine: onnx.description, precision: onnx.precision };
     } finally {
       await onnx.release();
     }
@@ -133,7 +160,7 @@ export async function predictPatchesParallel(
     const classes = await predictClasses(model, patchSource(cube, patch, pixels), {
       batchSize, onProgress: opts.onProgress, probabilities: opts.probabilities ? { at: 0, ...p } : undefined,
     });
-    return { classes, ...p, workers: 0, threads: 1, engine: tfjsEngine, ...(fallbackReason ? { fallbackReason } : {}) };
+    return { classes, ...p, workers: 0, threads: 1, engine: tfjsEngine, precision: 'float32', ...(fallbackReason ? { fallbackReason } : {}) };
   }
 
   const out = new SharedArrayBuffer(count * 4);
@@ -150,7 +177,7 @@ export async function predictPatchesParallel(
     ...(p.probabilities ? { probabilities: p.probabilities.buffer as SharedArrayBuffer } : {}),
   };
   await runPool(workers, setup, count, chunkSize, opts.onProgress);
-  return { classes: new Int32Array(out), ...p, workers, threads: workers, engine: `${tfjsEngine} on ${workers} worker threads`, ...(fallbackReason ? { fallbackReason } : {}) };
+  return { classes: new Int32Array(out), ...p, workers, threads: workers, engine: `${tfjsEngine} on ${workers} worker threads`, precision: 'float32', ...(fallbackReason ? { fallbackReason } : {}) };
 }
 
 /** Starts the workers, hands out ranges until all are done, stops them. */
