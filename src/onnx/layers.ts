@@ -1,7 +1,8 @@
 /**
- * What the ONNX inference graph (src/inference/onnx/exportOnnx.ts) and the training graph
- * (src/training/engines/onnxruntime/gradientGraph.ts) share: how a tfjs layer's settings map to ONNX (padding, kernel,
- * layouts), the cursor both walk the model with, and the error for what neither translates.
+ * What the ONNX inference graph (src/inference/onnx/exportOnnx.ts) and the native training steps
+ * (src/training/engines/layerPlan.ts and its writers) share: how a tfjs layer's settings map to ONNX
+ * (padding, kernel, layouts), the cursor the ONNX graphs are written with, and the error for what they
+ * do not translate.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { OnnxGraph } from './onnxGraph.ts';

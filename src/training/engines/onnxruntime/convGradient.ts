@@ -3,33 +3,31 @@
  * on onnxruntime's NCHWc kernels for stride-1 convolutions when it has them (../../onnx/nchwc.ts), else
  * as plain Conv and ConvTranspose nodes.
  */
-import type * as tf from '@tensorflow/tfjs';
-import { type ConvSettings, convSettings, type Cursor, toNchw, UnsupportedModelError } from '../../../onnx/layers.ts';
+import { type ConvSettings, type Cursor, toNchw } from '../../../onnx/layers.ts';
 import { NCHWC, nchwcKernelMap, roundUp, scatterKernel } from '../../../onnx/nchwc.ts';
+import type { ConvStep } from '../layerPlan.ts';
 import { type Builder, nchwInput, type Step, type WeightFeed } from './graphBuilder.ts';
 
-export function conv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
-  const settings = convSettings(layer, c);
-  const { kh, kw, strides, dilations, pads } = settings;
-  // tfjs has no gradient for dilated convolutions, so there would be nothing to check this one against;
-  // below, dilations are 1.
-  if (dilations[0] !== 1 || dilations[1] !== 1) throw new UnsupportedModelError(`${layer.name}: training a dilated convolution`);
+/** A convolution of the plan (dilations 1) on the cursor `c`. */
+export function conv2d(b: Builder, step: ConvStep, c: Cursor, needDx: boolean): Step {
+  const { kh, kw, strides, pads } = step.settings;
   // The input gradient of a stride-1 convolution is a convolution of the output gradient (pads k − 1 − p).
   const dxAsConv = strides[0] === 1 && strides[1] === 1 && pads[0]! < kh && pads[2]! < kh && pads[1]! < kw && pads[3]! < kw;
-  return b.block !== undefined && dxAsConv ? nchwcConv2d(b, layer, c, needDx, settings, b.block) : plainConv2d(b, layer, c, needDx, settings);
+  return b.block !== undefined && dxAsConv ? nchwcConv2d(b, step, c, needDx, b.block) : plainConv2d(b, step, c, needDx);
 }
 
 /** Conv, its input gradient as ConvTranspose (onnxruntime's plain kernels: im2col and matrix products). */
-function plainConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings): Step {
+function plainConv2d(b: Builder, step: ConvStep, c: Cursor, needDx: boolean): Step {
   const g = b.g;
-  const { kh, kw, strides, pads, cout, activation, useBias, outShape } = s;
+  const s = step.settings;
+  const { kh, kw, strides, pads, cout, outShape } = s;
   const { x, back } = nchwInput(b, c);
-  const kernel = b.weight(layer, 'kernel');
+  const kernel = b.weight(step.kernel);
   // tfjs's [kh, kw, Cin, Cout] in ONNX's [Cout, Cin, kh, kw] layout.
   const w = g.op('Transpose', [kernel.input], { perm: [3, 2, 0, 1] });
-  const bias = useBias ? b.weight(layer, 'bias') : undefined;
+  const bias = step.bias ? b.weight(step.bias) : undefined;
   const z = g.op('Conv', bias ? [x.name, w, bias.input] : [x.name, w], { kernel_shape: [kh, kw], strides, pads });
-  const act = b.activation(z, activation, layer.name);
+  const act = b.activation(z, step.activation);
   const [h, wd] = c.shape as [number, number];
   const [oh, ow] = outShape as [number, number];
   return {
@@ -112,10 +110,12 @@ function filterGradient(b: Builder, s: ConvSettings, xNhwc: string, [h, w]: read
  * convolution (one pass over a small tensor each). Channel counts of at least `block` are blocked (and
  * zero-padded to a multiple of it); fewer input channels are read as plain NCHW, as MLAS does.
  */
-function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean, s: ConvSettings, block: number): Step {
+function nchwcConv2d(b: Builder, step: ConvStep, c: Cursor, needDx: boolean, block: number): Step {
   const g = b.g;
   b.usesNchwc = true;
-  const { kh, kw, strides, pads, cin, cout, activation, useBias, outShape } = s;
+  const s = step.settings;
+  const { kh, kw, strides, pads, cin, cout, outShape } = s;
+  const activation = step.activation;
   const shape = [kh, kw, cin, cout];
   const blockedIn = cin >= block;
   const blockedOut = cout >= block;
@@ -127,8 +127,8 @@ function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
     const backwardMap = nchwcKernelMap(shape, block, true);
     layouts.push({ shape: [roundUp(cin, block), blockedOut ? roundUp(cout, block) : cout, kh, kw], convert: (v, out) => scatterKernel(v, backwardMap, out) });
   }
-  const kernel = b.weight(layer, 'kernel', layouts);
-  const bias = useBias ? b.weight(layer, 'bias', [{ shape: [roundUp(cout, block)], convert: (v, out) => out.set(v) }]) : undefined;
+  const kernel = b.weight(step.kernel, layouts);
+  const bias = step.bias ? b.weight(step.bias, [{ shape: [roundUp(cout, block)], convert: (v, out) => out.set(v) }]) : undefined;
   // ReorderInput takes whole groups of 4 channels; it pads the rest of the block itself.
   const reorderIn = (t: string, channels: number, channelsLast: boolean): string => {
     const extra = roundUp(channels, 4) - channels;
@@ -143,7 +143,7 @@ function nchwcConv2d(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: bool
   const attrs = { kernel_shape: [kh, kw], strides, pads };
   const zb = g.opD('Conv', bias ? [xIn, kernel.input, bias.input] : [xIn, kernel.input], NCHWC, fuseRelu ? { ...attrs, activation: { string: 'Relu' } } : attrs);
   const z = reorderOut(zb, cout, false);
-  const act = fuseRelu ? { y: z, grad: b.reluGrad(z) } : b.activation(z, activation, layer.name);
+  const act = fuseRelu ? { y: z, grad: b.reluGrad(z) } : b.activation(z, activation);
   return {
     cursor: { name: act.y, shape: outShape, nchw: true },
     backward: (dy) => {

@@ -1,7 +1,8 @@
 /**
  * A tfjs Sequential model's training step (forward in training mode, weighted softmax cross-entropy,
  * backward to every trainable weight) as one ONNX graph, so that onnxruntime's native CPU kernels compute
- * the gradients that tfjs's wasm backend otherwise computes op by op. onnxruntime-node ships no training
+ * the gradients that tfjs's wasm backend otherwise computes op by op. It writes the layer plan
+ * (../layerPlan.ts: the layers, refusals, masks and batch norms the libtorch step shares) as ONNX nodes. onnxruntime-node ships no training
  * build, so each layer's gradient is written out here with ordinary ONNX ops (the rules are the textbook
  * ones tfjs's own gradient functions implement).
  *
@@ -11,8 +12,9 @@
  * the moving averages. The optimizer stays tfjs's (Adam on the model's variables).
  * test/training/onnxGradients.test.ts compares the gradients with tf.variableGrads on several models.
  */
-import * as tf from '@tensorflow/tfjs';
-import { batchNormRank, type Cursor, pair, spinalSettings, UnsupportedModelError, windowPads } from '../../../onnx/layers.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { type Cursor, UnsupportedModelError } from '../../../onnx/layers.ts';
+import { type BatchNormStep, type DenseStep, hasWeights, type MaxPoolStep, type PlanBatchNorm, planLayers, type PlanMask, type PlanStep, type SpinalStep } from '../layerPlan.ts';
 import { conv2d } from './convGradient.ts';
 import { type Backward, type BatchNormSlot, Builder, logicalInput, type MaskSite, nchwInput, type Step, type WeightSlot } from './graphBuilder.ts';
 
@@ -34,16 +36,12 @@ export interface GradientGraph {
   usesNchwc: boolean;
 }
 
-function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
+function maxPool(b: Builder, step: MaxPoolStep, c: Cursor): Step {
   const g = b.g;
-  const cfg = layer.getConfig();
-  if (cfg['dataFormat'] !== 'channelsLast') throw new UnsupportedModelError(`${layer.name}: dataFormat ${String(cfg['dataFormat'])}`);
-  const kernel = pair(cfg['poolSize']);
-  const strides = pair(cfg['strides'] ?? cfg['poolSize']);
+  const { kernel, strides, pads } = step;
   // MaxUnpool writes each gradient to its maximum's position; where windows overlap, one position can be
   // the maximum of two windows and would need the sum.
-  if (strides[0] < kernel[0] || strides[1] < kernel[1]) throw new UnsupportedModelError(`${layer.name}: training max pooling with overlapping windows`);
-  const pads = windowPads(c.shape, kernel, strides, [1, 1], String(cfg['padding']));
+  if (strides[0] < kernel[0] || strides[1] < kernel[1]) throw new UnsupportedModelError(`${step.layer.name}: training max pooling with overlapping windows`);
   const { x, back } = nchwInput(b, c);
   const attrs = { kernel_shape: kernel, strides, pads };
   // The indices of the maxima (the first of equal ones, as tfjs's MaxPoolGrad) route the gradient back.
@@ -52,7 +50,7 @@ function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
   // maximum is where the gradient goes, and it is positive exactly where the ReLU passes a gradient there.
   const gate = c.nchw && b.reluOutputs.has(x.name);
   return {
-    cursor: { name: y, shape: (layer.outputShape as number[]).slice(1), nchw: true },
+    cursor: { name: y, shape: step.outShape, nchw: true },
     backward: (dy) => {
       const dx = g.op('MaxUnpool', [gate ? b.reluGrad(y)(dy) : dy, indices, g.op('Shape', [x.name])], attrs);
       if (gate) b.gatedFor.set(dx, x.name);
@@ -67,10 +65,10 @@ function maxPool(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
  * as outputs for the moving averages.
  */
 function normalizeBatch(
-  b: Builder, x: string, rank: number, channels: number, gammaSlot: WeightSlot, betaSlot: WeightSlot, epsilon: number,
-  stats: Omit<BatchNormSlot, 'mean' | 'variance' | 'channels'>, spatial: number,
+  b: Builder, x: string, rank: number, gammaSlot: WeightSlot, betaSlot: WeightSlot, epsilon: number, site: PlanBatchNorm, spatial: number,
 ): { y: string; backward: (dy: string) => string } {
   const g = b.g;
+  const channels = site.channels;
   const axes = rank === 4 ? [0, 2, 3] : [0];
   const bcast = g.int64s('shape', rank === 4 ? [1, channels, 1, 1] : [1, channels]);
   const gamma = g.op('Reshape', [gammaSlot.input, bcast]);
@@ -82,7 +80,7 @@ function normalizeBatch(
   const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [variance, eps])])]);
   const xHat = g.op('Mul', [centred, inv]);
   const flat = g.int64s('shape', [channels]);
-  b.batchNorms.push({ ...stats, channels, mean: g.op('Reshape', [mean, flat]), variance: g.op('Reshape', [variance, flat]) });
+  b.batchNorms.push({ ...site, mean: g.op('Reshape', [mean, flat]), variance: g.op('Reshape', [variance, flat]) });
   return {
     y: g.op('Add', [g.op('Mul', [xHat, gamma]), beta]),
     backward: (dy) => {
@@ -101,37 +99,28 @@ function normalizeBatch(
   };
 }
 
-function batchNorm(b: Builder, layer: tf.layers.Layer, c: Cursor): Step {
-  const cfg = layer.getConfig();
-  const rank = batchNormRank(layer, c);
-  if (cfg['center'] === false || cfg['scale'] === false) throw new UnsupportedModelError(`${layer.name}: batch norm without center or scale`);
-  const { x, back } = rank === 4 ? nchwInput(b, c) : { x: c, back: (d: string) => d };
-  const channels = c.shape[c.shape.length - 1]!;
-  const spatial = c.shape.slice(0, -1).reduce((a, v) => a * v, 1);
-  const bn = normalizeBatch(b, x.name, rank, channels, b.weight(layer, 'gamma'), b.weight(layer, 'beta'), Number(cfg['epsilon']), { layer }, spatial);
+function batchNorm(b: Builder, step: BatchNormStep, c: Cursor): Step {
+  const { x, back } = step.rank === 4 ? nchwInput(b, c) : { x: c, back: (d: string) => d };
+  const bn = normalizeBatch(b, x.name, step.rank, b.weight(step.gamma), b.weight(step.beta), step.epsilon, step.norm, step.spatial);
   return { cursor: { ...x, name: bn.y }, backward: (dy) => back(bn.backward(dy)) };
 }
 
 /** y = x · mask; the mask input holds tfjs's dropout multiplier (0 or 1/keep) in NHWC noise shape. */
-function dropout(b: Builder, rate: number, c: Cursor, noise: (n: number) => number[], noiseDims: (number | string)[]): Step {
+function dropout(b: Builder, site: PlanMask, c: Cursor): Step {
   const g = b.g;
-  if (rate <= 0) return { cursor: c, backward: (dy) => dy };
-  let mask = b.mask(rate, noise, noiseDims);
+  let mask = b.mask(site, ['N', ...site.noiseShape(1).slice(1)]);
   if (c.nchw) mask = g.op('Transpose', [mask], { perm: [0, 3, 1, 2] });
   return { cursor: { ...c, name: g.op('Mul', [c.name, mask]) }, backward: (dy) => g.op('Mul', [dy, mask]) };
 }
 
-function dense(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+function dense(b: Builder, step: DenseStep, c: Cursor, needDx: boolean): Step {
   const g = b.g;
-  const cfg = layer.getConfig();
-  if (c.shape.length !== 1) throw new UnsupportedModelError(`${layer.name}: Dense on a rank-${c.shape.length + 1} tensor`);
-  const units = Number(cfg['units']);
-  const kernel = b.weight(layer, 'kernel');
-  const bias = cfg['useBias'] === false ? undefined : b.weight(layer, 'bias');
+  const kernel = b.weight(step.kernel);
+  const bias = step.bias ? b.weight(step.bias) : undefined;
   const z = g.op('Gemm', bias ? [c.name, kernel.input, bias.input] : [c.name, kernel.input]);
-  const act = b.activation(z, String(cfg['activation']), layer.name);
+  const act = b.activation(z, step.activation);
   return {
-    cursor: { name: act.y, shape: [units], nchw: false },
+    cursor: { name: act.y, shape: [step.units], nchw: false },
     backward: (dy) => {
       const dz = act.grad(dy);
       kernel.gradient = g.op('Gemm', [c.name, dz], { transA: 1 });
@@ -141,10 +130,10 @@ function dense(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): 
   };
 }
 
-function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+function spinal(b: Builder, step: SpinalStep, c: Cursor, needDx: boolean): Step {
   const g = b.g;
-  const { batchNorm: withBatchNorm, splits, width, count, dropout: rate, epsilon, activation } = spinalSettings(layer);
-  const part = c.shape[0]! / splits;
+  const { splits, part, width, epsilon, activation } = step;
+  const count = step.stages.length;
   const slice = (t: string, from: number, to: number) =>
     g.op('Slice', [t, g.int64s('starts', [from]), g.int64s('ends', [to]), g.int64s('axes', [1])]);
   const slices = Array.from({ length: splits }, (_, k) => slice(c.name, k * part, (k + 1) * part));
@@ -154,23 +143,23 @@ function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
   const outputs: string[] = [];
   let previous: string | undefined;
   for (let i = 0; i < count; i++) {
-    const fanIn = part + (i > 0 ? width : 0);
+    const stage = step.stages[i]!;
     let h = previous === undefined ? slices[i % splits]! : g.op('Concat', [slices[i % splits]!, previous], { axis: 1 });
     let mask: string | undefined;
-    if (rate > 0) {
-      mask = b.mask(rate, (n) => [n, fanIn], ['N', fanIn]);
+    if (stage.mask) {
+      mask = b.mask(stage.mask, ['N', stage.fanIn]);
       h = g.op('Mul', [h, mask]);
     }
-    const kernel = b.weight(layer, `kernel_${i}`);
-    const bias = b.weight(layer, `bias_${i}`);
+    const kernel = b.weight(stage.kernel);
+    const bias = b.weight(stage.bias);
     let z = g.op('Gemm', [h, kernel.input, bias.input]);
     let norm: ((dy: string) => string) | undefined;
-    if (withBatchNorm) {
-      const bn = normalizeBatch(b, z, 2, width, b.weight(layer, `gamma_${i}`), b.weight(layer, `beta_${i}`), epsilon, { layer, index: i }, 1);
+    if (stage.norm) {
+      const bn = normalizeBatch(b, z, 2, b.weight(stage.norm.gamma), b.weight(stage.norm.beta), epsilon, stage.norm.site, 1);
       z = bn.y;
       norm = bn.backward;
     }
-    const act = b.activation(z, activation, layer.name);
+    const act = b.activation(z, activation);
     stages.push({ input: h, mask, kernel, bias, grad: act.grad, norm });
     previous = act.y;
     outputs.push(act.y);
@@ -200,63 +189,42 @@ function spinal(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean):
   };
 }
 
-function layerStep(b: Builder, layer: tf.layers.Layer, c: Cursor, needDx: boolean): Step {
+function layerStep(b: Builder, step: PlanStep, c: Cursor, needDx: boolean): Step {
   const g = b.g;
-  const cls = layer.getClassName();
-  const cfg = layer.getConfig();
-  const same: Step = { cursor: c, backward: (dy) => dy };
-  switch (cls) {
-    case 'InputLayer':
-      return same;
-    case 'Conv2D':
-    case 'InputConv2D':
-      return conv2d(b, layer, c, needDx);
-    case 'MaxPooling2D':
-      return maxPool(b, layer, c);
-    case 'BatchNormalization':
-      return batchNorm(b, layer, c);
-    case 'ReLU': {
-      if (cfg['maxValue'] !== null && cfg['maxValue'] !== undefined) throw new UnsupportedModelError(`${layer.name}: ReLU with maxValue`);
-      const act = b.activation(c.name, 'relu', layer.name);
+  switch (step.kind) {
+    case 'conv':
+      return conv2d(b, step, c, needDx);
+    case 'maxPool':
+      return maxPool(b, step, c);
+    case 'batchNorm':
+      return batchNorm(b, step, c);
+    case 'activation': {
+      const act = b.activation(c.name, step.activation);
       return { cursor: { ...c, name: act.y }, backward: act.grad };
     }
-    case 'Activation': {
-      const act = b.activation(c.name, String(cfg['activation']), layer.name);
-      return { cursor: { ...c, name: act.y }, backward: act.grad };
-    }
-    case 'Dropout': {
-      if (cfg['noiseShape'] !== null && cfg['noiseShape'] !== undefined) throw new UnsupportedModelError(`${layer.name}: dropout with a noise shape`);
-      const rate = Number(cfg['rate']);
-      return dropout(b, rate > 0 && rate < 1 ? rate : 0, c, (n) => [n, ...c.shape], ['N', ...c.shape]);
-    }
-    case 'SpatialDropout2D': {
-      if (c.shape.length !== 3) throw new UnsupportedModelError(`${layer.name}: spatial dropout on a rank-${c.shape.length + 1} tensor`);
-      const ch = c.shape[2]!;
-      return dropout(b, Number(cfg['rate']), c, (n) => [n, 1, 1, ch], ['N', 1, 1, ch]);
-    }
-    case 'Flatten': {
+    case 'dropout':
+      return dropout(b, step.mask, c);
+    case 'flatten': {
       const { x, back } = logicalInput(b, c);
-      const unflat = g.int64s('shape', [-1, ...c.shape]);
+      const unflat = g.int64s('shape', [-1, ...step.inShape]);
       return {
-        cursor: { name: g.op('Flatten', [x.name], { axis: 1 }), shape: [c.shape.reduce((a, v) => a * v, 1)], nchw: false },
+        cursor: { name: g.op('Flatten', [x.name], { axis: 1 }), shape: step.outShape, nchw: false },
         backward: (dy) => back(g.op('Reshape', [dy, unflat])),
       };
     }
-    case 'Permute': {
+    case 'permute': {
       const { x, back } = logicalInput(b, c);
-      const perm = [0, ...(cfg['dims'] as number[])];
+      const perm = step.perm;
       const inverse = perm.map((_, i) => perm.indexOf(i));
       return {
-        cursor: { name: g.op('Transpose', [x.name], { perm }), shape: perm.slice(1).map((d) => c.shape[d - 1]!), nchw: false },
+        cursor: { name: g.op('Transpose', [x.name], { perm }), shape: step.outShape, nchw: false },
         backward: (dy) => back(g.op('Transpose', [dy], { perm: inverse })),
       };
     }
-    case 'Dense':
-      return dense(b, layer, c, needDx);
-    case 'SpinalLayer':
-      return spinal(b, layer, c, needDx);
-    default:
-      throw new UnsupportedModelError(`training layer ${layer.name} of class ${cls}`);
+    case 'dense':
+      return dense(b, step, c, needDx);
+    case 'spinal':
+      return spinal(b, step, c, needDx);
   }
 }
 
@@ -272,7 +240,7 @@ export interface GraphOptions {
 export function buildGradientGraph(
   model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, options: GraphOptions = {},
 ): GradientGraph {
-  if (model.getClassName() !== 'Sequential') throw new UnsupportedModelError(`a ${model.getClassName()} model (only Sequential ones)`);
+  const plan = planLayers(model, sampleShape, numClasses);
   const b = new Builder('x', options.nchwcBlock);
   const g = b.g;
   const x = g.input(b.batchInput, ['N', ...sampleShape]);
@@ -282,17 +250,12 @@ export function buildGradientGraph(
   const backwards: Backward[] = [];
   // The input needs no gradient, nor does anything before the first layer with weights.
   let weightsSeen = false;
-  for (const layer of model.layers) {
-    const step = layerStep(b, layer, c, weightsSeen);
-    if (layer.trainableWeights.length > 0) weightsSeen = true;
+  for (const planned of plan.steps) {
+    const step = layerStep(b, planned, c, weightsSeen);
+    if (hasWeights(planned)) weightsSeen = true;
     backwards.push(step.backward);
     c = step.cursor;
   }
-  if (c.shape.length !== 1 || c.shape[0] !== numClasses) {
-    throw new UnsupportedModelError(`the model's output is [${c.shape.join(', ')}] per sample, not [${numClasses}] logits`);
-  }
-  const trainable = model.trainableWeights.length;
-  if (b.weights.length !== trainable) throw new UnsupportedModelError(`${trainable} trainable weights, ${b.weights.length} translated`);
   // Weighted softmax cross-entropy, normalised by the batch's weight sum (trainModel's weightedLoss).
   const logits = c.name;
   const perSample = g.op('Neg', [g.op('ReduceSum', [g.op('Mul', [labels, g.op('LogSoftmax', [logits], { axis: 1 })]), g.int64s('axes', [1])], { keepdims: 0 })]);

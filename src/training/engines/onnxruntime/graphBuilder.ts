@@ -1,18 +1,16 @@
 /**
- * What the training graph's layer translations share (gradientGraph.ts, convGradient.ts): the builder
- * that collects weights, dropout sites and batch norms, the step each layer contributes, and the layout
- * views of the cursor.
+ * What the training graph's step translations share (gradientGraph.ts, convGradient.ts): the builder
+ * that collects the graph inputs of the plan's weights and dropout masks and the batch-norm outputs, the
+ * step each plan step contributes, and the layout views of the cursor.
  */
-import * as tf from '@tensorflow/tfjs';
-import { type Cursor, toLogical, toNchw, trainableWeight, UnsupportedModelError } from '../../../onnx/layers.ts';
+import type * as tf from '@tensorflow/tfjs';
+import { type Cursor, toLogical, toNchw } from '../../../onnx/layers.ts';
 import { OnnxGraph } from '../../../onnx/onnxGraph.ts';
+import type { Activation, PlanBatchNorm, PlanMask } from '../layerPlan.ts';
 
 /** A dropout site in forward order: the trainer feeds the multiplier tfjs's dropout would apply. */
-export interface MaskSite {
+export interface MaskSite extends PlanMask {
   input: string;
-  rate: number;
-  /** The noise shape tfjs draws for a batch of n (NHWC order). */
-  noiseShape: (n: number) => number[];
 }
 
 /** One graph input made from a weight: its name, shape, and how the trainer writes it from tfjs's values. */
@@ -36,11 +34,7 @@ export interface WeightSlot {
 }
 
 /** A batch norm whose batch mean and (biased) variance the graph hands out. */
-export interface BatchNormSlot {
-  layer: tf.layers.Layer;
-  /** Which of a spinal layer's batch norms; absent for a BatchNormalization layer. */
-  index?: number;
-  channels: number;
+export interface BatchNormSlot extends PlanBatchNorm {
   mean: string;
   variance: string;
 }
@@ -85,12 +79,8 @@ export class Builder {
     return (this.oneName ??= this.g.constant('one', new Float32Array([1]), []));
   }
 
-  /**
-   * The graph inputs that carry the layer's weight named `suffix`: one per layout (default: the weight as
-   * tfjs holds it).
-   */
-  weight(layer: tf.layers.Layer, suffix: string, layouts: Omit<WeightFeed, 'input'>[] = []): WeightSlot {
-    const variable = trainableWeight(layer, suffix);
+  /** The graph inputs that carry `variable`: one per layout (default: the weight as tfjs holds it). */
+  weight(variable: tf.LayerVariable, layouts: Omit<WeightFeed, 'input'>[] = []): WeightSlot {
     const index = this.weights.length;
     const list = layouts.length > 0 ? layouts : [{ shape: variable.shape as number[] }];
     const feeds = list.map((l, k) => ({ ...l, input: this.g.input(k === 0 ? `w${index}` : `w${index}_${k}`, l.shape) }));
@@ -99,14 +89,15 @@ export class Builder {
     return slot;
   }
 
-  mask(rate: number, noiseShape: (n: number) => number[], shape: (number | string)[]): string {
+  /** The graph input for a dropout mask of the plan, of ONNX shape `shape`. */
+  mask(site: PlanMask, shape: (number | string)[]): string {
     const input = this.g.input(`mask${this.masks.length}`, shape);
-    this.masks.push({ input, rate, noiseShape });
+    this.masks.push({ input, rate: site.rate, noiseShape: site.noiseShape });
     return input;
   }
 
   /** y = act(z) and the map from dy to dz. */
-  activation(z: string, name: string, layer: string): { y: string; grad: (dy: string) => string } {
+  activation(z: string, name: Activation): { y: string; grad: (dy: string) => string } {
     const g = this.g;
     switch (name) {
       case 'linear':
@@ -124,7 +115,6 @@ export class Builder {
         return { y, grad: (dy) => g.op('Mul', [dy, g.op('Mul', [y, g.op('Sub', [this.one, y])])]) };
       }
     }
-    throw new UnsupportedModelError(`${layer}: training with activation '${name}'`);
   }
 
   /** Outputs of a ReLU (max pooling reads these: maxPool in gradientGraph.ts). */

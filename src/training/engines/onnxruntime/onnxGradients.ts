@@ -9,8 +9,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor } from '../../../onnx/onnxRuntime.ts';
-import { BatchNormalization } from '../../../models/batchNorm.ts';
-import { SpinalLayer } from '../../../models/spinalLayer.ts';
 import { fasterSession, type TimedSession } from '../../../onnx/fasterSession.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
@@ -43,12 +41,6 @@ export async function createOnnxGradientStep(
     graph = buildGradientGraph(model, sampleShape, numClasses, { nchwcBlock });
   } catch (err) {
     return `the model's training step cannot be written as an ONNX graph: ${err instanceof Error ? err.message : String(err)}`;
-  }
-  for (const bn of graph.batchNorms) {
-    // Their moving averages are updated by the layers' own code (updateMovingAverages).
-    if (!(bn.layer instanceof BatchNormalization) && !(bn.layer instanceof SpinalLayer)) {
-      return `layer ${bn.layer.name} is a ${bn.layer.getClassName()} from outside spinalnet, whose batch-norm averages it cannot update`;
-    }
   }
   const session = await timedSession(ort, graph.bytes, threads);
   if (typeof session === 'string') return session;
