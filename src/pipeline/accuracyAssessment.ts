@@ -12,8 +12,9 @@ import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
 import type { ClassInfo, GeoReference } from '../core/types.ts';
 import { allocateSample, drawSample, sampleSizeForOverallAccuracy, type StratumFrame } from '../evaluation/sampleDesign.ts';
 import type { AccuracyAreaFile } from '../evaluation/accuracyAreaFile.ts';
+import { Z95 } from '../evaluation/accuracy.ts';
 import { estimateStratifiedAccuracy } from '../evaluation/stratifiedEstimator.ts';
-import { layerToPixels } from '../io/vector/crs.ts';
+import { invertGeoTransform, layerToPixels } from '../io/vector/crs.ts';
 import { writeGeoPackagePoints } from '../io/vector/geopackage.ts';
 import { readVectorLayer } from '../io/vector/readVectorLayer.ts';
 import type { VectorLayer } from '../io/vector/types.ts';
@@ -301,7 +302,7 @@ function readSampleCsv(path: string, field: string, run: RunMap): { points: Samp
   if (at(field) < 0) throw new DataError(`${path}: no column '${field}' (its columns: ${header.join(', ')})`, 'name the column holding the reference class with --reference-field');
   const byCell = at('row') >= 0 && at('col') >= 0;
   if (!byCell && !(at('x') >= 0 && at('y') >= 0)) throw new DataError(`${path}: no row,col or x,y columns`, 'give each point as row,col (pixels) or x,y (the scene\'s CRS)');
-  const inv = run.georef ? invert(run.georef.geoTransform) : undefined;
+  const inv = run.georef ? invertGeoTransform(run.georef.geoTransform) : undefined;
   const points = lines.slice(1).map((line, i) => {
     const cells = splitCsv(line);
     const what = `${path}: line ${i + 2}`;
@@ -314,11 +315,6 @@ function readSampleCsv(path: string, field: string, run: RunMap): { points: Samp
     return { ...pos, reference: cells[at(field)] ?? null };
   });
   return { points, ours: ['id', 'map_value', 'row', 'col'].every((n) => at(n) >= 0), warnings: [] };
-}
-
-function invert(t: GeoReference['geoTransform']): [number, number, number, number, number, number] {
-  const det = t[1] * t[5] - t[2] * t[4];
-  return [(t[2] * t[3] - t[0] * t[5]) / det, t[5] / det, -t[2] / det, (t[0] * t[4] - t[1] * t[3]) / det, -t[4] / det, t[1] / det];
 }
 
 /** One CSV line's cells (RFC 4180 quotes). */
@@ -343,7 +339,7 @@ const pct = (e: { estimate: number; ci95: [number, number] }) =>
 export function assessmentMarkdown(r: AccuracyAreaFile): string {
   const ha = r.hectaresPerPixel;
   const area = (pixels: number) => (ha !== null ? `${(pixels * ha).toFixed(1)} ha` : `${pixels} px`);
-  const areaEstimate = (e: { estimate: number; se: number }) => (ha !== null ? `${(e.estimate * ha).toFixed(1)} ± ${(1.959963984540054 * e.se * ha).toFixed(1)} ha` : `${e.estimate.toFixed(0)} ± ${(1.959963984540054 * e.se).toFixed(0)} px`);
+  const areaEstimate = (e: { estimate: number; se: number }) => (ha !== null ? `${(e.estimate * ha).toFixed(1)} ± ${(Z95 * e.se * ha).toFixed(1)} ha` : `${e.estimate.toFixed(0)} ± ${(Z95 * e.se).toFixed(0)} px`);
   const rows = r.classes.map((c) => `| ${c.value} | ${c.name} | ${pct(c.userAccuracy)} | ${pct(c.producerAccuracy)} | ${area(c.mappedPixels ?? 0)} | ${areaEstimate(c.area.pixels)} |`);
   return `# Accuracy and area of the map
 

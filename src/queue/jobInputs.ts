@@ -55,13 +55,14 @@ export async function packConfig(redis: Redis, config: RunConfig, opts: PackOpti
     }
     return path;
   };
-  // A scene file and its companions (ENVI header and data, GeoTIFF .aux.xml) travel into one folder.
-  const addRaster = async (source: string, folder: string): Promise<string> => {
+  // A file and its companions (ENVI header and data, GeoTIFF .aux.xml, a shapefile's .shx/.dbf/.prj) travel into one folder.
+  const addWithCompanions = async (source: string, folder: string, companions: (path: string) => string[]): Promise<string> => {
     if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path');
-    const [main, ...beside] = rasterFiles(source);
+    const [main, ...beside] = companions(source);
     for (const f of beside) await add(f, join(folder, basename(f)));
-    return add(main, join(folder, basename(main)));
+    return add(main!, join(folder, basename(main!)));
   };
+  const addRaster = (source: string, folder: string) => addWithCompanions(source, folder, rasterFiles);
   const input = config.input;
   let packed: RunConfig['input'];
   if (input.kind === 'demo') packed = input;
@@ -77,15 +78,8 @@ export async function packConfig(redis: Redis, config: RunConfig, opts: PackOpti
   const out: RunConfig = { ...config, input: packed, out: undefined, force: false };
   if (config.trainMap !== undefined) out.trainMap = await add(config.trainMap, join('train-map', basename(config.trainMap)));
   if (config.testMap !== undefined) out.testMap = await add(config.testMap, join('test-map', basename(config.testMap)));
-  // A vector layer and its companions (a shapefile's .shx, .dbf, .prj) travel into one folder.
-  const addVector = async (source: string, folder: string): Promise<string> => {
-    if (!existsSync(source)) throw new InputFileError(source, 'file not found', 'check the path given to --train-vector / --test-vector');
-    const [main, ...beside] = vectorFiles(source);
-    for (const f of beside) await add(f, join(folder, basename(f)));
-    return add(main!, join(folder, basename(main!)));
-  };
-  if (config.trainVector !== undefined) out.trainVector = await addVector(config.trainVector, 'train-vector');
-  if (config.testVector !== undefined) out.testVector = await addVector(config.testVector, 'test-vector');
+  if (config.trainVector !== undefined) out.trainVector = await addWithCompanions(config.trainVector, 'train-vector', vectorFiles);
+  if (config.testVector !== undefined) out.testVector = await addWithCompanions(config.testVector, 'test-vector', vectorFiles);
   return { config: out, files };
 }
 

@@ -5,6 +5,7 @@
  * the static report.html.
  */
 import type { AccuracyAreaFile } from '../evaluation/accuracyAreaFile.ts';
+import { Z95 } from '../evaluation/accuracy.ts';
 import type { Interval, Metrics } from '../evaluation/metrics.ts';
 
 export interface EvidenceInput {
@@ -37,8 +38,6 @@ export function evidenceHtml(evidence: EvidenceInput): string {
   parts.push(configHtml(evidence.record));
   return parts.join('\n');
 }
-
-const Z95 = 1.959963984540054;
 
 /** Accuracy and area from the labelled probability sample: what a mapper publishes. */
 function assessmentHtml(a: AccuracyAreaFile): string {
