@@ -101,8 +101,8 @@ outputs:
   --predict-batch N     pixels per forward pass when mapping (default ${DEFAULTS.predictBatch})
   --predict-workers N   threads for the map (default --threads, else one per core; 0 = main thread)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
-  --precision P         float32|int8|auto: the map's arithmetic (default float32; int8: onnxruntime's
-                        QDQ graph calibrated on training patches; auto: int8 where the CPU has VNNI)
+  --precision P         float32|int8|auto: the map's arithmetic (default auto: int8 where the CPU has
+                        VNNI, else float32; int8: onnxruntime's QDQ graph calibrated on training patches)
 
 large scenes (docs/large-scenes.md):
   --memory-limit SIZE   most memory the scene's arrays may take, e.g. 1GiB, 512MiB (default 75% of
@@ -126,9 +126,9 @@ export const PREDICT_HELP = `usage: spinalnet predict --model DIR --cube FILE [-
   --predict-workers N   threads for the map (default --threads, else one per core; 0 = main thread)
   --threads N           threads for the map (default: one per core)
   --inference E         auto|onnxruntime|tfjs: who maps the scene (default auto: onnxruntime when installed)
-  --precision P         float32|int8|auto: the map's arithmetic (default float32; int8 uses the run's
-                        calibration when it mapped in int8; auto: int8 where the CPU has VNNI; with --queue,
-                        int8 only with that calibration, else float32)
+  --precision P         float32|int8|auto: the map's arithmetic (default auto: int8 where the CPU has
+                        VNNI, else float32; int8 uses the run's calibration when it mapped in int8; with
+                        --queue, int8 only with that calibration, else float32)
   --queue URL           map on a Redis job queue (workers: spinalnet worker --queue URL): the scene in
                         windows of rows, one job each; the same outputs as a local predict
   --tile-rows N         rows per window with --queue (default 64)

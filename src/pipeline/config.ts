@@ -134,8 +134,8 @@ export const DEFAULTS: Omit<RunConfig, 'input'> = {
   probabilities: false,
   predictBatch: 512,
   inference: 'auto',
-  // float32 until int8 has met the accuracy bar on Samson, SalinasA and the KSC-shaped scene (docs/performance.md).
-  precision: 'float32',
+  // int8 where the CPU has VNNI: test/inference/int8Bar.test.ts checks the bar on Samson, SalinasA and KSC-shaped.
+  precision: 'auto',
   training: 'auto',
 };
 

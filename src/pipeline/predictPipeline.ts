@@ -15,7 +15,7 @@ import { openScene } from '../scene/loadScene.ts';
 import { mapProgress, type ScanProgress } from '../scene/sceneScan.ts';
 import type { CubeBIP } from '../core/types.ts';
 import type { Precision } from '../inference/onnx/exportOnnx.ts';
-import { checkPrecision } from './config.ts';
+import { checkPrecision, DEFAULTS } from './config.ts';
 import { Int8Calibrator } from '../inference/onnx/int8.ts';
 import type { InferenceEngine, ParallelPredictResult, PrecisionChoice } from '../inference/parallel/parallelPredict.ts';
 import { classColors } from '../render/index.ts';
@@ -46,7 +46,7 @@ export interface PredictConfig {
   /** Worker threads for the map; default: one per core (small scenes stay on the main thread). */
   predictWorkers?: number;
   inference?: InferenceEngine;
-  /** The map's arithmetic (default 'float32'); int8 calibrates on a seeded subset of the scene's own patches. */
+  /** The map's arithmetic (default 'auto', as `run`); int8 uses the run's saved calibration, else a seeded subset of the scene's own patches. */
   precision?: PrecisionChoice;
   /** Class-map formats beside the PNG (default ['tif']; 'envi' adds an ENVI classification). */
   mapFormats?: MapFormat[];
@@ -94,7 +94,7 @@ export async function predictPipeline(
 ): Promise<PredictResult> {
   const start = performance.now();
   checkMapFormats(config.mapFormats ?? []);
-  checkPrecision(config.precision ?? 'float32', config.inference, config.backend);
+  checkPrecision(config.precision ?? DEFAULTS.precision, config.inference, config.backend);
   for (const f of [config.cube, config.gt]) {
     if (f !== undefined && !existsSync(f)) throw new InputFileError(f, 'file not found', 'check the path given to --cube / --gt');
   }
@@ -188,7 +188,7 @@ export async function predictPipeline(
           const r = await mapToOutputs({
             model, reduced, patch: meta.patch, tileSize: config.tileSize,
             predict: {
-              batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, precision: config.precision ?? 'float32', onProgress: mapProgress(progress, width),
+              batchSize: config.predictBatch, workers: config.predictWorkers, engine: config.inference, precision: config.precision ?? DEFAULTS.precision, onProgress: mapProgress(progress, width),
               // The run's ranges when it mapped in int8; else the map calibrates on the scene's own patches.
               ...(meta.int8Calibration && { int8Calibrator: Int8Calibrator.given(meta.int8Calibration) }),
             },
