@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend/selectBackend.ts';
 import type { GpuAdapterDescription } from '../src/backend/webgpu/dawn.ts';
+import { DEFAULTS } from '../src/pipeline/config.ts';
 import { loadLibtorch } from '../src/training/engines/libtorch/libtorchGradients.ts';
 import { peakRssMiB } from './clock.ts';
 import { mapScene, type MapTiming, onnxPredictor, paperNetwork, predictRate, type Rate, trainRate } from './workloads.ts';
@@ -107,7 +108,8 @@ async function runOnnx(plan: BackendPlan, model: tf.LayersModel, result: Backend
   }
   if (plan.predict > 0) result.predict = await predictRate(model, plan.predict, plan.predictBatch, onnx);
   await onnx.release();
-  if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, threads, plan.predictBatch, 'onnxruntime');
+  // The map in the precision a run maps in by default (int8 on CPUs with VNNI); the row's engine names it.
+  if (plan.mapFraction > 0) result.map = await mapScene(model, plan.mapFraction, threads, plan.predictBatch, 'onnxruntime', DEFAULTS.precision);
   model.dispose();
   result.peakRssMiB = peakRssMiB();
   return result;

@@ -6,7 +6,7 @@
  *                 [--predict-samples 4096] [--workers N] [--wasm-threads N] [--map-fraction 1]
  *                 [--torch-samples 1024] [--no-torch] [--no-load]
  *                 [--protocol samson,ksc-shaped|none] [--protocol-rounds N] [--ksc-shaped DIR] [--no-throughput]
- *                 [--throughput-rounds N]
+ *                 [--throughput-rounds N] [--no-queue]
  *
  * Two parts, each skippable: the throughput rows (random data, every backend; --no-throughput skips them)
  * and the real-protocol rows (bench/protocol.ts: `spinalnet run` on a real scene against
@@ -22,7 +22,8 @@
  * second, what a user waits for; the same work per CPU-second of the process (all its threads) follows,
  * because on a shared machine other jobs stretch wall time. The cpu backend (~1 training sample/s) only
  * trains one batch of 16 and predicts 128 samples; its map time is extrapolated from that.
- * Last, a KSC-sized scene loaded from ENVI and GeoTIFF against GDAL's ReadAsArray (bench/formatLoad.ts).
+ * Then a KSC-sized scene loaded from ENVI and GeoTIFF against GDAL's ReadAsArray (bench/formatLoad.ts), and
+ * the queue row: the Samson grid through Redis with one worker, then two on this machine (bench/queueGrid.ts).
  * The CPU and its vector flags come first; one summary table (bench/summary.ts) ends the output: each
  * comparison's two numbers, their ratio and the command that reruns it alone.
  * It is a benchmark: nothing here asserts a time.
@@ -36,6 +37,7 @@ import type { BackendName } from '../src/backend/selectBackend.ts';
 import type { BackendPlan, BackendResult } from './backendRun.ts';
 import { benchFormatLoad, formatLoadTable, gdalMissing } from './formatLoad.ts';
 import { kscShaped, protocolAbsence, type ProtocolRun, type ProtocolScene, runProtocolPair, SAMSON } from './protocol.ts';
+import { benchQueueGrid, queueGridAbsence } from './queueGrid.ts';
 import { cpuLine, type SummaryRow, summaryTable } from './summary.ts';
 import { runTorchReference, TORCH_EPOCHS, type TorchReference, torchAbsence } from './torchReference.ts';
 import type { Rate } from './workloads.ts';
@@ -66,6 +68,8 @@ interface Options {
   protocol: string[];
   protocolRounds: number;
   kscShapedDir: string;
+  /** The queue row: the Samson grid through Redis with 1 and 2 workers (bench/queueGrid.ts). */
+  queue: boolean;
 }
 
 const PROTOCOL_SCENES = ['samson', 'ksc-shaped'];
@@ -85,6 +89,7 @@ function parseOptions(argv: string[]): Options {
       'no-torch': { type: 'boolean', default: false },
       'no-load': { type: 'boolean', default: false },
       'no-throughput': { type: 'boolean', default: false },
+      'no-queue': { type: 'boolean', default: false },
       'throughput-rounds': { type: 'string', default: '1' },
       protocol: { type: 'string', default: 'samson' },
       'protocol-rounds': { type: 'string', default: '1' },
@@ -119,6 +124,7 @@ function parseOptions(argv: string[]): Options {
     protocol,
     protocolRounds: Math.max(1, Math.floor(num(values['protocol-rounds'], 1, 'protocol-rounds'))),
     kscShapedDir: values['ksc-shaped'],
+    queue: !values['no-queue'],
   };
 }
 
@@ -291,6 +297,19 @@ async function main(): Promise<void> {
     } else {
       out.push(`scene loading against GDAL skipped: ${missing}`);
       summary.push({ what: 'formats loading (ENVI, GeoTIFF)', ours: '—', reference: '—', command, note: `not run: ${missing}` });
+    }
+  }
+  if (o.queue) {
+    const command = 'node --import tsx bench/queueGrid.ts --epochs 4';
+    const missing = queueGridAbsence();
+    out.push('');
+    if (missing === undefined) {
+      const r = await benchQueueGrid(4);
+      out.push(`queue: Samson grid (4 jobs, ${r.epochs} epochs) through Redis: 1 worker ${r.one.toFixed(1)} s, 2 workers on this machine ${r.two.toFixed(1)} s`);
+      summary.push({ what: 'queue grid, Samson: 2 workers vs 1', ours: `${r.two.toFixed(1)} s`, reference: `${r.one.toFixed(1)} s (1 worker)`, ratio: r.one / r.two, command });
+    } else {
+      out.push(`queue grid skipped: ${missing}`);
+      summary.push({ what: 'queue grid, Samson: 2 workers vs 1', ours: '—', reference: '—', command, note: `not run: ${missing}` });
     }
   }
   out.push('');
