@@ -67,15 +67,28 @@ export function pixelsToGeometry(pixels: ArrayLike<number>, grid: SceneGrid): Mu
   const mask = new Uint8Array(grid.height * grid.width);
   for (let i = 0; i < pixels.length; i++) mask[pixels[i]!] = 1;
   const t = grid.georef?.geoTransform;
-  const polygons = pixelsToPolygons(mask, grid.height, grid.width).map((rings) => rings.map((ring) => {
-    if (!t) return ring;
+  const polygons = pixelsToPolygons(mask, grid.height, grid.width).map((rings) => rings.map((ring, k) => {
     const out = new Float64Array(ring.length);
     for (let i = 0; i < ring.length; i += 2) {
       const c = ring[i]!, r = ring[i + 1]!;
-      out[i] = t[0] + c * t[1] + r * t[2];
-      out[i + 1] = t[3] + c * t[4] + r * t[5];
+      out[i] = t ? t[0] + c * t[1] + r * t[2] : c;
+      out[i + 1] = t ? t[3] + c * t[4] + r * t[5] : r;
     }
-    return out;
+    // OGC's orientation: the exterior counter-clockwise, holes clockwise (positive and negative shoelace area).
+    let area = 0;
+    for (let i = 0; i + 3 < out.length; i += 2) area += out[i]! * out[i + 3]! - out[i + 2]! * out[i + 1]!;
+    return (area > 0) === (k === 0) ? out : reverseRing(out);
   }));
   return { type: 'MultiPolygon', polygons };
+}
+
+/** A closed ring backwards, from the same first vertex. */
+function reverseRing(xy: Float64Array): Float64Array {
+  const n = xy.length / 2;
+  const out = new Float64Array(xy.length);
+  for (let i = 0; i < n; i++) {
+    out[2 * i] = xy[2 * (n - 1 - i)]!;
+    out[2 * i + 1] = xy[2 * (n - 1 - i) + 1]!;
+  }
+  return out;
 }
