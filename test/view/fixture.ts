@@ -64,8 +64,8 @@ export async function georeferencedRun(out: string): Promise<void> {
 }
 
 /** `spinalnet sample` through the installed command: a stratified sample of the run's map as a GeoPackage. */
-export async function sampleCli(run: string, out: string, size: number): Promise<void> {
-  await cli(['sample', run, '--size', String(size), '--min-per-class', '1', '--seed', '1', '--out', out]);
+export async function sampleCli(run: string, out: string, size: number, minPerClass = 1): Promise<void> {
+  await cli(['sample', run, '--size', String(size), '--min-per-class', String(minPerClass), '--seed', '1', '--out', out]);
 }
 
 /** Reads a GeoPackage layer with GDAL's own Python bindings: per feature its fid, fields and geometry as WKT. */

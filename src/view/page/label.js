@@ -18,7 +18,8 @@ async function post(path, body) {
   return answer;
 }
 
-const typing = (e) => e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement;
+// Keys go to the page unless a text field has them (a checkbox or radio button with focus does not count).
+const typing = (e) => (e.target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'range'].includes(e.target.type)) || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement;
 
 export async function setupLabels(ctx) {
   const { state, api, escape, rasterCanvas } = ctx;
