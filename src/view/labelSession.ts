@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
-import { editGeoPackage, readGeoPackageTable, type StoredFeature } from '../io/vector/geopackage.ts';
+import { checkGeoPackageEditable, editGeoPackage, readGeoPackageTable, type StoredFeature } from '../io/vector/geopackage.ts';
 import { createLabelFile, LABEL_CLASS_TABLE, LABEL_LAYER, pixelsToGeometry, readLabelFile } from '../io/vector/labelLayer.ts';
 import { featurePixels, fillPolygon, type SceneGrid } from '../io/vector/rasterize.ts';
 import type { PropertyValue } from '../io/vector/types.ts';
@@ -67,6 +67,7 @@ export class LabelSession {
       });
     }
     await readLabelFile(file, grid);
+    await checkGeoPackageEditable(file);
     return new LabelSession(file, grid, runClasses);
   }
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
 import type { AccuracyAreaFile } from '../evaluation/accuracyAreaFile.ts';
-import { editGeoPackage, readGeoPackage } from '../io/vector/geopackage.ts';
+import { checkGeoPackageEditable, editGeoPackage, readGeoPackage } from '../io/vector/geopackage.ts';
 import { estimateRunAccuracy } from '../pipeline/accuracyAssessment.ts';
 import { WriteQueue } from './writeQueue.ts';
 
@@ -37,6 +37,7 @@ export class ReferenceSession {
     if (!existsSync(file)) throw new InputFileError(path, 'does not exist', 'draw the sample first: spinalnet sample RUN --size N --out samples.gpkg');
     const session = new ReferenceSession(file, runDir, classNames);
     await session.read();
+    await checkGeoPackageEditable(file);
     return session;
   }
 

@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { readVectorReference } from '../../src/scene/vectorLabels.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
@@ -217,5 +219,49 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
     expect(samples.slice(2).every((f) => f.fields.reference === null)).toBe(true);
     // No temporary file is left beside the label file.
     expect(readdirSync(join(dir, 'work')).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('refuses a label or sample file it cannot use before serving, with exit 2 and a fix', async () => {
+    const copy = join(dir, 'work', 'gdal-copy.gpkg');
+    // GDAL's own copy has an R-tree spatial index, whose triggers sql.js cannot run.
+    execFileSync('ogr2ogr', ['-f', 'GPKG', copy, labelsFile, 'labels']);
+    const cases: [string[], RegExp][] = [
+      [[run, '--labels', join(dir, 'missing', 'labels.gpkg')], /missing: is not a folder/],
+      [[run, '--labels', join(dir, 'work', 'labels.txt')], /--labels: expected a GeoPackage path ending in \.gpkg/],
+      [[run, '--labels', samplesFile], /has no layer 'labels' \(its layers: samples\)/],
+      [[run, '--labels', copy], /has a spatial index or triggers[\s\S]*SPATIAL_INDEX=NO/],
+      [[run, '--reference', labelsFile], /has no layer 'samples' \(its layers: labels\)/],
+      [[run, '--reference', join(dir, 'work', 'none.gpkg')], /does not exist[\s\S]*spinalnet sample/],
+      [[run, '--labels', labelsFile, '--reference', labelsFile], /--labels: expected a file other than --reference/],
+      [[run, run, '--labels', labelsFile], /--labels: expected one scene run folder/],
+    ];
+    for (const [args, message] of cases) {
+      const err: string[] = [];
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => err.push(String(c)) > 0);
+      let status: number;
+      try {
+        status = await main(['view', ...args]);
+      } finally {
+        e.mockRestore();
+      }
+      expect(status, args.join(' ')).toBe(2);
+      expect(err.join(''), args.join(' ')).toMatch(message);
+    }
+    expect(existsSync(join(dir, 'missing'))).toBe(false);
+    expect(existsSync(join(dir, 'work', 'labels.txt'))).toBe(false);
+  });
+
+  it('opens an existing label file again with its features and classes', async () => {
+    const before = (await send('/api/labels', { method: 'GET' })).json;
+    const again = await startView([run], { port: 0, host: '127.0.0.1', labels: labelsFile });
+    try {
+      const r = await fetch(new URL('/api/labels', again.url));
+      const state = await r.json();
+      expect(state.features).toEqual(before.features);
+      expect(state.classes.find((c: { name: string }) => c.name === 'Road')).toEqual({ code: 14, name: 'Road', color: [255, 136, 0] });
+      expect(new URL(again.url).searchParams.get('token')).not.toBe(token);
+    } finally {
+      await again.close();
+    }
   });
 });

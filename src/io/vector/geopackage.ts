@@ -325,6 +325,24 @@ export async function readGeoPackageTable(path: string, name: string): Promise<R
 }
 
 /**
+ * Refuses a GeoPackage whose triggers or virtual tables (GDAL's R-tree spatial index) sql.js cannot run:
+ * an insert would fail inside them.
+ */
+function checkEditable(db: Database, path: string): void {
+  if (rows(db, "SELECT name FROM sqlite_master WHERE type = 'trigger' OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%')").length > 0) {
+    throw new VectorError(path, 'has a spatial index or triggers (written by GDAL or QGIS) that spinalnet cannot update',
+      `copy it without them and use the copy: ogr2ogr -lco SPATIAL_INDEX=NO copy.gpkg ${basename(path)}`);
+  }
+}
+
+/** Throws unless editGeoPackage can change the file: checked when a session opens, before anyone labels. */
+export async function checkGeoPackageEditable(path: string): Promise<void> {
+  const SQL = await sqlite();
+  const db = new SQL.Database(await readFile(path));
+  try { checkEditable(db, path); } finally { db.close(); }
+}
+
+/**
  * Opens the GeoPackage at `path`, lets `edit` change it inside one transaction, and writes it back
  * whole (a temporary file beside it, renamed over it), so a crash leaves the old file or the new one,
  * never half of either. Writers of one file must be serialised by the caller (two overlapping edits
@@ -336,10 +354,7 @@ export async function editGeoPackage<T>(path: string, edit: (editor: GeoPackageE
   let result: T;
   let bytes: Uint8Array;
   try {
-    if (rows(db, "SELECT name FROM sqlite_master WHERE type = 'trigger' OR (type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%')").length > 0) {
-      throw new VectorError(path, 'has a spatial index or triggers (written by GDAL or QGIS) that spinalnet cannot update',
-        `copy it without them and use the copy: ogr2ogr -lco SPATIAL_INDEX=NO copy.gpkg ${basename(path)}`);
-    }
+    checkEditable(db, path);
     db.run('BEGIN');
     result = edit(new GeoPackageEditor(db, path));
     // The layer's extent is left for readers to compute: GDAL and QGIS scan the features when it is null.
