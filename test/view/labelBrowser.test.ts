@@ -108,6 +108,31 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
     await page.keyboard.press('Control+z');
     await page.evaluate(() => window.spinalnetView.labelsIdle());
     expect(ogrFeatures(labelsFile, 'labels')).toHaveLength(1);
+    // Key 5 picks the fifth class (Slash pine); a click with the pixel tool labels; `e` then a click erases it.
+    await page.check('#label-tools input[value="pixel"]');
+    await page.keyboard.press('5');
+    const q = await at(page, 50, 50);
+    await page.mouse.click(q.x, q.y);
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(ogrFeatures(labelsFile, 'labels').map((f) => [f.fields.landcover, f.fields.code, f.wkt])).toContainEqual(['Slash pine', 5, rectWkt(50, 50, 50, 50)]);
+    await page.keyboard.press('e');
+    await page.mouse.click(q.x, q.y);
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(ogrFeatures(labelsFile, 'labels')).toHaveLength(1);
+    // A polygon: three clicks, Enter; the stored feature covers the pixel centres inside the triangle.
+    await page.keyboard.press('2');
+    await page.check('#label-tools input[value="polygon"]');
+    for (const [r, c] of [[60, 60], [60, 70], [70, 60]] as const) {
+      const v = await at(page, r, c);
+      await page.mouse.click(v.x, v.y);
+    }
+    await page.keyboard.press('Enter');
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(await page.textContent('#label-status')).toBe('labelled a polygon of 3 points');
+    const swamp = ogrFeatures(labelsFile, 'labels').filter((f) => f.fields.code === 2);
+    expect(swamp).toHaveLength(1);
+    expect(swamp[0]!.fields.landcover).toBe('Willow swamp');
+    expect(await page.textContent('#label-classes button[data-code="2"]')).toMatch(/1 feature, \d+ px/);
     await page.screenshot({ path: join(artifacts, 'view-labels.png') });
     expect(errors).toEqual([]);
     await page.close();

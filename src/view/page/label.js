@@ -136,6 +136,18 @@ export async function setupLabels(ctx) {
       $('label-undo').click();
     } else if (e.key === 'Enter' && ui.tool === 'polygon') closePolygon();
     else if (e.key === 'Escape' && state.views.sketch) $('label-cancel').click();
+    else if (/^[1-9]$/.test(e.key) && $('reference').hidden && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      // Digits pick the k-th class of the list (the reference panel has them when both are on).
+      const c = ui.labels?.classes[Number(e.key) - 1];
+      if (c) {
+        ui.code = c.code;
+        ui.erase = false;
+        render(ui.labels);
+      }
+    } else if (e.key === 'e' && !e.ctrlKey && !e.metaKey) {
+      ui.erase = true;
+      render(ui.labels);
+    }
   });
   render(await api('/api/labels'));
 }
