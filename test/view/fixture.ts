@@ -1,5 +1,6 @@
 /** Real run folders for the viewer tests: short seeded runs through the installed command. */
 import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startView } from '../../src/view/startView.ts';
@@ -95,4 +96,11 @@ print(json.dumps(d.GetRasterBand(1).ReadAsArray().ravel().tolist()))`;
   const r = spawnSync('/usr/bin/python3', ['-c', script, path, layer, field], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`GDAL could not burn ${path}: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/** GDAL's GeoPackage validator (osgeo_utils' validate_gpkg.py), when installed: what it reports, empty when the file conforms. */
+export const GPKG_VALIDATOR = ['/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py', '/usr/share/doc/python3-gdal/examples/validate_gpkg.py'].find((f) => existsSync(f));
+export function validateGpkg(path: string): { status: number | null; output: string } {
+  const r = spawnSync('/usr/bin/python3', [GPKG_VALIDATOR!, path], { encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }

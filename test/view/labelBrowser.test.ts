@@ -5,7 +5,7 @@
  * labelled with keys end up in its `reference` field, and once every point has an answer the page shows
  * the accuracy that `spinalnet assess` computes from the same file.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -56,6 +56,7 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
     await context?.close();
     await labelling?.close();
     await reference?.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   async function open(url: string): Promise<Page> {

@@ -5,7 +5,7 @@
  * the session token, no request can name another file, and two tabs writing at once leave a valid file
  * holding both tabs' changes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { readVectorReference } from '../../src/scene/vectorLabels.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
 import { sampleRun } from '../../src/pipeline/accuracyAssessment.ts';
-import { gdalBurn, georeferencedRun, hasGdal, ogrFeatures, PLACED_GEOREF } from './fixture.ts';
+import { gdalBurn, georeferencedRun, GPKG_VALIDATOR, hasGdal, ogrFeatures, PLACED_GEOREF, validateGpkg } from './fixture.ts';
 
 const H = 96;
 const W = 96;
@@ -79,7 +79,10 @@ beforeAll(async () => {
   view = await startView([run], { port: 0, host: '127.0.0.1', labels: labelsFile, reference: samplesFile });
   token = new URL(view.url).searchParams.get('token')!;
 }, 120_000);
-afterAll(async () => view?.close());
+afterAll(async () => {
+  await view?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe.skipIf(!hasGdal)('labelling through the view server', () => {
   it('prints a loopback URL with a token, and creates the label file in the scene\'s CRS', () => {
@@ -93,7 +96,7 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
     const before = readFileSync(labelsFile);
     const shape = { kind: 'pixel', row: 1, col: 1 };
     expect((await send('/api/labels/label', { body: { shape, code: 1 }, token: null })).status).toBe(403);
-    expect((await send('/api/labels/label', { body: { shape, code: 1 }, token: `${token.slice(0, -1)}x` })).status).toBe(403);
+    expect((await send('/api/labels/label', { body: { shape, code: 1 }, token: `${token.slice(0, -1)}${token.endsWith('x') ? 'y' : 'x'}` })).status).toBe(403);
     expect((await send('/api/labels/label', { body: { shape, code: 1 }, token: '' })).status).toBe(403);
     expect((await send('/api/reference/point', { body: { fid: 1, reference: 'Scrub' }, token: null })).status).toBe(403);
     // A form post from another site cannot set the header either: text/plain, no token.
@@ -219,6 +222,8 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
     expect(samples.slice(2).every((f) => f.fields.reference === null)).toBe(true);
     // No temporary file is left beside the label file.
     expect(readdirSync(join(dir, 'work')).filter((f) => f.startsWith('.'))).toEqual([]);
+    // Both files conform to the GeoPackage standard by GDAL's own validator (what QGIS opens).
+    if (GPKG_VALIDATOR) for (const f of [labelsFile, samplesFile]) expect(validateGpkg(f), f).toEqual({ status: 0, output: '' });
   });
 
   it('refuses a label or sample file it cannot use before serving, with exit 2 and a fix', async () => {
