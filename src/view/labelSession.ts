@@ -185,7 +185,7 @@ export class LabelSession {
   }
 
   /** Row-major pixels a shape selects, checked against the grid. */
-  private shapePixels(shape: LabelShape): number[] {
+  private shapePixels(shape: LabelShape | undefined): number[] {
     const { height, width } = this.grid;
     const int = (v: unknown, n: number, what: string): number => {
       if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= n) throw new ConfigError(what, `an integer 0..${n - 1}`, v);

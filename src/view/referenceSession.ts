@@ -51,7 +51,7 @@ export class ReferenceSession {
       const p = f.properties;
       return {
         fid: f.fid, id: Number(p.id), row: Number(p.row), col: Number(p.col), mapClass: String(p.map_class ?? ''),
-        reference: typeof p.reference === 'string' && p.reference !== '' ? p.reference : p.reference === null || p.reference === '' ? null : String(p.reference),
+        reference: p.reference === null || p.reference === '' ? null : String(p.reference),
       };
     });
   }

@@ -42,7 +42,7 @@ import { evidenceHtml } from '../report/evidenceHtml.ts';
 import { readConfidence } from './confidence.ts';
 import { classSpectrum, PixelProbe, type ClassSpectrum } from './pixelProbe.ts';
 import { mapCoordinates, pixelSpectrum, type RunView, type SceneMaps } from './runData.ts';
-import type { LabelSession } from './labelSession.ts';
+import type { LabelSession, LabelShape } from './labelSession.ts';
 import { CANT_TELL, type ReferenceSession } from './referenceSession.ts';
 import { resolveInside } from './safePath.ts';
 
@@ -158,7 +158,8 @@ async function handlePost(opts: ViewServerOptions, req: IncomingMessage, res: Se
   if (labels && path === '/api/labels/label') {
     const code = body.code;
     if (code !== null && typeof code !== 'number') throw new HttpError(400, 'code must be a class code, or null to erase');
-    return sendJson(res, 200, await userInput(() => labels.label(body.shape as never, code)));
+    // The shape is the page's JSON: LabelSession checks every field of it before use.
+    return sendJson(res, 200, await userInput(() => labels.label(body.shape as LabelShape, code)));
   }
   if (labels && path === '/api/labels/undo') return sendJson(res, 200, await userInput(() => labels.undo()));
   if (labels && path === '/api/labels/class') return sendJson(res, 200, await userInput(() => labels.addClass(String(body.name ?? ''), String(body.color ?? ''))));
