@@ -155,15 +155,23 @@ Names: ${DATASETS.filter((d) => d.remote).map((d) => d.id).join(', ')}
 `;
 
 export const VIEW_HELP = `usage: spinalnet view RUN_DIR [RUN_DIR2] [--port N] [--host H] [--open]
+       spinalnet view RUN_DIR --labels FILE.gpkg | --reference samples.gpkg
 
 Serves an interactive page for the output folder of a finished \`spinalnet run\`, \`predict\` or \`image\`
 (two folders: side by side, with linked zoom and a "where they disagree" layer) and prints its URL.
-Read-only; Ctrl-C stops it.
+Read-only unless given a file to label; Ctrl-C stops it.
 
-  --port N    port to listen on (default: a free one)
-  --host H    address to listen on (default 127.0.0.1, this machine only; any other address is
-              reachable by others and is warned about)
-  --open      open the page in the desktop's browser
+  --port N            port to listen on (default: a free one)
+  --host H            address to listen on (default 127.0.0.1, this machine only; any other address is
+                      reachable by others and is warned about)
+  --open              open the page in the desktop's browser
+  --labels FILE       label training pixels on the map (a pixel, a rectangle, a polygon) into this
+                      GeoPackage, created when missing in the scene's CRS (layer 'labels', fields
+                      landcover and code): use it with run --train-vector FILE --class-field landcover
+  --reference FILE    label the points of a \`spinalnet sample\` GeoPackage one by one (keys 1-9, 0 for
+                      "can't tell"); the 'reference' field is written at once, and the page shows the
+                      accuracy and areas as \`spinalnet assess\` computes them
+With --labels or --reference the URL carries a token: every change needs it. See docs/view.md.
 `;
 
 export const SAMPLE_HELP = `usage: spinalnet sample RUN_DIR (--size N | --target-se SE) --out samples.gpkg [flags]

@@ -1,4 +1,4 @@
-/** `spinalnet view RUN_DIR [RUN_DIR2]`: serves the interactive page of one or two run folders until Ctrl-C. */
+/** `spinalnet view RUN_DIR [RUN_DIR2] [--labels FILE.gpkg] [--reference samples.gpkg]`: serves the interactive page until Ctrl-C. */
 import { spawn } from 'node:child_process';
 import { ConfigError } from '../core/errors.ts';
 import { startView } from '../view/startView.ts';
@@ -8,7 +8,7 @@ import { VIEW_HELP } from './help.ts';
 export async function viewCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(
     argv,
-    { help: { type: 'boolean', short: 'h' }, port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' } },
+    { help: { type: 'boolean', short: 'h' }, port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' }, labels: { type: 'string' }, reference: { type: 'string' } },
     'view',
   );
   if (v.help) {
@@ -18,7 +18,13 @@ export async function viewCommand(argv: string[]): Promise<number> {
   if (positionals.length < 1 || positionals.length > 2) {
     throw new ConfigError('spinalnet view', 'one or two run folders', positionals.join(' ') || 'nothing', 'run `spinalnet view RUN_DIR [RUN_DIR2]`');
   }
-  const view = await startView(positionals, { port: num(v, 'port', 0), host: str(v, 'host') ?? '127.0.0.1' }, (line) => process.stderr.write(`${line}\n`));
+  const labels = str(v, 'labels');
+  const reference = str(v, 'reference');
+  const view = await startView(
+    positionals,
+    { port: num(v, 'port', 0), host: str(v, 'host') ?? '127.0.0.1', ...(labels !== undefined && { labels }), ...(reference !== undefined && { reference }) },
+    (line) => process.stderr.write(`${line}\n`),
+  );
   // Ctrl-C is caught before the URL is printed: whoever sees the URL may already stop the server.
   const stopped = new Promise<void>((done) => {
     const stop = () => {

@@ -190,6 +190,21 @@ interface SamplePoint {
 
 export async function assessRun(runDir: string, opts: AssessOptions): Promise<AccuracyAreaFile> {
   const run = await readRunMap(runDir);
+  const result = await estimateAccuracyArea(run, runDir, opts);
+  writeFileAtomic(join(opts.out, ASSESSMENT_FILES.json), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileAtomic(join(opts.out, ASSESSMENT_FILES.markdown), assessmentMarkdown(result));
+  // The run folder keeps the latest assessment, and its report shows it.
+  writeFileAtomic(join(runDir, ASSESSMENT_FILES.json), `${JSON.stringify(result, null, 2)}\n`);
+  refreshReport(run, result);
+  return result;
+}
+
+/** What assessRun computes, without writing anything (the viewer shows it as the sample is labelled). */
+export async function estimateRunAccuracy(runDir: string, opts: Omit<AssessOptions, 'out'>): Promise<AccuracyAreaFile> {
+  return estimateAccuracyArea(await readRunMap(runDir), runDir, opts);
+}
+
+async function estimateAccuracyArea(run: RunMap, runDir: string, opts: Omit<AssessOptions, 'out'>): Promise<AccuracyAreaFile> {
   const field = opts.referenceField ?? 'reference';
   const { points, ours, warnings } = await readSamplePoints(opts.reference, field, opts.layer, run);
   const skipped = { unlabelled: 0, cantTell: 0, offMap: 0 };
@@ -258,11 +273,6 @@ export async function assessRun(runDir: string, opts: AssessOptions): Promise<Ac
     ...estimate,
     warnings: [...warnings, ...estimate.warnings],
   };
-  writeFileAtomic(join(opts.out, ASSESSMENT_FILES.json), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileAtomic(join(opts.out, ASSESSMENT_FILES.markdown), assessmentMarkdown(result));
-  // The run folder keeps the latest assessment, and its report shows it.
-  writeFileAtomic(join(runDir, ASSESSMENT_FILES.json), `${JSON.stringify(result, null, 2)}\n`);
-  refreshReport(run, result);
   return result;
 }
 

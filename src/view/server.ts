@@ -1,7 +1,10 @@
 /**
- * The `spinalnet view` HTTP server (node:http; a handful of GET routes needs no framework). Read-only:
- * it serves the page's own files, uPlot from node_modules, the given run folders' files, and small JSON
- * or binary answers computed from them. Nothing it does writes to disk.
+ * The `spinalnet view` HTTP server (node:http; a handful of routes needs no framework). It serves the
+ * page's own files, uPlot from node_modules, the given run folders' files, and small JSON or binary
+ * answers computed from them. It writes nothing, except — when the session was opened with one — to
+ * its one label file (--labels) or sample file (--reference), through POSTs that must carry the
+ * session's token in the X-Spinalnet-Token header (the printed URL holds it; a page of another site can
+ * neither read it nor set that header). No request names a file to write.
  *
  *   GET /                          the page
  *   GET /page/FILE, /vendor/FILE   the page's modules and styles, uPlot
@@ -13,7 +16,16 @@
  *   GET /api/run/I/pixel?row=R&col=C   one pixel: classes, probabilities, spectrum, map coordinates
  *   GET /api/run/I/class/K/spectrum    class K's per-band mean and quartiles
  *   GET /files/I/PATH              a file of run I
+ *   GET /api/session               which of labelling (--labels) and reference mode (--reference) are on
+ *   GET /api/labels                the label file: classes, features with their pixels, counts per class
+ *   POST /api/labels/label         {shape, code}: label the shape's pixels (code null: erase them)
+ *   POST /api/labels/undo          take back the last edit
+ *   POST /api/labels/class         {name, color}: a new class
+ *   GET /api/reference             the sample points and the classes to pick from
+ *   POST /api/reference/point      {fid, reference}: one point's reference class (or "can't tell", or null)
+ *   GET /api/reference/assess      accuracy and areas from the points labelled so far (nothing written)
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +42,8 @@ import { evidenceHtml } from '../report/evidenceHtml.ts';
 import { readConfidence } from './confidence.ts';
 import { classSpectrum, PixelProbe, type ClassSpectrum } from './pixelProbe.ts';
 import { mapCoordinates, pixelSpectrum, type RunView, type SceneMaps } from './runData.ts';
+import type { LabelSession, LabelShape } from './labelSession.ts';
+import { CANT_TELL, type ReferenceSession } from './referenceSession.ts';
 import { resolveInside } from './safePath.ts';
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
@@ -42,7 +56,7 @@ const TYPES: Record<string, string> = {
 };
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly fix?: string) {
     super(message);
   }
 }
@@ -61,15 +75,24 @@ interface RunState {
  * names another host — a web page elsewhere cannot reach it by pointing its own name at 127.0.0.1
  * (DNS rebinding).
  */
-export function createViewServer(runs: readonly RunView[], opts: { loopback: boolean }): Server {
+export interface ViewServerOptions {
+  loopback: boolean;
+  /** The session's secret: every POST must send it in X-Spinalnet-Token. */
+  token?: string;
+  labels?: LabelSession;
+  reference?: ReferenceSession;
+}
+
+export function createViewServer(runs: readonly RunView[], opts: ViewServerOptions): Server {
   const states: RunState[] = runs.map((view) => ({ view, spectra: new Map() }));
   const server = createServer((req, res) => {
     if (opts.loopback && !isLocalHost(req.headers.host, (server.address() as AddressInfo).port)) {
       sendJson(res, 403, { error: 'this server answers only requests addressed to this machine (127.0.0.1, localhost)' });
       return;
     }
-    handle(states, req, res).catch((err: unknown) => {
-      if (err instanceof HttpError) sendJson(res, err.status, { error: err.message });
+    const answer = req.method === 'POST' ? handlePost(opts, req, res) : handle(states, opts, req, res);
+    answer.catch((err: unknown) => {
+      if (err instanceof HttpError) sendJson(res, err.status, { error: err.message, ...(err.fix !== undefined && { fix: err.fix }) });
       else if (err instanceof SpinalnetError) sendJson(res, 500, { error: err.message, fix: err.fix });
       else sendJson(res, 500, { error: `internal error: ${(err as Error).message}` });
     });
@@ -81,15 +104,95 @@ function isLocalHost(host: string | undefined, port: number): boolean {
   return host !== undefined && [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`].includes(host.toLowerCase());
 }
 
-async function handle(states: RunState[], req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+/** Whether `given` is the session token, compared in constant time (hashes of equal length). */
+function tokenMatches(token: string | undefined, given: string | string[] | undefined): boolean {
+  if (token === undefined || typeof given !== 'string') return false;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(token), digest(given));
+}
+
+const MAX_BODY = 1 << 20;
+
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, `the request body is over ${MAX_BODY} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  let body: unknown;
+  try {
+    body = text === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'the request body is not JSON');
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'the request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** A user's mistake in a labelling request (bad class, empty polygon…) is a 400 with the fix. */
+async function userInput<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof SpinalnetError) throw new HttpError(400, err.message, err.fix);
+    throw err;
+  }
+}
+
+/** The writing routes: the token first, then the session's own file only. */
+async function handlePost(opts: ViewServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').replace(/\?.*$/, '');
+  const writable = path.startsWith('/api/labels/') ? opts.labels : path.startsWith('/api/reference/') ? opts.reference : undefined;
+  if (!writable) {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  if (!tokenMatches(opts.token, req.headers['x-spinalnet-token'])) {
+    throw new HttpError(403, 'this request writes and needs the session token: open the page from the URL `spinalnet view` printed');
+  }
+  const body = await readJsonBody(req);
+  const { labels, reference } = opts;
+  if (labels && path === '/api/labels/label') {
+    const code = body.code;
+    if (code !== null && typeof code !== 'number') throw new HttpError(400, 'code must be a class code, or null to erase');
+    // The shape is the page's JSON: LabelSession checks every field of it before use.
+    return sendJson(res, 200, await userInput(() => labels.label(body.shape as LabelShape, code)));
+  }
+  if (labels && path === '/api/labels/undo') return sendJson(res, 200, await userInput(() => labels.undo()));
+  if (labels && path === '/api/labels/class') return sendJson(res, 200, await userInput(() => labels.addClass(String(body.name ?? ''), String(body.color ?? ''))));
+  if (reference && path === '/api/reference/point') {
+    const value = body.reference;
+    if (value !== null && typeof value !== 'string') throw new HttpError(400, 'reference must be a class name, "can\'t tell" or null');
+    return sendJson(res, 200, { points: await userInput(() => reference.setReference(Number(body.fid), value)) });
+  }
+  throw new HttpError(404, 'not found');
+}
+
+async function handle(states: RunState[], opts: ViewServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: opts.labels || opts.reference ? 'GET, HEAD, POST' : 'GET, HEAD' }).end();
     return;
   }
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  if (path === '/api/session') return sendJson(res, 200, { labels: opts.labels !== undefined, reference: opts.reference !== undefined, cantTell: CANT_TELL });
+  if (path === '/api/labels') {
+    if (!opts.labels) throw new HttpError(404, 'this session has no label file (spinalnet view RUN --labels FILE.gpkg)');
+    return sendJson(res, 200, await opts.labels.state());
+  }
+  if (path === '/api/reference') {
+    if (!opts.reference) throw new HttpError(404, 'this session has no sample (spinalnet view RUN --reference samples.gpkg)');
+    return sendJson(res, 200, { file: opts.reference.file, points: await opts.reference.points() });
+  }
+  if (path === '/api/reference/assess') {
+    if (!opts.reference) throw new HttpError(404, 'this session has no sample (spinalnet view RUN --reference samples.gpkg)');
+    return sendJson(res, 200, await userInput(() => opts.reference!.assess()));
+  }
   if (path === '/' || path === '/index.html') return sendFile(res, join(PAGE_DIR, 'index.html'));
   if (path.startsWith('/page/')) return sendFile(res, resolveInside(PAGE_DIR, path.slice(6)));
   if (path === '/vendor/uPlot.esm.js' || path === '/vendor/uPlot.min.css') return sendFile(res, join(UPLOT_DIR, path.slice(8)));

@@ -1,6 +1,10 @@
 /** Opens run folders and starts the view server: the library side of `spinalnet view`. */
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import { checkInteger, ConfigError, DataError } from '../core/errors.ts';
+import { LabelSession } from './labelSession.ts';
+import { ReferenceSession } from './referenceSession.ts';
 import { RunView } from './runData.ts';
 import { createViewServer } from './server.ts';
 
@@ -8,9 +12,14 @@ export interface ViewOptions {
   /** 0: a free port. */
   port: number;
   host: string;
+  /** A GeoPackage of training labels to draw (created when missing): `--labels`. */
+  labels?: string;
+  /** The GeoPackage `spinalnet sample` wrote, to label point by point: `--reference`. */
+  reference?: string;
 }
 
 export interface RunningView {
+  /** The page's address; with --labels or --reference it carries the session token (?token=…). */
   url: string;
   runs: RunView[];
   close(): Promise<void>;
@@ -28,7 +37,25 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
   if (!LOOPBACK.has(opts.host)) {
     log(`warning: serving on ${opts.host}: anyone who can reach this address can see the run folders' files (the page has no login)`);
   }
-  const server = createViewServer(runs, { loopback: LOOPBACK.has(opts.host) });
+  let labels: LabelSession | undefined;
+  let reference: ReferenceSession | undefined;
+  if (opts.labels !== undefined || opts.reference !== undefined) {
+    const flag = opts.labels !== undefined ? '--labels' : '--reference';
+    if (runs.length !== 1 || !runs[0]!.hasScene) throw new ConfigError(flag, 'one scene run folder (run or predict)', dirs.join(' '), `run \`spinalnet view RUN_DIR ${flag} FILE.gpkg\``);
+    if (opts.labels !== undefined && opts.reference !== undefined && resolve(opts.labels) === resolve(opts.reference)) {
+      throw new ConfigError('--labels', 'a file other than --reference', opts.labels, 'training labels and the accuracy sample go in separate files');
+    }
+    const maps = await runs[0]!.sceneMaps();
+    const grid = { height: maps.height, width: maps.width, ...(maps.scene.georef && { georef: maps.scene.georef }) };
+    if (opts.labels !== undefined) {
+      if (!maps.scene.georef) log('warning: the scene has no georeference: labels are written in pixel coordinates (x = column, y = row), with no CRS');
+      labels = await LabelSession.open(opts.labels, grid, maps.classes.map((c) => ({ code: c.value, name: c.name, color: [...c.color] as [number, number, number] })));
+    }
+    if (opts.reference !== undefined) reference = await ReferenceSession.open(opts.reference, runs[0]!.dir, maps.classes.map((c) => c.name));
+  }
+  // Only a session that writes needs the secret; it travels in the printed URL and goes back in a header.
+  const token = labels || reference ? randomBytes(24).toString('base64url') : undefined;
+  const server = createViewServer(runs, { loopback: LOOPBACK.has(opts.host), ...(token && { token }), ...(labels && { labels }), ...(reference && { reference }) });
   await new Promise<void>((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       fail(err.code === 'EADDRINUSE' ? new ConfigError('--port', 'a free port', opts.port, 'pick another --port, or leave it out for a free one') : err),
@@ -38,7 +65,7 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
   const { port } = server.address() as AddressInfo;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
-    url: `http://${host}:${port}/`,
+    url: `http://${host}:${port}/${token ? `?token=${token}` : ''}`,
     runs,
     close: () =>
       new Promise<void>((done) => {

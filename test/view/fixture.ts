@@ -1,5 +1,6 @@
 /** Real run folders for the viewer tests: short seeded runs through the installed command. */
 import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startView } from '../../src/view/startView.ts';
@@ -44,4 +45,62 @@ export async function withView<T>(dirs: string[], fn: (url: string) => Promise<T
   } finally {
     await view.close();
   }
+}
+
+/** The UTM grid the georeferenced fixture run is placed on: 18 m pixels, top-left corner (440720, 3751320), EPSG:32617. */
+export const PLACED_GEOREF = { geoTransform: [440720, 18, 0, 3751320, 0, -18] as [number, number, number, number, number, number], epsg: 32617 };
+
+/**
+ * A `spinalnet run` of the 96×96 demo scene placed on PLACED_GEOREF (library only: the CLI has no flag to
+ * place the demo), 1 epoch; a few seconds. Call it before any server loads a model in this process: a
+ * pipeline ends with tf.disposeVariables().
+ */
+export async function georeferencedRun(out: string): Promise<void> {
+  const { DEFAULTS } = await import('../../src/pipeline/config.ts');
+  const { runPipeline } = await import('../../src/pipeline/runPipeline.ts');
+  await runPipeline({
+    ...DEFAULTS, input: { kind: 'demo', georef: PLACED_GEOREF },
+    model: 'spinal-mlp', pca: 6, epochs: 1, trainFraction: 0.1, seed: 3, backend: 'cpu', training: 'tfjs', predictWorkers: 0, out,
+  });
+}
+
+/** `spinalnet sample` through the installed command: a stratified sample of the run's map as a GeoPackage. */
+export async function sampleCli(run: string, out: string, size: number, minPerClass = 1): Promise<void> {
+  await cli(['sample', run, '--size', String(size), '--min-per-class', String(minPerClass), '--seed', '1', '--out', out]);
+}
+
+/** Reads a GeoPackage layer with GDAL's own Python bindings: per feature its fid, fields and geometry as WKT. */
+export function ogrFeatures(path: string, layer: string): { fid: number; fields: Record<string, string | number | null>; wkt: string | null }[] {
+  const script = `import json, sys
+from osgeo import ogr
+ds = ogr.Open(sys.argv[1])
+lyr = ds.GetLayerByName(sys.argv[2])
+out = []
+for f in lyr:
+    g = f.GetGeometryRef()
+    out.append({'fid': f.GetFID(), 'fields': {k: f.GetField(k) for k in f.keys()}, 'wkt': g.ExportToWkt() if g else None})
+print(json.dumps(out))`;
+  const r = spawnSync('/usr/bin/python3', ['-c', script, path, layer], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`GDAL could not read ${path}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Burns a GeoPackage layer onto a grid with GDAL (gdal.Rasterize, the default rule, attribute `field`): row-major values. */
+export function gdalBurn(path: string, layer: string, field: string, height: number, width: number, geoTransform: readonly number[]): number[] {
+  const script = `import json, sys
+from osgeo import gdal
+d = gdal.GetDriverByName('MEM').Create('', ${width}, ${height}, 1, gdal.GDT_Int32)
+d.SetGeoTransform(${JSON.stringify(geoTransform)})
+gdal.Rasterize(d, sys.argv[1], layers=[sys.argv[2]], attribute=sys.argv[3])
+print(json.dumps(d.GetRasterBand(1).ReadAsArray().ravel().tolist()))`;
+  const r = spawnSync('/usr/bin/python3', ['-c', script, path, layer, field], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`GDAL could not burn ${path}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** GDAL's GeoPackage validator (osgeo_utils' validate_gpkg.py), when installed: what it reports, empty when the file conforms. */
+export const GPKG_VALIDATOR = ['/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py', '/usr/share/doc/python3-gdal/examples/validate_gpkg.py'].find((f) => existsSync(f));
+export function validateGpkg(path: string): { status: number | null; output: string } {
+  const r = spawnSync('/usr/bin/python3', [GPKG_VALIDATOR!, path], { encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
 }

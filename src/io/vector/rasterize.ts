@@ -7,7 +7,7 @@
 import { DataError } from '../../core/errors.ts';
 import type { GeoReference } from '../../core/types.ts';
 import { layerToPixels } from './crs.ts';
-import type { Feature, VectorLayer } from './types.ts';
+import type { Feature, Geometry, VectorLayer } from './types.ts';
 
 export interface SceneGrid {
   readonly height: number;
@@ -123,18 +123,7 @@ export function rasterizeLayer(layer: VectorLayer, grid: SceneGrid, classOf: (fe
       featureOf[p] = f.fid + 1;
       burned++;
     };
-    if (g.type === 'Point' || g.type === 'MultiPoint') {
-      for (let i = 0; i < g.xy.length; i += 2) {
-        const x = Math.floor(g.xy[i]), y = Math.floor(g.xy[i + 1]);
-        if (x >= 0 && x < width && y >= 0 && y < height) set(y * width + x);
-      }
-    } else {
-      // A MultiPolygon's rings all go into one even-odd fill, as GDAL collects them.
-      const rings = g.type === 'Polygon' ? g.rings : g.polygons.flat();
-      fillPolygon(width, height, rings, (row, x0, x1) => {
-        for (let x = Math.max(0, x0); x <= Math.min(width - 1, x1); x++) set(row * width + x);
-      });
-    }
+    burnGeometry(g, width, height, set);
     if (burned === 0) (onGrid(g.type === 'Point' || g.type === 'MultiPoint' ? [g.xy] : g.type === 'Polygon' ? g.rings : g.polygons.flat(), width, height) ? unburned : outside).push(f.fid);
   }
   const conflicts = [...shared].map(([key, s]) => {
@@ -142,6 +131,34 @@ export function rasterizeLayer(layer: VectorLayer, grid: SceneGrid, classOf: (fe
     return { classA, classB, pixels: s.size };
   }).sort((a, b) => b.pixels - a.pixels);
   return { values, featureOf, conflicts, outside, unburned, warnings: pixels.warnings };
+}
+
+/** Calls set(p) for each row-major pixel a geometry in pixel space burns (a pixel may come twice). */
+function burnGeometry(g: Geometry, width: number, height: number, set: (p: number) => void): void {
+  if (g.type === 'Point' || g.type === 'MultiPoint') {
+    for (let i = 0; i < g.xy.length; i += 2) {
+      const x = Math.floor(g.xy[i]), y = Math.floor(g.xy[i + 1]);
+      if (x >= 0 && x < width && y >= 0 && y < height) set(y * width + x);
+    }
+  } else {
+    // A MultiPolygon's rings all go into one even-odd fill, as GDAL collects them.
+    const rings = g.type === 'Polygon' ? g.rings : g.polygons.flat();
+    fillPolygon(width, height, rings, (row, x0, x1) => {
+      for (let x = Math.max(0, x0); x <= Math.min(width - 1, x1); x++) set(row * width + x);
+    });
+  }
+}
+
+/** Each feature's pixels on the grid by the same rule as rasterizeLayer (ascending, each once), in the layer's order; empty for no geometry. */
+export function featurePixels(layer: VectorLayer, grid: SceneGrid): { pixels: Int32Array[]; warnings: string[] } {
+  const { layer: inPixels, warnings } = layerToPixels(layer, grid.georef);
+  const pixels = inPixels.features.map((f) => {
+    if (f.geometry === null) return new Int32Array(0);
+    const seen = new Set<number>();
+    burnGeometry(f.geometry, grid.width, grid.height, (p) => seen.add(p));
+    return Int32Array.from(seen).sort();
+  });
+  return { pixels, warnings };
 }
 
 /** Whether the bounding box of some coordinates overlaps the grid (0, width) × (0, height); touching its edge is not enough. */

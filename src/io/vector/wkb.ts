@@ -137,3 +137,71 @@ export function encodeGpkgPoint(x: number, y: number, srsId: number): Uint8Array
   v.setFloat64(21, y, true);
   return out;
 }
+
+/** ISO WKB of a 2D geometry, little-endian; polygon rings are written closed (the first vertex repeated when it is not already last). */
+export function encodeWkb(g: Geometry): Uint8Array {
+  const closed = (ring: Float64Array): Float64Array => {
+    const n = ring.length;
+    if (n >= 2 && (ring[0] !== ring[n - 2] || ring[1] !== ring[n - 1])) {
+      const c = new Float64Array(n + 2);
+      c.set(ring);
+      c[n] = ring[0]!; c[n + 1] = ring[1]!;
+      return c;
+    }
+    return ring;
+  };
+  const polygonRings = (rings: readonly Float64Array[]) => rings.map(closed);
+  const parts: (readonly Float64Array[])[] = g.type === 'Polygon' ? [polygonRings(g.rings)] : g.type === 'MultiPolygon' ? g.polygons.map(polygonRings) : [];
+  const polygonBytes = (rings: readonly Float64Array[]) => 9 + rings.reduce((a, r) => a + 4 + r.length * 8, 0);
+  const size = g.type === 'Point' ? 21 : g.type === 'MultiPoint' ? 9 + (g.xy.length / 2) * 21
+    : g.type === 'Polygon' ? polygonBytes(parts[0]!) : 9 + parts.reduce((a, p) => a + polygonBytes(p), 0);
+  const out = new Uint8Array(size);
+  const v = new DataView(out.buffer);
+  let o = 0;
+  const header = (type: number, count?: number) => {
+    out[o] = 1; v.setUint32(o + 1, type, true); o += 5;
+    if (count !== undefined) { v.setUint32(o, count, true); o += 4; }
+  };
+  const xy = (x: number, y: number) => { v.setFloat64(o, x, true); v.setFloat64(o + 8, y, true); o += 16; };
+  const polygon = (rings: readonly Float64Array[]) => {
+    header(3, rings.length);
+    for (const r of rings) {
+      v.setUint32(o, r.length / 2, true); o += 4;
+      for (let i = 0; i < r.length; i += 2) xy(r[i]!, r[i + 1]!);
+    }
+  };
+  switch (g.type) {
+    case 'Point': header(1); xy(g.xy[0]!, g.xy[1]!); break;
+    case 'MultiPoint':
+      header(4, g.xy.length / 2);
+      for (let i = 0; i < g.xy.length; i += 2) { header(1); xy(g.xy[i]!, g.xy[i + 1]!); }
+      break;
+    case 'Polygon': polygon(parts[0]!); break;
+    case 'MultiPolygon': header(6, parts.length); parts.forEach(polygon); break;
+  }
+  return out;
+}
+
+/**
+ * A GeoPackage blob for any 2D geometry: little-endian header, no envelope for a point (as GeoPackage
+ * recommends), an xy envelope otherwise (what GDAL writes, and what readers use to skip features).
+ */
+export function encodeGpkgGeometry(g: Geometry, srsId: number): Uint8Array {
+  if (g.type === 'Point') return encodeGpkgPoint(g.xy[0]!, g.xy[1]!, srsId);
+  const wkb = encodeWkb(g);
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  const rings = g.type === 'MultiPoint' ? [g.xy] : g.type === 'Polygon' ? g.rings : g.polygons.flat();
+  for (const r of rings) {
+    for (let i = 0; i < r.length; i += 2) {
+      x0 = Math.min(x0, r[i]!); x1 = Math.max(x1, r[i]!); y0 = Math.min(y0, r[i + 1]!); y1 = Math.max(y1, r[i + 1]!);
+    }
+  }
+  const out = new Uint8Array(8 + 32 + wkb.length);
+  const v = new DataView(out.buffer);
+  out[0] = 0x47; out[1] = 0x50; out[2] = 0;
+  out[3] = 0x01 | (1 << 1); // little-endian, envelope [minx, maxx, miny, maxy]
+  v.setInt32(4, srsId, true);
+  v.setFloat64(8, x0, true); v.setFloat64(16, x1, true); v.setFloat64(24, y0, true); v.setFloat64(32, y1, true);
+  out.set(wkb, 40);
+  return out;
+}

@@ -2,6 +2,7 @@
 // same HTML as report.html) and, for scene runs, the maps, then wires hover, click, the confusion
 // matrix and the spectra together. Everything comes from the server that served this file.
 import { drawCurves, drawSpectra } from './charts.js';
+import { setupLabels, setupReference } from './label.js';
 import { MapViews, rasterCanvas } from './map.js';
 
 const $ = (id) => document.getElementById(id);
@@ -13,7 +14,9 @@ async function api(path, kind = 'json') {
   return r.arrayBuffer();
 }
 
-const state = { runs: [], scene: null, maps: [], layers: [], views: null, highlight: null, current: null, pins: [], chart: null, hoverToken: 0 };
+// hideMapClass: reference mode keeps the map's class out of sight until asked (so it does not anchor the label).
+// onMapClick / onMapRect: the labelling tools take clicks and dragged rectangles when they are on.
+const state = { runs: [], scene: null, maps: [], layers: [], views: null, highlight: null, current: null, pins: [], chart: null, hoverToken: 0, hideMapClass: false, onMapClick: null, onMapRect: null };
 window.spinalnetView = {
   state,
   /** Row-major indices of the pixels the selected confusion cell highlights. */
@@ -42,6 +45,12 @@ async function main() {
       $('mapsection').hidden = false;
       $('panes').textContent = `The map cannot be shown: ${err.message}`;
     }
+  }
+  if (state.views) {
+    const session = await api('/api/session');
+    const ctx = { state, api, renderControls, escape, className, rasterCanvas };
+    if (session.labels) await setupLabels(ctx);
+    if (session.reference) await setupReference(ctx, session.cantTell);
   }
   document.body.dataset.ready = '1';
 }
@@ -143,7 +152,11 @@ async function setupMaps(runs) {
   $('spectra').hidden = false;
   state.views = new MapViews(H, W, {
     onHover: showHover,
-    onClick: (row, col, run) => selectPixel(row, col, run).catch((err) => ($('spectrum-info').textContent = `no spectrum: ${err.message}`)),
+    onClick: (row, col, run, at) => {
+      if (state.onMapClick?.(row, col, at)) return;
+      selectPixel(row, col, run).catch((err) => ($('spectrum-info').textContent = `no spectrum: ${err.message}`));
+    },
+    onRect: (rect) => state.onMapRect?.(rect),
   });
   runs.forEach((r, i) => {
     const pane = document.createElement('div');
@@ -240,6 +253,10 @@ function showHover(px) {
   const roles = ['not used', 'training', 'validation', 'test'];
   const lines = [`<tr><th>pixel</th><td>row ${row}, column ${col}${xy ? ` · map x ${xy[0].toFixed(2)}, y ${xy[1].toFixed(2)}` : ''}</td></tr>`];
   lines.push(`<tr><th>true class</th><td class="truth">${className(state.maps[0].truth[p] - 1)}</td></tr>`);
+  if (state.hideMapClass) {
+    box.innerHTML = `<table>${lines.join('')}</table>`;
+    return;
+  }
   state.maps.forEach((m, i) => {
     const tag = state.maps.length > 1 ? (i === 0 ? ' A' : ' B') : '';
     const conf = m.confidence && !Number.isNaN(m.confidence[p]) ? ` · confidence ${(100 * m.confidence[p]).toFixed(1)}%` : '';

@@ -81,3 +81,12 @@ export function drawCurves(el, epochs, title) {
     el,
   );
 }
+
+/** One pixel's spectrum (black) against every class's mean (thin, in the class colour). */
+export function drawMeans(el, chart, { x, xLabel, point, classes }) {
+  chart?.destroy();
+  const series = [{ label: xLabel }, ...classes.map((c) => ({ label: `${c.label} mean`, stroke: rgb(c.color, 0.9), width: 1, points: { show: false } })),
+    { label: point.label, stroke: '#000', width: 2.5, points: { show: false } }];
+  const data = [x, ...classes.map((c) => c.mean), point.spectrum];
+  return new uPlot({ width: chartWidth(el), height: 240, scales: { x: { time: false } }, axes: [{ label: xLabel }, { label: 'value' }], series, legend: { live: false } }, data, el);
+}

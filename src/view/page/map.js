@@ -25,7 +25,9 @@ export class MapViews {
   /**
    * @param {number} height scene rows
    * @param {number} width scene columns
-   * @param {{onHover: Function, onClick: Function}} hooks: onHover({row, col} or null), onClick(row, col, pane index)
+   * @param {{onHover: Function, onClick: Function, onRect?: Function}} hooks: onHover({row, col} or null),
+   *   onClick(row, col, pane index, {x, y} the scene position, x = column, y = row, fractional),
+   *   onRect({row0, col0, row1, col1}) when a rectangle is dragged with the 'rect' tool
    */
   constructor(height, width, hooks) {
     this.height = height;
@@ -36,6 +38,11 @@ export class MapViews {
     this.cursor = null;
     this.marker = null;
     this.fitted = false;
+    /** null: drag pans; 'rect': drag selects a rectangle of pixels. */
+    this.tool = null;
+    /** The rectangle being dragged, and a polygon being drawn ([[x, y], …] in scene pixels). */
+    this.selection = null;
+    this.sketch = null;
   }
 
   /** Adds a pane: `layers()` returns [{canvas, opacity, on}] in drawing order, read at every draw. */
@@ -56,9 +63,24 @@ export class MapViews {
     }, { passive: false });
     canvas.addEventListener('pointerdown', (e) => {
       drag = { x: e.clientX, y: e.clientY, ox: this.view.ox, oy: this.view.oy, moved: false };
+      if (this.tool === 'rect') {
+        const px = this.pixelAt(canvas, e);
+        drag.rect = px ? { row0: px.row, col0: px.col, row1: px.row, col1: px.col } : null;
+        this.selection = drag.rect;
+      }
       canvas.setPointerCapture(e.pointerId);
     });
     canvas.addEventListener('pointermove', (e) => {
+      if (drag?.rect) {
+        const px = this.pixelAt(canvas, e, true);
+        if (px && (px.row !== drag.rect.row1 || px.col !== drag.rect.col1)) {
+          drag.rect.row1 = px.row;
+          drag.rect.col1 = px.col;
+          this.draw();
+        }
+        this.setCursor(this.pixelAt(canvas, e));
+        return;
+      }
       if (drag) {
         const dx = (e.clientX - drag.x) * this.ratio(canvas);
         const dy = (e.clientY - drag.y) * this.ratio(canvas);
@@ -73,11 +95,18 @@ export class MapViews {
       this.setCursor(this.pixelAt(canvas, e));
     });
     canvas.addEventListener('pointerup', (e) => {
+      const rect = drag?.rect;
       const clicked = drag && !drag.moved;
       drag = null;
+      if (rect) {
+        this.selection = null;
+        this.draw();
+        this.hooks.onRect?.(rect);
+        return;
+      }
       if (clicked) {
         const px = this.pixelAt(canvas, e);
-        if (px) this.hooks.onClick(px.row, px.col, this.panes.indexOf(pane));
+        if (px) this.hooks.onClick(px.row, px.col, this.panes.indexOf(pane), this.scenePoint(canvas, e));
       }
     });
     canvas.addEventListener('pointerleave', () => {
@@ -106,11 +135,22 @@ export class MapViews {
     return { x: (e.clientX - r.left) * k, y: (e.clientY - r.top) * k };
   }
 
-  pixelAt(canvas, e) {
-    const { x, y } = this.local(canvas, e);
-    const col = Math.floor((x - this.view.ox) / this.view.scale);
-    const row = Math.floor((y - this.view.oy) / this.view.scale);
+  /** The pixel under the pointer; null off the scene, or (clamp) the nearest edge pixel. */
+  pixelAt(canvas, e, clamp = false) {
+    const { x, y } = this.scenePoint(canvas, e);
+    let col = Math.floor(x);
+    let row = Math.floor(y);
+    if (clamp) {
+      col = Math.min(this.width - 1, Math.max(0, col));
+      row = Math.min(this.height - 1, Math.max(0, row));
+    }
     return row >= 0 && col >= 0 && row < this.height && col < this.width ? { row, col } : null;
+  }
+
+  /** The pointer's position in scene pixels (x = column, y = row, fractional). */
+  scenePoint(canvas, e) {
+    const { x, y } = this.local(canvas, e);
+    return { x: (x - this.view.ox) / this.view.scale, y: (y - this.view.oy) / this.view.scale };
   }
 
   /** Where the centre of (row, col) is on the page (client coordinates) in pane `i`. */
@@ -131,11 +171,11 @@ export class MapViews {
     this.fitted = true;
   }
 
-  /** Puts (row, col) in the middle of the panes, at least 8 screen pixels per scene pixel, and marks it. */
-  centreOn(row, col) {
+  /** Puts (row, col) in the middle of the panes, at least `minScale` screen pixels per scene pixel, and marks it. */
+  centreOn(row, col, minScale = 8) {
     const c = this.panes[0].canvas;
     const v = this.view;
-    v.scale = Math.max(v.scale, 8);
+    v.scale = Math.max(v.scale, minScale);
     v.ox = c.width / 2 - (col + 0.5) * v.scale;
     v.oy = c.height / 2 - (row + 0.5) * v.scale;
     this.marker = { row, col };
@@ -182,6 +222,22 @@ export class MapViews {
       };
       box(this.marker, '#ff00ff', 4);
       box(this.cursor, '#ffffff', 1);
+      const sel = this.selection;
+      if (sel) {
+        const [r0, r1] = [Math.min(sel.row0, sel.row1), Math.max(sel.row0, sel.row1)];
+        const [c0, c1] = [Math.min(sel.col0, sel.col1), Math.max(sel.col0, sel.col1)];
+        ctx.strokeStyle = '#ffeb3b';
+        ctx.lineWidth = 2;
+        ctx.strokeRect(ox + c0 * scale, oy + r0 * scale, (c1 - c0 + 1) * scale, (r1 - r0 + 1) * scale);
+      }
+      if (this.sketch?.length) {
+        ctx.strokeStyle = '#ffeb3b';
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        this.sketch.forEach(([x, y], i) => (i ? ctx.lineTo(ox + x * scale, oy + y * scale) : ctx.moveTo(ox + x * scale, oy + y * scale)));
+        ctx.stroke();
+        for (const [x, y] of this.sketch) ctx.fillRect(ox + x * scale - 2, oy + y * scale - 2, 4, 4);
+      }
     }
   }
 }

@@ -1,10 +1,10 @@
 /** writeGeoPackagePoints read back by GDAL (ogrinfo) and by readVectorLayer. */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../src/core/errors.ts';
-import { writeGeoPackagePoints } from '../../../src/io/vector/geopackage.ts';
+import { createGeoPackageLayer, editGeoPackage, writeGeoPackagePoints } from '../../../src/io/vector/geopackage.ts';
 import { readVectorLayer } from '../../../src/io/vector/readVectorLayer.ts';
 import { gdal, gdalMissing } from './vectorFixtures.ts';
 
@@ -58,5 +58,49 @@ describe('writeGeoPackagePoints', () => {
     const bad = { ...POINTS, attributes: { ...POINTS.attributes, class: Int32Array.of(1, 2) } };
     await expect(writeGeoPackagePoints(join(dir, 'bad.gpkg'), bad)).rejects.toThrow(ConfigError);
     await expect(writeGeoPackagePoints(join(dir, 'bad.gpkg'), { ...POINTS, layerName: 'gpkg_x' })).rejects.toThrow(/layerName/);
+  });
+});
+
+describe('createGeoPackageLayer and editGeoPackage', () => {
+  let dir: string;
+  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'spinalnet-vector-edit-')); });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const square = (x: number, y: number, s: number) => Float64Array.of(x, y, x + s, y, x + s, y + s, x, y + s, x, y);
+
+  it('inserts, updates and deletes points and polygons that GDAL reads back, in the layer\'s CRS', async () => {
+    const path = join(dir, 'edit.gpkg');
+    await createGeoPackageLayer(path, { layerName: 'things', crs: { epsg: 32617 }, geometryType: 'GEOMETRY', fields: [{ name: 'kind', type: 'string' }, { name: 'n', type: 'integer' }] });
+    const fids = await editGeoPackage(path, (e) => [
+      e.insert('things', { type: 'Point', xy: Float64Array.of(500015, 4199985) }, { kind: 'pt', n: 1 }),
+      e.insert('things', { type: 'Polygon', rings: [square(500000, 4199000, 30), Float64Array.of(500010, 4199010, 500010, 4199020, 500020, 4199020, 500020, 4199010, 500010, 4199010)] }, { kind: 'holed', n: 2 }),
+      e.insert('things', { type: 'MultiPolygon', polygons: [[square(0, 0, 1)], [square(5, 5, 2)]] }, { kind: 'gone', n: 3 }),
+    ]);
+    expect(fids).toEqual([1, 2, 3]);
+    await editGeoPackage(path, (e) => {
+      expect(e.update('things', 1, undefined, { n: 10 })).toBe(true);
+      expect(e.delete('things', 3)).toBe(true);
+      expect(e.delete('things', 3)).toBe(false);
+      expect(e.get('things', 2)?.properties).toEqual({ kind: 'holed', n: 2 });
+    });
+    const info = gdal('ogrinfo', '-al', '-geom=WKT', path);
+    expect(info).toMatch(/Feature Count: 2/);
+    expect(info).toMatch(/ID\["EPSG",32617\]\]\s*\n/);
+    expect(info).toMatch(/n \(Integer64\) = 10\s+POINT \(500015 4199985\)/);
+    expect(info).toMatch(/POLYGON \(\(500000 4199000,500030 4199000,500030 4199030,500000 4199030,500000 4199000\),\(500010 4199010,500010 4199020,500020 4199020,500020 4199010,500010 4199010\)\)/);
+    expect(info).not.toMatch(/gone/);
+  });
+
+  it('leaves the file as it was when an edit fails, and leaves no temporary file', async () => {
+    const path = join(dir, 'fail.gpkg');
+    await createGeoPackageLayer(path, { layerName: 'things', crs: {}, geometryType: 'POINT', fields: [{ name: 'n', type: 'integer' }] });
+    await editGeoPackage(path, (e) => e.insert('things', { type: 'Point', xy: Float64Array.of(1, 2) }, { n: 1 }));
+    const before = readFileSync(path);
+    await expect(editGeoPackage(path, (e) => {
+      e.insert('things', { type: 'Point', xy: Float64Array.of(3, 4) }, { n: 2 });
+      e.insert('things', null, { nope: 1 });
+    })).rejects.toThrow(/properties: expected fields of table 'things', got 'nope'/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    await expect(createGeoPackageLayer(path, { layerName: 'things', crs: {}, geometryType: 'POINT', fields: [] })).rejects.toThrow(/expected a new file/);
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 });

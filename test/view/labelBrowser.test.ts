@@ -1,0 +1,199 @@
+/**
+ * The viewer as a labelling tool in a real browser (Debian's Chromium, headless, playwright-core), on a
+ * real georeferenced run: a pixel clicked and a rectangle dragged end up in the GeoPackage at their
+ * coordinates in the scene's CRS (read back by GDAL); sample points of a real `spinalnet sample` output
+ * labelled with keys end up in its `reference` field, and once every point has an answer the page shows
+ * the accuracy that `spinalnet assess` computes from the same file.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estimateRunAccuracy } from '../../src/pipeline/accuracyAssessment.ts';
+import { startView, type RunningView } from '../../src/view/startView.ts';
+import { georeferencedRun, hasGdal, ogrFeatures, PLACED_GEOREF, sampleCli } from './fixture.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const present = existsSync(CHROMIUM) && hasGdal;
+if (!present) console.warn(`skipping the labelling browser tests: ${CHROMIUM} or python3-gdal is absent`);
+
+const root = join(__dirname, '..', '..');
+const artifacts = join(root, 'test-artifacts');
+const t = PLACED_GEOREF.geoTransform;
+
+/** GDAL's WKT of the outline of rows r0..r1, columns c0..c1, counter-clockwise from the top-left corner. */
+function rectWkt(r0: number, c0: number, r1: number, c1: number): string {
+  const x0 = t[0] + c0 * t[1], x1 = t[0] + (c1 + 1) * t[1];
+  const y0 = t[3] + r0 * t[5], y1 = t[3] + (r1 + 1) * t[5];
+  return `MULTIPOLYGON (((${x0} ${y0},${x0} ${y1},${x1} ${y1},${x1} ${y0},${x0} ${y0})))`;
+}
+
+describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spinalnet-label-browser-'));
+  const run = join(dir, 'run');
+  const labelsFile = join(dir, 'labels.gpkg');
+  const samplesFile = join(dir, 'samples.gpkg');
+  let context: BrowserContext;
+  let labelling: RunningView;
+  let reference: RunningView;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    await georeferencedRun(run);
+    await sampleCli(run, samplesFile, 14, 2);
+    labelling = await startView([run], { port: 0, host: '127.0.0.1', labels: labelsFile });
+    reference = await startView([run], { port: 0, host: '127.0.0.1', reference: samplesFile });
+    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spinalnet-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1400, height: 900 },
+    });
+    mkdirSync(artifacts, { recursive: true });
+  }, 180_000);
+  afterAll(async () => {
+    await context?.close();
+    await labelling?.close();
+    await reference?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open(url: string): Promise<Page> {
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 60_000 });
+    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('1');
+    return page;
+  }
+  const at = (page: Page, row: number, col: number) => page.evaluate(([r, c]) => window.spinalnetView.clientPoint(0, r!, c!), [row, col]);
+
+  it('writes a clicked pixel and a dragged rectangle to the GeoPackage at their map coordinates', async () => {
+    const page = await open(labelling.url);
+    expect(await page.isVisible('#labelling')).toBe(true);
+    // The first class (1 Scrub) is chosen, the pixel tool is on: one click labels one pixel.
+    const p = await at(page, 10, 20);
+    await page.mouse.click(p.x, p.y);
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    // Water, rectangle tool, drag from (30, 40) to (32, 45).
+    await page.click('#label-classes button[data-code="13"]');
+    await page.check('#label-tools input[value="rect"]');
+    const a = await at(page, 30, 40);
+    const b = await at(page, 32, 45);
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.x, b.y, { steps: 6 });
+    await page.mouse.up();
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(await page.textContent('#label-status')).toBe('labelled 3×6 pixels');
+    const features = ogrFeatures(labelsFile, 'labels');
+    expect(features.map((f) => [f.fields.landcover, f.fields.code, f.wkt])).toEqual([
+      ['Scrub', 1, rectWkt(10, 20, 10, 20)],
+      ['Water', 13, rectWkt(30, 40, 32, 45)],
+    ]);
+    // The count per class, and the features drawn as a layer in their class colour.
+    expect(await page.textContent('#label-classes button[data-code="13"]')).toContain('1 feature, 18 px');
+    expect(await page.textContent('#label-classes button[data-code="1"]')).toContain('1 feature, 1 px');
+    const labelled = await page.evaluate(() => {
+      const c = window.spinalnetView.state.maps[0].canvases.labels;
+      return [Array.from(c.getContext('2d').getImageData(42, 31, 1, 1).data), Array.from(c.getContext('2d').getImageData(0, 0, 1, 1).data)];
+    });
+    const water = (await page.evaluate(() => window.spinalnetView.labels().classes.find((c: { code: number }) => c.code === 13).color)) as number[];
+    expect(labelled[0]).toEqual([...water, 255]);
+    expect(labelled[1]![3]).toBe(0);
+    // Undo by key takes the rectangle back out of the file.
+    await page.keyboard.press('Control+z');
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(ogrFeatures(labelsFile, 'labels')).toHaveLength(1);
+    // Key 5 picks the fifth class (Slash pine); a click with the pixel tool labels; `e` then a click erases it.
+    await page.check('#label-tools input[value="pixel"]');
+    await page.keyboard.press('5');
+    const q = await at(page, 50, 50);
+    await page.mouse.click(q.x, q.y);
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(ogrFeatures(labelsFile, 'labels').map((f) => [f.fields.landcover, f.fields.code, f.wkt])).toContainEqual(['Slash pine', 5, rectWkt(50, 50, 50, 50)]);
+    await page.keyboard.press('e');
+    await page.mouse.click(q.x, q.y);
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(ogrFeatures(labelsFile, 'labels')).toHaveLength(1);
+    // A polygon: three clicks, Enter; the stored feature covers the pixel centres inside the triangle.
+    await page.keyboard.press('2');
+    await page.check('#label-tools input[value="polygon"]');
+    for (const [r, c] of [[60, 60], [60, 70], [70, 60]] as const) {
+      const v = await at(page, r, c);
+      await page.mouse.click(v.x, v.y);
+    }
+    await page.keyboard.press('Enter');
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(await page.textContent('#label-status')).toBe('labelled a polygon of 3 points');
+    const swamp = ogrFeatures(labelsFile, 'labels').filter((f) => f.fields.code === 2);
+    expect(swamp).toHaveLength(1);
+    expect(swamp[0]!.fields.landcover).toBe('Willow swamp');
+    expect(await page.textContent('#label-classes button[data-code="2"]')).toMatch(/1 feature, \d+ px/);
+    await page.screenshot({ path: join(artifacts, 'view-labels.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('labels sample points by keys into `reference`, hides the map class, and shows the assessment when done', async () => {
+    let page = await open(reference.url);
+    expect(await page.textContent('#ref-progress')).toBe('point 1 of 14 · 0 of 14 labelled');
+    // The map's class is hidden (layer off, not in the text) until asked.
+    expect(await page.evaluate(() => window.spinalnetView.state.layers.find((l: { id: string }) => l.id === 'prediction').on)).toBe(false);
+    expect(await page.textContent('#ref-point')).toContain('map class hidden');
+    await page.check('#ref-show-map');
+    expect(await page.textContent('#ref-point')).toContain('map class Scrub');
+    await page.uncheck('#ref-show-map');
+    // Zoomed on the point, with its spectrum against the class means.
+    expect(await page.evaluate(() => window.spinalnetView.state.views.marker)).toEqual({ row: expect.any(Number), col: expect.any(Number) });
+    await page.waitForSelector('#ref-chart .uplot');
+    // Points 1–2 are mapped Scrub, 3–4 Cabbage palm/oak hammock (the sample's strata in order). Keys:
+    // 1 = Scrub, 6 = Oak/broadleaf hammock (a map error), 4 = Cabbage palm/oak hammock; each moves on.
+    for (const key of ['1', '6', '4']) {
+      await page.keyboard.press(key);
+      await page.evaluate(() => window.spinalnetView.referenceIdle());
+    }
+    expect(await page.textContent('#ref-progress')).toBe('point 4 of 14 · 3 of 14 labelled');
+    const samples = ogrFeatures(samplesFile, 'samples');
+    expect(samples.map((f) => f.fields.reference)).toEqual(['Scrub', 'Oak/broadleaf hammock', 'Cabbage palm/oak hammock', ...new Array(11).fill(null)]);
+    // Points 4–13 from another tab (the API, with the token), as mapped but one "can't tell"; then the last one here, by a click.
+    const token = new URL(reference.url).searchParams.get('token')!;
+    const answers = samples.slice(3, 13).map((f) => [f.fid, f.fid === 7 ? "can't tell" : String(f.fields.map_class)] as const);
+    for (const [fid, ref] of answers) {
+      const r = await fetch(new URL('/api/reference/point', reference.url), { method: 'POST', headers: { 'x-spinalnet-token': token, 'content-type': 'application/json' }, body: JSON.stringify({ fid, reference: ref }) });
+      expect(r.status).toBe(200);
+    }
+    await page.close();
+    page = await open(reference.url);
+    expect(await page.textContent('#ref-progress')).toBe('point 14 of 14 · 13 of 14 labelled');
+    await page.click('#ref-classes button[data-name="Water"]');
+    await page.evaluate(() => window.spinalnetView.referenceIdle());
+    expect(await page.textContent('#ref-progress')).toContain('14 of 14 labelled');
+    // The page's numbers are those of `spinalnet assess` on the same file.
+    const expected = await estimateRunAccuracy(run, { reference: samplesFile });
+    expect(expected.n).toBe(13);
+    expect(Number.isFinite(expected.overallAccuracy.se)).toBe(true);
+    expect(expected.skipped.cantTell).toBe(1);
+    const oa = `${(100 * expected.overallAccuracy.estimate).toFixed(1)} %`;
+    await expect.poll(() => page.textContent('#ref-oa')).toBe(oa);
+    const text = (await page.textContent('#ref-assess'))!;
+    expect(text).toContain(`${(100 * expected.overallAccuracy.ci95[0]).toFixed(1)}–${(100 * expected.overallAccuracy.ci95[1]).toFixed(1)}`);
+    expect(text).toContain('13 labelled points; 1 "can\'t tell"');
+    const water = expected.classes.find((c) => c.name === 'Water')!;
+    expect(text).toContain(`${(water.area.pixels.estimate * expected.hectaresPerPixel!).toFixed(1)} ± ${(expected.z * water.area.pixels.se * expected.hectaresPerPixel!).toFixed(1)} ha`);
+    await page.screenshot({ path: join(artifacts, 'view-reference.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+declare global {
+  interface Window {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page is untyped JS
+    spinalnetView: any;
+  }
+}
