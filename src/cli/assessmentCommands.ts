@@ -111,7 +111,7 @@ export async function suggestCommand(argv: string[]): Promise<number> {
   });
   for (const w of r.warnings) err(`warning: ${w}`);
   for (let i = 0; i < r.pixels.length; i++) {
-    out(`  ${String(i + 1).padStart(4)}  row ${String(r.rows[i]).padStart(5)}  col ${String(r.cols[i]).padStart(5)}  margin ${r.margin[i]!.toFixed(3)}${r.disagreement ? `  disagreement ${r.disagreement[i]!.toFixed(2)}` : ''}  ${r.mapClass[i]}`);
+    out(`  ${String(i + 1).padStart(4)}  row ${String(r.rows[i]).padStart(5)}  col ${String(r.cols[i]).padStart(5)}  margin ${r.margin[i]!.toPrecision(3)}${r.disagreement ? `  disagreement ${r.disagreement[i]!.toFixed(2)}` : ''}  ${r.mapClass[i]}`);
   }
   out(`${r.pixels.length} pixels of ${r.candidates} unlabelled (spacing ${r.spacing}): ${r.gpkg} (layer suggestions; fill its 'class' field in QGIS)`);
   return 0;

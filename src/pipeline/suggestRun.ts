@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backend/selectBackend.ts';
-import { ConfigError, DataError, InputFileError } from '../core/errors.ts';
+import { checkInteger, ConfigError, DataError, InputFileError } from '../core/errors.ts';
 import type { InferenceEngine } from '../inference/parallel/parallelPredict.ts';
 import { writeGeoPackagePoints } from '../io/vector/geopackage.ts';
 import { rasterizeLayer } from '../io/vector/rasterize.ts';
@@ -31,8 +31,8 @@ export interface SuggestOptions {
   /** A label layer (GeoPackage, shapefile, GeoJSON) whose features' pixels count as labelled too. */
   readonly exclude?: string;
   readonly excludeLayer?: string;
-  /** The GeoPackage to write (refused when it exists, unless `force`). */
-  readonly out: string;
+  /** The GeoPackage to write (refused when it exists, unless `force`); absent: the list only (e.g. for the viewer). */
+  readonly out?: string;
   readonly force?: boolean;
   readonly backend?: BackendChoice;
   readonly inference?: InferenceEngine;
@@ -40,7 +40,8 @@ export interface SuggestOptions {
 }
 
 export interface SuggestResult {
-  readonly gpkg: string;
+  /** The GeoPackage written, when `out` was given. */
+  readonly gpkg?: string;
   /** Row-major pixel indices, most uncertain first. */
   readonly pixels: Int32Array;
   readonly rows: Int32Array;
@@ -66,8 +67,11 @@ export interface RunProbabilities {
 export async function suggestRun(runDirs: string | readonly string[], opts: SuggestOptions): Promise<SuggestResult> {
   const dirs = typeof runDirs === 'string' ? [runDirs] : [...runDirs];
   if (dirs.length === 0) throw new ConfigError('spinalnet suggest', 'at least one run folder', 'none');
-  if (extname(opts.out).toLowerCase() !== '.gpkg') throw new ConfigError('--out', 'a GeoPackage path ending in .gpkg', opts.out);
-  if (existsSync(opts.out) && !opts.force) throw new ConfigError('--out', 'a new file (an existing one may hold labels)', opts.out, 'choose another --out, or pass --force to replace it');
+  // Checked before the model predicts anything.
+  checkInteger('--size', opts.size, 1);
+  if (opts.spacing !== undefined) checkInteger('--spacing', opts.spacing, 1);
+  if (opts.out !== undefined && extname(opts.out).toLowerCase() !== '.gpkg') throw new ConfigError('--out', 'a GeoPackage path ending in .gpkg', opts.out);
+  if (opts.out !== undefined && existsSync(opts.out) && !opts.force) throw new ConfigError('--out', 'a new file (an existing one may hold labels)', opts.out, 'choose another --out, or pass --force to replace it');
   const runs = await Promise.all(dirs.map(readRunMap));
   const first = runs[0]!;
   for (const r of runs) {
@@ -125,7 +129,7 @@ export async function suggestRun(runDirs: string | readonly string[], opts: Sugg
   const pickedDisagreement = disagreement && Float32Array.from(picked.positions, (i) => disagreement[i]!);
   const mapClass = Array.from(picked.positions, (i) => names[votes[0]![i]!]!);
   const n = chosen.length;
-  await writeGeoPackagePoints(opts.out, {
+  if (opts.out !== undefined) await writeGeoPackagePoints(opts.out, {
     layerName: 'suggestions',
     crs,
     fields: [
@@ -141,7 +145,7 @@ export async function suggestRun(runDirs: string | readonly string[], opts: Sugg
     },
   });
   return {
-    gpkg: opts.out, pixels: chosen, rows, cols, margin: pickedMargin, ...(pickedDisagreement && { disagreement: pickedDisagreement }),
+    ...(opts.out !== undefined && { gpkg: opts.out }), pixels: chosen, rows, cols, margin: pickedMargin, ...(pickedDisagreement && { disagreement: pickedDisagreement }),
     mapClass, candidates: pixels.length, spacing, warnings,
   };
 }

@@ -39,6 +39,8 @@ const AXIS: Rgb = [60, 60, 60];
 const GRIDLINE: Rgb = [232, 232, 232];
 const PLOT_W = 420;
 const PLOT_H = 280;
+/** The legend's note on the bands (the 5×9 font is ASCII). */
+const BAND_NOTE = 'bands: mean +/- 1 std';
 
 /** The colour at `alpha` over white (the band's tint). */
 const tint = (c: Rgb, alpha: number): Rgb => [0, 1, 2].map((i) => Math.round(255 + alpha * (c[i]! - 255))) as unknown as Rgb;
@@ -65,7 +67,9 @@ export function renderMeanCurves(input: MeanCurvesInput): RgbaImage {
   // Each chart: the y-axis title (vertical), its tick labels, the plot.
   const axisTitleW = lineH + 10;
   const chartW = axisTitleW + yLabelW + TICK + 6 + PLOT_W;
-  const width = 2 * MARGIN + panels.length * chartW + (panels.length - 1) * GAP + 24;
+  const labels = [...new Set(panels.flatMap((p) => p.curves.map((c) => c.label)))];
+  const legendW = labels.reduce((a, l) => a + 36 + textWidth(l, S) + 40, 0) + textWidth(BAND_NOTE, S);
+  const width = Math.max(2 * MARGIN + panels.length * chartW + (panels.length - 1) * GAP + 24, 2 * MARGIN + axisTitleW + yLabelW + TICK + 6 + legendW);
   let y = MARGIN;
   const titleY = y;
   if (input.title) y += wrappedTextHeight(input.title, width - 2 * MARGIN, S, 6) + 12;
@@ -88,7 +92,7 @@ export function renderMeanCurves(input: MeanCurvesInput): RgbaImage {
     drawLine(img, lx, mid, lx + 27, mid, c.color, { thickness: 3 });
     lx += 36 + drawText(img, c.label, lx + 36, legendY, { scale: S }) + 40;
   }
-  drawText(img, `band: ± 1 std`, lx, legendY, { scale: S, color: AXIS });
+  drawText(img, BAND_NOTE, lx, legendY, { scale: S, color: AXIS });
   panels.forEach((p, i) => {
     const px = MARGIN + i * (chartW + GAP) + axisTitleW + yLabelW + TICK + 6;
     drawText(img, p.title, px + Math.floor(PLOT_W / 2), chartTitleY, { scale: S, align: 'center' });
