@@ -7,8 +7,9 @@
  * std bands) and the raw numbers as JSON.
  *
  *   npm run bench:active-learning [-- --seeds 5 --epochs 30 --scenes samson,salinas-a --out docs/images/active-learning.png]
+ *   npm run bench:active-learning -- --from-json outputs/active-learning.json   # table and figure again from saved numbers
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,14 +20,23 @@ import { findDataset } from '../src/scene/registry.ts';
 const { values } = parseArgs({
   options: {
     seeds: { type: 'string' }, epochs: { type: 'string' }, scenes: { type: 'string' }, out: { type: 'string' }, json: { type: 'string' },
-    rounds: { type: 'string' }, 'per-round': { type: 'string' }, initial: { type: 'string' },
+    rounds: { type: 'string' }, 'per-round': { type: 'string' }, initial: { type: 'string' }, 'from-json': { type: 'string' },
   },
 });
-const seeds = Array.from({ length: Number(values.seeds ?? 5) }, (_, i) => i + 1);
-const epochs = Number(values.epochs ?? 30);
-const rounds = Number(values.rounds ?? 4);
-const perRound = Number(values['per-round'] ?? 10);
-const initialPerClass = Number(values.initial ?? 5);
+interface Saved {
+  seeds: number[];
+  epochs: number;
+  rounds: number;
+  perRound: number;
+  initialPerClass: number;
+  results: ActiveLearningResult[];
+}
+const saved = values['from-json'] === undefined ? undefined : JSON.parse(readFileSync(values['from-json'], 'utf8')) as Saved;
+const seeds = saved?.seeds ?? Array.from({ length: Number(values.seeds ?? 5) }, (_, i) => i + 1);
+const epochs = saved?.epochs ?? Number(values.epochs ?? 30);
+const rounds = saved?.rounds ?? Number(values.rounds ?? 4);
+const perRound = saved?.perRound ?? Number(values['per-round'] ?? 10);
+const initialPerClass = saved?.initialPerClass ?? Number(values.initial ?? 5);
 const scenes = (values.scenes ?? 'samson,salinas-a').split(',');
 const out = values.out ?? 'docs/images/active-learning.png';
 const jsonOut = values.json ?? 'outputs/active-learning.json';
@@ -40,8 +50,8 @@ function dataDir(id: string): string {
 }
 
 const started = performance.now();
-const results: ActiveLearningResult[] = [];
-for (const id of scenes) {
+const results: ActiveLearningResult[] = saved?.results ?? [];
+for (const id of saved ? [] : scenes) {
   const t0 = performance.now();
   const load = os.loadavg()[0]!.toFixed(1);
   const r = await simulateActiveLearning({
@@ -77,7 +87,7 @@ for (const r of results) {
 const colors = { suggest: [214, 39, 40] as [number, number, number], random: [31, 119, 180] as [number, number, number] };
 const img = renderMeanCurves({
   title: `${initialPerClass} labelled pixels per class, then ${rounds} rounds of ${perRound} more: suggested or random (${seeds.length} seeds)`,
-  xLabel: 'labelled pixels', yLabel: 'overall accuracy (%)',
+  xLabel: 'labelled pixels', yLabel: 'overall accuracy (%)', clip: [0, 100],
   panels: results.map((r) => ({
     title: `${r.scene.name} (${r.testPixels} test pixels)`,
     curves: (['suggest', 'random'] as const).map((strategy) => {
@@ -92,5 +102,5 @@ const img = renderMeanCurves({
 mkdirSync(dirname(out), { recursive: true });
 writePng(out, img);
 mkdirSync(dirname(jsonOut), { recursive: true });
-writeFileSync(jsonOut, `${JSON.stringify({ seeds, epochs, rounds, perRound, initialPerClass, results }, null, 2)}\n`);
+if (!saved) writeFileSync(jsonOut, `${JSON.stringify({ seeds, epochs, rounds, perRound, initialPerClass, results }, null, 2)}\n`);
 console.log(`figure: ${out}; numbers: ${jsonOut}; ${((performance.now() - started) / 1000).toFixed(0)} s in all (load average now ${os.loadavg()[0]!.toFixed(1)})`);

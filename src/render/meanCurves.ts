@@ -29,6 +29,8 @@ export interface MeanCurvesInput {
   readonly xLabel: string;
   readonly yLabel: string;
   readonly panels: readonly MeanCurvesPanel[];
+  /** Bands and axes kept inside [lo, hi] (e.g. [0, 100] for percentages: mean + std may pass 100). */
+  readonly clip?: readonly [number, number];
 }
 
 const MARGIN = 20;
@@ -57,10 +59,14 @@ export function renderMeanCurves(input: MeanCurvesInput): RgbaImage {
   const lineH = textHeight(S);
   const panels = input.panels.map((p) => {
     const xs = p.curves.flatMap((c) => c.x);
-    const lo = Math.min(...p.curves.flatMap((c) => c.mean.map((m, i) => m - c.std[i]!)));
-    const hi = Math.max(...p.curves.flatMap((c) => c.mean.map((m, i) => m + c.std[i]!)));
+    const [clipLo, clipHi] = input.clip ?? [-Infinity, Infinity];
+    const lo = Math.max(clipLo, Math.min(...p.curves.flatMap((c) => c.mean.map((m, i) => m - c.std[i]!))));
+    const hi = Math.min(clipHi, Math.max(...p.curves.flatMap((c) => c.mean.map((m, i) => m + c.std[i]!))));
     const xt = niceTicks(Math.min(...xs), Math.max(...xs), 6, 1);
-    const yt = niceTicks(lo, hi === lo ? lo + 1 : hi, 5);
+    const ticks = niceTicks(lo, hi === lo ? lo + 1 : hi, 5);
+    // Ticks past the clip (100 % when the data reach 99) are dropped.
+    const inside = ticks.values.filter((v) => v >= clipLo && v <= clipHi);
+    const yt = inside.length >= 2 && inside.length < ticks.values.length ? { ...ticks, values: inside, min: inside[0]!, max: inside[inside.length - 1]! } : ticks;
     return { ...p, xt, yt };
   });
   const yLabelW = Math.max(...panels.flatMap((p) => p.yt.values.map((v) => textWidth(formatTick(v, p.yt.decimals), S))));
@@ -97,12 +103,12 @@ export function renderMeanCurves(input: MeanCurvesInput): RgbaImage {
     const px = MARGIN + i * (chartW + GAP) + axisTitleW + yLabelW + TICK + 6;
     drawText(img, p.title, px + Math.floor(PLOT_W / 2), chartTitleY, { scale: S, align: 'center' });
     drawText(img, input.yLabel, MARGIN + i * (chartW + GAP), plotY + Math.floor(PLOT_H / 2), { scale: S, align: 'center', vertical: true });
-    drawPanel(img, px, plotY, p.curves, p.xt, p.yt, input.xLabel);
+    drawPanel(img, px, plotY, p.curves, p.xt, p.yt, input.xLabel, input.clip);
   });
   return img;
 }
 
-function drawPanel(img: RgbaImage, x: number, y: number, curves: readonly MeanCurve[], xt: Ticks, yt: Ticks, xLabel: string): void {
+function drawPanel(img: RgbaImage, x: number, y: number, curves: readonly MeanCurve[], xt: Ticks, yt: Ticks, xLabel: string, clip?: readonly [number, number]): void {
   const w = PLOT_W, h = PLOT_H;
   const toX = (v: number) => x + Math.round(((v - xt.min) / (xt.max - xt.min)) * (w - 1));
   const toY = (v: number) => y + h - 1 - Math.round(((v - yt.min) / (yt.max - yt.min)) * (h - 1));
@@ -124,11 +130,15 @@ function drawPanel(img: RgbaImage, x: number, y: number, curves: readonly MeanCu
     const band = tint(c.color, 0.22);
     for (let i = 0; i + 1 < c.x.length; i++) {
       const x0 = toX(c.x[i]!), x1 = toX(c.x[i + 1]!);
-      for (let px = x0; px <= x1; px++) {
+      // Each column once: a segment ends before the next one's first column (the last segment includes its end).
+      const end = i + 2 === c.x.length ? x1 : x1 - 1;
+      for (let px = x0; px <= end; px++) {
         const t = x1 === x0 ? 0 : (px - x0) / (x1 - x0);
         const m = c.mean[i]! + t * (c.mean[i + 1]! - c.mean[i]!);
         const s = c.std[i]! + t * (c.std[i + 1]! - c.std[i]!);
-        for (let py = toY(m + s); py <= toY(m - s); py++) {
+        const top = Math.max(y, toY(Math.min(m + s, clip?.[1] ?? Infinity, yt.max)));
+        const bottom = Math.min(y + PLOT_H - 1, toY(Math.max(m - s, clip?.[0] ?? -Infinity, yt.min)));
+        for (let py = top; py <= bottom; py++) {
           const at = (py * img.width + px) * 4;
           const under: Rgb = [img.data[at]!, img.data[at + 1]!, img.data[at + 2]!];
           // Multiply over what is there, so overlapping bands show both.
