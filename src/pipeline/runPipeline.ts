@@ -233,7 +233,8 @@ async function trainStage(config: RunConfig, prepared: PreparedRun, folder: RunF
   const { split } = prepared;
   log(`training ${prepared.spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
   const model = await buildRunModel(config, prepared);
-  if (!ctx.state && config.initFrom !== undefined) {
+  // On resume too, so run.json records it; the checkpoint's weights then replace these.
+  if (config.initFrom !== undefined) {
     try {
       ctx.initFrom = await initFromRun(config, prepared, model);
     } catch (err) {
