@@ -6,7 +6,6 @@
  * user fills in QGIS before training again (`run --train-vector … --init-from RUN`). With several runs of
  * one scene (an experiment's seeds) the pixels their maps disagree on most come first.
  */
-import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backend/selectBackend.ts';
@@ -186,7 +185,7 @@ export async function runProbabilities(run: RunMap, pixels: Int32Array, inferenc
       reduced.close();
     }
   } finally {
+    // Only this model: a caller such as the viewer may hold others.
     model.dispose();
-    tf.disposeVariables();
   }
 }
