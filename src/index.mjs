@@ -10,6 +10,7 @@ export const {
   loadScene, openScene,
   DEFAULTS, validateConfig, resumePipeline, runPipeline, predictPipeline,
   fitPca, transformCube, makeSplit, getModelSpec, MODELS, SpinalLayer, loadModel, saveModel, trainModel,
+  suggestRun, disagreementOf, marginsOf, suggestPixels, simulateActiveLearning,
   confusionMatrix, metricsFromConfusion,
   BackendError, ConfigError, DataError, InputFileError, MatFormatError, SpinalnetError,
 } = api;

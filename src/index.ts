@@ -21,6 +21,11 @@ export { SpinalLayer } from './models/spinalLayer.ts';
 export { loadModel, saveModel, type ModelMetadata } from './models/modelFiles.ts';
 export { trainModel, type TrainOptions, type TrainResult } from './training/trainModel.ts';
 
+// Where to label next (`spinalnet suggest`): the least certain unlabelled pixels, spread out.
+export { suggestRun, type SuggestOptions, type SuggestResult } from './pipeline/suggestRun.ts';
+export { disagreementOf, marginsOf, suggestPixels, type SuggestInput, type Suggestion } from './sampling/suggest.ts';
+export { simulateActiveLearning, type ActiveLearningConfig, type ActiveLearningResult } from './experiment/activeLearning.ts';
+
 // Accuracy of test pixels.
 export { confusionMatrix, metricsFromConfusion, type Metrics } from './evaluation/metrics.ts';
 

@@ -1,9 +1,15 @@
-/** `spinalnet sample RUN …` and `spinalnet assess RUN …`: a probability sample of the map, and accuracy and area from its labels. */
+/**
+ * `spinalnet sample RUN …` and `spinalnet assess RUN …`: a probability sample of the map, and accuracy and
+ * area from its labels; `spinalnet suggest RUN …`: where to label next.
+ */
 import { ConfigError } from '../core/errors.ts';
 import { assessRun, sampleRun } from '../pipeline/accuracyAssessment.ts';
 import { ASSESSMENT_FILES } from '../pipeline/accuracyAssessment.ts';
-import { bool, num, parse, str } from './args.ts';
-import { ASSESS_HELP, SAMPLE_HELP } from './help.ts';
+import { suggestRun } from '../pipeline/suggestRun.ts';
+import { BACKEND_CHOICES } from '../backend/selectBackend.ts';
+import { INFERENCE_ENGINES } from '../inference/parallel/parallelPredict.ts';
+import { bool, num, oneOf, parse, str } from './args.ts';
+import { ASSESS_HELP, SAMPLE_HELP, SUGGEST_HELP } from './help.ts';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -80,5 +86,33 @@ export async function assessCommand(argv: string[]): Promise<number> {
   out(`overall accuracy ${p(r.overallAccuracy)} from ${r.n} labelled points`);
   for (const c of r.classes) out(`  ${String(c.value).padStart(4)} ${c.name.padEnd(24)} user's ${p(c.userAccuracy)}, producer's ${p(c.producerAccuracy)}, area ${p(c.areaProportion)} of the map`);
   out(`written: ${dir}/${ASSESSMENT_FILES.json}, ${dir}/${ASSESSMENT_FILES.markdown}; the run's report.html shows them`);
+  return 0;
+}
+
+export async function suggestCommand(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse(argv, {
+    help: { type: 'boolean', short: 'h' }, size: { type: 'string' }, spacing: { type: 'string' }, exclude: { type: 'string' }, layer: { type: 'string' },
+    out: { type: 'string' }, force: { type: 'boolean' }, backend: { type: 'string' }, inference: { type: 'string' },
+  }, 'suggest');
+  if (v.help) {
+    out(SUGGEST_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new ConfigError('spinalnet suggest', 'one or more run folders', 'nothing', 'run `spinalnet suggest RUN_DIR --size N --out suggest.gpkg` (see --help)');
+  const target = str(v, 'out');
+  if (target === undefined) throw new ConfigError('--out', 'the GeoPackage to write (e.g. suggest.gpkg)', undefined);
+  const size = num(v, 'size');
+  if (size === undefined) throw new ConfigError('--size', 'the number of pixels to suggest', undefined);
+  const spacing = num(v, 'spacing');
+  const r = await suggestRun(positionals, {
+    size, ...(spacing !== undefined && { spacing }), ...(str(v, 'exclude') !== undefined && { exclude: str(v, 'exclude')! }),
+    ...(str(v, 'layer') !== undefined && { excludeLayer: str(v, 'layer')! }), out: target, force: bool(v, 'force', false),
+    backend: oneOf(v, 'backend', BACKEND_CHOICES, 'auto'), inference: oneOf(v, 'inference', INFERENCE_ENGINES, 'auto'), log: err,
+  });
+  for (const w of r.warnings) err(`warning: ${w}`);
+  for (let i = 0; i < r.pixels.length; i++) {
+    out(`  ${String(i + 1).padStart(4)}  row ${String(r.rows[i]).padStart(5)}  col ${String(r.cols[i]).padStart(5)}  margin ${r.margin[i]!.toPrecision(3)}${r.disagreement ? `  disagreement ${r.disagreement[i]!.toFixed(2)}` : ''}  ${r.mapClass[i]}`);
+  }
+  out(`${r.pixels.length} pixels of ${r.candidates} unlabelled (spacing ${r.spacing}): ${r.gpkg} (layer suggestions; fill its 'class' field in QGIS)`);
   return 0;
 }

@@ -14,6 +14,7 @@ commands:
   experiment models × splits × seeds on one scene, with mean ± std and paired comparisons
   sample     a stratified random sample of a run's map to label (GeoPackage for QGIS, CSV)
   assess     accuracy and class areas with 95 % intervals from the labelled sample
+  suggest    where to label next: the pixels the model is least sure of, spread out (GeoPackage)
   image      the same spinal head on image datasets (MNIST family, CIFAR-10, PNG folders)
   worker     run experiment jobs from a Redis queue (spinalnet experiment --queue)
   view       look at a finished run (or two side by side) in the browser: maps, spectra, errors
@@ -70,6 +71,8 @@ protocol (defaults: the SpinalNet paper's KSC script):
   --seed N              seeds split, weights, dropout, batch order (default ${DEFAULTS.seed})
 
 model and training:
+  --init-from RUN_DIR   start from that run's trained weights (same --model and --patch; its PCA is
+                        reused; classes matched by name, a new class gets a new output)
   --model NAME          ${MODELS.map((m) => `${m.id} (${m.description})`).join('\n                        ')}
   --epochs N            (default ${DEFAULTS.epochs})
   --batch-size N        (default ${DEFAULTS.batchSize})
@@ -190,6 +193,25 @@ proportion to class area; never a training pixel, each pixel once. Writes a GeoP
   --min-per-class N     at least N points per map class (default 50)
   --seed N              seeds the draw (default 1)
   --out FILE.gpkg       the GeoPackage (the CSV is FILE.csv); --force replaces existing files
+`;
+
+export const SUGGEST_HELP = `usage: spinalnet suggest RUN_DIR [RUN_DIR…] --size N --out suggest.gpkg [flags]
+
+Where to label next: the run's saved model predicts every pixel not yet labelled (not a training or
+validation pixel of the run, nor a pixel of --exclude's features), and the N pixels with the smallest
+margin between the two most probable classes are suggested, no two closer than --spacing. With several
+runs of one scene (e.g. an experiment's seeds, each run with --seed), the pixels their maps disagree on
+most come first, ties to the smaller mean margin. Writes a GeoPackage point layer 'suggestions' in the
+scene's CRS (pixel centres; fields id, row, col, margin, [disagreement,] map_class and an empty 'class'
+to fill in QGIS); train again on the labels with run --train-vector FILE --init-from RUN_DIR.
+
+  --size N              pixels to suggest
+  --spacing PX          no two suggestions within PX − 1 rows and columns of each other (default the
+                        model's patch side, so their patches do not overlap; 1 allows neighbours)
+  --exclude FILE        a label layer (GeoPackage, shapefile, GeoJSON): its features' pixels count as
+                        labelled and are never suggested; --layer NAME picks its layer
+  --out FILE.gpkg       the GeoPackage; --force replaces an existing one
+  --backend B, --inference E   as for run
 `;
 
 export const ASSESS_HELP = `usage: spinalnet assess RUN_DIR --reference samples.gpkg [--out DIR] [flags]

@@ -148,6 +148,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   worker: async (argv) => (await import('./workerCommand.ts')).workerCommand(argv),
   view: async (argv) => (await import('./viewCommand.ts')).viewCommand(argv),
   sample: async (argv) => (await import('./assessmentCommands.ts')).sampleCommand(argv),
+  suggest: async (argv) => (await import('./assessmentCommands.ts')).suggestCommand(argv),
   assess: async (argv) => (await import('./assessmentCommands.ts')).assessCommand(argv),
   backends: async (argv) => (await import('./backendsCommand.ts')).backendsCommand(argv, out),
 };

@@ -27,7 +27,7 @@ const RUN_OPTIONS: Options = {
   'early-stop': { type: 'string' }, 'predict-workers': { type: 'string' }, inference: { type: 'string' }, precision: { type: 'string' }, training: { type: 'string' }, 'wasm-threads': { type: 'string' }, 'class-weights': { type: 'string' }, resume: { type: 'string' },
   'memory-limit': { type: 'string' }, 'tile-size': { type: 'string' },
   'train-vector': { type: 'string' }, 'test-vector': { type: 'string' }, layer: { type: 'string' }, 'class-field': { type: 'string' },
-  threads: { type: 'string' }, 'train-threads': { type: 'string' },
+  threads: { type: 'string' }, 'train-threads': { type: 'string' }, 'init-from': { type: 'string' },
 };
 
 export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume: string } {
@@ -79,6 +79,7 @@ export function runConfigFromArgs(argv: string[]): RunConfig | 'help' | { resume
     trainMapVar: str(v, 'train-map-var'),
     testMapVar: str(v, 'test-map-var'),
     earlyStop: num(v, 'early-stop'),
+    initFrom: str(v, 'init-from'),
     classWeights: oneOf(v, 'class-weights', ['none', 'balanced'] as const, DEFAULTS.classWeights),
     patch: num(v, 'patch', DEFAULTS.patch),
     // The demo trains on a fifth of its pixels so that `npm start` finishes in a few minutes on 2 cores.

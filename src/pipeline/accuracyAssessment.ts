@@ -27,7 +27,7 @@ import { writeFileAtomic } from '../util/atomicWrite.ts';
 export const ASSESSMENT_FILES = { json: 'accuracy-area.json', markdown: 'accuracy-area.md' } as const;
 
 /** What a finished run's folder says about its map. */
-interface RunMap {
+export interface RunMap {
   readonly dir: string;
   readonly height: number;
   readonly width: number;
@@ -40,7 +40,8 @@ interface RunMap {
   readonly record: Record<string, unknown>;
 }
 
-async function readRunMap(dir: string): Promise<RunMap> {
+/** A finished run's whole-scene map and its training pixels (split.mat), read from its folder. */
+export async function readRunMap(dir: string): Promise<RunMap> {
   const runJson = join(dir, 'run.json');
   if (!existsSync(runJson)) throw new InputFileError(dir, 'is not a run folder (no run.json)', 'pass the folder a `spinalnet run` or `predict` wrote');
   const record = JSON.parse(readFileSync(runJson, 'utf8')) as Record<string, unknown>;
@@ -119,23 +120,15 @@ export async function sampleRun(runDir: string, opts: SampleOptions): Promise<Sa
   const { counts, rule } = allocateSample(frames, size, opts.minPerClass);
   const pixels = drawSample(run.map, Uint8Array.from(run.trained, (t, p) => (t === 0 && run.map[p] !== 0 ? 1 : 0)), frames, counts, opts.seed);
   const n = pixels.length;
-  const x = new Float64Array(n), y = new Float64Array(n);
-  const rows = new Int32Array(n), cols = new Int32Array(n), values = new Int32Array(n), ids = new Int32Array(n);
-  const t = run.georef?.geoTransform;
-  if (!t) warnings.push('the scene has no georeference: the points are in pixel coordinates (x = column + 0.5, y = row + 0.5), with no CRS');
+  const values = new Int32Array(n), ids = new Int32Array(n);
+  const { x, y, rows, cols, crs, warning } = pixelCentres(pixels, run.width, run.georef);
+  if (warning) warnings.push(warning);
   pixels.forEach((p, i) => {
-    const r = Math.floor(p / run.width), c = p % run.width;
     ids[i] = i + 1;
-    rows[i] = r;
-    cols[i] = c;
     values[i] = run.map[p]!;
-    // Pixel centres.
-    x[i] = t ? t[0] + (c + 0.5) * t[1] + (r + 0.5) * t[2] : c + 0.5;
-    y[i] = t ? t[3] + (c + 0.5) * t[4] + (r + 0.5) * t[5] : r + 0.5;
   });
   const nameOf = new Map(run.classes.map((c) => [c.value, c.name]));
   const mapClass = Array.from(values, (v) => nameOf.get(v) ?? `class ${v}`);
-  const crs = run.georef ? { ...(run.georef.epsg !== undefined && { epsg: run.georef.epsg }), ...(run.georef.crsWkt !== undefined && { wkt: run.georef.crsWkt }) } : {};
   await writeGeoPackagePoints(opts.out, {
     layerName: 'samples',
     crs,
@@ -153,6 +146,27 @@ export async function sampleRun(runDir: string, opts: SampleOptions): Promise<Sa
   writePng(png, samplePicture(run, pixels));
   const strata = frames.map((f, i) => ({ value: f.value, name: nameOf.get(f.value) ?? `class ${f.value}`, pixels: f.pixels, sampled: counts[i]! }));
   return { gpkg: opts.out, csv, png, size: n, rule, strata, warnings };
+}
+
+/**
+ * Pixel centres as points in the scene's CRS (x = column + 0.5, y = row + 0.5 through the geotransform),
+ * or in pixel coordinates with a warning when the scene has no georeference; with their rows and columns.
+ */
+export function pixelCentres(pixels: Int32Array, width: number, georef: GeoReference | undefined) {
+  const n = pixels.length;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  const rows = new Int32Array(n), cols = new Int32Array(n);
+  const t = georef?.geoTransform;
+  pixels.forEach((p, i) => {
+    const r = Math.floor(p / width), c = p % width;
+    rows[i] = r;
+    cols[i] = c;
+    x[i] = t ? t[0] + (c + 0.5) * t[1] + (r + 0.5) * t[2] : c + 0.5;
+    y[i] = t ? t[3] + (c + 0.5) * t[4] + (r + 0.5) * t[5] : r + 0.5;
+  });
+  const crs = georef ? { ...(georef.epsg !== undefined && { epsg: georef.epsg }), ...(georef.crsWkt !== undefined && { wkt: georef.crsWkt }) } : {};
+  const warning = t ? undefined : 'the scene has no georeference: the points are in pixel coordinates (x = column + 0.5, y = row + 0.5), with no CRS';
+  return { x, y, rows, cols, crs, warning };
 }
 
 /** The map in its class colours, enlarged to at least ~600 px, each sample point a white square ringed in black. */

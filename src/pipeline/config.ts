@@ -68,6 +68,11 @@ export interface RunConfig {
   classField?: string;
   /** Stop when validation accuracy has not improved for this many epochs (needs valFraction > 0). */
   earlyStop?: number;
+  /**
+   * A finished run's folder whose saved model gives the initial weights (`--init-from`): same model and
+   * patch, its PCA reused (so the features match), classes matched by name, a new class an added output.
+   */
+  initFrom?: string;
   /** 'balanced' weights each class's loss by inverse frequency. */
   classWeights: 'none' | 'balanced';
   /** Seeds the split, the initial weights, dropout and the batch order (the paper's split: 345). */

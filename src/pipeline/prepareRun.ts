@@ -13,7 +13,11 @@ import { loadLabels } from '../scene/loadScene.ts';
 import { readVectorReference } from '../scene/vectorLabels.ts';
 import type { CubeBIP, LabelMap, Scene } from '../core/types.ts';
 import type * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initFromModel } from '../models/initFrom.ts';
+import { loadModel, type ModelMetadata } from '../models/modelFiles.ts';
+import { pcaFromJSON } from '../preprocess/pca.ts';
 import type { ReducedScene } from '../scene/reducedScene.ts';
 import { patchSource, type SampleSource } from '../sampling/sampleSource.ts';
 import { withSeededMathRandom } from '../training/seededRandom.ts';
@@ -37,6 +41,8 @@ export interface PreparedRun {
   readonly rgb?: CubeBIP;
   /** Loss weight per class, when asked for. */
   readonly classWeights?: Float32Array;
+  /** With --init-from: the earlier run's model description (its PCA is this run's). */
+  readonly initFrom?: ModelMetadata;
 }
 
 function requireLabels(scene: Pick<Scene, 'labels' | 'name'>): LabelMap {
@@ -80,9 +86,61 @@ export async function prepareRun(config: RunConfig, opened: InputScene): Promise
     throw new DataError(`the ${config.split} split left ${split.train.length} training and ${split.test.length} test pixels`, 'use a larger training share, a smaller --block-size, or another --split');
   }
   const pcaFit = pcaFitOf(config);
-  const pca = await scene.scan.fitPca({ components: config.pca, whiten: config.whiten, pixels: pcaFit === 'train' ? split.train : undefined });
+  // --init-from: the earlier run's PCA, so the old weights see the features they were trained on.
+  const initFrom = config.initFrom === undefined ? undefined : initFromModelMeta(config.initFrom, spec, patch, scene);
+  const pca = initFrom ? pcaFromJSON(initFrom.preprocessing, join(config.initFrom!, 'model', 'spinalnet.json'))
+    : await scene.scan.fitPca({ components: config.pca, whiten: config.whiten, pixels: pcaFit === 'train' ? split.train : undefined });
   const { reduced, preview: rgb } = await scene.scan.transform(pca, scene.rgbBands?.every((b) => b < scene.grid.bands) ? scene.rgbBands : undefined);
-  return { scene, labels, spec, patch, split, pca, pcaFit, reduced, rgb, classWeights: config.classWeights === 'balanced' ? balancedWeights(split.trainClasses, scene.classes.length) : undefined };
+  return {
+    scene, labels, spec, patch, split, pca, pcaFit, reduced, rgb, classWeights: config.classWeights === 'balanced' ? balancedWeights(split.trainClasses, scene.classes.length) : undefined,
+    ...(initFrom && { initFrom }),
+  };
+}
+
+/**
+ * The saved model description of `--init-from RUN`, checked against this run before anything is
+ * computed: the same model and patch side, and a scene with the same bands (the PCA is reused).
+ */
+function initFromModelMeta(dir: string, spec: ModelSpec, patch: number, scene: InputScene): ModelMetadata {
+  const file = join(dir, 'model', 'spinalnet.json');
+  const fix = 'pass --init-from the folder of a finished `spinalnet run` (it holds model/)';
+  if (!existsSync(file)) throw new InputFileError(dir, 'has no model/spinalnet.json: not a finished run folder', fix);
+  let meta: ModelMetadata;
+  try {
+    meta = JSON.parse(readFileSync(file, 'utf8')) as ModelMetadata;
+  } catch (err) {
+    throw new InputFileError(file, `not valid JSON (${(err as Error).message})`, fix);
+  }
+  if (meta.kind !== 'spinalnet-model' || meta.image) throw new InputFileError(file, 'is not a scene model of `spinalnet run`', fix);
+  const refuse = (problem: string, how: string) => new DataError(`--init-from ${dir}: ${problem}`, how);
+  if (meta.modelId !== spec.id) throw refuse(`its model is ${meta.modelId}, this run's ${spec.id}`, `pass --model ${meta.modelId}, or drop --init-from`);
+  if (meta.patch !== patch) throw refuse(`its patches are ${meta.patch}×${meta.patch}, this run's ${patch}×${patch}`, `pass --patch ${meta.patch}, or drop --init-from`);
+  const dropped = [...(meta.droppedBands ?? [])].join(',');
+  if (meta.inputBands !== scene.fileBands || dropped !== scene.droppedBands.join(',')) {
+    throw refuse(
+      `its model was trained on a cube of ${meta.inputBands} bands${dropped ? ` (bands ${dropped} dropped)` : ''}, this scene has ${scene.fileBands}${scene.droppedBands.length ? ` (bands ${scene.droppedBands.join(',')} dropped)` : ''}`,
+      'train from an earlier run on the same scene (or the same sensor\'s bands), or drop --init-from',
+    );
+  }
+  return meta;
+}
+
+/**
+ * Replaces a freshly built model's weights by those of the `--init-from` run's model: classes matched by
+ * name, a class the old model lacks keeps its fresh output weights. Undefined without --init-from.
+ */
+export async function initFromRun(config: RunConfig, prepared: PreparedRun, model: tf.LayersModel): Promise<{ run: string; kept: string[]; added: string[] } | undefined> {
+  if (config.initFrom === undefined || !prepared.initFrom) return undefined;
+  const { model: old } = await loadModel(join(config.initFrom, 'model'));
+  try {
+    const byName = new Map(prepared.initFrom.classes.map((c, k) => [c.name.trim().toLowerCase(), k]));
+    const classMap = Int32Array.from(prepared.scene.classes, (c) => byName.get(c.name.trim().toLowerCase()) ?? -1);
+    initFromModel(model, old, classMap, `--init-from ${config.initFrom}`);
+    const names = prepared.scene.classes.map((c) => c.name);
+    return { run: config.initFrom, kept: names.filter((_, k) => classMap[k]! >= 0), added: names.filter((_, k) => classMap[k]! < 0) };
+  } finally {
+    old.dispose();
+  }
 }
 
 /** The model of a prepared run, initialised from the run's seed. */

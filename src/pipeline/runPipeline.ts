@@ -27,7 +27,7 @@ import { loadTrainState, saveTrainState, type TrainState } from '../training/tra
 import { stageClock, timestamp, type StageClock } from '../util/stageClock.ts';
 import { writeFileAtomic } from '../util/atomicWrite.ts';
 import { DEFAULTS, validateConfig, type RunConfig } from './config.ts';
-import { buildRunModel, prepareRun, trainingSetup, type PreparedRun } from './prepareRun.ts';
+import { buildRunModel, initFromRun, prepareRun, trainingSetup, type PreparedRun } from './prepareRun.ts';
 import { renderReport } from './report.ts';
 import { runEnvironment } from './runEnvironment.ts';
 import { checkOutDir, RunFolder } from './runFolder.ts';
@@ -158,6 +158,8 @@ interface Context {
   map?: MapCheckpoint;
   name: string;
   scene: InputScene;
+  /** With --init-from: the run the initial weights came from, and the classes kept and added. */
+  initFrom?: Awaited<ReturnType<typeof initFromRun>>;
 }
 
 /** Training, the map, the figures and the record, each a stage below; ends with the folder published or interrupted. */
@@ -231,6 +233,17 @@ async function trainStage(config: RunConfig, prepared: PreparedRun, folder: RunF
   const { split } = prepared;
   log(`training ${prepared.spec.id} on ${split.train.length} pixels${split.validation.length ? `, validating on ${split.validation.length}` : ''}, testing on ${split.test.length}`);
   const model = await buildRunModel(config, prepared);
+  // On resume too, so run.json records it; the checkpoint's weights then replace these.
+  if (config.initFrom !== undefined) {
+    try {
+      ctx.initFrom = await initFromRun(config, prepared, model);
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+    const f = ctx.initFrom!;
+    log(`initial weights from ${f.run}: ${f.kept.length} classes kept${f.added.length ? `, new output${f.added.length > 1 ? 's' : ''} for ${f.added.join(', ')}` : ''}; its PCA reused`);
+  }
   const reporter = hooks.progress ? progressReporter() : undefined;
   const signals = hooks.handleSignals ? listenForStop((s) => log(`\n${s}: stopping after this batch and saving a checkpoint (press again to quit at once)`)) : undefined;
   let trained: TrainResult;
@@ -368,7 +381,8 @@ function writeRecord(
       // Band centres (nm) of the bands used, when the file gave them (ENVI wavelength); the other band facts stay with the file.
       ...(scene.bandInfo?.wavelengthsNm && { wavelengthsNm: Array.from(scene.bandInfo.wavelengthsNm) }),
     },
-    pca: { components: prepared.pca.components, fittedOn: prepared.pcaFit, explainedVarianceRatio: prepared.pca.explainedVarianceRatio },
+    pca: { components: prepared.pca.components, fittedOn: prepared.initFrom ? `the --init-from run (${config.initFrom})` : prepared.pcaFit, explainedVarianceRatio: prepared.pca.explainedVarianceRatio },
+    ...(ctx.initFrom && { initFrom: ctx.initFrom }),
     dataWarnings: ctx.scene.warnings,
     droppedBands: ctx.scene.droppedBands,
     split: { strategy: split.strategy, description: split.description, train: split.train.length, validation: split.validation.length, test: split.test.length, dropped: split.dropped, exposed: split.exposed, warnings: split.warnings },
@@ -390,7 +404,8 @@ function writeRecord(
       facts: [
         ['scene', `${ctx.name}: ${height}×${width} pixels, ${scene.grid.bands} bands, ${scene.classes.length} classes`],
         ['split', `${split.description} (seed ${config.seed})`],
-        ['preprocessing', `PCA to ${config.pca} components${config.whiten ? ', whitened' : ''}, fitted on ${prepared.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`],
+        ['preprocessing', `PCA to ${prepared.pca.components} components${prepared.pca.whiten ? ', whitened' : ''}, ${prepared.initFrom ? `that of ${config.initFrom} (--init-from)` : `fitted on ${prepared.pcaFit === 'scene' ? 'every pixel of the scene' : 'the training pixels'}`}`],
+        ...(ctx.initFrom ? [['initial weights', `${ctx.initFrom.run}'s model (${ctx.initFrom.kept.length} classes kept${ctx.initFrom.added.length ? `, ${ctx.initFrom.added.join(', ')} added` : ''})`] as [string, string]] : []),
         ['model', `${prepared.spec.id} (${weights} weights), ${patch}×${patch} patches`],
         ['training', `${training.epochs.length} epochs${training.stoppedEarly ? ' (stopped early)' : ''}, batch ${config.batchSize}, Adam lr ${config.learningRate}${config.lrDropEpoch > 0 ? ` ÷${config.lrDropFactor} after epoch ${config.lrDropEpoch}` : ''}${prepared.classWeights ? ', class-balanced loss' : ''}; kept epoch ${training.keptEpoch}; ${Math.round(training.samplesPerSecond)} samples/s; gradients on ${training.engine}`],
         ['backend', ctx.backend.detail],

@@ -118,15 +118,18 @@ export async function mapInWindows(
 /**
  * Predicts the given pixels only (row-major indices into the scene, any order), e.g. an experiment's test
  * pixels, window by window as mapInWindows cuts them (each window read once with its halo; a scene in memory is one
- * call on its cube). Returns their classes (and, with `opts.probabilities`, the winning class's probability)
- * in the order of `pixels`.
+ * call on its cube). Returns their classes (and, with `opts.probabilities`, the winning class's probability;
+ * with 'all', every class's, sample-major) in the order of `pixels`.
  */
 export async function predictPixelsInWindows(
   model: tf.LayersModel, reduced: ReducedScene, patch: number, pixels: Int32Array, opts: ParallelPredictOptions,
-): Promise<{ classes: Int32Array; confidence?: Float32Array; engine: string; precision: Precision; fallbackReason?: string }> {
+): Promise<{ classes: Int32Array; confidence?: Float32Array; probabilities?: Float32Array; engine: string; precision: Precision; fallbackReason?: string }> {
   if (reduced.cube !== undefined) {
     const r = await predictPatchesParallel(model, reduced.cube, patch, pixels, opts);
-    return { classes: r.classes, ...(r.confidence && { confidence: r.confidence }), engine: r.engine, precision: r.precision, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }) };
+    return {
+      classes: r.classes, ...(r.confidence && { confidence: r.confidence }), ...(r.probabilities && { probabilities: r.probabilities }),
+      engine: r.engine, precision: r.precision, ...(r.fallbackReason && { fallbackReason: r.fallbackReason }),
+    };
   }
   const shared = { ...opts, int8Calibrator: opts.int8Calibrator ?? new Int8Calibrator() };
   const { height, width, bands } = reduced;
@@ -144,6 +147,8 @@ export async function predictPixelsInWindows(
 
   const classes = new Int32Array(pixels.length);
   const confidence = opts.probabilities ? new Float32Array(pixels.length) : undefined;
+  const k = model.outputs[0]!.shape[1] as number;
+  const probabilities = opts.probabilities === 'all' ? new Float32Array(pixels.length * k) : undefined;
   const buffer = new Float32Array(Math.min(height, windowList[0]!.rows[1] - windowList[0]!.rows[0] + 2 * halo) * width * bands);
   let engine = '';
   let precision: Precision = 'float32';
@@ -155,12 +160,13 @@ export async function predictPixelsInWindows(
     const local = Int32Array.from(mine, (j) => pixels[j]! - a * width);
     const r = await predictPatchesParallel(model, crop, patch, local, shared);
     precision = r.precision;
-    mine.forEach((j, k) => {
-      classes[j] = r.classes[k]!;
-      if (confidence && r.confidence) confidence[j] = r.confidence[k]!;
+    mine.forEach((j, m) => {
+      classes[j] = r.classes[m]!;
+      if (confidence && r.confidence) confidence[j] = r.confidence[m]!;
+      if (probabilities && r.probabilities) probabilities.set(r.probabilities.subarray(m * k, (m + 1) * k), j * k);
     });
     engine = r.engine;
     fallbackReason ??= r.fallbackReason;
   }
-  return { classes, ...(confidence && { confidence }), engine, precision, ...(fallbackReason && { fallbackReason }) };
+  return { classes, ...(confidence && { confidence }), ...(probabilities && { probabilities }), engine, precision, ...(fallbackReason && { fallbackReason }) };
 }

@@ -15,5 +15,6 @@ export {
   type ConfusionMatrixLayout,
 } from './confusionMatrix.ts';
 export { renderTrainingCurves, CURVE_COLORS, type EpochRecord, type TrainingCurvesInput, type TrainingCurvesOptions } from './trainingCurves.ts';
+export { renderMeanCurves, type MeanCurve, type MeanCurvesInput, type MeanCurvesPanel } from './meanCurves.ts';
 export { drawText, drawLine, fillRect, strokeRect, blit, setPixel, type TextOptions, type LineOptions } from './draw.ts';
 export { toAscii, textWidth, textHeight, fitText } from './font.ts';

@@ -4,7 +4,8 @@
  * `run --train-vector` trains on exactly the pixels gdal_rasterize burns and maps the whole scene →
  * `sample` draws points → the test labels them from the ground truth, as a person would in QGIS (an
  * SQL UPDATE of the GeoPackage's `reference` field) → `assess` gives the numbers of an independent
- * implementation of the estimator (Olofsson et al. 2014's closed forms, written here).
+ * implementation of the estimator (Olofsson et al. 2014's closed forms, written here) → `suggest` points
+ * to label next → labelled from the ground truth, they train a run started from the first one's weights.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -147,6 +148,52 @@ out = None
     expect(readFileSync(join(run, 'report.html'), 'utf8')).toMatch(/Accuracy and area from the sample/);
     expect(readFileSync(join(out, 'accuracy-area.md'), 'utf8')).toMatch(/Overall accuracy/);
   });
+
+  it('suggests where to label next, and trains again from the run\'s weights on the labelled suggestions', async () => {
+    // The uncertain pixels of this map lie where the ground truth has no class (its background): polygons of
+    // the background, made by GDAL, are excluded, so every suggestion can be labelled from the ground truth.
+    execFileSync('/usr/bin/python3', ['-c', `
+from osgeo import gdal
+src = gdal.Open('${join(dir, 'gt.tif')}')
+a = src.GetRasterBand(1).ReadAsArray()
+out = gdal.GetDriverByName('GTiff').CreateCopy('${join(dir, 'background.tif')}', src)
+out.GetRasterBand(1).WriteArray((a == 0).astype(a.dtype))
+out.GetRasterBand(1).SetNoDataValue(0)
+out = None
+`]);
+    gdal('/usr/bin/python3', '/usr/bin/gdal_polygonize.py', '-q', join(dir, 'background.tif'), '-f', 'GPKG', join(dir, 'background.gpkg'), 'background', 'class');
+    const gpkg = join(dir, 'suggest.gpkg');
+    const s = await cli('suggest', run, '--size', '30', '--spacing', '9', '--exclude', join(dir, 'background.gpkg'), '--out', gpkg);
+    expect(s.status, s.stderr).toBe(0);
+    expect(s.stdout).toMatch(/30 pixels of \d+ unlabelled \(spacing 9\)/);
+    const info = gdal('ogrinfo', '-so', gpkg, 'suggestions');
+    expect(info).toMatch(/Feature Count: 30/);
+    expect(info).toMatch(/margin: Real/);
+    expect(info).toMatch(/class: String/);
+    // Label the points from the ground truth with the run's class names, as a person would in QGIS.
+    const record = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    const gt = gdalValues(join(dir, 'gt.tif'), dir);
+    const names = new Map<number, string>(record.scene.classes.map((c: { value: number; name: string }) => [c.value, c.name]));
+    const rows = [...s.stdout.matchAll(/row +(\d+) +col +(\d+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(rows.length).toBe(30);
+    const known = rows.map(([r, c], i) => [i + 1, gt[r! * grid.width + c!]!] as const).filter(([, v]) => v > 0);
+    expect(known.length).toBe(30);
+    const sql = known.map(([id, v]) => `UPDATE suggestions SET class = '${names.get(v)}' WHERE id = ${id};`).join('\n');
+    execFileSync('/usr/bin/python3', ['-c', `import sqlite3, sys\ndb = sqlite3.connect(sys.argv[1])\ndb.executescript(sys.argv[2])\ndb.commit()`, gpkg, sql]);
+    const again = join(dir, 'again');
+    const r = await cli('run', '--cube', join(dir, 'geotiff_tiled_pixel_deflate.tif'), '--train-vector', gpkg, '--init-from', run, '--epochs', '1', '--out', again);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/initial weights from .*run: \d+ classes kept; its PCA reused/);
+    const newRecord = JSON.parse(readFileSync(join(again, 'run.json'), 'utf8'));
+    expect(newRecord.split.train).toBe(known.length);
+    expect(newRecord.initFrom.added).toEqual([]);
+    // Another patch size cannot start from these weights: refused, nothing written.
+    const refused = join(dir, 'refused');
+    const bad = await cli('run', '--cube', join(dir, 'geotiff_tiled_pixel_deflate.tif'), '--train-vector', gpkg, '--init-from', run, '--patch', '9', '--out', refused);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--init-from .*patches are 15×15, this run's 9×9[\s\S]*--patch 15/);
+    expect(existsSync(refused)).toBe(false);
+  }, 300_000);
 
   it('refuses bad reference data with one clear message and writes nothing', async () => {
     const other = join(dir, 'bad-run');

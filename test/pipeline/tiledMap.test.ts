@@ -112,6 +112,13 @@ describe('predictPixelsInWindows', () => {
       file.writeRows(0, data);
       const banded = await predictPixelsInWindows(model, file, 9, pixels, opts);
       same(banded);
+      // Every class's probability (what `suggest` ranks by): the same from the file's windows as in memory, in the pixels' order.
+      const all = { ...opts, probabilities: 'all' as const };
+      const memoryAll = await predictPixelsInWindows(model, memoryReducedScene({ height, width, bands, data }), 9, pixels, all);
+      const bandedAll = await predictPixelsInWindows(model, file, 9, pixels, all);
+      expect(bandedAll.probabilities!.length).toBe(pixels.length * 5);
+      bandedAll.probabilities!.forEach((v, i) => expect(v).toBeCloseTo(memoryAll.probabilities![i]!, 5));
+      pixels.forEach((_, j) => expect(Math.max(...bandedAll.probabilities!.subarray(j * 5, j * 5 + 5))).toBeCloseTo(banded.confidence![j]!, 5));
     } finally {
       file.close();
     }
