@@ -8,6 +8,7 @@ import { drawLine, drawText, drawWrappedText, fillRect, setPixel, strokeRect, wr
 import { GLYPH_ASCENT, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';
 import { formatTick, niceTicks, type Ticks } from './ticks.ts';
+import { chartScale, drawChartAxes } from './chartAxes.ts';
 
 export interface MeanCurve {
   readonly label: string;
@@ -38,7 +39,6 @@ const S = 2;
 const TICK = 5;
 const GAP = 56;
 const AXIS: Rgb = [60, 60, 60];
-const GRIDLINE: Rgb = [232, 232, 232];
 const PLOT_W = 420;
 const PLOT_H = 280;
 /** The legend's note on the bands (the 5×9 font is ASCII). */
@@ -110,21 +110,9 @@ export function renderMeanCurves(input: MeanCurvesInput): RgbaImage {
 
 function drawPanel(img: RgbaImage, x: number, y: number, curves: readonly MeanCurve[], xt: Ticks, yt: Ticks, xLabel: string, clip?: readonly [number, number]): void {
   const w = PLOT_W, h = PLOT_H;
-  const toX = (v: number) => x + Math.round(((v - xt.min) / (xt.max - xt.min)) * (w - 1));
-  const toY = (v: number) => y + h - 1 - Math.round(((v - yt.min) / (yt.max - yt.min)) * (h - 1));
-  const capOffset = Math.floor((GLYPH_ASCENT * S) / 2);
-  for (const v of yt.values) {
-    const ty = toY(v);
-    drawLine(img, x + 1, ty, x + w - 2, ty, GRIDLINE);
-    drawLine(img, x - TICK, ty, x - 1, ty, AXIS);
-    drawText(img, formatTick(v, yt.decimals), x - TICK - 6, ty - capOffset, { scale: S, align: 'right' });
-  }
-  for (const v of xt.values) {
-    const tx = toX(v);
-    drawLine(img, tx, y + h, tx, y + h + TICK - 1, AXIS);
-    drawText(img, formatTick(v, xt.decimals), tx, y + h + TICK + 6, { scale: S, align: 'center' });
-  }
-  drawText(img, xLabel, x + Math.floor(w / 2), y + h + TICK + 6 + textHeight(S) + 8, { scale: S, align: 'center' });
+  const box = { x, y, w, h };
+  const { toX, toY } = chartScale(box, xt, yt);
+  drawChartAxes(img, box, xt, yt, xLabel);
   // Bands first (translucent-looking tints, darker where two overlap), then the mean lines on top.
   for (const c of curves) {
     const band = tint(c.color, 0.22);

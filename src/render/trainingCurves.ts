@@ -7,6 +7,7 @@ import { drawLine, drawText, drawWrappedText, fillRect, strokeRect, wrappedTextH
 import { GLYPH_ASCENT, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';
 import { formatTick, niceTicks, type Ticks } from './ticks.ts';
+import { chartScale, type ChartBox, drawChartAxes } from './chartAxes.ts';
 
 /** One epoch's numbers as training reports them; accuracies are fractions 0..1. */
 export interface EpochRecord {
@@ -43,7 +44,6 @@ const S = 2; // text scale
 const TICK = 5;
 const GAP = 48;
 const AXIS: Rgb = [60, 60, 60];
-const GRIDLINE: Rgb = [232, 232, 232];
 
 interface Series {
   readonly values: readonly (number | undefined)[];
@@ -108,31 +108,10 @@ export function renderTrainingCurves(input: TrainingCurvesInput, opts: TrainingC
   return img;
 }
 
-interface Box {
-  readonly x: number;
-  readonly y: number;
-  readonly w: number;
-  readonly h: number;
-}
-
-function drawChart(img: RgbaImage, box: Box, series: readonly Series[], xt: Ticks, yt: Ticks, kept?: number): void {
+function drawChart(img: RgbaImage, box: ChartBox, series: readonly Series[], xt: Ticks, yt: Ticks, kept?: number): void {
   const { x, y, w, h } = box;
-  const toX = (epoch: number) => x + Math.round(((epoch - xt.min) / (xt.max - xt.min)) * (w - 1));
-  const toY = (v: number) => y + h - 1 - Math.round(((v - yt.min) / (yt.max - yt.min)) * (h - 1));
-  const capOffset = Math.floor((GLYPH_ASCENT * S) / 2);
-
-  for (const v of yt.values) {
-    const ty = toY(v);
-    drawLine(img, x + 1, ty, x + w - 2, ty, GRIDLINE);
-    drawLine(img, x - TICK, ty, x - 1, ty, AXIS);
-    drawText(img, formatTick(v, yt.decimals), x - TICK - 6, ty - capOffset, { scale: S, align: 'right' });
-  }
-  for (const e of xt.values) {
-    const tx = toX(e);
-    drawLine(img, tx, y + h, tx, y + h + TICK - 1, AXIS);
-    drawText(img, formatTick(e, 0), tx, y + h + TICK + 6, { scale: S, align: 'center' });
-  }
-  drawText(img, 'epoch', x + Math.floor(w / 2), y + h + TICK + 6 + textHeight(S) + 8, { scale: S, align: 'center' });
+  const { toX, toY } = chartScale(box, xt, yt);
+  drawChartAxes(img, box, xt, yt, 'epoch', 0);
 
   if (kept !== undefined) {
     const kx = toX(kept);
