@@ -47,6 +47,13 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
     checkInteger('--suggest', opts.suggest, 0);
     if (opts.suggest > 0 && opts.labels === undefined) throw new ConfigError('--suggest', 'a label file to go with it (--labels FILE.gpkg)', opts.suggest, 'run `spinalnet view RUN_DIR --labels FILE.gpkg --suggest N`');
   }
+  // Suggestions need the run's model and training pixels: a `spinalnet run` folder, not a `predict` one
+  // (refused before the scene is read when asked for; off by default there). Two folders: --labels refuses them below.
+  const isRun = runs.length === 1 && runs[0]!.kind === 'run';
+  const suggestSize = opts.labels === undefined ? 0 : opts.suggest ?? (isRun ? DEFAULT_SUGGEST : 0);
+  if (suggestSize > 0 && runs.length === 1 && !isRun) {
+    throw new ConfigError('--suggest', 'a `spinalnet run` folder (its model and training pixels)', dirs.join(' '), 'leave --suggest out for a `predict` folder, or view the run that trained the model');
+  }
   let labels: LabelSession | undefined;
   let reference: ReferenceSession | undefined;
   if (opts.labels !== undefined || opts.reference !== undefined) {
@@ -63,15 +70,10 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
     }
     if (opts.reference !== undefined) reference = await ReferenceSession.open(opts.reference, runs[0]!.dir, maps.classes.map((c) => c.name));
   }
-  // Suggestions need the run's model and training pixels: a `spinalnet run` folder, not a `predict` one.
   let suggestions: (() => Promise<SuggestionList>) | undefined;
-  if (labels) {
-    const size = opts.suggest ?? (runs[0]!.kind === 'run' ? DEFAULT_SUGGEST : 0);
-    if (size > 0 && runs[0]!.kind !== 'run') {
-      throw new ConfigError('--suggest', 'a `spinalnet run` folder (its model and training pixels)', runs[0]!.dir, 'leave --suggest out for a `predict` folder, or view the run that trained the model');
-    }
+  if (labels && suggestSize > 0) {
     const file = labels.file;
-    if (size > 0) suggestions = () => suggestionList(runs[0]!.dir, size, file, log);
+    suggestions = () => suggestionList(runs[0]!.dir, suggestSize, file, log);
   }
   // Only a session that writes needs the secret; it travels in the printed URL and goes back in a header.
   const token = labels || reference ? randomBytes(24).toString('base64url') : undefined;

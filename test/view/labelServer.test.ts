@@ -5,7 +5,7 @@
  * the session token, no request can name another file, and two tabs writing at once leave a valid file
  * holding both tabs' changes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -267,6 +267,10 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
   });
 
   it('refuses a label or sample file it cannot use before serving, with exit 2 and a fix', async () => {
+    // A `predict` folder (only its run.json is read before the refusal).
+    const predicted = join(dir, 'work', 'predicted');
+    mkdirSync(predicted);
+    writeFileSync(join(predicted, 'run.json'), JSON.stringify({ command: 'predict', status: 'done' }));
     const copy = join(dir, 'work', 'gdal-copy.gpkg');
     // GDAL's own copy has an R-tree spatial index, whose triggers sql.js cannot run.
     execFileSync('ogr2ogr', ['-f', 'GPKG', copy, labelsFile, 'labels']);
@@ -281,6 +285,7 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
       [[run, run, '--labels', labelsFile], /--labels: expected one scene run folder/],
       [[run, '--suggest', '5'], /--suggest: expected a label file to go with it \(--labels FILE\.gpkg\)/],
       [[run, '--labels', labelsFile, '--suggest=-1'], /--suggest: expected an integer ≥ 0, got -1/],
+      [[predicted, '--labels', labelsFile, '--suggest', '5'], /--suggest: expected a `spinalnet run` folder \(its model and training pixels\)[\s\S]*view the run that trained the model/],
     ];
     for (const [args, message] of cases) {
       const err: string[] = [];
