@@ -185,6 +185,10 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
     expect(pairs(after)).not.toContainEqual([before.rows[0], before.cols[0]]);
     expect(await listed()).toEqual(pairs(after));
     expect(await page.evaluate(() => window.spinalnetView.state.views.spots.map((s: { row: number; col: number }) => [s.row, s.col]))).toEqual(pairs(after));
+    // The pixel probe still answers after the suggestions ran the model (hover of the centred entry).
+    await page.click('#suggest-list li:nth-child(1) button');
+    await expect.poll(() => page.textContent('#hover')).toContain(`row ${after.rows[0]}, column ${after.cols[0]}`);
+    await expect.poll(() => page.textContent('#hover')).toContain('top three');
     // The whole scene in view for the screenshot: the suggestions boxed in cyan with their rank.
     await page.evaluate(() => {
       window.spinalnetView.state.views.fit();
