@@ -158,7 +158,7 @@ Names: ${DATASETS.filter((d) => d.remote).map((d) => d.id).join(', ')}
 `;
 
 export const VIEW_HELP = `usage: spinalnet view RUN_DIR [RUN_DIR2] [--port N] [--host H] [--open]
-       spinalnet view RUN_DIR --labels FILE.gpkg | --reference samples.gpkg
+       spinalnet view RUN_DIR --labels FILE.gpkg [--suggest N] | --reference samples.gpkg
 
 Serves an interactive page for the output folder of a finished \`spinalnet run\`, \`predict\` or \`image\`
 (two folders: side by side, with linked zoom and a "where they disagree" layer) and prints its URL.
@@ -171,6 +171,9 @@ Read-only unless given a file to label; Ctrl-C stops it.
   --labels FILE       label training pixels on the map (a pixel, a rectangle, a polygon) into this
                       GeoPackage, created when missing in the scene's CRS (layer 'labels', fields
                       landcover and code): use it with run --train-vector FILE --class-field landcover
+  --suggest N         with --labels on a \`spinalnet run\` folder: list the N pixels to label next, as
+                      \`spinalnet suggest\` picks them, the file's labelled pixels left out (default 20;
+                      0: no list)
   --reference FILE    label the points of a \`spinalnet sample\` GeoPackage one by one (keys 1-9, 0 for
                       "can't tell"); the 'reference' field is written at once, and the page shows the
                       accuracy and areas as \`spinalnet assess\` computes them

@@ -1,4 +1,4 @@
-/** `spinalnet view RUN_DIR [RUN_DIR2] [--labels FILE.gpkg] [--reference samples.gpkg]`: serves the interactive page until Ctrl-C. */
+/** `spinalnet view RUN_DIR [RUN_DIR2] [--labels FILE.gpkg [--suggest N]] [--reference samples.gpkg]`: serves the interactive page until Ctrl-C. */
 import { spawn } from 'node:child_process';
 import { ConfigError } from '../core/errors.ts';
 import { startView } from '../view/startView.ts';
@@ -8,7 +8,7 @@ import { VIEW_HELP } from './help.ts';
 export async function viewCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(
     argv,
-    { help: { type: 'boolean', short: 'h' }, port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' }, labels: { type: 'string' }, reference: { type: 'string' } },
+    { help: { type: 'boolean', short: 'h' }, port: { type: 'string' }, host: { type: 'string' }, open: { type: 'boolean' }, labels: { type: 'string' }, suggest: { type: 'string' }, reference: { type: 'string' } },
     'view',
   );
   if (v.help) {
@@ -20,9 +20,10 @@ export async function viewCommand(argv: string[]): Promise<number> {
   }
   const labels = str(v, 'labels');
   const reference = str(v, 'reference');
+  const suggest = num(v, 'suggest');
   const view = await startView(
     positionals,
-    { port: num(v, 'port', 0), host: str(v, 'host') ?? '127.0.0.1', ...(labels !== undefined && { labels }), ...(reference !== undefined && { reference }) },
+    { port: num(v, 'port', 0), host: str(v, 'host') ?? '127.0.0.1', ...(labels !== undefined && { labels }), ...(reference !== undefined && { reference }), ...(suggest !== undefined && { suggest }) },
     (line) => process.stderr.write(`${line}\n`),
   );
   // Ctrl-C is caught before the URL is printed: whoever sees the URL may already stop the server.

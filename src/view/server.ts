@@ -18,6 +18,7 @@
  *   GET /files/I/PATH              a file of run I
  *   GET /api/session               which of labelling (--labels) and reference mode (--reference) are on
  *   GET /api/labels                the label file: classes, features with their pixels, counts per class
+ *   GET /api/labels/suggestions    where to label next: `spinalnet suggest`'s list, the label file's pixels excluded
  *   POST /api/labels/label         {shape, code}: label the shape's pixels (code null: erase them)
  *   POST /api/labels/undo          take back the last edit
  *   POST /api/labels/class         {name, color}: a new class
@@ -45,6 +46,7 @@ import { mapCoordinates, pixelSpectrum, type RunView, type SceneMaps } from './r
 import type { LabelSession, LabelShape } from './labelSession.ts';
 import { CANT_TELL, type ReferenceSession } from './referenceSession.ts';
 import { resolveInside } from './safePath.ts';
+import { WriteQueue } from './writeQueue.ts';
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
 const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot'));
@@ -81,16 +83,20 @@ export interface ViewServerOptions {
   token?: string;
   labels?: LabelSession;
   reference?: ReferenceSession;
+  /** With labels: computes the "where to label next" list afresh (absent: no such panel). */
+  suggestions?: () => Promise<unknown>;
 }
 
 export function createViewServer(runs: readonly RunView[], opts: ViewServerOptions): Server {
   const states: RunState[] = runs.map((view) => ({ view, spectra: new Map() }));
+  // One computation of the suggestions at a time: each runs the model over every unlabelled pixel.
+  const suggesting = new WriteQueue();
   const server = createServer((req, res) => {
     if (opts.loopback && !isLocalHost(req.headers.host, (server.address() as AddressInfo).port)) {
       sendJson(res, 403, { error: 'this server answers only requests addressed to this machine (127.0.0.1, localhost)' });
       return;
     }
-    const answer = req.method === 'POST' ? handlePost(opts, req, res) : handle(states, opts, req, res);
+    const answer = req.method === 'POST' ? handlePost(opts, req, res) : handle(states, opts, suggesting, req, res);
     answer.catch((err: unknown) => {
       if (err instanceof HttpError) sendJson(res, err.status, { error: err.message, ...(err.fix !== undefined && { fix: err.fix }) });
       else if (err instanceof SpinalnetError) sendJson(res, 500, { error: err.message, fix: err.fix });
@@ -171,7 +177,7 @@ async function handlePost(opts: ViewServerOptions, req: IncomingMessage, res: Se
   throw new HttpError(404, 'not found');
 }
 
-async function handle(states: RunState[], opts: ViewServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(states: RunState[], opts: ViewServerOptions, suggesting: WriteQueue, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: opts.labels || opts.reference ? 'GET, HEAD, POST' : 'GET, HEAD' }).end();
     return;
@@ -180,7 +186,12 @@ async function handle(states: RunState[], opts: ViewServerOptions, req: Incoming
   const q = raw.indexOf('?');
   const path = q < 0 ? raw : raw.slice(0, q);
   const query = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
-  if (path === '/api/session') return sendJson(res, 200, { labels: opts.labels !== undefined, reference: opts.reference !== undefined, cantTell: CANT_TELL });
+  if (path === '/api/session') return sendJson(res, 200, { labels: opts.labels !== undefined, suggestions: opts.suggestions !== undefined, reference: opts.reference !== undefined, cantTell: CANT_TELL });
+  if (path === '/api/labels/suggestions') {
+    const { suggestions } = opts;
+    if (!suggestions) throw new HttpError(404, 'this session lists no suggestions (spinalnet view RUN --labels FILE.gpkg on a `spinalnet run` folder, --suggest N above 0)');
+    return sendJson(res, 200, await userInput(() => suggesting.run(suggestions)));
+  }
   if (path === '/api/labels') {
     if (!opts.labels) throw new HttpError(404, 'this session has no label file (spinalnet view RUN --labels FILE.gpkg)');
     return sendJson(res, 200, await opts.labels.state());

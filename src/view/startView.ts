@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { checkInteger, ConfigError, DataError } from '../core/errors.ts';
+import { suggestRun } from '../pipeline/suggestRun.ts';
 import { LabelSession } from './labelSession.ts';
 import { ReferenceSession } from './referenceSession.ts';
 import { RunView } from './runData.ts';
@@ -16,6 +17,11 @@ export interface ViewOptions {
   labels?: string;
   /** The GeoPackage `spinalnet sample` wrote, to label point by point: `--reference`. */
   reference?: string;
+  /**
+   * With `labels`: how many pixels the "where to label next" panel lists (`spinalnet suggest` on the run,
+   * the label file's pixels excluded); default 20 on a `spinalnet run` folder, 0: no panel. `--suggest`.
+   */
+  suggest?: number;
 }
 
 export interface RunningView {
@@ -37,6 +43,17 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
   if (!LOOPBACK.has(opts.host)) {
     log(`warning: serving on ${opts.host}: anyone who can reach this address can see the run folders' files (the page has no login)`);
   }
+  if (opts.suggest !== undefined) {
+    checkInteger('--suggest', opts.suggest, 0);
+    if (opts.suggest > 0 && opts.labels === undefined) throw new ConfigError('--suggest', 'a label file to go with it (--labels FILE.gpkg)', opts.suggest, 'run `spinalnet view RUN_DIR --labels FILE.gpkg --suggest N`');
+  }
+  // Suggestions need the run's model and training pixels: a `spinalnet run` folder, not a `predict` one
+  // (refused before the scene is read when asked for; off by default there). Two folders: --labels refuses them below.
+  const isRun = runs.length === 1 && runs[0]!.kind === 'run';
+  const suggestSize = opts.labels === undefined ? 0 : opts.suggest ?? (isRun ? DEFAULT_SUGGEST : 0);
+  if (suggestSize > 0 && runs.length === 1 && !isRun) {
+    throw new ConfigError('--suggest', 'a `spinalnet run` folder (its model and training pixels)', dirs.join(' '), 'leave --suggest out for a `predict` folder, or view the run that trained the model');
+  }
   let labels: LabelSession | undefined;
   let reference: ReferenceSession | undefined;
   if (opts.labels !== undefined || opts.reference !== undefined) {
@@ -53,9 +70,14 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
     }
     if (opts.reference !== undefined) reference = await ReferenceSession.open(opts.reference, runs[0]!.dir, maps.classes.map((c) => c.name));
   }
+  let suggestions: (() => Promise<SuggestionList>) | undefined;
+  if (labels && suggestSize > 0) {
+    const file = labels.file;
+    suggestions = () => suggestionList(runs[0]!.dir, suggestSize, file, log);
+  }
   // Only a session that writes needs the secret; it travels in the printed URL and goes back in a header.
   const token = labels || reference ? randomBytes(24).toString('base64url') : undefined;
-  const server = createViewServer(runs, { loopback: LOOPBACK.has(opts.host), ...(token && { token }), ...(labels && { labels }), ...(reference && { reference }) });
+  const server = createViewServer(runs, { loopback: LOOPBACK.has(opts.host), ...(token && { token }), ...(labels && { labels }), ...(reference && { reference }), ...(suggestions && { suggestions }) });
   await new Promise<void>((ok, fail) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       fail(err.code === 'EADDRINUSE' ? new ConfigError('--port', 'a free port', opts.port, 'pick another --port, or leave it out for a free one') : err),
@@ -72,5 +94,26 @@ export async function startView(dirs: readonly string[], opts: ViewOptions, log:
         server.closeAllConnections();
         server.close(() => done());
       }),
+  };
+}
+
+const DEFAULT_SUGGEST = 20;
+
+/** The "where to label next" list as the page gets it: `spinalnet suggest`'s pixels, most uncertain first. */
+export interface SuggestionList {
+  size: number;
+  spacing: number;
+  /** Unlabelled pixels the model was asked about. */
+  candidates: number;
+  suggestions: { rank: number; row: number; col: number; margin: number; mapClass: string }[];
+  warnings: readonly string[];
+}
+
+/** `suggestRun` on the run with the label file as the exclude layer, so pixels labelled so far are skipped; nothing written. */
+async function suggestionList(dir: string, size: number, labelFile: string, log: (line: string) => void): Promise<SuggestionList> {
+  const r = await suggestRun(dir, { size, exclude: labelFile, log });
+  return {
+    size, spacing: r.spacing, candidates: r.candidates, warnings: r.warnings,
+    suggestions: Array.from(r.pixels, (_, i) => ({ rank: i + 1, row: r.rows[i]!, col: r.cols[i]!, margin: r.margin[i]!, mapClass: r.mapClass[i]! })),
   };
 }

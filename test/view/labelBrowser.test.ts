@@ -3,7 +3,8 @@
  * real georeferenced run: a pixel clicked and a rectangle dragged end up in the GeoPackage at their
  * coordinates in the scene's CRS (read back by GDAL); sample points of a real `spinalnet sample` output
  * labelled with keys end up in its `reference` field, and once every point has an answer the page shows
- * the accuracy that `spinalnet assess` computes from the same file.
+ * the accuracy that `spinalnet assess` computes from the same file. The "where to label next" list is
+ * `suggestRun`'s, recomputed with the label file excluded once a suggested pixel is labelled.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateRunAccuracy } from '../../src/pipeline/accuracyAssessment.ts';
+import { suggestRun } from '../../src/pipeline/suggestRun.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
 import { georeferencedRun, hasGdal, ogrFeatures, PLACED_GEOREF, sampleCli } from './fixture.ts';
 
@@ -29,21 +31,27 @@ function rectWkt(r0: number, c0: number, r1: number, c1: number): string {
   return `MULTIPOLYGON (((${x0} ${y0},${x0} ${y1},${x1} ${y1},${x1} ${y0},${x0} ${y0})))`;
 }
 
+/** The page's way of writing a margin (label.js). */
+const marginText = (m: number) => (m >= 0.001 || m === 0 ? m.toFixed(3) : m.toExponential(1));
+
 describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spinalnet-label-browser-'));
   const run = join(dir, 'run');
   const labelsFile = join(dir, 'labels.gpkg');
   const samplesFile = join(dir, 'samples.gpkg');
+  const nextFile = join(dir, 'next.gpkg');
   let context: BrowserContext;
   let labelling: RunningView;
+  let suggesting: RunningView;
   let reference: RunningView;
   const errors: string[] = [];
 
   beforeAll(async () => {
     await georeferencedRun(run);
     await sampleCli(run, samplesFile, 14, 2);
-    labelling = await startView([run], { port: 0, host: '127.0.0.1', labels: labelsFile });
+    labelling = await startView([run], { port: 0, host: '127.0.0.1', labels: labelsFile, suggest: 0 });
     reference = await startView([run], { port: 0, host: '127.0.0.1', reference: samplesFile });
+    suggesting = await startView([run], { port: 0, host: '127.0.0.1', labels: nextFile, suggest: 8 });
     context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spinalnet-chromium-')), {
       executablePath: CHROMIUM,
       headless: true,
@@ -56,6 +64,7 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
     await context?.close();
     await labelling?.close();
     await reference?.close();
+    await suggesting?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -75,6 +84,7 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
   it('writes a clicked pixel and a dragged rectangle to the GeoPackage at their map coordinates', async () => {
     const page = await open(labelling.url);
     expect(await page.isVisible('#labelling')).toBe(true);
+    expect(await page.isVisible('#suggest')).toBe(false); // --suggest 0: no list
     // The first class (1 Scrub) is chosen, the pixel tool is on: one click labels one pixel.
     const p = await at(page, 10, 20);
     await page.mouse.click(p.x, p.y);
@@ -135,6 +145,56 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
     expect(swamp[0]!.fields.landcover).toBe('Willow swamp');
     expect(await page.textContent('#label-classes button[data-code="2"]')).toMatch(/1 feature, \d+ px/);
     await page.screenshot({ path: join(artifacts, 'view-labels.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('lists where to label next as `spinalnet suggest` does, centres on a click, and drops a suggestion once labelled', async () => {
+    const page = await open(suggesting.url);
+    await page.evaluate(() => window.spinalnetView.suggestionsIdle());
+    const listed = () => page.evaluate(() => window.spinalnetView.suggestions().map((s: { row: number; col: number }) => [s.row, s.col]));
+    const pairs = (r: { rows: Int32Array; cols: Int32Array }) => Array.from(r.rows, (row, i) => [row, r.cols[i]]);
+    // The same pixels, in the same order, as the library gives for the run with the (empty) label file excluded.
+    const before = await suggestRun(run, { size: 8, exclude: nextFile });
+    expect(before.pixels.length).toBe(8);
+    expect(await listed()).toEqual(pairs(before));
+    expect(await page.locator('#suggest-list li').count()).toBe(8);
+    expect(await page.textContent('#suggest-list li:nth-child(1)')).toContain(`1. row ${before.rows[0]}, column ${before.cols[0]} · margin ${marginText(before.margin[0]!)} · map: ${before.mapClass[0]}`);
+    // A click on the second entry puts its pixel in the middle of the map and marks it.
+    await page.click('#suggest-list li:nth-child(2) button');
+    const [r2, c2] = [before.rows[1]!, before.cols[1]!];
+    expect(await page.evaluate(() => window.spinalnetView.state.views.marker)).toEqual({ row: r2, col: c2 });
+    const centre = await page.evaluate(([r, c]) => {
+      const box = window.spinalnetView.state.views.panes[0].canvas.getBoundingClientRect();
+      const p = window.spinalnetView.clientPoint(0, r!, c!);
+      return [p.x - (box.left + box.width / 2), p.y - (box.top + box.height / 2)];
+    }, [r2, c2]);
+    expect(Math.abs(centre[0]!)).toBeLessThan(1);
+    expect(Math.abs(centre[1]!)).toBeLessThan(1);
+    // Label the first suggestion with the pixel tool: it leaves the list at once; refresh asks the server again.
+    await page.click('#suggest-list li:nth-child(1) button');
+    const p = await at(page, before.rows[0]!, before.cols[0]!);
+    await page.mouse.click(p.x, p.y);
+    await page.evaluate(() => window.spinalnetView.labelsIdle());
+    expect(ogrFeatures(nextFile, 'labels').map((f) => f.wkt)).toEqual([rectWkt(before.rows[0]!, before.cols[0]!, before.rows[0]!, before.cols[0]!)]);
+    expect(await listed()).toEqual(pairs(before).slice(1));
+    await page.click('#suggest-refresh');
+    await page.evaluate(() => window.spinalnetView.suggestionsIdle());
+    const after = await suggestRun(run, { size: 8, exclude: nextFile });
+    expect(after.candidates).toBe(before.candidates - 1);
+    expect(pairs(after)).not.toContainEqual([before.rows[0], before.cols[0]]);
+    expect(await listed()).toEqual(pairs(after));
+    expect(await page.evaluate(() => window.spinalnetView.state.views.spots.map((s: { row: number; col: number }) => [s.row, s.col]))).toEqual(pairs(after));
+    // The pixel probe still answers after the suggestions ran the model (hover of the centred entry).
+    await page.click('#suggest-list li:nth-child(1) button');
+    await expect.poll(() => page.textContent('#hover')).toContain(`row ${after.rows[0]}, column ${after.cols[0]}`);
+    await expect.poll(() => page.textContent('#hover')).toContain('top three');
+    // The whole scene in view for the screenshot: the suggestions boxed in cyan with their rank.
+    await page.evaluate(() => {
+      window.spinalnetView.state.views.fit();
+      window.spinalnetView.state.views.draw();
+    });
+    await page.screenshot({ path: join(artifacts, 'view-suggest.png') });
     expect(errors).toEqual([]);
     await page.close();
   });

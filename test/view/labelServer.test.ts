@@ -5,7 +5,7 @@
  * the session token, no request can name another file, and two tabs writing at once leave a valid file
  * holding both tabs' changes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { main } from '../../src/cli/main.ts';
 import { readVectorReference } from '../../src/scene/vectorLabels.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { sampleRun } from '../../src/pipeline/accuracyAssessment.ts';
+import { readRunMap, sampleRun } from '../../src/pipeline/accuracyAssessment.ts';
 import { gdalBurn, georeferencedRun, GPKG_VALIDATOR, hasGdal, ogrFeatures, PLACED_GEOREF, validateGpkg } from './fixture.ts';
 
 const H = 96;
@@ -175,6 +175,46 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
     expect(ogrFeatures(labelsFile, 'labels')).toEqual(before);
   });
 
+  it('lists where to label next (20 by default, no token needed), none on a pixel labelled or trained, and writes nothing', async () => {
+    const before = snapshot(dir);
+    expect((await send('/api/session', { method: 'GET', token: null })).json.suggestions).toBe(true);
+    const r = await send('/api/labels/suggestions', { method: 'GET', token: null });
+    expect(r.status).toBe(200);
+    expect(r.json.size).toBe(20);
+    expect(r.json.suggestions).toHaveLength(20);
+    expect(r.json.suggestions.map((s: { rank: number }) => s.rank)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const margins = r.json.suggestions.map((s: { margin: number }) => s.margin);
+    expect(margins).toEqual([...margins].sort((a, b) => a - b));
+    const labelled = new Set((await send('/api/labels', { method: 'GET', token: null })).json.features.flatMap((f: { pixels: number[] }) => f.pixels));
+    expect(labelled.size).toBeGreaterThan(0);
+    const { trained } = await readRunMap(run);
+    for (const s of r.json.suggestions) {
+      expect(labelled.has(s.row * W + s.col)).toBe(false);
+      expect(trained[s.row * W + s.col]).toBe(0);
+    }
+    expect(snapshot(dir)).toEqual(before);
+    // A POST to it is not a route.
+    expect((await send('/api/labels/suggestions', { body: {} })).status).toBe(404);
+  });
+
+  it('says so when every pixel is labelled, and lists nothing with --suggest 0', async () => {
+    const full = await startView([run], { port: 0, host: '127.0.0.1', labels: join(dir, 'work', 'all.gpkg'), suggest: 3 });
+    const none = await startView([run], { port: 0, host: '127.0.0.1', labels: join(dir, 'work', 'no-list.gpkg'), suggest: 0 });
+    try {
+      const tk = new URL(full.url).searchParams.get('token')!;
+      const all = await fetch(new URL('/api/labels/label', full.url), { method: 'POST', headers: { 'x-spinalnet-token': tk }, body: JSON.stringify({ shape: { kind: 'rect', row0: 0, col0: 0, row1: H - 1, col1: W - 1 }, code: 1 }) });
+      expect(all.status).toBe(200);
+      const r = await fetch(new URL('/api/labels/suggestions', full.url));
+      expect(r.status).toBe(400);
+      expect(await r.json()).toEqual({ error: 'every pixel of the map is already labelled', fix: 'there is nothing left to suggest' });
+      expect((await (await fetch(new URL('/api/session', none.url))).json()).suggestions).toBe(false);
+      expect((await fetch(new URL('/api/labels/suggestions', none.url))).status).toBe(404);
+    } finally {
+      await full.close();
+      await none.close();
+    }
+  });
+
   it('writes only its one label file: a request naming another path changes nothing else', async () => {
     const before = snapshot(dir);
     const other = join(dir, 'work', 'other.gpkg');
@@ -227,6 +267,10 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
   });
 
   it('refuses a label or sample file it cannot use before serving, with exit 2 and a fix', async () => {
+    // A `predict` folder (only its run.json is read before the refusal).
+    const predicted = join(dir, 'work', 'predicted');
+    mkdirSync(predicted);
+    writeFileSync(join(predicted, 'run.json'), JSON.stringify({ command: 'predict', status: 'done' }));
     const copy = join(dir, 'work', 'gdal-copy.gpkg');
     // GDAL's own copy has an R-tree spatial index, whose triggers sql.js cannot run.
     execFileSync('ogr2ogr', ['-f', 'GPKG', copy, labelsFile, 'labels']);
@@ -239,6 +283,9 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
       [[run, '--reference', join(dir, 'work', 'none.gpkg')], /does not exist[\s\S]*spinalnet sample/],
       [[run, '--labels', labelsFile, '--reference', labelsFile], /--labels: expected a file other than --reference/],
       [[run, run, '--labels', labelsFile], /--labels: expected one scene run folder/],
+      [[run, '--suggest', '5'], /--suggest: expected a label file to go with it \(--labels FILE\.gpkg\)/],
+      [[run, '--labels', labelsFile, '--suggest=-1'], /--suggest: expected an integer ≥ 0, got -1/],
+      [[predicted, '--labels', labelsFile, '--suggest', '5'], /--suggest: expected a `spinalnet run` folder \(its model and training pixels\)[\s\S]*view the run that trained the model/],
     ];
     for (const [args, message] of cases) {
       const err: string[] = [];

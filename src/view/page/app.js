@@ -49,7 +49,7 @@ async function main() {
   if (state.views) {
     const session = await api('/api/session');
     const ctx = { state, api, renderControls, escape, className, rasterCanvas };
-    if (session.labels) await setupLabels(ctx);
+    if (session.labels) await setupLabels(ctx, session.suggestions);
     if (session.reference) await setupReference(ctx, session.cantTell);
   }
   document.body.dataset.ready = '1';

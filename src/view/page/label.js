@@ -1,6 +1,9 @@
 // The viewer as a labelling tool. Two modes, each on only when the server was started with its file:
 // - labels (--labels FILE.gpkg): label a pixel, a dragged rectangle or a drawn polygon with a class, erase,
-//   undo, add classes; the file's features are drawn as a map layer and counted per class;
+//   undo, add classes; the file's features are drawn as a map layer and counted per class; on a
+//   `spinalnet run` folder a "where to label next" list (`spinalnet suggest`'s pixels, computed by the
+//   server with the file's pixels left out) is listed and boxed on the map; a suggestion drops off the list
+//   as soon as it is labelled, and *refresh* asks the server for the list again (the next pixels fill in);
 // - reference (--reference samples.gpkg): the sample points one by one, zoomed, the map's class hidden,
 //   the point's spectrum against the class means; keys 1–9 pick a class, 0 "can't tell"; when every
 //   point has an answer the page shows the assessment.
@@ -18,10 +21,13 @@ async function post(path, body) {
   return answer;
 }
 
+// A margin in [0, 1]: three decimals, or two significant digits when it is that small.
+const marginText = (m) => (m >= 0.001 || m === 0 ? m.toFixed(3) : m.toExponential(1));
+
 // Keys go to the page unless a text field has them (a checkbox or radio button with focus does not count).
 const typing = (e) => (e.target instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'range'].includes(e.target.type)) || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement;
 
-export async function setupLabels(ctx) {
+export async function setupLabels(ctx, withSuggestions = false) {
   const { state, api, escape, rasterCanvas } = ctx;
   const { height: H, width: W } = state.scene;
   const box = $('labelling');
@@ -52,7 +58,55 @@ export async function setupLabels(ctx) {
       return `<button type="button" class="label-class${!ui.erase && c.code === ui.code ? ' chosen' : ''}" data-code="${c.code}"><span class="swatch" style="background:rgb(${c.color.join(',')})"></span>${c.code} ${escape(c.name)} <span class="note">${n ? `${n.features} feature${n.features === 1 ? '' : 's'}, ${n.pixels} px` : ''}</span></button>`;
     }).join('') + `<button type="button" class="label-class${ui.erase ? ' chosen' : ''}" data-code="erase">eraser</button>`;
     $('label-undo').disabled = labels.undoable === 0;
+    renderSuggestions();
     state.views.draw();
+  }
+
+  // Where to label next: the server's list (sug.all), less the pixels labelled since it came (sug.shown).
+  const sug = { all: [], shown: [], note: '', loading: Promise.resolve() };
+  window.spinalnetView.suggestions = () => sug.shown;
+  window.spinalnetView.suggestionsIdle = () => sug.loading;
+  function renderSuggestions() {
+    if (!withSuggestions) return;
+    const labelled = new Set();
+    for (const f of ui.labels?.features ?? []) for (const p of f.pixels) labelled.add(p);
+    sug.shown = sug.all.filter((s) => !labelled.has(s.row * W + s.col));
+    const dropped = sug.all.length - sug.shown.length;
+    $('suggest-note').textContent = sug.note + (dropped ? ` · ${dropped} labelled since (refresh for the next ones)` : '');
+    $('suggest-list').innerHTML = sug.shown.map((s) =>
+      `<li><button type="button" data-row="${s.row}" data-col="${s.col}">${s.rank}. row ${s.row}, column ${s.col} · margin ${marginText(s.margin)} · map: ${escape(s.mapClass)}</button></li>`).join('');
+    state.views.spots = sug.shown.map((s) => ({ row: s.row, col: s.col, label: String(s.rank) }));
+  }
+  const refreshSuggestions = () => {
+    sug.loading = sug.loading.then(async () => {
+      $('suggest-refresh').disabled = true;
+      $('suggest-note').textContent = 'the model is looking at every unlabelled pixel…';
+      $('suggest-note').classList.remove('error');
+      try {
+        await ui.busy; // the labels being written count
+        const answer = await fetch('/api/labels/suggestions');
+        const r = await answer.json().catch(() => ({ error: `${answer.status}` }));
+        if (!answer.ok) throw new Error(`${r.error}${r.fix ? ` (${r.fix})` : ''}`);
+        sug.all = r.suggestions;
+        sug.note = `${r.suggestions.length} of ${r.candidates} unlabelled pixels, the model's least certain first (smallest margin between its two best classes)${r.spacing > 1 ? `, at least ${r.spacing} pixels apart` : ''}${r.warnings.length ? `; ${r.warnings.join('; ')}` : ''}`;
+      } catch (err) {
+        sug.all = [];
+        sug.note = `no suggestions: ${err.message}`;
+        $('suggest-note').classList.add('error');
+      }
+      $('suggest-refresh').disabled = false;
+      renderSuggestions();
+      state.views.draw();
+    });
+    return sug.loading;
+  };
+  if (withSuggestions) {
+    $('suggest').hidden = false;
+    $('suggest-refresh').onclick = refreshSuggestions;
+    $('suggest-list').addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-row]');
+      if (b) state.views.centreOn(Number(b.dataset.row), Number(b.dataset.col), 12);
+    });
   }
 
   // One request at a time from this tab, in order (the server also queues writes across tabs).
@@ -150,6 +204,8 @@ export async function setupLabels(ctx) {
     }
   });
   render(await api('/api/labels'));
+  // Not awaited: the model looks at every unlabelled pixel, and labelling need not wait for it.
+  if (withSuggestions) refreshSuggestions();
 }
 
 export async function setupReference(ctx, cantTell) {

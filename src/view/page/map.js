@@ -43,6 +43,8 @@ export class MapViews {
     /** The rectangle being dragged, and a polygon being drawn ([[x, y], …] in scene pixels). */
     this.selection = null;
     this.sketch = null;
+    /** Pixels to point out (the suggestions of where to label next): [{row, col, label}], boxed in cyan with their label. */
+    this.spots = null;
   }
 
   /** Adds a pane: `layers()` returns [{canvas, opacity, on}] in drawing order, read at every draw. */
@@ -220,6 +222,14 @@ export class MapViews {
         const s = Math.max(scale, 3);
         ctx.strokeRect(ox + px.col * scale - grow, oy + px.row * scale - grow, s + 2 * grow, s + 2 * grow);
       };
+      if (this.spots?.length) {
+        ctx.font = '12px system-ui, sans-serif';
+        ctx.fillStyle = '#00e5ff';
+        for (const s of this.spots) {
+          box(s, '#00e5ff', 3);
+          if (scale >= 4) ctx.fillText(s.label, ox + (s.col + 1) * scale + 4, oy + s.row * scale);
+        }
+      }
       box(this.marker, '#ff00ff', 4);
       box(this.cursor, '#ffffff', 1);
       const sel = this.selection;
