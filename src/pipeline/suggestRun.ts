@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { selectBackend, type BackendChoice } from '../backend/selectBackend.ts';
+import { Int8Calibrator } from '../inference/onnx/int8.ts';
 import { checkInteger, ConfigError, DataError, InputFileError } from '../core/errors.ts';
 import type { InferenceEngine } from '../inference/parallel/parallelPredict.ts';
 import { writeGeoPackagePoints } from '../io/vector/geopackage.ts';
@@ -179,7 +180,12 @@ export async function runProbabilities(run: RunMap, pixels: Int32Array, inferenc
       scene.scan.close();
     }
     try {
-      const r = await predictPixelsInWindows(model, reduced, meta.patch, pixels, { probabilities: 'all', ...(inference && { engine: inference }) });
+      // In the run's own precision (int8 with its saved ranges where it mapped so), so margins are the map's.
+      const int8 = run.record.precision === 'int8' && meta.int8Calibration !== undefined;
+      const r = await predictPixelsInWindows(model, reduced, meta.patch, pixels, {
+        probabilities: 'all', ...(inference && { engine: inference }),
+        precision: int8 ? 'int8' : 'float32', ...(int8 && { int8Calibrator: Int8Calibrator.given(meta.int8Calibration!) }),
+      });
       return { meta, probabilities: r.probabilities! };
     } finally {
       reduced.close();
