@@ -32,6 +32,13 @@ export interface GradientStep {
    * number of correct predictions.
    */
   run(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array, optimizer: tf.Optimizer): Promise<[number, number]>;
+  /**
+   * For an engine that keeps the training state itself between steps (libtorch/residentStep.ts): writes
+   * the weights, `optimizer`'s state and the batch-norm averages back into the tfjs model and optimizer,
+   * which its next step reads afresh. The trainer calls it before anything reads the model (validation,
+   * checkpoints, the end, an interruption). Absent where the tfjs model is always up to date.
+   */
+  sync?(optimizer: tf.Optimizer): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -70,12 +77,16 @@ export function applyStep(
       else (slot.layer as BatchNormalization).updateMovingAveragesFromArrays(mean, variance);
     });
   });
+  return [step.loss, countHits(step.logits, n, labels, numClasses)];
+}
+
+/** How many of n samples' logits ([n, classes]) have their first maximum, as tf.argMax picks it, at the label. */
+export function countHits(logits: Float32Array, n: number, labels: Int32Array, numClasses: number): number {
   let hits = 0;
   for (let i = 0; i < n; i++) {
-    // The first maximum, as tf.argMax.
     let best = 0;
-    for (let k = 1; k < numClasses; k++) if (step.logits[i * numClasses + k]! > step.logits[i * numClasses + best]!) best = k;
+    for (let k = 1; k < numClasses; k++) if (logits[i * numClasses + k]! > logits[i * numClasses + best]!) best = k;
     if (best === labels[i]) hits++;
   }
-  return [step.loss, hits];
+  return hits;
 }

@@ -18,7 +18,7 @@ import { applyStep, type NativeGradientStep, type StepGradients } from '../gradi
 import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
 
 /** The addon's functions (torch_step.cc). */
-interface TorchAddon {
+export interface TorchAddon {
   version(): string;
   /** Waits for a running step to finish and starts no other (at exit). */
   drain(): void;
@@ -27,6 +27,14 @@ interface TorchAddon {
     program: object, x: Float32Array, xShape: number[], labels: Int32Array, sampleWeights: Float32Array,
     masks: Float32Array[], weights: Float32Array[], grads: Float32Array[], means: Float32Array[], variances: Float32Array[],
     logits: Float32Array, loss: Float32Array,
+  ): Promise<void>;
+  /** A training state for `program` (zero until load()); see residentStep.ts. */
+  trainer(program: object, maskRates: Float64Array, norms: Float64Array, adam: Float64Array): object;
+  load(trainer: object, weights: Float32Array[], m: (Float32Array | null)[], v: (Float32Array | null)[], powers: Float32Array, means: Float32Array[], variances: Float32Array[]): void;
+  store(trainer: object, weights: Float32Array[], m: Float32Array[], v: Float32Array[], powers: Float32Array, means: Float32Array[], variances: Float32Array[]): void;
+  trainStep(
+    program: object, trainer: object, x: Float32Array, xShape: number[], labels: Int32Array, sampleWeights: Float32Array,
+    maskSeeds: Float64Array, learningRate: number, logits: Float32Array, loss: Float32Array,
   ): Promise<void>;
 }
 
