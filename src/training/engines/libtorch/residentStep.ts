@@ -63,8 +63,9 @@ export function createResidentLibtorchStep(
   let steps = 0;
 
   const adamOf = (optimizer: tf.Optimizer): FusedAdamOptimizer => {
-    if (!(optimizer instanceof FusedAdamOptimizer)) throw new TypeError('the libtorch training step applies Adam as createAdam() does: pass its optimizer');
-    return optimizer;
+    // Not instanceof: tfjs's optimizers answer it for any optimizer.
+    if (typeof (optimizer as Partial<FusedAdamOptimizer>).readState !== 'function') throw new TypeError('the libtorch training step applies Adam as createAdam() does: pass its optimizer');
+    return optimizer as FusedAdamOptimizer;
   };
 
   const load = (adam: FusedAdamOptimizer) => {
