@@ -214,7 +214,8 @@ struct Runner {
 
 // tfjs's Adam (tfjs-core's AdamOptimizer, as src/backend/fusedAdam.ts's adamUpdate writes it), every operation
 // rounded to float32 where tfjs's ops round: the same bits as the step that hands its gradients to tfjs.
-// Built with -ffp-contract=off, so that no multiply and add fuse.
+// Built with -ffp-contract=off, so that no multiply and add fuse; -O3 -fno-math-errno let the compiler vectorise
+// the loop (IEEE division and square root in SIMD, the same bits), which halved its time.
 void adamStep(Trainer& t, const std::vector<torch::Tensor>& grads, double learningRate) {
   const float b1 = static_cast<float>(t.beta1), c1 = static_cast<float>(1.0 - t.beta1);
   const float b2 = static_cast<float>(t.beta2), c2 = static_cast<float>(1.0 - t.beta2);
