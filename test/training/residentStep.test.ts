@@ -108,15 +108,17 @@ describe.skipIf(skip)('libtorch keeping the training state for an epoch', () => 
     const kept = await train('libtorch');
     const reference = await train('tfjs');
     expect(kept.result.engine).toMatch(/^libtorch /);
-    const training = (r: typeof kept) => r.result.epochs.map((e) => [e.epoch, e.loss, e.accuracy, e.learningRate]);
-    expect(training(kept)).toEqual(training(reference));
+    const epochs = (r: typeof kept) => r.result.epochs.map(({ seconds: _, ...e }) => e);
+    expect(epochs(kept)).toEqual(epochs(reference));
+    expect(kept.result.keptEpoch).toBe(reference.result.keptEpoch);
     expect(kept.checkpoints).toHaveLength(3);
     for (const [i, s] of kept.checkpoints.entries()) {
       const r = reference.checkpoints[i]!;
       expect(sameBits(s.modelWeights.map((w) => w.values), r.modelWeights.map((w) => w.values))).toBe(true);
       expect(sameBits(s.optimizerWeights.map((w) => w.values), r.optimizerWeights.map((w) => w.values))).toBe(true);
       expect(s.adamPowers).toEqual(r.adamPowers);
-      // Validation saw the weights the checkpoint holds (taken right after it): a fresh model of them scores the same.
+      // Validation saw the weights the checkpoint holds (taken right after it): a fresh model of them scores the
+      // same. (tfjs's wasm convolutions had kept packed filters of the first validation, before freshMemory.)
       const fresh = await buildCnn();
       fresh.setWeights(s.modelWeights.map((w) => tf.tensor(w.values, w.shape)));
       const loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 5), fresh.predict(tf.tensor4d(x, [38, 9, 9, 6])) as tf.Tensor).dataSync()[0]!);

@@ -33,10 +33,11 @@ export interface GradientStep {
    */
   run(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array, optimizer: tf.Optimizer): Promise<[number, number]>;
   /**
-   * For an engine that keeps the training state itself between steps (libtorch/residentStep.ts): writes
-   * the weights, `optimizer`'s state and the batch-norm averages back into the tfjs model and optimizer,
-   * which its next step reads afresh. The trainer calls it before anything reads the model (validation,
-   * checkpoints, the end, an interruption). Absent where the tfjs model is always up to date.
+   * Makes the tfjs model current before anything reads it (the trainer calls it before validation,
+   * checkpoints, the end and an interruption). An engine that keeps the training state itself between steps
+   * (libtorch/residentStep.ts) writes the weights, `optimizer`'s state and the batch-norm averages back, and
+   * its next step reads them afresh; the steps that applyStep serves give the variables fresh memory
+   * (freshMemory). Absent for tfjs's own step.
    */
   sync?(optimizer: tf.Optimizer): Promise<void>;
   release(): Promise<void>;
@@ -78,6 +79,20 @@ export function applyStep(
     });
   });
   return [step.loss, countHits(step.logits, n, labels, numClasses)];
+}
+
+/**
+ * GradientStep.sync of the steps that applyStep serves: gives every one of `variables` fresh memory with its
+ * values. Why: applyStep's Adam writes the variables in place on the wasm heap, and tfjs's wasm backend keeps
+ * an XNNPACK operator per convolution filter and matrix-multiply weight that packed the values it saw at its
+ * first use, freed only with that memory; so a validation after the first epoch's scored partly stale
+ * weights (test/training/residentStep.test.ts checks validation against a fresh model of the checkpoint).
+ */
+export function freshMemory(variables: readonly tf.Variable[]): Promise<void> {
+  tf.tidy(() => {
+    for (const v of variables) v.assign(tf.tensor(v.dataSync().slice(), v.shape, v.dtype));
+  });
+  return Promise.resolve();
 }
 
 /** How many of n samples' logits ([n, classes]) have their first maximum, as tf.argMax picks it, at the label. */

@@ -14,7 +14,7 @@ import { machineBusy, openmpWaitEnv } from '../../../core/threads.ts';
 import { UnsupportedModelError } from '../../../onnx/layers.ts';
 import { heapView } from '../../../backend/wasmHeap.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { applyStep, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
+import { applyStep, freshMemory, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
 import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
 
 /** The addon's functions (torch_step.cc). */
@@ -124,6 +124,7 @@ export function createLibtorchGradientStep(
       const step = await compute(x, n, labels, classWeights, reused);
       return applyStep(step, variables(), program.batchNorms, optimizer, n, labels, numClasses);
     },
+    sync: () => freshMemory(variables()),
     release: async () => {},
   };
 }
