@@ -112,11 +112,13 @@ export function createResidentLibtorchStep(
       const means = program.batchNorms.map((b) => new Float32Array(b.channels));
       const variances = program.batchNorms.map((b) => new Float32Array(b.channels));
       addon.store(trainer!, weights, m, v, powers, means, variances);
+      // Into the variables as the optimizer writes them (LayerVariable.write would also apply a layer's constraint).
+      const assign = (v: tf.LayerVariable, values: Float32Array) => (v.read() as tf.Variable).assign(tf.tensor(values, v.read().shape));
       tf.tidy(() => {
-        program.weights.forEach((w, i) => w.write(tf.tensor(weights[i]!, w.read().shape)));
+        program.weights.forEach((w, i) => assign(w, weights[i]!));
         norms.forEach((s, i) => {
-          s.mean.write(tf.tensor1d(means[i]!));
-          s.variance.write(tf.tensor1d(variances[i]!));
+          assign(s.mean, means[i]!);
+          assign(s.variance, variances[i]!);
         });
       });
       adam.writeState(variables(), m, v, powers, steps);
