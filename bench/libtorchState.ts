@@ -5,7 +5,7 @@
  * machine load (each pair in the other order, after one untimed epoch): wall and CPU seconds of trainModel,
  * and the epochs' losses, which must agree.
  *
- *   node --import tsx bench/libtorchState.ts [--pairs 2] [--epochs 16] [--train-fraction 0.2]
+ *   node --import tsx bench/libtorchState.ts [--pairs 2] [--epochs 16] [--train-fraction 0.2] [--threads N]
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -17,13 +17,14 @@ import { loadInputScene } from '../src/pipeline/sceneInput.ts';
 import { trainModel } from '../src/training/trainModel.ts';
 
 const { values: args } = parseArgs({
-  options: { pairs: { type: 'string', default: '2' }, epochs: { type: 'string', default: '16' }, 'train-fraction': { type: 'string', default: '0.2' } },
+  options: { pairs: { type: 'string', default: '2' }, threads: { type: 'string' }, epochs: { type: 'string', default: '16' }, 'train-fraction': { type: 'string', default: '0.2' } },
 });
 const SAMSON = fileURLToPath(new URL('../../shared/data/samson/', import.meta.url));
 await selectBackend('wasm');
 const config: RunConfig = {
   ...DEFAULTS, input: { kind: 'files', cube: `${SAMSON}Samson_cube.mat`, gt: `${SAMSON}Samson_gt.mat` },
   trainFraction: Number(args['train-fraction']), epochs: Number(args.epochs),
+  ...(args.threads !== undefined && { trainThreads: Number(args.threads) }),
 };
 const prepared = await prepareRun(config, await loadInputScene(config.input));
 console.log(`Samson, ${prepared.split.train.length} training patches, ${config.epochs} epochs at batch ${config.batchSize}`);

@@ -228,15 +228,18 @@ void adamStep(Trainer& t, const std::vector<torch::Tensor>& grads, double learni
     float* x = t.weights[i].data_ptr<float>();
     float* m = t.m[i].data_ptr<float>();
     float* v = t.v[i].data_ptr<float>();
-    for (int64_t j = 0, size = g.numel(); j < size; j++) {
-      const float gj = gi[j];
-      const float mj = m[j] * b1 + gj * c1;
-      const float vj = v[j] * b2 + (gj * gj) * c2;
-      m[j] = mj;
-      v[j] = vj;
-      const float mHat = mj / d1, vHat = vj / d2;
-      x[j] = (mHat / (std::sqrt(vHat) + eps)) * negLr + x[j];
-    }
+    // On libtorch's threads, as its kernels run: element by element, so the split changes no bit.
+    at::parallel_for(0, g.numel(), 16384, [&](int64_t begin, int64_t end) {
+      for (int64_t j = begin; j < end; j++) {
+        const float gj = gi[j];
+        const float mj = m[j] * b1 + gj * c1;
+        const float vj = v[j] * b2 + (gj * gj) * c2;
+        m[j] = mj;
+        v[j] = vj;
+        const float mHat = mj / d1, vHat = vj / d2;
+        x[j] = (mHat / (std::sqrt(vHat) + eps)) * negLr + x[j];
+      }
+    });
   }
   t.accBeta1 = t.accBeta1 * b1;
   t.accBeta2 = t.accBeta2 * b2;
