@@ -20,7 +20,7 @@ import { FusedAdamOptimizer } from '../../../backend/fusedAdam.ts';
 import { UnsupportedModelError } from '../../../onnx/layers.ts';
 import { SpinalLayer } from '../../../models/spinalLayer.ts';
 import { countHits, type GradientStep } from '../gradientStep.ts';
-import { loadLibtorch, openmpWait } from './libtorchGradients.ts';
+import { createLibtorchGradientStep, loadLibtorch, openmpWait } from './libtorchGradients.ts';
 import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
 
 /** Where a batch norm's moving averages live in the tfjs model, and how tfjs moves them. */
@@ -40,6 +40,8 @@ export function createResidentLibtorchStep(
 ): GradientStep | string {
   const addon = loadLibtorch();
   if (typeof addon === 'string') return addon;
+  // An addon built before the trainer existed (npm run build:libtorch rebuilds it): the per-step path, same numbers.
+  if (typeof (addon as Partial<typeof addon>).trainer !== 'function') return createLibtorchGradientStep(model, sampleShape, numClasses, threads);
   let program: TorchProgram;
   try {
     program = buildTorchProgram(model, sampleShape, numClasses);
