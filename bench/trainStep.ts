@@ -8,8 +8,9 @@
  *
  * --variants alternates the rounds between graph variants (nchwc: onnxruntime's NCHWc convolutions where
  * it has them, the default; plain: Conv and ConvTranspose; either with "+tensorAdam": Adam through tfjs
- * tensors instead of in place; libtorch: the libtorch step, whose time all counts as "rest"), so that both see the same
- * machine load.
+ * tensors instead of in place; libtorch: the libtorch step, whose time all counts as "rest"; libtorch-state: the
+ * libtorch step that keeps the training state in libtorch, synced back after the round), so that both see the
+ * same machine load.
  *
  * --profile adds onnxruntime's profiler over the timed steps and prints its kernel time per step by
  * operator type (the profiler itself slows the step; the totals above it are without it);
@@ -25,6 +26,7 @@ import { createAdam } from '../src/backend/fusedAdam.ts';
 import { loadOnnxRuntime, type OrtModule, type OrtSession } from '../src/onnx/onnxRuntime.ts';
 import { createOnnxGradientStep } from '../src/training/engines/onnxruntime/onnxGradients.ts';
 import { createLibtorchGradientStep } from '../src/training/engines/libtorch/libtorchGradients.ts';
+import { createResidentLibtorchStep } from '../src/training/engines/libtorch/residentStep.ts';
 import { withSeededMathRandom } from '../src/training/seededRandom.ts';
 import { createRng } from '../src/util/random.ts';
 import { CHANNELS, CLASSES, PATCH, paperNetwork, randomSamples } from './workloads.ts';
@@ -87,7 +89,9 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   const optimizer = createAdam(1e-3, 0.9, 0.999, 1e-8);
   // "+tensorAdam": the gradients go to Adam as tfjs tensors (applyGradients), not in place (applyGradientArrays).
   if (variant.includes('+tensorAdam')) Object.assign(optimizer, { applyGradientArrays: () => false });
-  const step = variant === 'libtorch'
+  const step = variant === 'libtorch-state'
+    ? createResidentLibtorchStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads)
+    : variant === 'libtorch'
     ? createLibtorchGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads)
     : await createOnnxGradientStep(model, [PATCH, PATCH, CHANNELS], CLASSES, threads, { nchwc: !variant.startsWith('plain') });
   if (typeof step === 'string') throw new Error(step);
@@ -108,6 +112,7 @@ for (let round = 0; round < Number(args.rounds) * variants.length; round++) {
   lossSum.set(variant, lossSum.get(variant)! + sum);
   stepCpu.get(variant)!.push(total / steps);
   console.log(`${variant} round ${Math.floor(round / variants.length) + 1}: ${(total / steps).toFixed(2)} / ${(runCpu / steps).toFixed(2)} / ${((total - runCpu) / steps).toFixed(2)}; wall ${(wall / steps).toFixed(2)} ms   (load ${(await import('node:os')).loadavg()[0]!.toFixed(1)})`);
+  await step.sync?.(optimizer);
   await step.release();
   optimizer.dispose();
 }

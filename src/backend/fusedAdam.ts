@@ -181,6 +181,43 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
     return true;
   }
 
+  /**
+   * This optimizer's state for `variables` (the order that indexes the moments, as in
+   * applyGradientArrays), for a training step that applies the same update elsewhere during an epoch
+   * (src/training/engines/libtorch/residentStep.ts): copies of the moments (null where a variable has had
+   * no step yet: zeros), the running powers β1^t and β2^t, and the constants.
+   */
+  readState(variables: readonly tf.Variable[]): { m: (Float32Array | null)[]; v: (Float32Array | null)[]; powers: Float32Array; beta1: number; beta2: number; epsilon: number } {
+    const self = this as unknown as AdamInternals;
+    const copy = (slot: MomentSlot | undefined) => (slot === undefined ? null : (slot.variable.dataSync() as Float32Array).slice());
+    return {
+      m: variables.map((_, i) => copy(self.accumulatedFirstMoment[i])),
+      v: variables.map((_, i) => copy(self.accumulatedSecondMoment[i])),
+      powers: Float32Array.of(self.accBeta1.dataSync()[0]!, self.accBeta2.dataSync()[0]!),
+      beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon,
+    };
+  }
+
+  /** The state after `steps` updates applied elsewhere, as readState hands it out (moments in full). */
+  writeState(variables: readonly tf.Variable[], m: readonly Float32Array[], v: readonly Float32Array[], powers: Float32Array, steps: number): void {
+    const self = this as unknown as AdamInternals;
+    tf.tidy(() => {
+      variables.forEach((value, i) => {
+        const [mi, vi] = this.moments(i, value.name, value);
+        mi.assign(tf.tensor(m[i]!, value.shape));
+        vi.assign(tf.tensor(v[i]!, value.shape));
+      });
+      self.accBeta1.assign(tf.scalar(powers[0]!));
+      self.accBeta2.assign(tf.scalar(powers[1]!));
+    });
+    for (let s = 0; s < steps; s++) self.incrementIterations();
+  }
+
+  /** The learning rate the next step applies (trainModel lowers it between epochs). */
+  currentLearningRate(): number {
+    return (this as unknown as AdamInternals).learningRate;
+  }
+
   /** Heap memory for applyGradientArrays' gradients (the SIMD function reads them from the heap). */
   private scratch?: tf.Tensor;
 

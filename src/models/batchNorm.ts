@@ -64,6 +64,12 @@ export class BatchNormalization extends TfjsBatchNormalization {
     });
   }
 
+  /** The moving mean and variance, and tfjs's momentum (for a training step that keeps them elsewhere during an epoch). */
+  movingAverageVariables(): { mean: tf.LayerVariable; variance: tf.LayerVariable; momentum: number } {
+    const f = this as unknown as BatchNormFields;
+    return { mean: f.movingMean, variance: f.movingVariance, momentum: f.momentum };
+  }
+
   /**
    * The same from the statistics as arrays (the onnxruntime training step's outputs): in place on the wasm
    * heap where it can (no tensors, no kernel calls; the same bits), else through updateMovingAverages.

@@ -173,6 +173,11 @@ export class SpinalLayer extends tf.layers.Layer {
     });
   }
 
+  /** Layer i's batch-norm moving mean and variance (for a training step that keeps them elsewhere during an epoch). */
+  movingAverageVariables(i: number): [tf.LayerVariable, tf.LayerVariable] {
+    return [this.movingMeans[i]!, this.movingVariances[i]!];
+  }
+
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),

@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createAdam } from '../backend/fusedAdam.ts';
-import { createGradientStep, type TrainingEngine } from './engines/selectEngine.ts';
+import { createGradientStep, type LibtorchState, type TrainingEngine } from './engines/selectEngine.ts';
 import { createRng } from '../util/random.ts';
 import { type SampleSource, sampleSize } from '../sampling/sampleSource.ts';
 import { withSeededMathRandom } from './seededRandom.ts';
@@ -23,6 +23,12 @@ export interface TrainOptions {
   engine?: TrainingEngine;
   /** The gradient engine's threads (libtorch's or onnxruntime's); default one per core. */
   threads?: number;
+  /**
+   * Where libtorch keeps the training state during an epoch: 'libtorch' (the default: synced back to the
+   * model at the end of each epoch and on an interruption) or 'tfjs' (every step reads the weights from the
+   * model and tfjs applies the gradients; the same numbers, slower: for comparisons).
+   */
+  libtorchState?: LibtorchState;
   epochs: number;
   batchSize: number;
   /** Adam's initial learning rate. */
@@ -121,7 +127,8 @@ export async function trainModel(
   const batches = Math.ceil(n / opts.batchSize);
   const classWeights = opts.classWeights ?? new Float32Array(numClasses).fill(1);
   const weights = tf.tensor1d(classWeights);
-  const { step: engine, fallbackReason } = await createGradientStep(opts.engine ?? 'auto', model, source.sampleShape, numClasses, opts.threads ?? availableParallelism());
+  const { step: engine, fallbackReason } = await createGradientStep(
+    opts.engine ?? 'auto', model, source.sampleShape, numClasses, opts.threads ?? availableParallelism(), opts.libtorchState);
   const state: TrainState = opts.resumeFrom ? structuredClone(opts.resumeFrom) : freshState(opts.learningRate);
   if (opts.resumeFrom) await restore(model, optimizer, opts.resumeFrom);
   lr.learningRate = state.learningRate;
@@ -159,6 +166,8 @@ export async function trainModel(
           });
         }
       }
+      // Everything below reads the model (validation, the best epoch's weights, the checkpoint).
+      await engine.sync?.(optimizer);
       const e: EpochStats = {
         epoch: state.epoch,
         loss: state.lossSum / n,
@@ -205,6 +214,7 @@ export async function trainModel(
   }
 
   async function finish(interrupted: boolean): Promise<TrainResult> {
+    await engine.sync?.(optimizer);
     const seconds = (performance.now() - start) / 1000;
     const result: TrainResult = {
       epochs: state.history,

@@ -14,6 +14,7 @@ import { SpinalLayer } from '../../src/models/spinalLayer.ts';
 import { arraySource } from '../../src/sampling/sampleSource.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { trainModel, type TrainingEngine } from '../../src/training/trainModel.ts';
+import type { TrainState } from '../../src/training/trainState.ts';
 import { createRng } from '../../src/util/random.ts';
 import { relativeError } from '../helpers.ts';
 import { spinalBatchNormModel } from './smallModels.ts';
@@ -93,6 +94,28 @@ describe.skipIf(NATIVE.length === 0)('trainModel on onnxruntime and libtorch', (
         if (!v.noiseOnly) expect(relativeError(v.values, viaOnnx.weights[i]!.values), `weight ${i}`).toBeLessThan(1e-3);
       });
       expect(relativeError(viaTfjs.logits, viaOnnx.logits)).toBeLessThan(1e-2);
+    });
+  }
+
+  for (const engine of NATIVE) {
+    it(`validates each epoch on the model as it then is: ${engine} (tfjs's wasm convolutions cache packed filters)`, async () => {
+      const c = CASES[0]!;
+      const rng = createRng(8);
+      const n = 24;
+      const x = Float32Array.from({ length: n * 9 * 9 * 6 }, () => rng.normal());
+      const labels = Int32Array.from({ length: n }, (_, i) => i % c.classes);
+      const source = arraySource(x, c.sample);
+      const build = () => withSeededMathRandom(createRng(1, 'same init'), c.build);
+      const checkpoints: TrainState[] = [];
+      const result = await trainModel(await build(), source, labels, c.classes, {
+        epochs: 3, batchSize: 8, learningRate: 1e-2, seed: 5, engine, validation: { source, labels }, onCheckpoint: (s) => { checkpoints.push(s); },
+      });
+      for (const [i, s] of checkpoints.entries()) {
+        const fresh = await build();
+        fresh.setWeights(s.modelWeights.map((w) => tf.tensor(w.values, w.shape)));
+        const loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), c.classes), fresh.predict(tf.tensor4d(x, [n, ...c.sample])) as tf.Tensor).dataSync()[0]!);
+        expect(result.epochs[i]!.valLoss, `epoch ${i + 1}`).toBeCloseTo(loss, 5);
+      }
     });
   }
 

@@ -32,6 +32,14 @@ export interface GradientStep {
    * number of correct predictions.
    */
   run(x: Float32Array, n: number, labels: Int32Array, classWeights: Float32Array, optimizer: tf.Optimizer): Promise<[number, number]>;
+  /**
+   * Makes the tfjs model current before anything reads it (the trainer calls it before validation,
+   * checkpoints, the end and an interruption). An engine that keeps the training state itself between steps
+   * (libtorch/residentStep.ts) writes the weights, `optimizer`'s state and the batch-norm averages back, and
+   * its next step reads them afresh; the steps that applyStep serves give the variables fresh memory
+   * (freshMemory). Absent for tfjs's own step.
+   */
+  sync?(optimizer: tf.Optimizer): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -70,12 +78,30 @@ export function applyStep(
       else (slot.layer as BatchNormalization).updateMovingAveragesFromArrays(mean, variance);
     });
   });
+  return [step.loss, countHits(step.logits, n, labels, numClasses)];
+}
+
+/**
+ * GradientStep.sync of the steps that applyStep serves: gives every one of `variables` fresh memory with its
+ * values. Why: applyStep's Adam writes the variables in place on the wasm heap, and tfjs's wasm backend keeps
+ * an XNNPACK operator per convolution filter and matrix-multiply weight that packed the values it saw at its
+ * first use, freed only with that memory; so a validation after the first epoch's scored partly stale
+ * weights (test/training/residentStep.test.ts checks validation against a fresh model of the checkpoint).
+ */
+export function freshMemory(variables: readonly tf.Variable[]): Promise<void> {
+  tf.tidy(() => {
+    for (const v of variables) v.assign(tf.tensor(v.dataSync().slice(), v.shape, v.dtype));
+  });
+  return Promise.resolve();
+}
+
+/** How many of n samples' logits ([n, classes]) have their first maximum, as tf.argMax picks it, at the label. */
+export function countHits(logits: Float32Array, n: number, labels: Int32Array, numClasses: number): number {
   let hits = 0;
   for (let i = 0; i < n; i++) {
-    // The first maximum, as tf.argMax.
     let best = 0;
-    for (let k = 1; k < numClasses; k++) if (step.logits[i * numClasses + k]! > step.logits[i * numClasses + best]!) best = k;
+    for (let k = 1; k < numClasses; k++) if (logits[i * numClasses + k]! > logits[i * numClasses + best]!) best = k;
     if (best === labels[i]) hits++;
   }
-  return [step.loss, hits];
+  return hits;
 }

@@ -9,11 +9,14 @@ import { BackendError, ConfigError } from '../../core/errors.ts';
 import { checkEngineForBackend, onnxOrFallback } from '../../onnx/onnxRuntime.ts';
 import type { GradientStep } from './gradientStep.ts';
 import { createLibtorchGradientStep, LIBTORCH_HOW_TO } from './libtorch/libtorchGradients.ts';
+import { createResidentLibtorchStep } from './libtorch/residentStep.ts';
 import { createOnnxGradientStep } from './onnxruntime/onnxGradients.ts';
 import { createTfjsGradientStep } from './tfjs.ts';
 
 export type TrainingEngine = 'auto' | 'libtorch' | 'onnxruntime' | 'tfjs';
 export const TRAINING_ENGINES: readonly TrainingEngine[] = ['auto', 'libtorch', 'onnxruntime', 'tfjs'];
+/** Where a libtorch training step keeps the weights, Adam's state and the batch-norm averages during an epoch. */
+export type LibtorchState = 'libtorch' | 'tfjs';
 
 /** Refuses a native --training engine with --backend webgpu before anything runs. */
 export function checkTrainingForBackend(backend: string, choice: TrainingEngine): void {
@@ -26,9 +29,12 @@ export function checkTrainingForBackend(backend: string, choice: TrainingEngine)
 /**
  * The training step `choice` allows for `model`: libtorch's or onnxruntime's, else tfjs's, with the
  * reason when 'auto' fell back to tfjs. 'libtorch' and 'onnxruntime' throw a BackendError when theirs cannot run.
+ * libtorch keeps the training state between syncs (libtorch/residentStep.ts) unless `libtorchState` is 'tfjs'
+ * (tfjs keeps it and libtorch only computes the gradients: the step the first is checked against).
  */
 export async function createGradientStep(
   choice: TrainingEngine, model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
+  libtorchState: LibtorchState = 'libtorch',
 ): Promise<{ step: GradientStep; fallbackReason?: string }> {
   const tfjs = () => createTfjsGradientStep(model, sampleShape, numClasses);
   if (choice === 'tfjs') return { step: tfjs() };
@@ -38,7 +44,9 @@ export async function createGradientStep(
       if (choice === 'auto') return { step: tfjs() };
       throw new BackendError('--training libtorch cannot be combined with the webgpu backend', 'drop --training, or use --backend wasm with --training libtorch');
     }
-    const step = createLibtorchGradientStep(model, sampleShape, numClasses, threads);
+    const step = libtorchState === 'libtorch'
+      ? createResidentLibtorchStep(model, sampleShape, numClasses, threads)
+      : createLibtorchGradientStep(model, sampleShape, numClasses, threads);
     if (typeof step !== 'string') return { step };
     if (choice === 'libtorch') throw new BackendError(`--training libtorch: ${step}`, `${LIBTORCH_HOW_TO}; or use --training auto`);
   }

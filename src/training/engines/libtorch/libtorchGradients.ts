@@ -14,11 +14,11 @@ import { machineBusy, openmpWaitEnv } from '../../../core/threads.ts';
 import { UnsupportedModelError } from '../../../onnx/layers.ts';
 import { heapView } from '../../../backend/wasmHeap.ts';
 import { dropoutMultiplier } from '../dropoutMask.ts';
-import { applyStep, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
+import { applyStep, freshMemory, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
 import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
 
 /** The addon's functions (torch_step.cc). */
-interface TorchAddon {
+export interface TorchAddon {
   version(): string;
   /** Waits for a running step to finish and starts no other (at exit). */
   drain(): void;
@@ -27,6 +27,14 @@ interface TorchAddon {
     program: object, x: Float32Array, xShape: number[], labels: Int32Array, sampleWeights: Float32Array,
     masks: Float32Array[], weights: Float32Array[], grads: Float32Array[], means: Float32Array[], variances: Float32Array[],
     logits: Float32Array, loss: Float32Array,
+  ): Promise<void>;
+  /** A training state for `program` (zero until load()); see residentStep.ts. */
+  trainer(program: object, maskRates: Float64Array, norms: Float64Array, adam: Float64Array): object;
+  load(trainer: object, weights: Float32Array[], m: (Float32Array | null)[], v: (Float32Array | null)[], powers: Float32Array, means: Float32Array[], variances: Float32Array[]): void;
+  store(trainer: object, weights: Float32Array[], m: Float32Array[], v: Float32Array[], powers: Float32Array, means: Float32Array[], variances: Float32Array[]): void;
+  trainStep(
+    program: object, trainer: object, x: Float32Array, xShape: number[], labels: Int32Array, sampleWeights: Float32Array,
+    maskSeeds: Float64Array, learningRate: number, logits: Float32Array, loss: Float32Array,
   ): Promise<void>;
 }
 
@@ -116,6 +124,7 @@ export function createLibtorchGradientStep(
       const step = await compute(x, n, labels, classWeights, reused);
       return applyStep(step, variables(), program.batchNorms, optimizer, n, labels, numClasses);
     },
+    sync: () => freshMemory(variables()),
     release: async () => {},
   };
 }

@@ -13,7 +13,7 @@ import { fasterSession, type TimedSession } from '../../../onnx/fasterSession.ts
 import { dropoutMultiplier } from '../dropoutMask.ts';
 import { buildGradientGraph, type GradientGraph, type WeightSlot } from './gradientGraph.ts';
 import { nchwcBlockSize } from '../../../onnx/nchwc.ts';
-import { applyStep, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
+import { applyStep, freshMemory, type NativeGradientStep, type StepGradients } from '../gradientStep.ts';
 
 /** The onnxruntime step: GradientStep, with a description naming onnxruntime and its thread choice:
  * "onnxruntime 1.30.0, NCHWc convolutions, 2 threads" (NCHWc where the runtime has those kernels:
@@ -128,6 +128,7 @@ function gradientStep(
       const step = await gradients(x, n, labels, classWeights);
       return applyStep(step, graph.weights.map((w) => w.variable.read() as tf.Variable), graph.batchNorms, optimizer, n, labels, numClasses);
     },
+    sync: () => freshMemory(graph.weights.map((w) => w.variable.read() as tf.Variable)),
     release: () => session.release(),
   };
 }
