@@ -19,7 +19,7 @@ import type { CubeBIP } from '../../src/core/types.ts';
 import { relativeError } from '../helpers.ts';
 import { tfjsGradients, worstGradientError, type Gradients } from '../training/tfjsGradients.ts';
 import { Worker } from 'node:worker_threads';
-import type { CpuGradientsJob, CpuGradientsResult } from './cpuGradientsWorker.ts';
+import type { ReferenceGradientsJob, ReferenceGradientsResult } from './referenceGradientsWorker.ts';
 import { CASES } from './webgpuCases.ts';
 
 /** SwiftShader runs a VGG-5 step in tens of CPU-seconds; a busy machine stretches that. */
@@ -47,17 +47,17 @@ function quadrantScene(): { cube: CubeBIP; labels: Int32Array } {
 }
 
 /**
- * The cpu backend's loss and gradients for `model`'s current weights, computed in a worker thread
- * (cpuGradientsWorker.ts says why), keyed by this thread's variable names.
+ * The wasm backend's loss and gradients for `model`'s current weights, computed in a worker thread
+ * (referenceGradientsWorker.ts says why), keyed by this thread's variable names.
  */
-async function cpuGradients(model: tf.LayersModel, job: Omit<CpuGradientsJob, 'weights'>): Promise<Gradients> {
+async function referenceGradients(model: tf.LayersModel, job: Omit<ReferenceGradientsJob, 'weights'>): Promise<Gradients> {
   const weights = await Promise.all(model.getWeights().map(async (w) => ({ data: (await w.data()) as Float32Array, shape: w.shape })));
-  const worker = new Worker(new URL('./cpuGradientsEntry.mjs', import.meta.url), { workerData: { ...job, weights } satisfies CpuGradientsJob, execArgv: [] });
+  const worker = new Worker(new URL('./referenceGradientsEntry.mjs', import.meta.url), { workerData: { ...job, weights } satisfies ReferenceGradientsJob, execArgv: [] });
   try {
-    const r = await new Promise<CpuGradientsResult>((resolve, reject) => {
+    const r = await new Promise<ReferenceGradientsResult>((resolve, reject) => {
       worker.once('message', resolve);
       worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the cpu gradients worker exited with code ${code}`)));
+      worker.once('exit', (code) => reject(new Error(`the reference gradients worker exited with code ${code}`)));
     });
     return { loss: r.loss, grads: new Map(model.trainableWeights.map((w, i) => [(w.read() as tf.Variable).name, r.grads[i]!])) };
   } finally {
@@ -77,7 +77,7 @@ describe.skipIf(skip)('webgpu backend (Dawn)', () => {
   });
 
   for (const c of CASES) {
-    it(`computes the gradients of ${c.name} as the cpu backend does (relative error ≤ 1e-3)`, async () => {
+    it(`computes the gradients of ${c.name} as the wasm backend does on the CPU (relative error ≤ 1e-3)`, async () => {
       await tf.setBackend('cpu');
       const model = await withSeededMathRandom(createRng(1, c.name), c.build);
       // VGG-5's batch norm sees only 2×2 pixels per sample in its last block: with two samples, vgg5's
@@ -92,7 +92,7 @@ describe.skipIf(skip)('webgpu backend (Dawn)', () => {
       const labels = Int32Array.from({ length: n }, () => rng.int(c.classes));
       const classWeights = Float32Array.from({ length: c.classes }, () => 0.5 + rng.next());
       // The same dropout masks on both: tfjs draws them in JavaScript from Math.random, whatever the backend.
-      const ref = await cpuGradients(model, { name: c.name, x, shape: [n, ...c.sample], labels, classWeights });
+      const ref = await referenceGradients(model, { name: c.name, x, shape: [n, ...c.sample], labels, classWeights });
       await tf.setBackend('webgpu');
       const ours = await withSeededMathRandom(createRng(3, 'masks'), () => tfjsGradients(model, x, [n, ...c.sample], labels, c.classes, classWeights));
       expect(tf.getBackend()).toBe('webgpu');

@@ -1,16 +1,18 @@
 /**
- * The cpu backend's gradients of one CASES model, computed in a worker thread. tfjs's cpu kernels are
- * synchronous: VGG-5's backward pass on them blocked the test process's event loop for over a minute on a
- * loaded machine, and vitest then fails the run ("Timeout calling onTaskUpdate") although every test passed.
+ * The reference gradients of one CASES model, on tfjs's wasm backend (CPU, float32), computed in a worker
+ * thread so that the test process's event loop stays free while VGG-5's backward pass runs. wasm rather than
+ * the pure-JS cpu backend: the same float32 reference, and VGG-5's two cases take seconds instead of most
+ * of this file's time.
  */
 import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { withSeededMathRandom } from '../../src/training/seededRandom.ts';
 import { createRng } from '../../src/util/random.ts';
 import { tfjsGradients } from '../training/tfjsGradients.ts';
 import { CASES } from './webgpuCases.ts';
 
-export interface CpuGradientsJob {
+export interface ReferenceGradientsJob {
   name: string;
   /** model.getWeights() of the test's model, in order. */
   weights: { data: Float32Array; shape: number[] }[];
@@ -21,17 +23,17 @@ export interface CpuGradientsJob {
 }
 
 /** Loss, and the gradients in model.trainableWeights order (variable names differ between threads). */
-export interface CpuGradientsResult {
+export interface ReferenceGradientsResult {
   loss: number;
   grads: Float32Array[];
 }
 
-const job = workerData as CpuGradientsJob;
-await tf.setBackend('cpu');
+const job = workerData as ReferenceGradientsJob;
+await selectBackend('wasm');
 const c = CASES.find((k) => k.name === job.name)!;
 const model = c.build();
 model.setWeights(job.weights.map((w) => tf.tensor(w.data, w.shape)));
 // The same dropout masks as on webgpu: tfjs draws them in JavaScript from Math.random, whatever the backend.
 const r = await withSeededMathRandom(createRng(3, 'masks'), () => tfjsGradients(model, job.x, job.shape, job.labels, c.classes, job.classWeights));
-const result: CpuGradientsResult = { loss: r.loss, grads: model.trainableWeights.map((w) => r.grads.get((w.read() as tf.Variable).name)!) };
+const result: ReferenceGradientsResult = { loss: r.loss, grads: model.trainableWeights.map((w) => r.grads.get((w.read() as tf.Variable).name)!) };
 parentPort!.postMessage(result);

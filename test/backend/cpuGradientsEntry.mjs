@@ -1,6 +1,0 @@
-// Entry of the worker thread that computes the cpu reference gradients for test/backend/webgpu.test.ts.
-// Plain JavaScript: a worker starts without the parent's TypeScript loader, so it registers tsx itself.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./cpuGradientsWorker.ts');
