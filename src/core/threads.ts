@@ -3,6 +3,7 @@
  * shared among the jobs that run at once on this host. Pure arithmetic here (unit-tested); the queue's
  * worker feeds it what the other workers on its host say in Redis (src/queue/hostWorkers.ts).
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { ConfigError } from './errors.ts';
 
@@ -56,8 +57,38 @@ export function openmpWaitEnv(env: Readonly<Record<string, string | undefined>>,
   return { OMP_WAIT_POLICY: 'PASSIVE' };
 }
 
-/** Whether other work wants this machine's cores now: a one-minute load average of at least one per core. */
-export const machineBusy = (): boolean => loadavg()[0]! >= coresHere();
+/**
+ * Whether other work wants this machine's cores now: less than half a core idle over a quarter of a second
+ * (Linux: /proc/stat), else a one-minute load average of at least one per core. Not the load average where
+ * the sample can be taken: it trails by a minute, so a run started right after another (the bench's PyTorch
+ * reference, a user's previous run) read as busy on idle cores and waited passively, slower there
+ * (docs/performance.md, OpenMP's wait policy).
+ */
+export function machineBusy(sampleMs = 250): boolean {
+  const idleShare = idleCoreShare(sampleMs);
+  if (idleShare === undefined) return loadavg()[0]! >= coresHere();
+  return idleShare * coresHere() < 0.5;
+}
+
+/** The share of all CPU time that was idle during `ms` milliseconds (a synchronous wait), from /proc/stat. */
+function idleCoreShare(ms: number): number | undefined {
+  const read = (): { idle: number; total: number } | undefined => {
+    try {
+      const cpu = /^cpu\s+(.+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]?.trim().split(/\s+/).map(Number);
+      if (!cpu || cpu.length < 5 || cpu.some((v) => !Number.isFinite(v))) return undefined;
+      // user nice system idle iowait irq softirq steal …: idle and iowait are time no task wanted a core.
+      return { idle: cpu[3]! + cpu[4]!, total: cpu.slice(0, 8).reduce((a, b) => a + b, 0) };
+    } catch {
+      return undefined;
+    }
+  };
+  const a = read();
+  if (!a) return undefined;
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  const b = read();
+  if (!b || b.total <= a.total) return undefined;
+  return (b.idle - a.idle) / (b.total - a.total);
+}
 
 /**
  * Marks this process as one that shares the machine (a queue worker beside others, a run side by side):

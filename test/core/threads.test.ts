@@ -1,7 +1,8 @@
 // The thread arithmetic every computing process uses: the cores shared among the jobs of one host.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.ts';
-import { checkThreads, jobsOnHost, openmpWaitEnv, threadsForHost, threadsPerJob, type WorkerHeartbeat } from '../../src/core/threads.ts';
+import { Worker } from 'node:worker_threads';
+import { checkThreads, coresHere, jobsOnHost, machineBusy, openmpWaitEnv, threadsForHost, threadsPerJob, type WorkerHeartbeat } from '../../src/core/threads.ts';
 
 const beat = (host: string, pid: number, concurrency = 1, cores = 2): WorkerHeartbeat => ({ host, pid, cores, concurrency });
 
@@ -48,5 +49,17 @@ describe('openmpWaitEnv', () => {
     expect(openmpWaitEnv({}, false)).toEqual({});
     expect(openmpWaitEnv({ OMP_WAIT_POLICY: 'ACTIVE' }, true)).toEqual({});
     expect(openmpWaitEnv({ GOMP_SPINCOUNT: '10000' }, true)).toEqual({});
+  });
+});
+
+describe('machineBusy', () => {
+  // Not the converse: another test file may be using the cores at the same time.
+  it('reads a machine whose every core spins as busy', async () => {
+    // One spinning thread per core (and one more), for as long as the sample takes.
+    const spinners = Array.from({ length: coresHere() + 1 }, () => new Worker('const end = Date.now() + 1500; while (Date.now() < end);', { eval: true }));
+    await new Promise((r) => setTimeout(r, 200));
+    const busy = machineBusy(300);
+    await Promise.all(spinners.map((w) => new Promise((r) => w.once('exit', r))));
+    expect(busy).toBe(true);
   });
 });
