@@ -75,11 +75,10 @@ export function openmpWait(): string {
  * A gradient step for `model` on `threads` cores, or a string saying why there is none (addon missing,
  * or a layer the program writer does not translate).
  */
-export function createLibtorchGradientStep(
-  model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
-): NativeGradientStep | string {
-  const addon = loadLibtorch();
-  if (typeof addon === 'string') return addon;
+/** The model's forward program, written and handed to the addon on `threads`; or why it cannot be. */
+export function openTorchProgram(
+  addon: TorchAddon, model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
+): { program: TorchProgram; handle: ReturnType<TorchAddon['create']> } | string {
   let program: TorchProgram;
   try {
     program = buildTorchProgram(model, sampleShape, numClasses);
@@ -87,7 +86,17 @@ export function createLibtorchGradientStep(
     if (!(err instanceof UnsupportedModelError)) throw err;
     return `the model's training step cannot be written for libtorch: ${err.message}`;
   }
-  const handle = addon.create(program.code, program.weights.map((w) => w.shape as number[]), threads);
+  return { program, handle: addon.create(program.code, program.weights.map((w) => w.shape as number[]), threads) };
+}
+
+export function createLibtorchGradientStep(
+  model: tf.LayersModel, sampleShape: readonly [number, number, number], numClasses: number, threads: number,
+): NativeGradientStep | string {
+  const addon = loadLibtorch();
+  if (typeof addon === 'string') return addon;
+  const opened = openTorchProgram(addon, model, sampleShape, numClasses, threads);
+  if (typeof opened === 'string') return opened;
+  const { program, handle } = opened;
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const sizes = program.weights.map((w) => w.shape.reduce((a: number, d) => a * d!, 1));
   const variables = () => program.weights.map((w) => w.read() as tf.Variable);

@@ -17,11 +17,9 @@
 import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { FusedAdamOptimizer } from '../../../backend/fusedAdam.ts';
-import { UnsupportedModelError } from '../../../onnx/layers.ts';
 import { SpinalLayer } from '../../../models/spinalLayer.ts';
 import { countHits, type GradientStep } from '../gradientStep.ts';
-import { createLibtorchGradientStep, loadLibtorch, openmpWait } from './libtorchGradients.ts';
-import { buildTorchProgram, type TorchProgram } from './torchProgram.ts';
+import { createLibtorchGradientStep, loadLibtorch, openmpWait, openTorchProgram } from './libtorchGradients.ts';
 
 /** Where a batch norm's moving averages live in the tfjs model, and how tfjs moves them. */
 interface NormSite {
@@ -42,14 +40,9 @@ export function createResidentLibtorchStep(
   if (typeof addon === 'string') return addon;
   // An addon built before the trainer existed (npm run build:libtorch rebuilds it): the per-step path, same numbers.
   if (typeof (addon as Partial<typeof addon>).trainer !== 'function') return createLibtorchGradientStep(model, sampleShape, numClasses, threads);
-  let program: TorchProgram;
-  try {
-    program = buildTorchProgram(model, sampleShape, numClasses);
-  } catch (err) {
-    if (!(err instanceof UnsupportedModelError)) throw err;
-    return `the model's training step cannot be written for libtorch: ${err.message}`;
-  }
-  const handle = addon.create(program.code, program.weights.map((w) => w.shape as number[]), threads);
+  const opened = openTorchProgram(addon, model, sampleShape, numClasses, threads);
+  if (typeof opened === 'string') return opened;
+  const { program, handle } = opened;
   const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const norms: NormSite[] = program.batchNorms.map(({ layer, index }) => {
     if (layer instanceof SpinalLayer) {
