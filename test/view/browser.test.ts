@@ -7,16 +7,15 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
 import { DEFAULTS } from '../../src/pipeline/config.ts';
 import { runPipeline } from '../../src/pipeline/runPipeline.ts';
-import { demoRun, imageRun, withView } from './fixture.ts';
+import { CHROMIUM, demoRun, imageRun, launchChromium, withView } from './fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
 if (!present) console.warn(`skipping the browser tests: ${CHROMIUM} is absent (apt-get install chromium)`);
 
@@ -47,12 +46,7 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
     one = await startView([runA], { port: 0, host: '127.0.0.1' });
     images = await startView([join(dir, 'image')], { port: 0, host: '127.0.0.1' });
     two = await startView([runA, runB], { port: 0, host: '127.0.0.1' });
-    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spinalnet-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 900 },
-    });
+    context = await launchChromium();
     mkdirSync(artifacts, { recursive: true });
   }, 180_000);
   afterAll(async () => {

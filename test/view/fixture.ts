@@ -1,6 +1,8 @@
 /** Real run folders for the viewer tests: short seeded runs through the installed command. */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startView } from '../../src/view/startView.ts';
@@ -103,4 +105,17 @@ export const GPKG_VALIDATOR = ['/usr/lib/python3/dist-packages/osgeo_utils/sampl
 export function validateGpkg(path: string): { status: number | null; output: string } {
   const r = spawnSync('/usr/bin/python3', [GPKG_VALIDATOR!, path], { encoding: 'utf8' });
   return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+}
+
+/** Debian's Chromium, which the browser tests drive through playwright-core. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** A headless Chromium with a fresh profile, quiet (no network chatter), at the size the screenshots use. */
+export function launchChromium(): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spinalnet-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1400, height: 900 },
+  });
 }

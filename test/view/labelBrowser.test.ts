@@ -9,14 +9,13 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateRunAccuracy } from '../../src/pipeline/accuracyAssessment.ts';
 import { suggestRun } from '../../src/pipeline/suggestRun.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { georeferencedRun, hasGdal, ogrFeatures, PLACED_GEOREF, sampleCli } from './fixture.ts';
+import { CHROMIUM, georeferencedRun, hasGdal, launchChromium, ogrFeatures, PLACED_GEOREF, sampleCli } from './fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM) && hasGdal;
 if (!present) console.warn(`skipping the labelling browser tests: ${CHROMIUM} or python3-gdal is absent`);
 
@@ -52,12 +51,7 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
     labelling = await startView([run], { port: 0, host: '127.0.0.1', labels: labelsFile, suggest: 0 });
     reference = await startView([run], { port: 0, host: '127.0.0.1', reference: samplesFile });
     suggesting = await startView([run], { port: 0, host: '127.0.0.1', labels: nextFile, suggest: 8 });
-    context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'spinalnet-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1400, height: 900 },
-    });
+    context = await launchChromium();
     mkdirSync(artifacts, { recursive: true });
   }, 180_000);
   afterAll(async () => {
