@@ -10,7 +10,12 @@
 // Why libtorch: its batch-64 step is what PyTorch runs, and onnxruntime's could not be brought to it
 // (docs/performance.md#what-was-tried-and-what-holds).
 #include <node_api.h>
-#include <torch/torch.h>
+// The parts of libtorch this file uses, not <torch/torch.h> (nn, optim, data, serialize): half the compile
+// time of `npm ci`, which builds this file.
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/types.h>
+#include <torch/utils.h>
+#include <torch/version.h>
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
