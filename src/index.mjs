@@ -1,9 +1,9 @@
 // The package's entry for plain Node: registers tsx (the source is TypeScript, run without a build step,
 // as bin/spinalnet.js does) and re-exports src/index.ts. The names are listed because an ESM module's
 // exports are fixed before its body runs; test/library.test.ts checks that this list equals index.ts's.
-import { register } from 'tsx/esm/api';
+import { startTypeScript } from './core/startTypeScript.mjs';
 
-register();
+await startTypeScript();
 const api = await import('./index.ts');
 
 export const {

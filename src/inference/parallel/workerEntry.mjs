@@ -1,7 +1,7 @@
 // Entry of a prediction worker thread. Plain JavaScript because a worker starts without the parent's
 // TypeScript loader (the CLI registers tsx in-process, which worker threads do not inherit): register
 // tsx here, then load the TypeScript worker.
-import { register } from 'tsx/esm/api';
+import { startTypeScript } from '../../core/startTypeScript.mjs';
 
-register();
+await startTypeScript();
 await import('./predictWorker.ts');
