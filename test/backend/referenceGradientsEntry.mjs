@@ -1,6 +1,6 @@
 // Entry of the worker thread that computes the reference gradients (wasm backend) for test/backend/webgpu.test.ts.
 // Plain JavaScript: a worker starts without the parent's TypeScript loader, so it registers tsx itself.
-import { register } from 'tsx/esm/api';
+import { startTypeScript } from '../../src/core/startTypeScript.mjs';
 
-register();
+await startTypeScript();
 await import('./referenceGradientsWorker.ts');

@@ -5,7 +5,7 @@
  * because SwiftShader runs every shader on the CPU.
  */
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../src/backend/selectBackend.ts';
 import { findAdapter } from '../../src/backend/webgpu/dawn.ts';
 import { MODELS } from '../../src/models/registry.ts';
@@ -46,26 +46,39 @@ function quadrantScene(): { cube: CubeBIP; labels: Int32Array } {
   return { cube: { height: h, width: w, bands: b, data }, labels };
 }
 
-/**
- * The wasm backend's loss and gradients for `model`'s current weights, computed in a worker thread
- * (referenceGradientsWorker.ts says why), keyed by this thread's variable names.
- */
+/** The worker thread that computes reference gradients (referenceGradientsWorker.ts says why), started once. */
+let referenceWorker: Promise<Worker> | undefined;
+function startReferenceWorker(): Promise<Worker> {
+  referenceWorker ??= new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./referenceGradientsEntry.mjs', import.meta.url), { execArgv: [] });
+    worker.once('message', () => resolve(worker));
+    worker.once('error', reject);
+  });
+  return referenceWorker;
+}
+
+/** The wasm backend's loss and gradients for `model`'s current weights, keyed by this thread's variable names. */
 async function referenceGradients(model: tf.LayersModel, job: Omit<ReferenceGradientsJob, 'weights'>): Promise<Gradients> {
   const weights = await Promise.all(model.getWeights().map(async (w) => ({ data: (await w.data()) as Float32Array, shape: w.shape })));
-  const worker = new Worker(new URL('./referenceGradientsEntry.mjs', import.meta.url), { workerData: { ...job, weights } satisfies ReferenceGradientsJob, execArgv: [] });
-  try {
-    const r = await new Promise<ReferenceGradientsResult>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the reference gradients worker exited with code ${code}`)));
+  const worker = await startReferenceWorker();
+  const r = await new Promise<ReferenceGradientsResult>((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`the reference gradients worker exited with code ${code}`));
+    worker.once('exit', onExit);
+    worker.once('message', (m: ReferenceGradientsResult | { error: string }) => {
+      worker.off('exit', onExit);
+      if ('error' in m) reject(new Error(m.error));
+      else resolve(m);
     });
-    return { loss: r.loss, grads: new Map(model.trainableWeights.map((w, i) => [(w.read() as tf.Variable).name, r.grads[i]!])) };
-  } finally {
-    await worker.terminate();
-  }
+    worker.postMessage({ ...job, weights } satisfies ReferenceGradientsJob);
+  });
+  return { loss: r.loss, grads: new Map(model.trainableWeights.map((w, i) => [(w.read() as tf.Variable).name, r.grads[i]!])) };
 }
 
 describe.skipIf(skip)('webgpu backend (Dawn)', () => {
+  afterAll(async () => {
+    if (referenceWorker) await (await referenceWorker).terminate();
+  });
+
   beforeAll(async () => {
     const info = await selectBackend('webgpu');
     console.log(`webgpu tests on ${info.detail}`);
