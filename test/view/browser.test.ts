@@ -12,9 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { DEFAULTS } from '../../src/pipeline/config.ts';
-import { runPipeline } from '../../src/pipeline/runPipeline.ts';
-import { CHROMIUM, demoRun, imageRun, launchChromium, withView } from './fixture.ts';
+import { CHROMIUM, demoRun, georeferencedRun, imageRun, launchChromium, openReadyPage, withView } from './fixture.ts';
 
 const present = existsSync(CHROMIUM);
 if (!present) console.warn(`skipping the browser tests: ${CHROMIUM} is absent (apt-get install chromium)`);
@@ -37,12 +35,7 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
 
   beforeAll(async () => {
     await Promise.all([demoRun(runA, 1), demoRun(runB, 2), imageRun(dir, join(dir, 'image'))]);
-    // The demo scene placed on a UTM grid (library only, as in the GIS output tests); 1 epoch is enough.
-    // In this process and before any server loads a model: a pipeline ends with tf.disposeVariables().
-    await runPipeline({
-      ...DEFAULTS, input: { kind: 'demo', georef: { geoTransform: [440720, 18, 0, 3751320, 0, -18], epsg: 32617 } },
-      model: 'spinal-mlp', pca: 6, epochs: 1, trainFraction: 0.1, seed: 3, backend: 'cpu', training: 'tfjs', predictWorkers: 0, out: placed,
-    });
+    await georeferencedRun(placed);
     one = await startView([runA], { port: 0, host: '127.0.0.1' });
     images = await startView([join(dir, 'image')], { port: 0, host: '127.0.0.1' });
     two = await startView([runA, runB], { port: 0, host: '127.0.0.1' });
@@ -56,17 +49,7 @@ describe.skipIf(!present)('spinalnet view in Chromium', () => {
     await images?.close();
   });
 
-  async function open(url: string): Promise<Page> {
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 60_000 });
-    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('1');
-    return page;
-  }
+  const open = (url: string): Promise<Page> => openReadyPage(context, url, errors);
 
   const scene = makeDemoScene();
   const values = scene.classes.map((c) => c.value);

@@ -2,7 +2,8 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startView } from '../../src/view/startView.ts';
@@ -119,3 +120,19 @@ export function launchChromium(): Promise<BrowserContext> {
     viewport: { width: 1400, height: 900 },
   });
 }
+
+/**
+ * A new page at `url`, once the viewer has set body[data-ready] ('1' is required, not 'error'); the page's
+ * console errors and uncaught exceptions are pushed onto `errors` for the test to check.
+ */
+export async function openReadyPage(context: BrowserContext, url: string, errors: string[]): Promise<Page> {
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 60_000 });
+    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('1');
+    return page;
+  }

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateRunAccuracy } from '../../src/pipeline/accuracyAssessment.ts';
 import { suggestRun } from '../../src/pipeline/suggestRun.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { CHROMIUM, georeferencedRun, hasGdal, launchChromium, ogrFeatures, PLACED_GEOREF, sampleCli } from './fixture.ts';
+import { CHROMIUM, georeferencedRun, hasGdal, launchChromium, ogrFeatures, openReadyPage, PLACED_GEOREF, sampleCli } from './fixture.ts';
 
 const present = existsSync(CHROMIUM) && hasGdal;
 if (!present) console.warn(`skipping the labelling browser tests: ${CHROMIUM} or python3-gdal is absent`);
@@ -62,17 +62,7 @@ describe.skipIf(!present)('labelling in the viewer, in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(url: string): Promise<Page> {
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(url);
-    await page.waitForFunction(() => document.body.dataset.ready !== undefined, undefined, { timeout: 60_000 });
-    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('1');
-    return page;
-  }
+  const open = (url: string): Promise<Page> => openReadyPage(context, url, errors);
   const at = (page: Page, row: number, col: number) => page.evaluate(([r, c]) => window.spinalnetView.clientPoint(0, r!, c!), [row, col]);
 
   it('writes a clicked pixel and a dragged rectangle to the GeoPackage at their map coordinates', async () => {
