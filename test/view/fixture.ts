@@ -1,6 +1,6 @@
 /** Real run folders for the viewer tests: short seeded runs through the installed command. */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -136,3 +136,26 @@ export async function openReadyPage(context: BrowserContext, url: string, errors
     expect(await page.evaluate(() => document.body.dataset.ready)).toBe('1');
     return page;
   }
+
+/** The WKT GDAL gives the outline of rows r0..r1, columns c0..c1 of the PLACED_GEOREF grid (a rectangle of whole pixels), counter-clockwise from its top-left corner. */
+export function rectWkt(r0: number, c0: number, r1: number, c1: number): string {
+  const t = PLACED_GEOREF.geoTransform;
+  const x0 = t[0] + c0 * t[1], x1 = t[0] + (c1 + 1) * t[1];
+  const y0 = t[3] + r0 * t[5], y1 = t[3] + (r1 + 1) * t[5];
+  return `MULTIPOLYGON (((${x0} ${y0},${x0} ${y1},${x1} ${y1},${x1} ${y0},${x0} ${y0})))`;
+}
+
+/** Every file under `d` with its size and modification time: what "nothing (else) was written" compares. */
+export function fileSnapshot(d: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (p: string) => {
+    for (const f of readdirSync(p)) {
+      const q = join(p, f);
+      const s = statSync(q);
+      if (s.isDirectory()) walk(q);
+      else out[q] = `${s.size}:${s.mtimeMs}`;
+    }
+  };
+  walk(d);
+  return out;
+}

@@ -14,21 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateRunAccuracy } from '../../src/pipeline/accuracyAssessment.ts';
 import { suggestRun } from '../../src/pipeline/suggestRun.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { CHROMIUM, georeferencedRun, hasGdal, launchChromium, ogrFeatures, openReadyPage, PLACED_GEOREF, sampleCli } from './fixture.ts';
+import { CHROMIUM, georeferencedRun, hasGdal, launchChromium, ogrFeatures, openReadyPage, rectWkt, sampleCli } from './fixture.ts';
 
 const present = existsSync(CHROMIUM) && hasGdal;
 if (!present) console.warn(`skipping the labelling browser tests: ${CHROMIUM} or python3-gdal is absent`);
 
 const root = join(__dirname, '..', '..');
 const artifacts = join(root, 'test-artifacts');
-const t = PLACED_GEOREF.geoTransform;
-
-/** GDAL's WKT of the outline of rows r0..r1, columns c0..c1, counter-clockwise from the top-left corner. */
-function rectWkt(r0: number, c0: number, r1: number, c1: number): string {
-  const x0 = t[0] + c0 * t[1], x1 = t[0] + (c1 + 1) * t[1];
-  const y0 = t[3] + r0 * t[5], y1 = t[3] + (r1 + 1) * t[5];
-  return `MULTIPOLYGON (((${x0} ${y0},${x0} ${y1},${x1} ${y1},${x1} ${y0},${x0} ${y0})))`;
-}
 
 /** The page's way of writing a margin (label.js). */
 const marginText = (m: number) => (m >= 0.001 || m === 0 ? m.toFixed(3) : m.toExponential(1));

@@ -5,7 +5,7 @@
  * the session token, no request can name another file, and two tabs writing at once leave a valid file
  * holding both tabs' changes.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { readVectorReference } from '../../src/scene/vectorLabels.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
 import { readRunMap, sampleRun } from '../../src/pipeline/accuracyAssessment.ts';
-import { gdalBurn, georeferencedRun, GPKG_VALIDATOR, hasGdal, ogrFeatures, PLACED_GEOREF, validateGpkg } from './fixture.ts';
+import { fileSnapshot, gdalBurn, georeferencedRun, GPKG_VALIDATOR, hasGdal, ogrFeatures, PLACED_GEOREF, rectWkt, validateGpkg } from './fixture.ts';
 
 const H = 96;
 const W = 96;
@@ -48,28 +48,6 @@ function send(path: string, opts: { method?: string; body?: unknown; token?: str
     req.on('error', fail);
     req.end(body);
   });
-}
-
-/** Every file under `d` with size and mtime: what "nothing else was written" compares. */
-function snapshot(d: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (p: string) => {
-    for (const f of readdirSync(p)) {
-      const q = join(p, f);
-      const s = statSync(q);
-      if (s.isDirectory()) walk(q);
-      else out[q] = `${s.size}:${s.mtimeMs}`;
-    }
-  };
-  walk(d);
-  return out;
-}
-
-/** The WKT GDAL gives the outline of rows r0..r1, columns c0..c1 (a rectangle of whole pixels), counter-clockwise from its top-left corner. */
-function rectWkt(r0: number, c0: number, r1: number, c1: number): string {
-  const x0 = t[0] + c0 * t[1], x1 = t[0] + (c1 + 1) * t[1];
-  const y0 = t[3] + r0 * t[5], y1 = t[3] + (r1 + 1) * t[5];
-  return `MULTIPOLYGON (((${x0} ${y0},${x0} ${y1},${x1} ${y1},${x1} ${y0},${x0} ${y0})))`;
 }
 
 beforeAll(async () => {
@@ -176,7 +154,7 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
   });
 
   it('lists where to label next (20 by default, no token needed), none on a pixel labelled or trained, and writes nothing', async () => {
-    const before = snapshot(dir);
+    const before = fileSnapshot(dir);
     expect((await send('/api/session', { method: 'GET', token: null })).json.suggestions).toBe(true);
     const r = await send('/api/labels/suggestions', { method: 'GET', token: null });
     expect(r.status).toBe(200);
@@ -192,7 +170,7 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
       expect(labelled.has(s.row * W + s.col)).toBe(false);
       expect(trained[s.row * W + s.col]).toBe(0);
     }
-    expect(snapshot(dir)).toEqual(before);
+    expect(fileSnapshot(dir)).toEqual(before);
     // A POST to it is not a route.
     expect((await send('/api/labels/suggestions', { body: {} })).status).toBe(404);
   });
@@ -216,14 +194,14 @@ describe.skipIf(!hasGdal)('labelling through the view server', () => {
   });
 
   it('writes only its one label file: a request naming another path changes nothing else', async () => {
-    const before = snapshot(dir);
+    const before = fileSnapshot(dir);
     const other = join(dir, 'work', 'other.gpkg');
     const r = await send('/api/labels/label?file=../other.gpkg', { body: { shape: { kind: 'pixel', row: 5, col: 5 }, code: 1, file: other, path: other } });
     expect(r.status).toBe(200);
     expect((await send(`/api/labels/label/${encodeURIComponent(other)}`, { body: { shape: { kind: 'pixel', row: 6, col: 6 }, code: 1 } })).status).toBe(404);
     expect((await send('/files/0/run.json', { body: {} })).status).toBe(405);
     expect((await send('/api/run/0/scene', { body: {} })).status).toBe(405);
-    const after = snapshot(dir);
+    const after = fileSnapshot(dir);
     expect(existsSync(other)).toBe(false);
     const changed = Object.keys(after).filter((f) => after[f] !== before[f]);
     expect(changed).toEqual([labelsFile]);

@@ -3,7 +3,7 @@
  * files and the saved model, it refuses paths out of the folders and bad parameters, and it writes
  * nothing. report.html is checked here too (self-contained, the same evidence).
  */
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,7 +13,7 @@ import { main } from '../../src/cli/main.ts';
 import { readMatNumeric } from '../../src/io/mat/reader.ts';
 import { makeDemoScene } from '../../src/scene/demoScene.ts';
 import { startView, type RunningView } from '../../src/view/startView.ts';
-import { demoRun, hasGdal, imageRun, withView, writeConfidenceTif } from './fixture.ts';
+import { demoRun, fileSnapshot, hasGdal, imageRun, withView, writeConfidenceTif } from './fixture.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'spinalnet-view-'));
 const runDir = join(dir, 'run');
@@ -39,28 +39,13 @@ const json = async (path: string) => {
   return JSON.parse(r.body.toString());
 };
 
-/** Every file under `d` with its size and modification time: what "nothing was written" compares. */
-function snapshot(d: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (p: string) => {
-    for (const f of readdirSync(p)) {
-      const q = join(p, f);
-      const s = statSync(q);
-      if (s.isDirectory()) walk(q);
-      else out[q] = `${s.size}:${s.mtimeMs}`;
-    }
-  };
-  walk(d);
-  return out;
-}
-
 let before: Record<string, string>;
 beforeAll(async () => {
   await Promise.all([demoRun(runDir), imageRun(dir, imageDir)]);
   // A file beside the run folder and a symlink inside pointing at it: must not be served.
   writeFileSync(join(dir, 'secret.txt'), 'not for the page');
   symlinkSync(join(dir, 'secret.txt'), join(runDir, 'link.txt'));
-  before = snapshot(dir);
+  before = fileSnapshot(dir);
   view = await startView([runDir], { port: 0, host: '127.0.0.1' });
 }, 120_000);
 afterAll(async () => view?.close());
@@ -191,7 +176,7 @@ describe('spinalnet view server', () => {
   });
 
   it('has written nothing to disk', () => {
-    expect(snapshot(dir)).toEqual(before);
+    expect(fileSnapshot(dir)).toEqual(before);
   });
 });
 
