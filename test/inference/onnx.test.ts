@@ -121,6 +121,22 @@ describe.skipIf(skip)('ONNX export run by onnxruntime', () => {
       model.dispose();
     });
 
+    it('maps on two threads and on one, timed against each other, to the same bits as one thread alone, in float32 and int8', async () => {
+      const model = getModelSpec('spinal-cnn').build({ patch: 9, channels: 5, numClasses: 4 });
+      randomize(model, 9);
+      for (const precision of ['float32', 'int8'] as const) {
+        // Batches of 8: 58 runs, enough for the timing (2 untimed, 2 × 8 timed) and a choice that maps the rest.
+        const timed = await predictPatchesParallel(model, cube, 9, undefined, { workers: 2, batchSize: 8, precision, probabilities: 'all' });
+        const single = await predictPatchesParallel(model, cube, 9, undefined, { workers: 1, batchSize: 8, precision, probabilities: 'all' });
+        expect(timed.precision).toBe(precision);
+        expect(timed.engine).toMatch(/, (1 thread|2 threads)$/);
+        expect(single.engine).toMatch(/, 1 thread$/);
+        expect(Array.from(timed.classes)).toEqual(Array.from(single.classes));
+        expect(Buffer.from(timed.probabilities!.buffer).equals(Buffer.from(single.probabilities!.buffer))).toBe(true);
+      }
+      model.dispose();
+    });
+
     it("'auto' falls back to tfjs with the reason when the model does not export; 'onnxruntime' refuses", async () => {
       const model = tf.sequential({ layers: [tf.layers.flatten({ inputShape: [3, 3, 5] }), tf.layers.dense({ units: 4, activation: 'softplus' })] });
       const auto = await predictPatchesParallel(model, cube, 3, Int32Array.from([0, 1, 2]), { workers: 1 });

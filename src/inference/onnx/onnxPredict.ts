@@ -10,10 +10,11 @@ import { writeSoftmax } from '../probabilities.ts';
 import { batchesOf, type SampleSource } from '../../sampling/sampleSource.ts';
 import { exportOnnx, type Precision } from './exportOnnx.ts';
 import { exportOnnxInt8, type Int8Calibrator } from './int8.ts';
+import { fasterSession, type TimedSession } from '../../onnx/fasterSession.ts';
 import { createSession, loadOnnxRuntime, type OrtModule, type OrtSession } from '../../onnx/onnxRuntime.ts';
 
 export interface OnnxPredictor {
-  /** What runs, for logs and run.json: "onnxruntime 1.30.0, 2 threads" ("…, int8, 2 threads"). */
+  /** What runs, for logs and run.json: "onnxruntime 1.30.0, 2 threads" ("…, int8, 1 thread": the timed choice). */
   readonly description: string;
   readonly precision: Precision;
   /** Logits [n, classes] and classes of n NHWC samples. */
@@ -49,17 +50,29 @@ export async function createOnnxPredictor(
   } catch (err) {
     return `the model cannot be exported to ONNX: ${err instanceof Error ? err.message : String(err)}`;
   }
-  // Sleeping threads: a map batch's operators take milliseconds each, so a wake-up per operator costs little on
-  // idle cores, while spinning threads on a busy machine take the core from the thread they wait for
-  // (docs/performance.md, Maps).
-  const session = await createSession(ort, exported.bytes, threads, false);
+  const session = await mapSession(ort, exported.bytes, threads);
   if (typeof session === 'string') return session;
   return predictor(ort, session, exported.input, exported.logits, exported.classes, sampleShape, threads, precision);
 }
 
+/**
+ * The map's session on `threads` threads. Sleeping threads: a map batch's operators take milliseconds each, so
+ * a wake-up per operator costs little on idle cores, while spinning threads on a busy machine take the core
+ * from the thread they wait for. With more than one thread, a one-thread session is timed against it on the
+ * first batches and again now and then (fasterSession): on the 2-vCPU development machine one thread mapped
+ * faster than two (docs/performance.md#maps-one-thread-or-two). Both give the same bits.
+ */
+async function mapSession(ort: OrtModule, bytes: Uint8Array, threads: number): Promise<OrtSession | TimedSession | string> {
+  const many = await createSession(ort, bytes, threads, false);
+  if (typeof many === 'string' || threads === 1) return many;
+  const one = await createSession(ort, bytes, 1);
+  if (typeof one === 'string') return many;
+  return fasterSession([{ name: `${threads} threads`, session: many }, { name: '1 thread', session: one }]);
+}
+
 function predictor(
   ort: OrtModule,
-  session: OrtSession,
+  session: OrtSession | TimedSession,
   input: string,
   logitsName: string,
   classesName: string,
@@ -69,7 +82,11 @@ function predictor(
 ): OnnxPredictor {
   const version = ort.env.versions.node ?? ort.env.versions.common ?? '?';
   return {
-    description: `onnxruntime ${version}, ${precision === 'int8' ? 'int8, ' : ''}${threads} thread${threads === 1 ? '' : 's'}`,
+    // Read when the map is done: the session that mapped most of it, once the timing chose one.
+    get description() {
+      const chosen = 'chosen' in session ? session.chosen : undefined;
+      return `onnxruntime ${version}, ${precision === 'int8' ? 'int8, ' : ''}${chosen ?? `${threads} thread${threads === 1 ? '' : 's'}`}`;
+    },
     precision,
     async run(batch, n) {
       const per = sampleShape[0] * sampleShape[1] * sampleShape[2];
