@@ -459,6 +459,18 @@ void finish(napi_env env, napi_value, void*, void* data) {
   delete w;
 }
 
+// Puts a step on the step thread and returns the promise finish() settles (a trainer's step marks it busy
+// until then); `name` labels its callback for diagnostics.
+napi_value queueStep(napi_env env, std::unique_ptr<Work> w, const char* name) {
+  napi_value promise, label;
+  NAPI_CHECK(napi_create_promise(env, &w->deferred, &promise));
+  NAPI_CHECK(napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &label));
+  NAPI_CHECK(napi_create_threadsafe_function(env, nullptr, nullptr, label, 0, 1, nullptr, nullptr, nullptr, finish, &w->done));
+  if (w->trainer != nullptr) w->trainer->busy = true;
+  stepThread().push(w.release());
+  return promise;
+}
+
 // step(program, x: Float32Array, xShape: number[4], labels: Int32Array, sampleWeights, masks[], weights[],
 //      grads[], means[], variances[], logits, loss: Float32Array(1)) -> Promise<void>
 napi_value Step(napi_env env, napi_callback_info info) {
@@ -492,12 +504,7 @@ napi_value Step(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "libtorch step: typed arrays expected");
     return nullptr;
   }
-  napi_value promise, name;
-  NAPI_CHECK(napi_create_promise(env, &w->deferred, &promise));
-  NAPI_CHECK(napi_create_string_utf8(env, "spinalnet.libtorchStep", NAPI_AUTO_LENGTH, &name));
-  NAPI_CHECK(napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, nullptr, finish, &w->done));
-  stepThread().push(w.release());
-  return promise;
+  return queueStep(env, std::move(w), "spinalnet.libtorchStep");
 }
 
 void finalizeTrainer(napi_env, void* data, void*) { delete static_cast<Trainer*>(data); }
@@ -642,13 +649,7 @@ napi_value TrainStep(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "libtorch trainStep: typed arrays expected");
     return nullptr;
   }
-  napi_value promise, name;
-  NAPI_CHECK(napi_create_promise(env, &w->deferred, &promise));
-  NAPI_CHECK(napi_create_string_utf8(env, "spinalnet.libtorchTrainStep", NAPI_AUTO_LENGTH, &name));
-  NAPI_CHECK(napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, nullptr, finish, &w->done));
-  t.busy = true;
-  stepThread().push(w.release());
-  return promise;
+  return queueStep(env, std::move(w), "spinalnet.libtorchTrainStep");
 }
 
 napi_value Drain(napi_env env, napi_callback_info) {
