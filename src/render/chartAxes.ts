@@ -1,5 +1,5 @@
 /** The axes of the line charts (training curves, mean curves): gridlines, ticks and their labels, the x label. */
-import { drawLine, drawText } from './draw.ts';
+import { drawLine, drawText, wrappedTextHeight } from './draw.ts';
 import { GLYPH_ASCENT, textHeight } from './font.ts';
 import type { Rgb, RgbaImage } from './image.ts';
 import { formatTick, type Ticks } from './ticks.ts';
@@ -45,4 +45,30 @@ export function drawChartAxes(img: RgbaImage, box: ChartBox, xt: Ticks, yt: Tick
     drawText(img, formatTick(v, xDecimals), tx, y + h + TICK + 6, { scale: S, align: 'center' });
   }
   drawText(img, xLabel, x + Math.floor(w / 2), y + h + TICK + 6 + textHeight(S) + 8, { scale: S, align: 'center' });
+}
+
+/** The rows of a figure of charts side by side, top to bottom, and its height. */
+export interface ChartRows {
+  titleY: number;
+  legendY: number;
+  chartTitleY: number;
+  plotY: number;
+  height: number;
+}
+
+/**
+ * The rows of a figure `width` wide with `margin` around: the title wrapped to the width (when given), one
+ * line of legend, the charts' titles, plots `plotHeight` high, then their x tick labels and axis title.
+ */
+export function chartRows(width: number, margin: number, title: string | undefined, plotHeight: number): ChartRows {
+  const lineH = textHeight(CHART_TEXT_SCALE);
+  let y = margin;
+  const titleY = y;
+  if (title) y += wrappedTextHeight(title, width - 2 * margin, CHART_TEXT_SCALE, 6) + 12;
+  const legendY = y;
+  y += lineH + 16;
+  const chartTitleY = y;
+  y += lineH + 10;
+  const plotY = y;
+  return { titleY, legendY, chartTitleY, plotY, height: plotY + plotHeight + CHART_TICK + 6 + lineH + 8 + lineH + margin };
 }

@@ -4,11 +4,11 @@
  * training curves.
  */
 import { ConfigError, DataError } from '../core/errors.ts';
-import { drawLine, drawText, drawWrappedText, fillRect, setPixel, strokeRect, wrappedTextHeight } from './draw.ts';
+import { drawLine, drawText, drawWrappedText, fillRect, setPixel, strokeRect } from './draw.ts';
 import { GLYPH_ASCENT, textHeight, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';
 import { formatTick, niceTicks, type Ticks } from './ticks.ts';
-import { chartScale, drawChartAxes } from './chartAxes.ts';
+import { chartRows, chartScale, drawChartAxes } from './chartAxes.ts';
 
 export interface MeanCurve {
   readonly label: string;
@@ -76,15 +76,7 @@ export function renderMeanCurves(input: MeanCurvesInput): RgbaImage {
   const labels = [...new Set(panels.flatMap((p) => p.curves.map((c) => c.label)))];
   const legendW = labels.reduce((a, l) => a + 36 + textWidth(l, S) + 40, 0) + textWidth(BAND_NOTE, S);
   const width = Math.max(2 * MARGIN + panels.length * chartW + (panels.length - 1) * GAP + 24, 2 * MARGIN + axisTitleW + yLabelW + TICK + 6 + legendW);
-  let y = MARGIN;
-  const titleY = y;
-  if (input.title) y += wrappedTextHeight(input.title, width - 2 * MARGIN, S, 6) + 12;
-  const legendY = y;
-  y += lineH + 16;
-  const chartTitleY = y;
-  y += lineH + 10;
-  const plotY = y;
-  const height = plotY + PLOT_H + TICK + 6 + lineH + 8 + lineH + MARGIN;
+  const { titleY, legendY, chartTitleY, plotY, height } = chartRows(width, MARGIN, input.title, PLOT_H);
   const img = createImage(width, height);
   if (input.title) drawWrappedText(img, input.title, MARGIN, titleY, width - 2 * MARGIN, { scale: S, lineGap: 6 });
   // Legend: one entry per curve label (the panels share their curves' labels and colours).

@@ -3,11 +3,11 @@
  * weights were kept marked. Two small line charts side by side under one legend.
  */
 import { ConfigError, DataError } from '../core/errors.ts';
-import { drawLine, drawText, drawWrappedText, fillRect, strokeRect, wrappedTextHeight } from './draw.ts';
-import { GLYPH_ASCENT, textHeight, textWidth } from './font.ts';
+import { drawLine, drawText, drawWrappedText, fillRect, strokeRect } from './draw.ts';
+import { GLYPH_ASCENT, textWidth } from './font.ts';
 import { createImage, type Rgb, type RgbaImage } from './image.ts';
 import { formatTick, niceTicks, type Ticks } from './ticks.ts';
-import { chartScale, type ChartBox, drawChartAxes } from './chartAxes.ts';
+import { chartRows, chartScale, type ChartBox, drawChartAxes } from './chartAxes.ts';
 
 /** One epoch's numbers as training reports them; accuracies are fractions 0..1. */
 export interface EpochRecord {
@@ -76,22 +76,13 @@ export function renderTrainingCurves(input: TrainingCurvesInput, opts: TrainingC
   const accRange = finiteRange(acc);
   const accTicks = clampTicks(niceTicks(accRange[0], accRange[1], 5), 0, 1, accRange);
 
-  const lineH = textHeight(S);
   const labels = (t: Ticks) => t.values.map((v) => textWidth(formatTick(v, t.decimals), S));
   const yLabelW = Math.max(...labels(lossTicks), ...labels(accTicks));
   const chartW = yLabelW + TICK + 6 + plotWidth;
   // Room on the right for half of the last epoch label, which is centred on the plot's edge.
   const width = 2 * MARGIN + 2 * chartW + GAP + Math.ceil(textWidth(String(xTicks.max), S) / 2);
-  let y = MARGIN;
-  const titleY = y;
   // A title longer than the two charts wraps into more lines.
-  if (title) y += wrappedTextHeight(title, width - 2 * MARGIN, S, 6) + 12;
-  const legendY = y;
-  y += lineH + 16;
-  const chartTitleY = y;
-  y += lineH + 10;
-  const plotY = y;
-  const height = plotY + plotHeight + TICK + 6 + lineH + 8 + lineH + MARGIN;
+  const { titleY, legendY, chartTitleY, plotY, height } = chartRows(width, MARGIN, title, plotHeight);
 
   const img = createImage(width, height);
   if (title) drawWrappedText(img, title, MARGIN, titleY, width - 2 * MARGIN, { scale: S, lineGap: 6 });
